@@ -1,0 +1,233 @@
+//! Picks the front-end for a command line and maps every error to its exit code
+//! (DESIGN.md: 0 pass, 1 regression with failing on, 2 bad usage/config, 3 run not carried out).
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tokio_util::sync::CancellationToken;
+
+use crate::ci::{self, CiRequest};
+use crate::cli::{Cli, Command, RunArgs};
+use crate::engine::config::{Config, LoadedConfig, QUICKSTART_JSON};
+use crate::engine::demo_server::{self, DemoOptions};
+use crate::engine::error::{Error, Result};
+use crate::engine::run::RunOptions;
+use crate::engine::store;
+
+pub const DEFAULT_CONFIG: &str = "performance_test_config.json";
+
+pub fn main(cli: Cli) -> i32 {
+    init_logging(cli.run.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("perfgate: cannot start the async runtime: {e}");
+            return 3;
+        }
+    };
+    match rt.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("perfgate: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn init_logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = if verbose {
+        EnvFilter::new("perfgate=debug,info")
+    } else {
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"))
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
+}
+
+/// `--config FILE`, else `performance_test_config.json` in the working directory.
+fn load_config(path: Option<&Path>) -> Result<LoadedConfig> {
+    let p = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let d = PathBuf::from(DEFAULT_CONFIG);
+            if !d.exists() {
+                return Err(Error::Usage(format!(
+                    "no config: pass --config FILE or create {DEFAULT_CONFIG} (see config/quickstart.json), or try `perfgate demo`"
+                )));
+            }
+            d
+        }
+    };
+    Ok(Config::load(&p)?)
+}
+
+/// The store for management commands: --store, else the config's tracking_db,
+/// else the seed's default location.
+fn store_for(args: &RunArgs) -> Result<(Box<dyn store::Store>, Config)> {
+    let cfg = match &args.config {
+        Some(p) => Config::load(p)?.config,
+        None if Path::new(DEFAULT_CONFIG).exists() => {
+            Config::load(Path::new(DEFAULT_CONFIG))?.config
+        }
+        None => Config::default(),
+    };
+    let label = args
+        .store
+        .clone()
+        .unwrap_or_else(|| cfg.tracking_db.clone());
+    if !Path::new(&label).exists() {
+        return Err(Error::Store(format!(
+            "{label}: no store here yet; run `perfgate --ci` first or point --store/--config at one"
+        )));
+    }
+    Ok((store::open(&label)?, cfg))
+}
+
+fn run_options(args: &RunArgs, cfg: &Config, mode: &str) -> RunOptions {
+    RunOptions {
+        establish_baselines: args.establish_baselines,
+        fail_on_regression: args.fail_on_regression || cfg.fail_on_regression,
+        mode: mode.into(),
+        only: args.scenarios.clone(),
+    }
+}
+
+fn wants_tui(args: &RunArgs) -> bool {
+    !args.ci && std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+async fn front_end(loaded: LoadedConfig, args: &RunArgs) -> Result<i32> {
+    for name in &args.scenarios {
+        if !loaded.config.test_scenarios.iter().any(|s| &s.name == name) {
+            return Err(Error::Usage(format!(
+                "--scenario {name:?} is not in {}; expected one of: {}",
+                loaded.path.display(),
+                loaded
+                    .config
+                    .test_scenarios
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let formats = ci::parse_formats(&args.format, args.output.as_ref())?;
+    let _ = wants_tui(args);
+    let req = CiRequest {
+        options: run_options(args, &loaded.config, "ci"),
+        output: args.output.clone(),
+        formats,
+        store: args.store.clone(),
+    };
+    ci::run(loaded, req).await
+}
+
+async fn dispatch(cli: Cli) -> Result<i32> {
+    let args = cli.run;
+    match cli.command {
+        None => {
+            let loaded = load_config(args.config.as_deref())?;
+            front_end(loaded, &args).await
+        }
+        Some(Command::DemoServer { host, port, server }) => {
+            let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|_| {
+                Error::Usage(format!(
+                    "--host {host:?} --port {port}: expected an IP address and a port"
+                ))
+            })?;
+            let stop = CancellationToken::new();
+            let opts = demo_options(&server)?;
+            let (local, task) = demo_server::start(addr, opts, stop.clone())
+                .await
+                .map_err(|e| Error::Run(format!("demo-server: cannot listen on {addr}: {e}")))?;
+            eprintln!("perfgate demo-server listening on http://{local} (Ctrl-C stops)");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => stop.cancel(),
+                _ = task => {},
+            }
+            Ok(0)
+        }
+        Some(Command::Demo { duration, server }) => {
+            let stop = CancellationToken::new();
+            let (local, _task) = demo_server::start(
+                "127.0.0.1:0".parse().expect("literal address"),
+                demo_options(&server)?,
+                stop.clone(),
+            )
+            .await
+            .map_err(|e| Error::Run(format!("demo: cannot start the demo server: {e}")))?;
+            let mut cfg = Config::parse(QUICKSTART_JSON, "config/quickstart.json")?;
+            cfg.base_url = format!("http://{local}");
+            if let Some(d) = duration {
+                if !(d.is_finite() && d > 0.0) {
+                    return Err(Error::Usage(
+                        "--duration must be a positive number of seconds".into(),
+                    ));
+                }
+                for s in &mut cfg.test_scenarios {
+                    s.duration = Some(d);
+                }
+            }
+            eprintln!(
+                "perfgate demo: built-in demo server on http://{local}, store {}",
+                args.store.as_deref().unwrap_or(&cfg.tracking_db)
+            );
+            let loaded = LoadedConfig {
+                path: "config/quickstart.json (built in)".into(),
+                config: cfg,
+            };
+            let code = front_end(loaded, &args).await;
+            stop.cancel();
+            code
+        }
+        Some(Command::Backtest {
+            input,
+            format,
+            output,
+        }) => {
+            let cfg = match &args.config {
+                Some(p) => Some(Config::load(p)?.config),
+                None => None,
+            };
+            ci::commands::backtest(&input, &format, output.as_deref(), cfg.as_ref())
+        }
+        Some(Command::Baseline { action }) => {
+            let (mut st, cfg) = store_for(&args)?;
+            ci::commands::baseline(st.as_mut(), &cfg, action)
+        }
+        Some(Command::History { metric, format }) => {
+            let (st, cfg) = store_for(&args)?;
+            ci::commands::history(st.as_ref(), &cfg, &metric, &format)
+        }
+        Some(Command::Runs { limit }) => {
+            let (st, _) = store_for(&args)?;
+            ci::commands::runs(st.as_ref(), limit)
+        }
+        Some(Command::Triage { action }) => {
+            let (mut st, _) = store_for(&args)?;
+            ci::commands::triage(st.as_mut(), action)
+        }
+    }
+}
+
+fn demo_options(a: &crate::cli::DemoServerArgs) -> Result<DemoOptions> {
+    if !(0.0..=100.0).contains(&a.error_pct) {
+        return Err(Error::Usage(format!(
+            "--error-pct {}: expected a percentage 0..100",
+            a.error_pct
+        )));
+    }
+    Ok(DemoOptions {
+        delay_ms: a.delay_ms,
+        jitter_ms: a.jitter_ms,
+        error_pct: a.error_pct,
+    })
+}

@@ -1,0 +1,192 @@
+//! The headless front-end: run, print progress and a summary, write reports,
+//! and turn the verdict into an exit code.
+
+pub mod commands;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::config::LoadedConfig;
+use crate::engine::error::{Error, Result};
+use crate::engine::live::{EngineEvent, LiveHub, LiveReceiver};
+use crate::engine::report::{self, Format};
+use crate::engine::run::{self, RunOptions, RunOutcome};
+use crate::engine::store;
+
+/// What the headless run needs besides the config.
+#[derive(Debug, Clone, Default)]
+pub struct CiRequest {
+    pub options: RunOptions,
+    pub output: Option<PathBuf>,
+    pub formats: Vec<Format>,
+    pub store: Option<String>,
+}
+
+pub fn parse_formats(names: &[String], output: Option<&PathBuf>) -> Result<Vec<Format>> {
+    let mut v = Vec::new();
+    for n in names.iter().filter(|n| !n.trim().is_empty()) {
+        let f = Format::parse(n).ok_or_else(|| {
+            Error::Usage(format!(
+                "--format {n:?} is unknown; expected one of {}",
+                Format::NAMES
+            ))
+        })?;
+        if !v.contains(&f) {
+            v.push(f);
+        }
+    }
+    if v.is_empty() && output.is_some() {
+        let ext = output
+            .and_then(|o| o.extension())
+            .and_then(|e| e.to_str())
+            .unwrap_or("json");
+        v.push(Format::parse(ext).unwrap_or(Format::Json));
+    }
+    Ok(v)
+}
+
+/// Print progress from the live channels on stderr until the run ends.
+async fn progress(mut rx: LiveReceiver, tty: bool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut err = std::io::stderr();
+    loop {
+        tokio::select! {
+            ev = rx.events.recv() => {
+                let Some(ev) = ev else { break };
+                let line = match ev {
+                    EngineEvent::ScenarioStarted { name } => Some(format!("▶ {name}")),
+                    EngineEvent::ScenarioFinished { name, ok, message } => Some(format!(
+                        "{} {name}{}",
+                        if ok { "✓" } else { "✗" },
+                        message.map(|m| format!(": {m}")).unwrap_or_default()
+                    )),
+                    EngineEvent::Confirming { scenario } => Some(format!("↻ {scenario}: suspect result, re-running to confirm")),
+                    EngineEvent::Log(l) => Some(l),
+                    EngineEvent::RunFinished { .. } => { if tty { let _ = write!(err, "\r\x1b[2K"); } break }
+                    EngineEvent::RunStarted { .. } => None,
+                };
+                if let Some(l) = line {
+                    if tty { let _ = write!(err, "\r\x1b[2K"); }
+                    let _ = writeln!(err, "{l}");
+                }
+            }
+            _ = tick.tick(), if tty => {
+                let snap = rx.snapshot.borrow().clone();
+                if let Some(s) = snap.scenarios.iter().find(|s| matches!(s.phase,
+                    crate::engine::live::ScenarioPhase::Running
+                    | crate::engine::live::ScenarioPhase::Warmup
+                    | crate::engine::live::ScenarioPhase::Confirming)) {
+                    let line = if s.kind == "api" {
+                        format!("  {} {:>5.1}/{:.0}s  {:>9.0} req/s  p95 {:>8.2} ms  errors {}", s.name, s.elapsed_s, s.duration_s, s.rps, s.p95_ms, s.error_total())
+                    } else {
+                        format!("  {} {:>5.1}/{:.0}s  cpu {:>5.1}%  mem {:.0} MB", s.name, s.elapsed_s, s.duration_s, s.cpu_pct, s.mem_mb)
+                    };
+                    let _ = write!(err, "\r\x1b[2K{line}");
+                    let _ = err.flush();
+                }
+            }
+        }
+    }
+}
+
+/// Cancel on the first SIGINT/SIGTERM (partial run saved); exit at once on the second.
+pub fn install_signals(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut count = 0;
+        loop {
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(t) => t,
+                        Err(_) => return,
+                    };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {},
+                    _ = term.recv() => {},
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+            count += 1;
+            if count == 1 {
+                eprintln!("\nstopping: saving the partial run (press Ctrl-C again to abort)");
+                cancel.cancel();
+            } else {
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+pub fn store_label(loaded: &LoadedConfig, override_store: Option<&str>) -> String {
+    override_store
+        .map(str::to_string)
+        .unwrap_or_else(|| loaded.config.tracking_db.clone())
+}
+
+/// Run headless and return the exit code.
+pub async fn run(loaded: LoadedConfig, req: CiRequest) -> Result<i32> {
+    let label = store_label(&loaded, req.store.as_deref());
+    let mut st = store::open(&label)?;
+    let (hub, rx): (LiveHub, LiveReceiver) = LiveHub::new();
+    let cancel = CancellationToken::new();
+    install_signals(cancel.clone());
+    let printer = tokio::spawn(progress(rx, std::io::stderr().is_terminal()));
+    let outcome = run::execute(&loaded, st.as_mut(), &label, &req.options, &hub, &cancel).await;
+    drop(hub);
+    let _ = printer.await;
+    let outcome = outcome?;
+    finish(&outcome, &req)?;
+    Ok(outcome.exit_code(req.options.fail_on_regression))
+}
+
+/// Print the summary and write the reports.
+pub fn finish(outcome: &RunOutcome, req: &CiRequest) -> Result<()> {
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let text = report::text::render(outcome, color);
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not an error.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    if let Some(output) = &req.output {
+        for p in report::write_all(outcome, output, &req.formats)? {
+            eprintln!("report written: {}", p.display());
+        }
+    } else {
+        for f in &req.formats {
+            if *f != Format::Text {
+                let _ = out.write_all(report::render(outcome, *f).as_bytes());
+            }
+        }
+    }
+    if let Ok(summary) = std::env::var("GITHUB_STEP_SUMMARY")
+        && !summary.is_empty()
+    {
+        let md = report::markdown::render(outcome);
+        let _ = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&summary)
+            .and_then(|mut f| f.write_all(md.as_bytes()));
+    }
+    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        for r in &outcome.regressions {
+            let level = if r.severity == "critical" || r.severity == "high" {
+                "error"
+            } else {
+                "warning"
+            };
+            println!(
+                "::{level} title=perfgate regression::{} {:+.1}% (z {:+.2}, {})",
+                r.metric, r.change_pct, r.z_score, r.severity
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Command-line interface (the seed's flags, plus perfgate's subcommands).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "perfgate",
+    version = crate::VERSION,
+    about = "Performance-regression console: watch load tests live, judge every metric against its baseline, gate CI."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Config file (the seed's JSON format). Default: performance_test_config.json.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run headless: progress on stderr, summary on stdout, verdict as exit code.
+    #[arg(long)]
+    pub ci: bool,
+    /// Report file, or a directory when several formats are asked for.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Report format(s): json, markdown, text (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "FORMAT")]
+    pub format: Vec<String>,
+    /// Exit 1 when a regression is confirmed (also `fail_on_regression` in the config).
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Store this run as baseline history without judging it.
+    #[arg(long)]
+    pub establish_baselines: bool,
+    /// Detailed tracing logs on stderr (RUST_LOG also works).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// Store location; overrides the config's `tracking_db`.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub store: Option<String>,
+    /// Run only these scenarios (repeatable).
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the example config against the built-in demo server.
+    Demo {
+        /// Scenario duration in seconds (default: the example's).
+        #[arg(long)]
+        duration: Option<f64>,
+        #[command(flatten)]
+        server: DemoServerArgs,
+    },
+    /// Serve the demo HTTP target: /health, /delay/{ms}, /status/{code}, /bytes/{n}.
+    DemoServer {
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        #[command(flatten)]
+        server: DemoServerArgs,
+    },
+    /// Replay a metric history (CSV metric,run,value[,direction]) through the detector.
+    Backtest {
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Inspect and manage baselines.
+    Baseline {
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
+    /// A metric's history with its baseline band and change points.
+    History {
+        metric: String,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Recent runs.
+    Runs {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Regression alerts and their triage state.
+    Triage {
+        #[command(subcommand)]
+        action: TriageAction,
+    },
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DemoServerArgs {
+    /// Added to every response, milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub delay_ms: u64,
+    /// Random extra delay up to this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Percentage of responses answered with HTTP 500.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_pct: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Every metric's baseline: samples, centre, spread, health.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One metric in detail.
+    Show { metric: String },
+    /// Forget a metric's history for baseline purposes (or --all); audited.
+    Reset {
+        metric: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Accept the metric's current level (its open regression) as the new baseline; audited.
+    Accept {
+        metric: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// The audit log of baseline and triage actions.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriageAction {
+    /// Alerts, open ones first.
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Set an alert's state: untriaged, acknowledged, investigating, invalid, fixed, accepted.
+    Set {
+        id: i64,
+        state: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}

@@ -1,0 +1,306 @@
+//! Baseline statistics of a metric's history: classical (mean/std after outlier
+//! rejection, percentiles) and robust (median, MAD), the trend over the window
+//! with its confidence interval, and a health score.
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// MAD to standard deviation for normal data.
+pub const MAD_TO_SIGMA: f64 = 1.4826;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct BaselineStats {
+    /// Samples the baseline was computed from (before outlier rejection).
+    pub n: usize,
+    /// Samples rejected as outliers from mean/std.
+    pub outliers: usize,
+    pub mean: f64,
+    pub std: f64,
+    pub median: f64,
+    /// 1.4826 * MAD: a standard deviation that a few spikes cannot inflate.
+    pub robust_std: f64,
+    pub p5: f64,
+    pub p25: f64,
+    pub p75: f64,
+    pub p95: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+pub fn median(sorted: &[f64]) -> f64 {
+    percentile(sorted, 50.0)
+}
+
+/// Linear-interpolated percentile of sorted data.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (p / 100.0).clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = rank.ceil() as usize;
+    let w = rank - lo as f64;
+    sorted[lo] * (1.0 - w) + sorted[hi] * w
+}
+
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Robust centre and scale; the scale never collapses to zero so that a constant
+/// history still gives finite z-scores.
+pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
+    let s = sorted(values);
+    let med = median(&s);
+    let mut dev: Vec<f64> = s.iter().map(|x| (x - med).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    let mad = MAD_TO_SIGMA * median(&dev);
+    // Floor: 0.1% of the centre, or 1e-9 for a zero centre.
+    let floor = (med.abs() * 1e-3).max(1e-9);
+    (med, mad.max(floor))
+}
+
+impl BaselineStats {
+    pub fn compute(values: &[f64], outlier_threshold: f64) -> Option<BaselineStats> {
+        let s = sorted(values);
+        if s.is_empty() {
+            return None;
+        }
+        let (med, scale) = robust_center_scale(&s);
+        let kept: Vec<f64> = s
+            .iter()
+            .copied()
+            .filter(|x| ((x - med) / scale).abs() <= outlier_threshold)
+            .collect();
+        let kept = if kept.is_empty() { s.clone() } else { kept };
+        let n = kept.len() as f64;
+        let mean = kept.iter().sum::<f64>() / n;
+        let var = if kept.len() > 1 {
+            kept.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            0.0
+        };
+        Some(BaselineStats {
+            n: s.len(),
+            outliers: s.len() - kept.len(),
+            mean,
+            std: var.sqrt(),
+            median: med,
+            robust_std: scale,
+            p5: percentile(&s, 5.0),
+            p25: percentile(&s, 25.0),
+            p75: percentile(&s, 75.0),
+            p95: percentile(&s, 95.0),
+            min: s[0],
+            max: s[s.len() - 1],
+        })
+    }
+
+    /// Coefficient of variation from the robust scale.
+    pub fn cv(&self) -> f64 {
+        if self.median.abs() < 1e-12 {
+            0.0
+        } else {
+            self.robust_std / self.median.abs()
+        }
+    }
+}
+
+/// Least-squares slope of value over time with a 95% confidence interval.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Trend {
+    pub samples: usize,
+    pub slope_per_day: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Slope relative to the mean, percent per day.
+    pub pct_per_day: f64,
+    /// The interval excludes zero.
+    pub significant: bool,
+}
+
+impl Trend {
+    /// `points` are (days, value). Needs at least 3 points spread over time.
+    pub fn fit(points: &[(f64, f64)]) -> Option<Trend> {
+        let n = points.len();
+        if n < 3 {
+            return None;
+        }
+        let nf = n as f64;
+        let mx = points.iter().map(|p| p.0).sum::<f64>() / nf;
+        let my = points.iter().map(|p| p.1).sum::<f64>() / nf;
+        let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        if sxx <= 1e-12 {
+            return None;
+        }
+        let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let slope = sxy / sxx;
+        let intercept = my - slope * mx;
+        let sse: f64 = points
+            .iter()
+            .map(|p| (p.1 - intercept - slope * p.0).powi(2))
+            .sum();
+        let se = (sse / (nf - 2.0) / sxx).sqrt();
+        let t = StudentsT::new(0.0, 1.0, nf - 2.0)
+            .map(|d| d.inverse_cdf(0.975))
+            .unwrap_or(1.96);
+        let (lo, hi) = (slope - t * se, slope + t * se);
+        Some(Trend {
+            samples: n,
+            slope_per_day: slope,
+            ci_low: lo,
+            ci_high: hi,
+            pct_per_day: if my.abs() > 1e-12 {
+                slope / my.abs() * 100.0
+            } else {
+                0.0
+            },
+            significant: lo > 0.0 || hi < 0.0,
+        })
+    }
+
+    pub fn arrow(&self) -> &'static str {
+        if !self.significant {
+            "→"
+        } else if self.slope_per_day > 0.0 {
+            "↗"
+        } else {
+            "↘"
+        }
+    }
+}
+
+/// Health of a baseline in [0, 1]:
+///
+/// `0.30 * count + 0.15 * freshness + 0.20 * quietness + 0.20 * stability + 0.15 * cleanliness`
+/// - count = min(1, n / min_baseline_samples)
+/// - freshness = 1 - age of the newest sample / trend_window_days (clamped to [0, 1])
+/// - quietness = 1 / (1 + (cv / 0.10)^2), cv = robust std / median
+/// - stability = 1 - |relative drift over the window| / baseline_update_threshold, where the
+///   drift is the trend slope times the window's span relative to the median (0 when the
+///   trend is not significant)
+/// - cleanliness = 1 - outlier share / 0.20
+///
+/// Below 0.7 the seed advises refreshing the baseline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Health {
+    pub score: f64,
+    pub count: f64,
+    pub freshness: f64,
+    pub quietness: f64,
+    pub stability: f64,
+    pub cleanliness: f64,
+    /// Why the score is what it is, worst factor first.
+    pub reasons: Vec<String>,
+}
+
+pub const HEALTH_REFRESH_BELOW: f64 = 0.7;
+
+impl Health {
+    pub fn score(
+        stats: &BaselineStats,
+        trend: Option<&Trend>,
+        age_days: f64,
+        span_days: f64,
+        min_samples: usize,
+        trend_window_days: f64,
+        update_threshold: f64,
+    ) -> Health {
+        let count = (stats.n as f64 / min_samples.max(1) as f64).min(1.0);
+        let freshness = (1.0 - age_days / trend_window_days.max(1e-9)).clamp(0.0, 1.0);
+        let cv = stats.cv();
+        let quietness = 1.0 / (1.0 + (cv / 0.10).powi(2));
+        let drift = match trend {
+            Some(t) if t.significant && stats.median.abs() > 1e-12 => {
+                (t.slope_per_day * span_days / stats.median.abs()).abs()
+            }
+            _ => 0.0,
+        };
+        let stability = (1.0 - drift / update_threshold.max(1e-9)).clamp(0.0, 1.0);
+        let share = if stats.n == 0 {
+            0.0
+        } else {
+            stats.outliers as f64 / stats.n as f64
+        };
+        let cleanliness = (1.0 - share / 0.20).clamp(0.0, 1.0);
+        let score = 0.30 * count
+            + 0.15 * freshness
+            + 0.20 * quietness
+            + 0.20 * stability
+            + 0.15 * cleanliness;
+        let mut factors = [
+            (count, format!("{} of {} samples", stats.n, min_samples)),
+            (freshness, format!("newest sample {age_days:.1} days old")),
+            (quietness, format!("noise cv {:.1}%", cv * 100.0)),
+            (
+                stability,
+                format!("drift {:.1}% over the window", drift * 100.0),
+            ),
+            (cleanliness, format!("{:.0}% outliers", share * 100.0)),
+        ];
+        factors.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let reasons = factors
+            .iter()
+            .filter(|f| f.0 < 0.8)
+            .map(|f| f.1.clone())
+            .collect();
+        Health {
+            score: score.clamp(0.0, 1.0),
+            count,
+            freshness,
+            quietness,
+            stability,
+            cleanliness,
+            reasons,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn robust_scale_ignores_spikes() {
+        let mut v: Vec<f64> = (0..20).map(|i| 100.0 + (i % 5) as f64).collect();
+        let (_, clean) = robust_center_scale(&v);
+        v[3] = 1000.0;
+        v[9] = 900.0;
+        let (med, spiky) = robust_center_scale(&v);
+        assert!((spiky - clean).abs() / clean < 0.5, "{spiky} vs {clean}");
+        assert!((med - 102.0).abs() < 1.5);
+        let b = BaselineStats::compute(&v, 3.0).unwrap();
+        assert_eq!(b.outliers, 2);
+        assert!(b.mean < 105.0);
+    }
+
+    #[test]
+    fn trend_detects_a_slope_and_not_noise() {
+        let up: Vec<(f64, f64)> = (0..20)
+            .map(|i| (i as f64, 100.0 + 2.0 * i as f64 + (i % 3) as f64))
+            .collect();
+        let t = Trend::fit(&up).unwrap();
+        assert!(t.significant && t.slope_per_day > 1.5 && t.ci_low < 2.0 && t.ci_high > 2.0);
+        let flat: Vec<(f64, f64)> = (0..20)
+            .map(|i| (i as f64, 100.0 + [1.0, -1.0, 0.5, -0.5][i % 4]))
+            .collect();
+        assert!(!Trend::fit(&flat).unwrap().significant);
+    }
+
+    #[test]
+    fn health_drops_with_few_noisy_samples() {
+        let good = BaselineStats::compute(
+            &(0..30).map(|i| 100.0 + (i % 3) as f64).collect::<Vec<_>>(),
+            3.0,
+        )
+        .unwrap();
+        let h = Health::score(&good, None, 0.1, 10.0, 20, 30.0, 0.15);
+        assert!(h.score > 0.9, "{h:?}");
+        let bad = BaselineStats::compute(&[100.0, 160.0, 60.0, 130.0, 80.0], 3.0).unwrap();
+        let h = Health::score(&bad, None, 20.0, 10.0, 20, 30.0, 0.15);
+        assert!(h.score < HEALTH_REFRESH_BELOW, "{h:?}");
+        assert!(h.reasons.iter().any(|r| r.contains("5 of 20")));
+    }
+}

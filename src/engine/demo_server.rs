@@ -1,0 +1,127 @@
+//! A small loopback HTTP server to test against: `/health`, `/delay/{ms}`,
+//! `/status/{code}`, `/bytes/{n}`. Server-wide knobs slow down or break every
+//! response, so a regression can be made without touching the test config.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rand::Rng;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DemoOptions {
+    /// Added to every response.
+    pub delay_ms: u64,
+    /// Uniform random extra delay in [0, jitter_ms].
+    pub jitter_ms: u64,
+    /// Share of responses answered with 500.
+    pub error_pct: f64,
+}
+
+const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+async fn handle(
+    req: Request<Incoming>,
+    opts: Arc<DemoOptions>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let mut delay = opts.delay_ms;
+    if opts.jitter_ms > 0 {
+        delay += rand::rng().random_range(0..=opts.jitter_ms);
+    }
+    let path = req.uri().path().to_string();
+    let mut parts = path.trim_matches('/').splitn(2, '/');
+    let head = parts.next().unwrap_or("");
+    let arg = parts.next();
+    let (status, body): (StatusCode, Bytes) = match (head, arg) {
+        ("health", None) | ("", None) => {
+            (StatusCode::OK, Bytes::from_static(b"{\"status\":\"ok\"}"))
+        }
+        ("delay", Some(ms)) => match ms.parse::<u64>() {
+            Ok(ms) if ms <= 60_000 => {
+                delay += ms;
+                (StatusCode::OK, Bytes::from_static(b"{\"status\":\"ok\"}"))
+            }
+            _ => (
+                StatusCode::BAD_REQUEST,
+                Bytes::from_static(b"delay must be 0..=60000 ms"),
+            ),
+        },
+        ("status", Some(code)) => match code
+            .parse::<u16>()
+            .ok()
+            .and_then(|c| StatusCode::from_u16(c).ok())
+        {
+            Some(s) => (s, Bytes::new()),
+            None => (
+                StatusCode::BAD_REQUEST,
+                Bytes::from_static(b"status must be 100..=999"),
+            ),
+        },
+        ("bytes", Some(n)) => match n.parse::<usize>() {
+            Ok(n) if n <= MAX_BYTES => (StatusCode::OK, Bytes::from(vec![b'x'; n])),
+            _ => (
+                StatusCode::BAD_REQUEST,
+                Bytes::from_static(b"bytes must be 0..=16777216"),
+            ),
+        },
+        _ => (StatusCode::NOT_FOUND, Bytes::from_static(b"not found")),
+    };
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let status = if opts.error_pct > 0.0 && rand::rng().random_range(0.0..100.0) < opts.error_pct {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        status
+    };
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+/// Bind and serve until `stop` is cancelled; returns the bound address at once.
+pub async fn start(
+    addr: SocketAddr,
+    opts: DemoOptions,
+    stop: CancellationToken,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let opts = Arc::new(opts);
+    let task = tokio::spawn(async move {
+        loop {
+            let (stream, _) = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok(x) => x,
+                    Err(_) => {
+                        // Out of file descriptors or similar: pause rather than spin.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                },
+                _ = stop.cancelled() => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let opts = opts.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| handle(req, opts.clone()));
+                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+                tokio::select! {
+                    _ = conn => {},
+                    _ = stop.cancelled() => {},
+                }
+            });
+        }
+    });
+    Ok((local, task))
+}

@@ -1,0 +1,389 @@
+//! The regression rule. A single point never fails a build:
+//!
+//! 1. **Suspect**: against the robust baseline (median, 1.4826*MAD of the last
+//!    `baseline_window` eligible runs), an observation is suspect in the bad direction
+//!    when its change is at least `min_change_pct` and either its robust z reaches
+//!    `z_threshold`, or its change reaches `regression_threshold` percent with z >= 1.5
+//!    (large changes on noisy metrics).
+//! 2. **Confirmed**: the last `persistence` observations (earlier runs, or confirmation
+//!    re-runs inside the same CI run) are all suspect in the same direction; or a
+//!    winsorized CUSUM over the recent observations crosses its limit (small sustained
+//!    shifts that rarely clear the z threshold twice in a row).
+//! 3. Suspect runs never enter the baseline; while an alert is open the baseline is
+//!    frozen; improvements are reported and never fail.
+//!
+//! Severity is the seed's band of |z|: critical > 4, high 3-4, medium 2-3, low 1.5-2.
+
+use serde::Serialize;
+
+use crate::engine::baseline::{BaselineStats, robust_center_scale};
+use crate::engine::config::Config;
+use crate::engine::metrics::Direction;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// The seed's bands.
+    pub fn from_z(z: f64) -> Option<Severity> {
+        let a = z.abs();
+        if a > 4.0 {
+            Some(Severity::Critical)
+        } else if a >= 3.0 {
+            Some(Severity::High)
+        } else if a >= 2.0 {
+            Some(Severity::Medium)
+        } else if a >= 1.5 {
+            Some(Severity::Low)
+        } else {
+            None
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Regression,
+    Improvement,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Regression => "regression",
+            Kind::Improvement => "improvement",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub z_threshold: f64,
+    pub persistence: usize,
+    pub min_change_pct: f64,
+    pub regression_threshold_pct: f64,
+    pub window: usize,
+    pub min_samples: usize,
+    pub outlier_threshold: f64,
+    /// CUSUM reference (per-observation allowance, in robust sigmas).
+    pub cusum_k: f64,
+    /// CUSUM decision limit.
+    pub cusum_h: f64,
+    /// Observations a CUSUM looks back over.
+    pub cusum_span: usize,
+}
+
+impl Settings {
+    pub fn from_config(c: &Config) -> Settings {
+        Settings {
+            z_threshold: c.detection.z_threshold,
+            persistence: c.detection.persistence,
+            min_change_pct: c.detection.min_change_pct,
+            regression_threshold_pct: c.regression_threshold,
+            window: c.detection.baseline_window,
+            min_samples: c.min_baseline_samples,
+            outlier_threshold: c.outlier_threshold,
+            ..Settings::default()
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let c = Config::default();
+        Settings {
+            z_threshold: c.detection.z_threshold,
+            persistence: c.detection.persistence,
+            min_change_pct: c.detection.min_change_pct,
+            regression_threshold_pct: c.regression_threshold,
+            window: c.detection.baseline_window,
+            min_samples: c.min_baseline_samples,
+            outlier_threshold: c.outlier_threshold,
+            cusum_k: 1.0,
+            cusum_h: 5.0,
+            cusum_span: 6,
+        }
+    }
+}
+
+/// An observation judged against a baseline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Judgement {
+    pub value: f64,
+    /// Robust z, signed as the raw change (positive = value went up).
+    pub z: f64,
+    pub change_pct: f64,
+    pub severity: Option<Severity>,
+    /// Suspect on its own (one observation).
+    pub suspect: Option<Kind>,
+    /// Confirmed by persistence or CUSUM: an alert.
+    pub confirmed: Option<Kind>,
+    /// How it was confirmed, for people.
+    pub rule: Option<String>,
+    pub baseline: BaselineStats,
+}
+
+/// Cap for change percentages against a zero baseline (keeps JSON finite).
+const CHANGE_CAP: f64 = 1000.0;
+
+fn change_pct(value: f64, center: f64) -> f64 {
+    if center.abs() < 1e-12 {
+        if value.abs() < 1e-12 {
+            0.0
+        } else {
+            CHANGE_CAP * value.signum()
+        }
+    } else {
+        ((value - center) / center.abs() * 100.0).clamp(-CHANGE_CAP, CHANGE_CAP)
+    }
+}
+
+/// Which way (if any) one observation is suspect, given its z and change.
+fn suspect_of(s: &Settings, z: f64, change: f64, dir: Direction) -> Option<Kind> {
+    let bad = dir.bad_sign();
+    let (zb, cb) = (z * bad, change * bad);
+    let hit = |z: f64, c: f64| {
+        c >= s.min_change_pct
+            && (z >= s.z_threshold || (c >= s.regression_threshold_pct && z >= 1.5))
+    };
+    if hit(zb, cb) {
+        Some(Kind::Regression)
+    } else if hit(-zb, -cb) {
+        Some(Kind::Improvement)
+    } else {
+        None
+    }
+}
+
+/// Judge `value` against the baseline samples `base` (eligible history, oldest first)
+/// with `recent` the observations just before it (oldest first, suspect ones included).
+/// None while the baseline has fewer than `min_samples` samples.
+pub fn judge(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+) -> Option<Judgement> {
+    if base.len() < s.min_samples || !value.is_finite() {
+        return None;
+    }
+    let window = &base[base.len().saturating_sub(s.window)..];
+    let stats = BaselineStats::compute(window, s.outlier_threshold)?;
+    let (center, scale) = robust_center_scale(window);
+    let zf = |v: f64| (v - center) / scale;
+    let z = zf(value);
+    let change = change_pct(value, center);
+    let suspect = suspect_of(s, z, change, dir);
+
+    let mut confirmed = None;
+    let mut rule = None;
+    if let Some(kind) = suspect {
+        let need = s.persistence.saturating_sub(1);
+        let prior_ok = recent.len() >= need
+            && recent[recent.len() - need..]
+                .iter()
+                .all(|&v| suspect_of(s, zf(v), change_pct(v, center), dir) == Some(kind));
+        if prior_ok {
+            confirmed = Some(kind);
+            rule = Some(format!(
+                "{} consecutive observations beyond {:.1} sigma",
+                s.persistence, s.z_threshold
+            ));
+        }
+    }
+    if confirmed.is_none() {
+        // Winsorized CUSUM in the bad direction (and the good one for improvements):
+        // each observation adds at most 3 sigma, so a lone spike cannot trigger it.
+        for kind in [Kind::Regression, Kind::Improvement] {
+            let sign = match kind {
+                Kind::Regression => dir.bad_sign(),
+                Kind::Improvement => -dir.bad_sign(),
+            };
+            let start = recent.len().saturating_sub(s.cusum_span.saturating_sub(1));
+            let mut c = 0.0f64;
+            for &v in recent[start..].iter().chain(std::iter::once(&value)) {
+                c = (c + (zf(v) * sign).clamp(-3.0, 3.0) - s.cusum_k).max(0.0);
+            }
+            let zs = z * sign;
+            let cs = change * sign;
+            if c >= s.cusum_h && zs >= 1.0 && cs >= s.min_change_pct {
+                confirmed = Some(kind);
+                rule = Some(format!("CUSUM {c:.1} >= {:.1} over recent runs", s.cusum_h));
+                break;
+            }
+        }
+    }
+    let severity = Severity::from_z(z).or(confirmed.map(|_| Severity::Low));
+    Some(Judgement {
+        value,
+        z,
+        change_pct: change,
+        severity,
+        suspect,
+        confirmed,
+        rule,
+        baseline: stats,
+    })
+}
+
+/// Replays one metric's history through the detector, as `perfgate backtest` and
+/// the CI gate both see it: each run judged only on the runs before it.
+pub struct Replay<'a> {
+    pub settings: &'a Settings,
+    pub dir: Direction,
+    values: Vec<f64>,
+    suspect_bad: Vec<bool>,
+    /// Index of the first run of the open regression alert, if any.
+    alert_from: Option<usize>,
+}
+
+impl<'a> Replay<'a> {
+    pub fn new(settings: &'a Settings, dir: Direction) -> Replay<'a> {
+        Replay {
+            settings,
+            dir,
+            values: Vec::new(),
+            suspect_bad: Vec::new(),
+            alert_from: None,
+        }
+    }
+
+    /// Judge the next value, then add it to the history.
+    pub fn push(&mut self, value: f64) -> Option<Judgement> {
+        let end = self.alert_from.unwrap_or(self.values.len());
+        let base: Vec<f64> = self.values[..end]
+            .iter()
+            .zip(&self.suspect_bad[..end])
+            .filter(|(_, s)| !**s)
+            .map(|(v, _)| *v)
+            .collect();
+        let recent_from = self
+            .values
+            .len()
+            .saturating_sub(self.settings.cusum_span.max(self.settings.persistence));
+        let j = judge(
+            self.settings,
+            &base,
+            &self.values[recent_from..],
+            value,
+            self.dir,
+        );
+        let bad = j
+            .as_ref()
+            .is_some_and(|j| j.suspect == Some(Kind::Regression));
+        if let Some(j) = &j {
+            if j.confirmed == Some(Kind::Regression) && self.alert_from.is_none() {
+                // Freeze the baseline at the start of the suspect streak.
+                let mut from = self.values.len();
+                while from > 0 && self.suspect_bad[from - 1] {
+                    from -= 1;
+                }
+                self.alert_from = Some(from);
+            } else if self.alert_from.is_some() && j.suspect.is_none() {
+                // Recovered: close the alert after `persistence + 1` clean runs.
+                let clean = 1 + self.suspect_bad.iter().rev().take_while(|s| !**s).count();
+                if clean > self.settings.persistence {
+                    self.alert_from = None;
+                }
+            }
+        }
+        self.values.push(value);
+        self.suspect_bad.push(bad);
+        j
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noisy(n: usize, seed: u64) -> Vec<f64> {
+        // Deterministic pseudo-noise, about 2% either way.
+        (0..n)
+            .map(|i| {
+                let x = ((i as u64 + 1) * 2654435761 ^ seed) % 1000;
+                100.0 + (x as f64 / 1000.0 - 0.5) * 4.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn severity_bands_are_the_seeds() {
+        assert_eq!(Severity::from_z(4.01), Some(Severity::Critical));
+        assert_eq!(Severity::from_z(3.5), Some(Severity::High));
+        assert_eq!(Severity::from_z(-2.5), Some(Severity::Medium));
+        assert_eq!(Severity::from_z(1.7), Some(Severity::Low));
+        assert_eq!(Severity::from_z(1.2), None);
+    }
+
+    #[test]
+    fn one_spike_is_suspect_but_not_confirmed() {
+        let s = Settings::default();
+        let base = noisy(25, 7);
+        let j = judge(&s, &base, &base[20..], 150.0, Direction::Lower).unwrap();
+        assert_eq!(j.suspect, Some(Kind::Regression));
+        assert_eq!(j.confirmed, None);
+        assert_eq!(j.severity, Some(Severity::Critical));
+    }
+
+    #[test]
+    fn two_in_a_row_confirm_and_improvements_never_regress() {
+        let s = Settings::default();
+        let base = noisy(25, 3);
+        let j = judge(&s, &base, &[150.0], 150.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression));
+        let j = judge(&s, &base, &[60.0], 60.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Improvement));
+        // Throughput going down is the regression.
+        let j = judge(&s, &base, &[60.0], 60.0, Direction::Higher).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression));
+    }
+
+    #[test]
+    fn no_judgement_before_min_samples() {
+        let s = Settings::default();
+        assert!(judge(&s, &noisy(19, 1), &[], 500.0, Direction::Lower).is_none());
+    }
+
+    #[test]
+    fn replay_freezes_the_baseline_during_a_regression() {
+        let s = Settings::default();
+        let mut r = Replay::new(&s, Direction::Lower);
+        for v in noisy(30, 11) {
+            r.push(v);
+        }
+        let mut confirmed = 0;
+        for _ in 0..30 {
+            if r.push(130.0).and_then(|j| j.confirmed) == Some(Kind::Regression) {
+                confirmed += 1;
+            }
+        }
+        // Never absorbed: every run after the first keeps alerting.
+        assert!(confirmed >= 29, "{confirmed}");
+    }
+}

@@ -1,0 +1,53 @@
+//! Typed errors of the engine; the binary maps them to exit codes in one place.
+
+use std::fmt;
+
+/// Invalid configuration: one sentence naming file, field, position and expectation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: String,
+    pub field: Option<String>,
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.file)?;
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}` ")?;
+        }
+        if let Some((l, c)) = self.position {
+            write!(f, "(line {l}, column {c}) ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Exit 2: the user asked for something malformed.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    /// Exit 3: the store cannot be used; nothing was changed.
+    #[error("{0}")]
+    Store(String),
+    /// Exit 3: the run could not be carried out.
+    #[error("{0}")]
+    Run(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) | Error::Usage(_) => 2,
+            Error::Store(_) | Error::Run(_) => 3,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,98 @@
+//! Metric names, units and good directions (DESIGN.md contract).
+
+use serde::{Deserialize, Serialize};
+
+/// Which way is good for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Times, error rates, resources.
+    Lower,
+    /// Throughput.
+    Higher,
+}
+
+impl Direction {
+    /// Good direction from the metric's name: `_rps` / `throughput` are higher-is-better,
+    /// everything else (`_ms`, `_pct`, `_mb`, `_bytes`, `_mbps`, counts, costs) lower.
+    pub fn of(metric: &str) -> Direction {
+        let base = metric.rsplit('.').next().unwrap_or(metric);
+        if base.ends_with("_rps") || base.contains("throughput") || base.ends_with("_per_sec") {
+            Direction::Higher
+        } else {
+            Direction::Lower
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Direction> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "lower" | "lower_is_better" | "down" => Some(Direction::Lower),
+            "higher" | "higher_is_better" | "up" => Some(Direction::Higher),
+            _ => None,
+        }
+    }
+
+    /// +1 when an increase is bad, -1 when a decrease is bad.
+    pub fn bad_sign(self) -> f64 {
+        match self {
+            Direction::Lower => 1.0,
+            Direction::Higher => -1.0,
+        }
+    }
+}
+
+/// Unit from the name suffix.
+pub fn unit_of(metric: &str) -> &'static str {
+    let base = metric.rsplit('.').next().unwrap_or(metric);
+    for (suffix, unit) in [
+        ("_ms", "ms"),
+        ("_pct", "%"),
+        ("_mbps", "MB/s"),
+        ("_mb", "MB"),
+        ("_bytes", "bytes"),
+        ("_rps", "req/s"),
+        ("_us", "us"),
+        ("_ns", "ns"),
+        ("_s", "s"),
+    ] {
+        if base.ends_with(suffix) {
+            return unit;
+        }
+    }
+    match base {
+        "row_count" => "rows",
+        "plan_cost" => "cost",
+        _ => "",
+    }
+}
+
+pub fn metric_name(scenario: &str, metric: &str) -> String {
+    format!("{scenario}.{metric}")
+}
+
+/// API scenario metric names, in report order.
+pub const API_METRICS: [&str; 7] = [
+    "response_time_mean_ms",
+    "response_time_p50_ms",
+    "response_time_p95_ms",
+    "response_time_p99_ms",
+    "error_rate_pct",
+    "throughput_rps",
+    "response_size_bytes",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directions_follow_the_name() {
+        assert_eq!(Direction::of("a.throughput_rps"), Direction::Higher);
+        assert_eq!(Direction::of("a.response_time_p95_ms"), Direction::Lower);
+        assert_eq!(Direction::of("sys.cpu_usage_pct"), Direction::Lower);
+        assert_eq!(Direction::of("sys.network_io_mbps"), Direction::Lower);
+        assert_eq!(Direction::of("bench.throughput"), Direction::Higher);
+        assert_eq!(unit_of("sys.network_io_mbps"), "MB/s");
+        assert_eq!(unit_of("sys.memory_usage_mb"), "MB");
+    }
+}

@@ -1,0 +1,16 @@
+//! The engine: everything but the front-ends. Imports nothing from the TUI.
+
+pub mod backtest;
+pub mod baseline;
+pub mod changepoint;
+pub mod config;
+pub mod demo_server;
+pub mod detect;
+pub mod error;
+pub mod inspect;
+pub mod live;
+pub mod metrics;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod store;

@@ -1,0 +1,52 @@
+//! Scenario runners: one module per scenario type, one output shape for all.
+
+pub mod api;
+pub mod system;
+
+use std::collections::BTreeMap;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::config::{Config, ScenarioConfig, ScenarioType};
+use crate::engine::live::LiveHub;
+
+/// What a scenario produced: metric values (names without the scenario prefix).
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioOutput {
+    pub metrics: BTreeMap<String, f64>,
+    /// Error counts by class.
+    pub errors: BTreeMap<String, u64>,
+    /// Requests attempted (API), samples taken (system) or iterations (database).
+    pub requests: u64,
+    /// Set when the scenario could not run at all.
+    pub error: Option<String>,
+    /// The latency HdrHistogram, V2-serialized (API scenarios).
+    pub histogram: Option<Vec<u8>>,
+    pub interrupted: bool,
+    /// Something the reader should know (e.g. why a metric is absent).
+    pub note: Option<String>,
+}
+
+impl ScenarioOutput {
+    pub fn failed(msg: impl Into<String>) -> ScenarioOutput {
+        ScenarioOutput {
+            error: Some(msg.into()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Run one scenario by type.
+pub async fn run(
+    cfg: &Config,
+    s: &ScenarioConfig,
+    live: &LiveHub,
+    cancel: &CancellationToken,
+) -> ScenarioOutput {
+    match s.kind {
+        ScenarioType::Api => api::run(cfg, s, live, cancel).await,
+        ScenarioType::System => system::run(cfg, s, live, cancel).await,
+        ScenarioType::Database => ScenarioOutput::failed(
+            "database scenarios are not available in this build yet (see issue 6); the scenario was skipped",
+        ),
+    }
+}
