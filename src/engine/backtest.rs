@@ -26,6 +26,9 @@ pub struct BacktestReport {
     pub runs: usize,
     /// Runs judged (each metric's runs after its first `min_baseline_samples`).
     pub checks: usize,
+    /// Runs judged as regressions (every run of an open regression counts; in CI
+    /// each of them would fail the build until the alert is triaged).
+    pub regression_runs: usize,
     pub alerts: Vec<BacktestAlert>,
 }
 
@@ -123,6 +126,7 @@ pub fn backtest(text: &str, file: &str, settings: &Settings) -> Result<BacktestR
         metrics: series.len(),
         runs: 0,
         checks: 0,
+        regression_runs: 0,
         alerts: Vec::new(),
     };
     for (metric, s) in &series {
@@ -130,11 +134,15 @@ pub fn backtest(text: &str, file: &str, settings: &Settings) -> Result<BacktestR
         let mut replay = Replay::new(settings, dir);
         report.runs += s.points.len();
         for (run, value) in &s.points {
-            let Some(j) = replay.push(*value) else {
+            let Some((j, opened)) = replay.push(*value) else {
                 continue;
             };
             report.checks += 1;
-            if let Some(kind) = j.confirmed {
+            if j.confirmed == Some(Kind::Regression) {
+                report.regression_runs += 1;
+            }
+            // One alert per change: later runs of the same regression refresh it.
+            if let Some(kind) = opened {
                 report.alerts.push(BacktestAlert {
                     metric: metric.clone(),
                     run: run.clone(),
@@ -189,6 +197,7 @@ mod tests {
         assert_eq!(first.run, serde_json::json!(41));
         assert_eq!(first.kind, "regression");
         assert_eq!(first.severity, "critical");
-        assert!(r.alerts.iter().all(|a| a.kind == "regression"));
+        assert_eq!(r.alerts.len(), 1, "one alert for one change");
+        assert_eq!(r.regression_runs, 4);
     }
 }

@@ -76,7 +76,7 @@ pub struct DetectionConfig {
 impl Default for DetectionConfig {
     fn default() -> Self {
         DetectionConfig {
-            z_threshold: 2.0,
+            z_threshold: 2.15,
             persistence: 2,
             min_change_pct: 5.0,
             baseline_window: 30,

@@ -95,6 +95,11 @@ pub struct Settings {
     pub cusum_h: f64,
     /// Observations a CUSUM looks back over.
     pub cusum_span: usize,
+    /// Smallest ratio between the weakest and the (capped) strongest z of a
+    /// confirming streak: a real shift moves every run alike, a spike does not.
+    pub consistency: f64,
+    /// Cap on z when comparing a streak for consistency.
+    pub z_cap: f64,
 }
 
 impl Settings {
@@ -123,9 +128,11 @@ impl Default for Settings {
             window: c.detection.baseline_window,
             min_samples: c.min_baseline_samples,
             outlier_threshold: c.outlier_threshold,
-            cusum_k: 1.0,
-            cusum_h: 5.0,
+            cusum_k: 0.75,
+            cusum_h: 2.0,
             cusum_span: 6,
+            consistency: 0.45,
+            z_cap: 100.0,
         }
     }
 }
@@ -147,6 +154,38 @@ pub struct Judgement {
     pub baseline: BaselineStats,
 }
 
+/// Centre and scale for z: mean and std of the history after robust outlier
+/// rejection. With spikes rejected these are far more efficient than median/MAD
+/// (the MAD of 20 samples is off by ~35% routinely, which makes the z threshold
+/// itself noisy), and a spike cannot inflate them. Falls back to the robust pair
+/// when too few samples survive.
+pub fn center_scale(stats: &BaselineStats, window: &[f64]) -> (f64, f64) {
+    let (med, robust) = robust_center_scale(window);
+    if stats.n - stats.outliers >= 5 && stats.std > 0.0 {
+        let floor = (stats.mean.abs() * 1e-3).max(1e-9);
+        (stats.mean, stats.std.max(floor))
+    } else {
+        (med, robust)
+    }
+}
+
+/// The z threshold corrected for a baseline estimated from `n` samples: a new
+/// observation's z against an estimated mean/std follows Student's t with n-1
+/// degrees of freedom scaled by sqrt(1 + 1/n), so the same nominal threshold keeps
+/// the same false-alarm rate whether the history holds 20 runs or 200.
+pub fn effective_threshold(z: f64, n: usize) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    if n < 3 {
+        return z;
+    }
+    let p = Normal::standard().cdf(z);
+    let nf = n as f64;
+    match StudentsT::new(0.0, 1.0, nf - 1.0) {
+        Ok(t) => t.inverse_cdf(p) * (1.0 + 1.0 / nf).sqrt(),
+        Err(_) => z,
+    }
+}
+
 /// Cap for change percentages against a zero baseline (keeps JSON finite).
 const CHANGE_CAP: f64 = 1000.0;
 
@@ -163,12 +202,11 @@ fn change_pct(value: f64, center: f64) -> f64 {
 }
 
 /// Which way (if any) one observation is suspect, given its z and change.
-fn suspect_of(s: &Settings, z: f64, change: f64, dir: Direction) -> Option<Kind> {
+fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Option<Kind> {
     let bad = dir.bad_sign();
     let (zb, cb) = (z * bad, change * bad);
     let hit = |z: f64, c: f64| {
-        c >= s.min_change_pct
-            && (z >= s.z_threshold || (c >= s.regression_threshold_pct && z >= 1.5))
+        c >= s.min_change_pct && (z >= thr || (c >= s.regression_threshold_pct && z >= 1.5))
     };
     if hit(zb, cb) {
         Some(Kind::Regression)
@@ -194,20 +232,37 @@ pub fn judge(
     }
     let window = &base[base.len().saturating_sub(s.window)..];
     let stats = BaselineStats::compute(window, s.outlier_threshold)?;
-    let (center, scale) = robust_center_scale(window);
+    let (center, scale) = center_scale(&stats, window);
     let zf = |v: f64| (v - center) / scale;
     let z = zf(value);
     let change = change_pct(value, center);
-    let suspect = suspect_of(s, z, change, dir);
+    let thr = effective_threshold(s.z_threshold, stats.n - stats.outliers);
+    let suspect = suspect_of(s, thr, z, change, dir);
 
     let mut confirmed = None;
     let mut rule = None;
     if let Some(kind) = suspect {
         let need = s.persistence.saturating_sub(1);
+        let streak = &recent[recent.len().saturating_sub(need)..];
+        let sign = match kind {
+            Kind::Regression => dir.bad_sign(),
+            Kind::Improvement => -dir.bad_sign(),
+        };
+        // A real shift moves every observation of the streak by about the same amount;
+        // a spike next to an ordinary high reading does not.
+        let zs: Vec<f64> = streak
+            .iter()
+            .map(|&v| zf(v) * sign)
+            .chain([z * sign])
+            .collect();
+        let (lo, hi) = zs
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
         let prior_ok = recent.len() >= need
-            && recent[recent.len() - need..]
+            && streak
                 .iter()
-                .all(|&v| suspect_of(s, zf(v), change_pct(v, center), dir) == Some(kind));
+                .all(|&v| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind))
+            && lo >= s.consistency * hi.min(s.z_cap);
         if prior_ok {
             confirmed = Some(kind);
             rule = Some(format!(
@@ -217,17 +272,24 @@ pub fn judge(
         }
     }
     if confirmed.is_none() {
-        // Winsorized CUSUM in the bad direction (and the good one for improvements):
-        // each observation adds at most 3 sigma, so a lone spike cannot trigger it.
+        // CUSUM over the minimum of each pair of consecutive observations (capped at
+        // 3 sigma): a lone spike contributes only its neighbour's value, while a
+        // sustained shift moves every pair. Catches shifts too small to clear the
+        // z threshold twice in a row.
         for kind in [Kind::Regression, Kind::Improvement] {
             let sign = match kind {
                 Kind::Regression => dir.bad_sign(),
                 Kind::Improvement => -dir.bad_sign(),
             };
-            let start = recent.len().saturating_sub(s.cusum_span.saturating_sub(1));
+            let start = recent.len().saturating_sub(s.cusum_span);
+            let zs: Vec<f64> = recent[start..]
+                .iter()
+                .chain(std::iter::once(&value))
+                .map(|&v| (zf(v) * sign).min(3.0))
+                .collect();
             let mut c = 0.0f64;
-            for &v in recent[start..].iter().chain(std::iter::once(&value)) {
-                c = (c + (zf(v) * sign).clamp(-3.0, 3.0) - s.cusum_k).max(0.0);
+            for w in zs.windows(2) {
+                c = (c + w[0].min(w[1]) - s.cusum_k).max(0.0);
             }
             let zs = z * sign;
             let cs = change * sign;
@@ -260,6 +322,7 @@ pub struct Replay<'a> {
     suspect_bad: Vec<bool>,
     /// Index of the first run of the open regression alert, if any.
     alert_from: Option<usize>,
+    improvement_open: bool,
 }
 
 impl<'a> Replay<'a> {
@@ -270,11 +333,13 @@ impl<'a> Replay<'a> {
             values: Vec::new(),
             suspect_bad: Vec::new(),
             alert_from: None,
+            improvement_open: false,
         }
     }
 
-    /// Judge the next value, then add it to the history.
-    pub fn push(&mut self, value: f64) -> Option<Judgement> {
+    /// Judge the next value, then add it to the history. The second element is the
+    /// kind of alert this run *opens* (None while an alert of that kind stays open).
+    pub fn push(&mut self, value: f64) -> Option<(Judgement, Option<Kind>)> {
         let end = self.alert_from.unwrap_or(self.values.len());
         let base: Vec<f64> = self.values[..end]
             .iter()
@@ -296,6 +361,7 @@ impl<'a> Replay<'a> {
         let bad = j
             .as_ref()
             .is_some_and(|j| j.suspect == Some(Kind::Regression));
+        let mut opened = None;
         if let Some(j) = &j {
             if j.confirmed == Some(Kind::Regression) && self.alert_from.is_none() {
                 // Freeze the baseline at the start of the suspect streak.
@@ -304,6 +370,7 @@ impl<'a> Replay<'a> {
                     from -= 1;
                 }
                 self.alert_from = Some(from);
+                opened = Some(Kind::Regression);
             } else if self.alert_from.is_some() && j.suspect.is_none() {
                 // Recovered: close the alert after `persistence + 1` clean runs.
                 let clean = 1 + self.suspect_bad.iter().rev().take_while(|s| !**s).count();
@@ -311,10 +378,18 @@ impl<'a> Replay<'a> {
                     self.alert_from = None;
                 }
             }
+            if j.confirmed == Some(Kind::Improvement) {
+                if !self.improvement_open {
+                    opened = Some(Kind::Improvement);
+                }
+                self.improvement_open = true;
+            } else if j.suspect != Some(Kind::Improvement) {
+                self.improvement_open = false;
+            }
         }
         self.values.push(value);
         self.suspect_bad.push(bad);
-        j
+        j.map(|j| (j, opened))
     }
 }
 
@@ -379,7 +454,7 @@ mod tests {
         }
         let mut confirmed = 0;
         for _ in 0..30 {
-            if r.push(130.0).and_then(|j| j.confirmed) == Some(Kind::Regression) {
+            if r.push(130.0).and_then(|j| j.0.confirmed) == Some(Kind::Regression) {
                 confirmed += 1;
             }
         }
