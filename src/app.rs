@@ -99,6 +99,7 @@ fn run_options(args: &RunArgs, cfg: &Config, mode: &str) -> RunOptions {
     }
 }
 
+#[cfg_attr(not(feature = "tui"), allow(dead_code))]
 fn wants_tui(args: &RunArgs) -> bool {
     !args.ci && std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
 }
@@ -120,7 +121,12 @@ async fn front_end(loaded: LoadedConfig, args: &RunArgs) -> Result<i32> {
         }
     }
     let formats = ci::parse_formats(&args.format, args.output.as_ref())?;
-    let _ = wants_tui(args);
+    #[cfg(feature = "tui")]
+    if wants_tui(args) {
+        let label = ci::store_label(&loaded, args.store.as_deref());
+        let opts = run_options(args, &loaded.config, "tui");
+        return crate::tui::run(loaded, opts, label, true).await;
+    }
     let req = CiRequest {
         options: run_options(args, &loaded.config, "ci"),
         output: args.output.clone(),

@@ -7,6 +7,8 @@ pub mod app;
 pub mod ci;
 pub mod cli;
 pub mod engine;
+#[cfg(feature = "tui")]
+pub mod tui;
 
 /// Version with the commit it was built from.
 pub const VERSION: &str = concat!(

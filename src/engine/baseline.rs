@@ -174,7 +174,10 @@ impl Trend {
 
 /// Health of a baseline in [0, 1]:
 ///
-/// `0.30 * count + 0.15 * freshness + 0.20 * quietness + 0.20 * stability + 0.15 * cleanliness`
+/// `count * (0.20 * freshness + 0.30 * quietness + 0.30 * stability + 0.20 * cleanliness)`
+///
+/// Too few samples scale everything down: a baseline of 10 runs out of 20 cannot
+/// score above 0.5 however quiet it is.
 /// - count = min(1, n / min_baseline_samples)
 /// - freshness = 1 - age of the newest sample / trend_window_days (clamped to [0, 1])
 /// - quietness = 1 / (1 + (cv / 0.10)^2), cv = robust std / median
@@ -225,11 +228,8 @@ impl Health {
             stats.outliers as f64 / stats.n as f64
         };
         let cleanliness = (1.0 - share / 0.20).clamp(0.0, 1.0);
-        let score = 0.30 * count
-            + 0.15 * freshness
-            + 0.20 * quietness
-            + 0.20 * stability
-            + 0.15 * cleanliness;
+        let score =
+            count * (0.20 * freshness + 0.30 * quietness + 0.30 * stability + 0.20 * cleanliness);
         let mut factors = [
             (count, format!("{} of {} samples", stats.n, min_samples)),
             (freshness, format!("newest sample {age_days:.1} days old")),

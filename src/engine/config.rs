@@ -178,6 +178,21 @@ impl Config {
 
     /// Parse and validate config text; `file` is used in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let first = text.trim_start().chars().next();
+        if first.is_some() && first != Some('{') {
+            let line = text[..text.len() - text.trim_start().len()]
+                .matches('\n')
+                .count()
+                + 1;
+            return Err(ConfigError {
+                file: file.to_string(),
+                field: None,
+                position: Some((line, 1)),
+                message:
+                    "is not a JSON object; expected a config object `{ ... }` at the top level"
+                        .into(),
+            });
+        }
         let mut de = serde_json::Deserializer::from_str(text);
         let config: Config = match serde_path_to_error::deserialize(&mut de) {
             Ok(c) => c,
@@ -530,7 +545,6 @@ fn explain_serde(e: &serde_json::Error) -> String {
         .replace("expected u32", "expected a whole number >= 0")
         .replace("expected u64", "expected a whole number >= 0")
         .replace("expected usize", "expected a whole number >= 0")
-        .replace("expected a string", "expected a string")
         .replace("expected a boolean", "expected true or false");
     if msg.starts_with("missing field") {
         return format!("{msg}; it is required");

@@ -401,7 +401,7 @@ mod tests {
         // Deterministic pseudo-noise, about 2% either way.
         (0..n)
             .map(|i| {
-                let x = ((i as u64 + 1) * 2654435761 ^ seed) % 1000;
+                let x = (((i as u64 + 1) * 2654435761) ^ seed) % 1000;
                 100.0 + (x as f64 / 1000.0 - 0.5) * 4.0
             })
             .collect()

@@ -63,8 +63,8 @@ impl Sampler {
             .sum();
         let net_bytes: u64 = self
             .nets
-            .iter()
-            .map(|(_, n)| n.received() + n.transmitted())
+            .values()
+            .map(|n| n.received() + n.transmitted())
             .sum();
         Sample {
             cpu_pct: self.sys.global_cpu_usage() as f64,

@@ -1,0 +1,526 @@
+//! TUI state and the key handling that changes it. Pure: keys in, `Command`s out;
+//! the event loop in `mod.rs` carries the commands out against the engine and store.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::collections::VecDeque;
+
+use super::theme::Theme;
+use crate::engine::config::Config;
+use crate::engine::detect::effective_threshold;
+use crate::engine::inspect::BaselineView;
+use crate::engine::live::{EngineEvent, LiveSnapshot};
+use crate::engine::run::RunOutcome;
+use crate::engine::store::{Alert, AuditEntry, TRIAGE_STATES, is_open_state};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Live,
+    Metrics,
+    Triage,
+    Baselines,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Live, Tab::Metrics, Tab::Triage, Tab::Baselines];
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Live => "Live",
+            Tab::Metrics => "Metrics",
+            Tab::Triage => "Triage",
+            Tab::Baselines => "Baselines",
+        }
+    }
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+    fn next(self) -> Tab {
+        Tab::ALL[(self.index() + 1) % 4]
+    }
+    fn prev(self) -> Tab {
+        Tab::ALL[(self.index() + 3) % 4]
+    }
+}
+
+/// A destructive action awaiting confirmation (gitui's ConfirmAction).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfirmAction {
+    ResetMetric(String),
+    ResetAll,
+    Accept(String),
+    SetAlertState {
+        id: i64,
+        metric: String,
+        state: String,
+    },
+}
+
+impl ConfirmAction {
+    pub fn title(&self) -> String {
+        match self {
+            ConfirmAction::ResetMetric(m) => format!("Reset baseline of {m}?"),
+            ConfirmAction::ResetAll => "Reset EVERY baseline?".into(),
+            ConfirmAction::Accept(m) => format!("Accept the current level of {m} as its baseline?"),
+            ConfirmAction::SetAlertState { id, state, .. } => {
+                format!("Mark alert #{id} as {state}?")
+            }
+        }
+    }
+}
+
+/// What the event loop must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Start a run (all scenarios, or only these).
+    Start(Vec<String>),
+    Stop,
+    Refresh,
+    /// A confirmed action with the reason typed in the confirmation step.
+    Confirmed(ConfirmAction, String),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    None,
+    Help,
+    /// The metric at this index of `views`, drawn large.
+    Detail(usize),
+    /// Pick a triage state for an alert.
+    StatePicker {
+        alert: usize,
+        selected: usize,
+    },
+    /// Confirmation step: names what will be lost, takes a reason.
+    Confirm {
+        action: ConfirmAction,
+        consequence: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    Idle,
+    Running,
+    Stopping,
+    Finished { run_id: i64, status: String },
+    Failed(String),
+}
+
+pub struct App {
+    pub tab: Tab,
+    pub theme: Theme,
+    pub config: Config,
+    pub config_label: String,
+    pub store_label: String,
+    pub live: LiveSnapshot,
+    pub run: RunState,
+    pub outcome: Option<RunOutcome>,
+    pub views: Vec<BaselineView>,
+    pub alerts: Vec<Alert>,
+    pub audit: Vec<AuditEntry>,
+    /// Selected row per tab.
+    pub sel: [usize; 4],
+    pub modal: Modal,
+    pub status: String,
+    pub log: VecDeque<String>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(config: Config, config_label: String, store_label: String, theme: Theme) -> App {
+        App {
+            tab: Tab::Live,
+            theme,
+            config,
+            config_label,
+            store_label,
+            live: LiveSnapshot::default(),
+            run: RunState::Idle,
+            outcome: None,
+            views: Vec::new(),
+            alerts: Vec::new(),
+            audit: Vec::new(),
+            sel: [0; 4],
+            modal: Modal::None,
+            status: String::new(),
+            log: VecDeque::new(),
+            quit: false,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        matches!(self.run, RunState::Running | RunState::Stopping)
+    }
+
+    /// Alerts in triage order: open first, then by severity, newest first.
+    pub fn sort_alerts(&mut self) {
+        let rank = |s: &str| match s {
+            "critical" => 0,
+            "high" => 1,
+            "medium" => 2,
+            _ => 3,
+        };
+        self.alerts.sort_by(|a, b| {
+            (!is_open_state(&a.state), rank(&a.severity), -a.id).cmp(&(
+                !is_open_state(&b.state),
+                rank(&b.severity),
+                -b.id,
+            ))
+        });
+    }
+
+    /// Baseline band of a metric: (centre - k*std, robust centre, centre + k*std),
+    /// k the t-corrected alert threshold.
+    pub fn band(&self, v: &BaselineView) -> Option<(f64, f64, f64)> {
+        let s = v.stats.as_ref()?;
+        let k = effective_threshold(self.config.detection.z_threshold, s.n - s.outliers);
+        Some((s.mean - k * s.std, s.median, s.mean + k * s.std))
+    }
+
+    fn rows(&self) -> usize {
+        match self.tab {
+            Tab::Live => self.live.scenarios.len(),
+            Tab::Metrics | Tab::Baselines => self.views.len(),
+            Tab::Triage => self.alerts.len(),
+        }
+    }
+
+    fn selected(&self) -> usize {
+        self.sel[self.tab.index()].min(self.rows().saturating_sub(1))
+    }
+
+    pub fn selected_row(&self, tab: Tab) -> usize {
+        let rows = match tab {
+            Tab::Live => self.live.scenarios.len(),
+            Tab::Metrics | Tab::Baselines => self.views.len(),
+            Tab::Triage => self.alerts.len(),
+        };
+        self.sel[tab.index()].min(rows.saturating_sub(1))
+    }
+
+    fn move_sel(&mut self, delta: isize) {
+        let rows = self.rows();
+        if rows == 0 {
+            return;
+        }
+        let i = self.selected() as isize + delta;
+        self.sel[self.tab.index()] = i.clamp(0, rows as isize - 1) as usize;
+    }
+
+    pub fn on_engine_event(&mut self, ev: &EngineEvent) {
+        let line = match ev {
+            EngineEvent::RunStarted { run_id } => format!("run #{run_id} started"),
+            EngineEvent::ScenarioStarted { name } => format!("{name}: started"),
+            EngineEvent::ScenarioFinished { name, ok, message } => format!(
+                "{name}: {}{}",
+                if *ok { "done" } else { "failed" },
+                message
+                    .as_ref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ),
+            EngineEvent::Confirming { scenario } => {
+                format!("{scenario}: suspect result, re-running to confirm")
+            }
+            EngineEvent::Log(l) => l.clone(),
+            EngineEvent::RunFinished { run_id, status } => {
+                format!("run #{run_id} finished: {status}")
+            }
+        };
+        if self.log.len() >= 50 {
+            self.log.pop_front();
+        }
+        self.log.push_back(line);
+    }
+
+    /// The keys that work right now, for the footer.
+    pub fn footer_keys(&self) -> Vec<(&'static str, &'static str)> {
+        match &self.modal {
+            Modal::Help => return vec![("Esc/?", "close")],
+            Modal::Detail(_) => return vec![("j/k", "prev/next metric"), ("Esc", "close")],
+            Modal::StatePicker { .. } => {
+                return vec![("j/k", "choose"), ("Enter", "set"), ("Esc", "cancel")];
+            }
+            Modal::Confirm { .. } => {
+                return vec![("type", "reason"), ("Enter", "confirm"), ("Esc", "cancel")];
+            }
+            Modal::None => {}
+        }
+        let mut keys = vec![("1-4/Tab", "tabs"), ("j/k", "move")];
+        match self.tab {
+            Tab::Live => {
+                if self.running() {
+                    keys.push(("x", "stop"));
+                } else {
+                    keys.push(("s", "run all"));
+                    keys.push(("r", "re-run selected"));
+                }
+            }
+            Tab::Metrics => keys.push(("Enter", "open")),
+            Tab::Triage => keys.push(("Enter", "set state")),
+            Tab::Baselines => {
+                keys.push(("r", "reset"));
+                keys.push(("R", "reset all"));
+                keys.push(("a", "accept"));
+            }
+        }
+        keys.push(("?", "help"));
+        keys.push(("q", "quit"));
+        keys
+    }
+
+    /// Every key, for the help screen.
+    pub fn help() -> &'static [(&'static str, &'static str)] {
+        &[
+            ("1 2 3 4", "Live, Metrics, Triage, Baselines"),
+            ("Tab / Shift-Tab", "next / previous tab"),
+            ("j k / ↓ ↑", "move the selection"),
+            ("g / G", "first / last row"),
+            ("Enter", "open: metric detail (Metrics), set state (Triage)"),
+            ("s", "Live: start a run of every scenario"),
+            (
+                "r",
+                "Live: re-run the selected scenario; Baselines: reset the selected baseline",
+            ),
+            ("x", "Live: stop the running scenario (partial run saved)"),
+            ("R", "Baselines: reset every baseline"),
+            (
+                "a",
+                "Baselines: accept the current level as the new baseline",
+            ),
+            ("F5 / u", "reload from the store"),
+            ("?", "this help"),
+            ("q / Ctrl-C", "quit (a running test is stopped and saved)"),
+        ]
+    }
+
+    /// Handle one key; returns what the loop must do.
+    pub fn on_key(&mut self, key: KeyEvent) -> Option<Command> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return Some(Command::Quit);
+        }
+        match self.modal.clone() {
+            Modal::None => {}
+            Modal::Help => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+                ) {
+                    self.modal = Modal::None;
+                }
+                return None;
+            }
+            Modal::Detail(i) => {
+                match key.code {
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => self.modal = Modal::None,
+                    KeyCode::Char('j') | KeyCode::Down if i + 1 < self.views.len() => {
+                        self.modal = Modal::Detail(i + 1);
+                        self.sel[Tab::Metrics.index()] = i + 1;
+                    }
+                    KeyCode::Char('k') | KeyCode::Up if i > 0 => {
+                        self.modal = Modal::Detail(i - 1);
+                        self.sel[Tab::Metrics.index()] = i - 1;
+                    }
+                    _ => {}
+                }
+                return None;
+            }
+            Modal::StatePicker { alert, selected } => {
+                match key.code {
+                    KeyCode::Esc => self.modal = Modal::None,
+                    KeyCode::Char('j') | KeyCode::Down => {
+                        self.modal = Modal::StatePicker {
+                            alert,
+                            selected: (selected + 1).min(TRIAGE_STATES.len() - 1),
+                        }
+                    }
+                    KeyCode::Char('k') | KeyCode::Up => {
+                        self.modal = Modal::StatePicker {
+                            alert,
+                            selected: selected.saturating_sub(1),
+                        }
+                    }
+                    KeyCode::Enter => {
+                        if let Some(a) = self.alerts.get(alert) {
+                            let state = TRIAGE_STATES[selected].to_string();
+                            let consequence = if state == "accepted" {
+                                format!(
+                                    "The level of {} since run #{} becomes its baseline; the runs before stop counting.",
+                                    a.metric, a.opened_run_id
+                                )
+                            } else {
+                                format!(
+                                    "Alert #{} on {} goes from {} to {}.",
+                                    a.id, a.metric, a.state, state
+                                )
+                            };
+                            self.modal = Modal::Confirm {
+                                action: ConfirmAction::SetAlertState {
+                                    id: a.id,
+                                    metric: a.metric.clone(),
+                                    state,
+                                },
+                                consequence,
+                                reason: String::new(),
+                            };
+                        } else {
+                            self.modal = Modal::None;
+                        }
+                    }
+                    _ => {}
+                }
+                return None;
+            }
+            Modal::Confirm {
+                action,
+                consequence,
+                mut reason,
+            } => {
+                match key.code {
+                    KeyCode::Esc => {
+                        self.modal = Modal::None;
+                        self.status = "cancelled".into();
+                    }
+                    KeyCode::Enter => {
+                        self.modal = Modal::None;
+                        return Some(Command::Confirmed(action, reason));
+                    }
+                    KeyCode::Backspace => {
+                        reason.pop();
+                        self.modal = Modal::Confirm {
+                            action,
+                            consequence,
+                            reason,
+                        };
+                    }
+                    KeyCode::Char(c) if reason.len() < 200 => {
+                        reason.push(c);
+                        self.modal = Modal::Confirm {
+                            action,
+                            consequence,
+                            reason,
+                        };
+                    }
+                    _ => {}
+                }
+                return None;
+            }
+        }
+        match key.code {
+            KeyCode::Char('q') => {
+                self.quit = true;
+                Some(Command::Quit)
+            }
+            KeyCode::Char('?') => {
+                self.modal = Modal::Help;
+                None
+            }
+            KeyCode::Char('1') => self.switch(Tab::Live),
+            KeyCode::Char('2') => self.switch(Tab::Metrics),
+            KeyCode::Char('3') => self.switch(Tab::Triage),
+            KeyCode::Char('4') => self.switch(Tab::Baselines),
+            KeyCode::Tab => self.switch(self.tab.next()),
+            KeyCode::BackTab => self.switch(self.tab.prev()),
+            KeyCode::Char('j') | KeyCode::Down => {
+                self.move_sel(1);
+                None
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                self.move_sel(-1);
+                None
+            }
+            KeyCode::Char('g') | KeyCode::Home => {
+                self.sel[self.tab.index()] = 0;
+                None
+            }
+            KeyCode::Char('G') | KeyCode::End => {
+                self.sel[self.tab.index()] = self.rows().saturating_sub(1);
+                None
+            }
+            KeyCode::F(5) | KeyCode::Char('u') => Some(Command::Refresh),
+            _ => self.tab_key(key.code),
+        }
+    }
+
+    fn switch(&mut self, tab: Tab) -> Option<Command> {
+        self.tab = tab;
+        None
+    }
+
+    fn tab_key(&mut self, code: KeyCode) -> Option<Command> {
+        let i = self.selected();
+        match (self.tab, code) {
+            (Tab::Live, KeyCode::Char('s')) if !self.running() => Some(Command::Start(Vec::new())),
+            (Tab::Live, KeyCode::Char('r')) if !self.running() => {
+                let name = self.live.scenarios.get(i).map(|s| s.name.clone())?;
+                Some(Command::Start(vec![name]))
+            }
+            (Tab::Live, KeyCode::Char('x')) if self.running() => Some(Command::Stop),
+            (Tab::Metrics, KeyCode::Enter) if !self.views.is_empty() => {
+                self.modal = Modal::Detail(i);
+                None
+            }
+            (Tab::Triage, KeyCode::Enter) if !self.alerts.is_empty() => {
+                let current = TRIAGE_STATES
+                    .iter()
+                    .position(|s| *s == self.alerts[i].state)
+                    .unwrap_or(0);
+                self.modal = Modal::StatePicker {
+                    alert: i,
+                    selected: current,
+                };
+                None
+            }
+            (Tab::Baselines, KeyCode::Char('r')) => {
+                let v = self.views.get(i)?;
+                let n = v.stats.as_ref().map(|s| s.n).unwrap_or(0);
+                self.modal = Modal::Confirm {
+                    action: ConfirmAction::ResetMetric(v.metric.clone()),
+                    consequence: format!(
+                        "{n} baseline samples of {} stop counting; it is not judged again until {} new runs.",
+                        v.metric, self.config.min_baseline_samples
+                    ),
+                    reason: String::new(),
+                };
+                None
+            }
+            (Tab::Baselines, KeyCode::Char('R')) if !self.views.is_empty() => {
+                self.modal = Modal::Confirm {
+                    action: ConfirmAction::ResetAll,
+                    consequence: format!(
+                        "The history of all {} metrics stops counting; nothing is judged until {} new runs.",
+                        self.views.len(),
+                        self.config.min_baseline_samples
+                    ),
+                    reason: String::new(),
+                };
+                None
+            }
+            (Tab::Baselines, KeyCode::Char('a')) => {
+                let v = self.views.get(i)?;
+                let consequence = match &v.open_alert {
+                    Some(a) => format!(
+                        "The level of {} since run #{} becomes its baseline; alert #{} is closed as accepted.",
+                        v.metric, a.opened_run_id, a.id
+                    ),
+                    None => format!(
+                        "The latest run starts a new baseline for {}; older runs stop counting.",
+                        v.metric
+                    ),
+                };
+                self.modal = Modal::Confirm {
+                    action: ConfirmAction::Accept(v.metric.clone()),
+                    consequence,
+                    reason: String::new(),
+                };
+                None
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The interactive console: a view over the same engine `--ci` runs.
+//!
+//! One `tokio::select!` loop over terminal input, the engine's live snapshot
+//! (`watch`, latest value only), its lifecycle events (bounded `mpsc`) and a
+//! render tick. Every queued key is handled before one draw. The engine runs in
+//! its own task with its own store connection; the UI never blocks it and stops
+//! it through a cancellation token.
+
+pub mod app;
+pub mod tabs;
+pub mod theme;
+pub mod ui;
+pub mod widgets;
+
+#[cfg(test)]
+mod tests;
+
+use crossterm::event::{self, Event};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::config::LoadedConfig;
+use crate::engine::error::{Error, Result};
+use crate::engine::inspect;
+use crate::engine::live::{LiveHub, LiveReceiver};
+use crate::engine::run::{self, RunOptions, RunOutcome};
+use crate::engine::store::{self, Store};
+use app::{App, Command, ConfirmAction, RunState};
+
+/// Redraw at most this often when something changed (>= 4 updates per second).
+const FRAME: Duration = Duration::from_millis(200);
+
+struct Running {
+    task: tokio::task::JoinHandle<Result<RunOutcome>>,
+    cancel: CancellationToken,
+    rx: LiveReceiver,
+}
+
+/// Load everything the tabs show from the store.
+pub fn refresh(app: &mut App, st: &dyn Store) -> Result<()> {
+    app.views = inspect::baseline_views(st, &app.config)?;
+    app.alerts = st.alerts(false)?;
+    app.sort_alerts();
+    app.audit = st.audit(100)?;
+    Ok(())
+}
+
+/// Carry out a confirmed baseline or triage action, recorded with who and why.
+pub fn apply(st: &mut dyn Store, action: &ConfirmAction, reason: &str) -> Result<String> {
+    let who = store::actor();
+    Ok(match action {
+        ConfirmAction::ResetMetric(m) => {
+            st.baseline_event(m, "reset", st.latest_run_id()?, &who, reason)?;
+            format!("baseline of {m} reset by {who}")
+        }
+        ConfirmAction::ResetAll => {
+            st.baseline_event("*", "reset", st.latest_run_id()?, &who, reason)?;
+            format!("every baseline reset by {who}")
+        }
+        ConfirmAction::Accept(m) => match st.open_alert(m)? {
+            Some(a) => {
+                st.set_alert_state(a.id, "accepted", &who, reason)?;
+                format!(
+                    "{m}: level since run #{} accepted as the baseline",
+                    a.opened_run_id
+                )
+            }
+            None => {
+                let latest = st.latest_run_id()?;
+                st.baseline_event(m, "accept", latest - 1, &who, reason)?;
+                format!("{m}: run #{latest} starts the new baseline")
+            }
+        },
+        ConfirmAction::SetAlertState { id, state, .. } => {
+            st.set_alert_state(*id, state, &who, reason)?;
+            format!("alert #{id} is now {state}")
+        }
+    })
+}
+
+fn start(
+    loaded: &LoadedConfig,
+    label: &str,
+    opts: &RunOptions,
+    only: Vec<String>,
+) -> Result<Running> {
+    let mut st = store::open(label)?;
+    let (hub, rx): (LiveHub, LiveReceiver) = LiveHub::new();
+    let cancel = CancellationToken::new();
+    let loaded = loaded.clone();
+    let label = label.to_string();
+    let mut opts = opts.clone();
+    opts.only = only;
+    let c = cancel.clone();
+    let task =
+        tokio::spawn(
+            async move { run::execute(&loaded, st.as_mut(), &label, &opts, &hub, &c).await },
+        );
+    Ok(Running { task, cancel, rx })
+}
+
+/// Run the console until the user quits. `autostart` begins a run at once.
+pub async fn run(
+    loaded: LoadedConfig,
+    opts: RunOptions,
+    label: String,
+    autostart: bool,
+) -> Result<i32> {
+    let mut st = store::open(&label)?;
+    let mut app = App::new(
+        loaded.config.clone(),
+        loaded.path.display().to_string(),
+        label.clone(),
+        theme::Theme::from_env(),
+    );
+    refresh(&mut app, st.as_ref())?;
+
+    // Terminal input on its own thread: crossterm's read blocks.
+    let (keys_tx, mut keys) = mpsc::channel::<Event>(64);
+    let input_stop = CancellationToken::new();
+    {
+        let stop = input_stop.clone();
+        std::thread::spawn(move || {
+            while !stop.is_cancelled() {
+                if let Ok(true) = event::poll(Duration::from_millis(100))
+                    && let Ok(ev) = event::read()
+                    && keys_tx.blocking_send(ev).is_err()
+                {
+                    break;
+                }
+            }
+        });
+    }
+    let mut term = ratatui::init();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::Run(format!("cannot watch SIGTERM: {e}")))?;
+
+    // Kept apart so the select below can borrow the task and the receiver at once.
+    let mut task: Option<tokio::task::JoinHandle<Result<RunOutcome>>> = None;
+    let mut rx: Option<LiveReceiver> = None;
+    let mut cancel: Option<CancellationToken> = None;
+    let launch = |only: Vec<String>,
+                  task: &mut Option<_>,
+                  rx: &mut Option<LiveReceiver>,
+                  cancel: &mut Option<CancellationToken>|
+     -> Result<()> {
+        let r = start(&loaded, &label, &opts, only)?;
+        *task = Some(r.task);
+        *rx = Some(r.rx);
+        *cancel = Some(r.cancel);
+        Ok(())
+    };
+    if autostart {
+        launch(Vec::new(), &mut task, &mut rx, &mut cancel)?;
+        app.run = RunState::Running;
+    }
+    let mut tick = tokio::time::interval(FRAME);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut quitting = false;
+    let result: Result<()> = loop {
+        if dirty {
+            if let Err(e) = term.draw(|f| ui::draw(f, &app)) {
+                break Err(Error::Run(format!("cannot draw the terminal: {e}")));
+            }
+            dirty = false;
+        }
+        let mut commands = Vec::new();
+        tokio::select! {
+            ev = keys.recv() => {
+                let mut batch = ev.into_iter().collect::<Vec<_>>();
+                while let Ok(more) = keys.try_recv() {
+                    batch.push(more);
+                }
+                for ev in batch {
+                    if let Event::Key(k) = ev {
+                        commands.extend(app.on_key(k));
+                    }
+                }
+                dirty = true;
+            }
+            _ = sigterm.recv() => commands.push(Command::Quit),
+            ev = async { match rx.as_mut() { Some(r) => r.events.recv().await, None => std::future::pending().await } } => {
+                if let Some(ev) = ev {
+                    app.on_engine_event(&ev);
+                    dirty = true;
+                }
+            }
+            res = async { match task.as_mut() { Some(t) => t.await, None => std::future::pending().await } } => {
+                task = None;
+                cancel = None;
+                if let Some(r) = rx.take() {
+                    app.live = r.snapshot.borrow().clone();
+                }
+                match res {
+                    Ok(Ok(outcome)) => {
+                        app.status = format!(
+                            "run #{} {}: {} regression(s), {} improvement(s)",
+                            outcome.run_id, outcome.status, outcome.regressions.len(), outcome.improvements.len()
+                        );
+                        app.run = RunState::Finished { run_id: outcome.run_id, status: outcome.status.clone() };
+                        app.outcome = Some(outcome);
+                    }
+                    Ok(Err(e)) => { app.status = e.to_string(); app.run = RunState::Failed(e.to_string()); }
+                    Err(e) => { app.status = format!("run task failed: {e}"); app.run = RunState::Failed("task".into()); }
+                }
+                if let Err(e) = refresh(&mut app, st.as_ref()) {
+                    app.status = e.to_string();
+                }
+                dirty = true;
+                if quitting {
+                    break Ok(());
+                }
+            }
+            _ = tick.tick() => {
+                if let Some(r) = rx.as_mut()
+                    && r.snapshot.has_changed().unwrap_or(false)
+                {
+                    app.live = r.snapshot.borrow_and_update().clone();
+                    dirty = true;
+                }
+            }
+        }
+        for c in commands {
+            match c {
+                Command::Quit => {
+                    quitting = true;
+                    // Stop the run and wait for it to save the partial results.
+                    if let Some(c) = &cancel {
+                        c.cancel();
+                        app.run = RunState::Stopping;
+                        app.status = "stopping: saving the partial run…".into();
+                    }
+                }
+                Command::Start(only) if task.is_none() => {
+                    match launch(only, &mut task, &mut rx, &mut cancel) {
+                        Ok(()) => {
+                            app.run = RunState::Running;
+                            app.live = Default::default();
+                            app.status = "running…".into();
+                        }
+                        Err(e) => app.status = e.to_string(),
+                    }
+                }
+                Command::Start(_) => {}
+                Command::Stop => {
+                    if let Some(c) = &cancel {
+                        c.cancel();
+                        app.run = RunState::Stopping;
+                    }
+                }
+                Command::Refresh => {
+                    if let Err(e) = refresh(&mut app, st.as_ref()) {
+                        app.status = e.to_string();
+                    } else {
+                        app.status = "reloaded".into();
+                    }
+                }
+                Command::Confirmed(action, reason) => {
+                    app.status = match apply(st.as_mut(), &action, &reason) {
+                        Ok(msg) => msg,
+                        Err(e) => e.to_string(),
+                    };
+                    if let Err(e) = refresh(&mut app, st.as_ref()) {
+                        app.status = e.to_string();
+                    }
+                }
+            }
+        }
+        if quitting && task.is_none() {
+            break Ok(());
+        }
+    };
+    input_stop.cancel();
+    ratatui::restore();
+    result.map(|_| 0)
+}

@@ -1,0 +1,140 @@
+//! Baselines: sample count, centre and spread, health and why, last update; reset,
+//! reset all and accept through a confirmation step; the audit log below.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+
+use crate::engine::baseline::HEALTH_REFRESH_BELOW;
+use crate::engine::report::fmt_num;
+use crate::tui::app::{App, Tab};
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let [top, audit_a] = Layout::vertical([Constraint::Min(6), Constraint::Length(8)]).areas(area);
+    let block = Block::bordered()
+        .title(format!(" Baselines ({}) ", app.store_label))
+        .border_style(t.dim());
+    if app.views.is_empty() {
+        let inner = block.inner(top);
+        f.render_widget(block, top);
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                "No baselines yet: every run adds history.",
+                t.dim(),
+            )),
+            inner,
+        );
+    } else {
+        let header = Row::new([
+            "metric",
+            "n",
+            "mean",
+            "std",
+            "median",
+            "health",
+            "why",
+            "state",
+            "last update",
+        ])
+        .style(t.title());
+        let rows: Vec<Row> = app
+            .views
+            .iter()
+            .map(|v| {
+                let (n, mean, std, med) = match &v.stats {
+                    Some(s) => (
+                        s.n.to_string(),
+                        fmt_num(s.mean),
+                        fmt_num(s.std),
+                        fmt_num(s.median),
+                    ),
+                    None => ("0".into(), "-".into(), "-".into(), "-".into()),
+                };
+                let (health, why, hstyle) = match &v.health {
+                    Some(h) => (
+                        format!("{:.2}", h.score),
+                        if h.reasons.is_empty() {
+                            "healthy".to_string()
+                        } else {
+                            h.reasons.join("; ")
+                        },
+                        if h.score < HEALTH_REFRESH_BELOW {
+                            t.bad()
+                        } else {
+                            t.good()
+                        },
+                    ),
+                    None => ("-".into(), "no samples".into(), t.dim()),
+                };
+                let (state, sstyle) = if v.frozen {
+                    ("frozen".to_string(), t.bad())
+                } else if v.building > 0 {
+                    (format!("building +{}", v.building), t.warn())
+                } else {
+                    ("active".to_string(), t.good())
+                };
+                Row::new(vec![
+                    Cell::from(v.metric.clone()),
+                    Cell::from(n),
+                    Cell::from(mean),
+                    Cell::from(std),
+                    Cell::from(med),
+                    Cell::from(health).style(hstyle),
+                    Cell::from(why).style(t.dim()),
+                    Cell::from(state).style(sstyle),
+                    Cell::from(
+                        v.last_update
+                            .as_deref()
+                            .and_then(|s| s.get(5..16))
+                            .map(|s| s.replace('T', " "))
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                ])
+            })
+            .collect();
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(36),
+                Constraint::Length(4),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Min(12),
+                Constraint::Length(12),
+                Constraint::Length(11),
+            ],
+        )
+        .header(header)
+        .block(block)
+        .row_highlight_style(t.selected())
+        .highlight_symbol("▶ ");
+        let mut state = TableState::default().with_selected(Some(app.selected_row(Tab::Baselines)));
+        f.render_stateful_widget(table, top, &mut state);
+    }
+    let block = Block::bordered().title(" Audit log ").border_style(t.dim());
+    let inner = block.inner(audit_a);
+    f.render_widget(block, audit_a);
+    let lines: Vec<Line> = if app.audit.is_empty() {
+        vec![Line::styled("No baseline or triage actions yet.", t.dim())]
+    } else {
+        app.audit
+            .iter()
+            .take(inner.height as usize)
+            .map(|a| {
+                Line::raw(format!(
+                    "{}  {:<10} {:<20} {:<36} {}",
+                    a.at.get(..19).unwrap_or(&a.at),
+                    a.who,
+                    a.action,
+                    a.target,
+                    a.reason
+                ))
+            })
+            .collect()
+    };
+    f.render_widget(Paragraph::new(lines), inner);
+}

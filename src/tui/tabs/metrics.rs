@@ -1,0 +1,271 @@
+//! Metrics: every metric's history as a sparkline against its baseline band, the
+//! latest value, z-score, severity, trend and change points; Enter opens a chart.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, Paragraph};
+
+use crate::engine::detect::Severity;
+use crate::engine::report::fmt_num;
+use crate::tui::app::{App, Tab};
+use crate::tui::widgets::BandSparkline;
+
+const NAME_W: u16 = 38;
+const VALUE_W: u16 = 30;
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let block = Block::bordered()
+        .title(" Metrics: history against the baseline band (░ mean ± threshold, ─ robust centre, ◆ change point) ")
+        .border_style(t.dim());
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if app.views.is_empty() {
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                "No history yet: run a test (Live tab, s).",
+                t.dim(),
+            )),
+            inner,
+        );
+        return;
+    }
+    let row_h = 3u16;
+    let visible = (inner.height / row_h).max(1) as usize;
+    let sel = app.selected_row(Tab::Metrics);
+    let first = sel.saturating_sub(visible - 1);
+    for (k, (i, v)) in app
+        .views
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .enumerate()
+    {
+        let y = inner.y + k as u16 * row_h;
+        let row = Rect::new(
+            inner.x,
+            y,
+            inner.width,
+            row_h.min(inner.y + inner.height - y),
+        );
+        let [name_a, spark_a, val_a] = Layout::horizontal([
+            Constraint::Length(NAME_W),
+            Constraint::Min(10),
+            Constraint::Length(VALUE_W),
+        ])
+        .areas(row);
+        let name_style = if i == sel { t.selected() } else { t.text() };
+        let marker = if i == sel { "▶ " } else { "  " };
+        let state = if v.frozen {
+            Span::styled("frozen: open alert", t.bad())
+        } else if v.building > 0 {
+            Span::styled(format!("building: {} more runs", v.building), t.dim())
+        } else {
+            Span::styled(
+                format!("{} samples", v.stats.as_ref().map(|s| s.n).unwrap_or(0)),
+                t.dim(),
+            )
+        };
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::styled(format!("{marker}{}", v.metric), name_style),
+                Line::from(vec![Span::raw("  "), state]),
+            ]),
+            name_a,
+        );
+        let values: Vec<f64> = v.history.iter().map(|p| p.value).collect();
+        f.render_widget(
+            BandSparkline {
+                values: &values,
+                band: app.band(v),
+                thresholds: &[],
+                change_points: &v.change_points,
+                point_style: t.line(),
+                out_style: t.bad(),
+                band_style: t.band(),
+                center_style: t.dim(),
+            },
+            Rect::new(
+                spark_a.x,
+                spark_a.y,
+                spark_a.width.saturating_sub(1),
+                spark_a.height,
+            ),
+        );
+        let sev = v.latest_z.and_then(Severity::from_z).map(|s| s.as_str());
+        let z = v
+            .latest_z
+            .map(|z| format!("z {z:+.2}"))
+            .unwrap_or_else(|| "z -".into());
+        let trend = v.trend.as_ref().map(|t| t.arrow()).unwrap_or(" ");
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(vec![
+                    Span::styled(
+                        format!(
+                            "{} {}",
+                            v.latest.map(fmt_num).unwrap_or_else(|| "-".into()),
+                            v.unit
+                        ),
+                        t.text(),
+                    ),
+                    Span::styled(format!("  {trend}"), t.accent()),
+                ]),
+                Line::from(vec![
+                    Span::styled(format!("{z}  "), t.dim()),
+                    Span::styled(sev.unwrap_or("-").to_string(), t.severity(sev)),
+                    Span::styled(
+                        if v.change_points.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  {} cp", v.change_points.len())
+                        },
+                        t.dim(),
+                    ),
+                ]),
+            ]),
+            val_a,
+        );
+    }
+}
+
+/// One metric large, with axis labels, band lines and change points.
+pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
+    let t = &app.theme;
+    let Some(v) = app.views.get(i) else { return };
+    let area = Rect::new(
+        body.x + 1,
+        body.y + 1,
+        body.width.saturating_sub(2),
+        body.height.saturating_sub(2),
+    );
+    f.render_widget(Clear, area);
+    let pts: Vec<(f64, f64)> = v
+        .history
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (k as f64, p.value))
+        .collect();
+    let n = pts.len().max(2) as f64;
+    let band = app.band(v);
+    let mut lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let mut hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    if let Some((l, _, h)) = band {
+        lo = lo.min(l);
+        hi = hi.max(h);
+    }
+    if !lo.is_finite() {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.01).max(1e-9);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let line = |y: f64| vec![(0.0, y), (n - 1.0, y)];
+    let (upper, center, lower) = match band {
+        Some((l, c, h)) => (line(h), line(c), line(l)),
+        None => (vec![], vec![], vec![]),
+    };
+    let cps: Vec<(f64, f64)> = v
+        .change_points
+        .iter()
+        .filter_map(|&k| pts.get(k).copied())
+        .collect();
+    let mut datasets = vec![
+        Dataset::default()
+            .name("band +")
+            .graph_type(GraphType::Line)
+            .marker(Marker::Braille)
+            .style(t.band())
+            .data(&upper),
+        Dataset::default()
+            .name("centre")
+            .graph_type(GraphType::Line)
+            .marker(Marker::Braille)
+            .style(t.dim())
+            .data(&center),
+        Dataset::default()
+            .name("band -")
+            .graph_type(GraphType::Line)
+            .marker(Marker::Braille)
+            .style(t.band())
+            .data(&lower),
+        Dataset::default()
+            .name(v.metric.clone())
+            .graph_type(GraphType::Line)
+            .marker(Marker::Braille)
+            .style(t.line())
+            .data(&pts),
+    ];
+    if !cps.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .name("change point")
+                .graph_type(GraphType::Scatter)
+                .marker(Marker::Dot)
+                .style(t.bad())
+                .data(&cps),
+        );
+    }
+    let first_run = v
+        .history
+        .first()
+        .map(|p| format!("#{}", p.run_id))
+        .unwrap_or_default();
+    let last_run = v
+        .history
+        .last()
+        .map(|p| format!("#{}", p.run_id))
+        .unwrap_or_default();
+    let [chart_a, info_a] =
+        Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
+    let chart = Chart::new(datasets)
+        .block(
+            Block::bordered()
+                .title(format!(" {} ({}) ", v.metric, v.unit))
+                .border_style(t.title()),
+        )
+        .x_axis(
+            Axis::default()
+                .title("run")
+                .style(t.dim())
+                .bounds([0.0, n - 1.0])
+                .labels([first_run, last_run]),
+        )
+        .y_axis(
+            Axis::default()
+                .title(v.unit.clone())
+                .style(t.dim())
+                .bounds([lo, hi])
+                .labels([fmt_num(lo), fmt_num((lo + hi) / 2.0), fmt_num(hi)]),
+        );
+    f.render_widget(chart, chart_a);
+    let mut info = vec![];
+    if let Some(s) = &v.stats {
+        info.push(Span::raw(format!(
+            " mean {}  std {}  median {}  n {}",
+            fmt_num(s.mean),
+            fmt_num(s.std),
+            fmt_num(s.median),
+            s.n
+        )));
+    }
+    if let Some(tr) = &v.trend {
+        info.push(Span::styled(
+            format!(
+                "  trend {} {:+.2}%/day (CI {:+.3}..{:+.3})",
+                tr.arrow(),
+                tr.pct_per_day,
+                tr.ci_low,
+                tr.ci_high
+            ),
+            t.accent(),
+        ));
+    }
+    if let Some(h) = &v.health {
+        info.push(Span::raw(format!("  health {:.2}", h.score)));
+    }
+    f.render_widget(Paragraph::new(Line::from(info)), info_a);
+}

@@ -1,0 +1,467 @@
+//! Screen snapshots (TestBackend + insta) and state-transition tests.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::collections::BTreeMap;
+
+use super::app::{App, Command, ConfirmAction, Modal, RunState, Tab};
+use super::theme::Theme;
+use super::ui;
+use crate::engine::baseline::{BaselineStats, Health, Trend};
+use crate::engine::changepoint::change_points;
+use crate::engine::config::Config;
+use crate::engine::inspect::BaselineView;
+use crate::engine::live::{LiveScenario, LiveSnapshot, LiveSystem, ScenarioPhase};
+use crate::engine::metrics::{Direction, unit_of};
+use crate::engine::store::{Alert, AuditEntry, HistoryPoint, RunMeta, SqliteStore, Store};
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn view(metric: &str, values: &[f64], frozen: bool) -> BaselineView {
+    let history: Vec<HistoryPoint> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| HistoryPoint {
+            run_id: i as i64 + 1,
+            at: format!("2026-11-{:02}T10:00:00.000Z", 1 + i % 27),
+            value: v,
+            suspect: false,
+        })
+        .collect();
+    let base = &values[..values.len().min(24)];
+    let stats = BaselineStats::compute(base, 3.0);
+    let pts: Vec<(f64, f64)> = base
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (i as f64, v))
+        .collect();
+    let trend = Trend::fit(&pts);
+    let health = stats
+        .as_ref()
+        .map(|s| Health::score(s, trend.as_ref(), 0.5, 24.0, 20, 30.0, 0.15));
+    let latest = values.last().copied();
+    let latest_z = stats
+        .as_ref()
+        .zip(latest)
+        .map(|(s, v)| (v - s.mean) / s.std.max(1e-9));
+    BaselineView {
+        metric: metric.into(),
+        unit: unit_of(metric).into(),
+        direction: Direction::of(metric),
+        building: 20usize.saturating_sub(base.len()),
+        stats,
+        health,
+        trend,
+        last_update: history.last().map(|p| p.at.clone()),
+        latest,
+        latest_z,
+        open_alert: None,
+        change_points: change_points(values, 3),
+        history,
+        frozen,
+    }
+}
+
+fn sample_app() -> App {
+    let mut app = App::new(
+        Config::default(),
+        "config/quickstart.json".into(),
+        "performance_baselines/tracking.db".into(),
+        Theme { color: false },
+    );
+    let noise = [0.3, -0.2, 0.1, -0.4, 0.2, 0.0, -0.1, 0.4, -0.3, 0.1];
+    let p95: Vec<f64> = (0..30)
+        .map(|i| 6.6 + noise[i % 10] * 0.2 + if i >= 26 { 10.0 } else { 0.0 })
+        .collect();
+    let rps: Vec<f64> = (0..30)
+        .map(|i| 600.0 + noise[(i + 4) % 10] * 20.0 - if i >= 26 { 350.0 } else { 0.0 })
+        .collect();
+    let err: Vec<f64> = vec![0.0; 12];
+    app.views = vec![
+        view("health_check.response_time_p95_ms", &p95, true),
+        view("health_check.throughput_rps", &rps, true),
+        view("health_check.error_rate_pct", &err, false),
+    ];
+    app.live = LiveSnapshot {
+        run_id: Some(31),
+        phase: "running".into(),
+        seq: 42,
+        system: LiveSystem {
+            cpu_pct: 37.5,
+            mem_mb: 2048.0,
+            mem_total_mb: 8192.0,
+        },
+        scenarios: vec![
+            LiveScenario {
+                name: "health_check".into(),
+                kind: "api".into(),
+                phase: ScenarioPhase::Running,
+                elapsed_s: 6.5,
+                duration_s: 10.0,
+                requests: 4096,
+                errors: BTreeMap::from([("http_5xx".to_string(), 12), ("timeout".to_string(), 3)]),
+                rps: 612.0,
+                p50_ms: 6.4,
+                p95_ms: 6.9,
+                p99_ms: 8.1,
+                rps_history: vec![580, 600, 612, 640, 590, 605, 612],
+                p95_history: vec![6900, 7000, 6800, 7100, 6950, 6900, 6900],
+                ..Default::default()
+            },
+            LiveScenario {
+                name: "system_resources".into(),
+                kind: "system".into(),
+                phase: ScenarioPhase::Pending,
+                duration_s: 10.0,
+                ..Default::default()
+            },
+        ],
+    };
+    app.run = RunState::Running;
+    app.alerts = vec![
+        alert(
+            7,
+            "health_check.throughput_rps",
+            "critical",
+            "untriaged",
+            -58.0,
+            -17.5,
+            "",
+        ),
+        alert(
+            6,
+            "health_check.response_time_p95_ms",
+            "critical",
+            "acknowledged",
+            151.9,
+            216.6,
+            "slow dependency",
+        ),
+        alert(
+            3,
+            "health_check.response_time_p99_ms",
+            "medium",
+            "invalid",
+            6.1,
+            2.4,
+            "noisy neighbour",
+        ),
+    ];
+    app.sort_alerts();
+    app.audit = vec![AuditEntry {
+        id: 1,
+        at: "2026-11-27T12:00:00.000Z".into(),
+        who: "alice".into(),
+        action: "alert acknowledged".into(),
+        target: "#6 health_check.response_time_p95_ms".into(),
+        reason: "slow dependency".into(),
+    }];
+    app.log.extend([
+        "run #31 started".to_string(),
+        "health_check: started".to_string(),
+    ]);
+    app
+}
+
+fn alert(
+    id: i64,
+    metric: &str,
+    sev: &str,
+    state: &str,
+    change: f64,
+    z: f64,
+    reason: &str,
+) -> Alert {
+    Alert {
+        id,
+        metric: metric.into(),
+        kind: "regression".into(),
+        severity: sev.into(),
+        state: state.into(),
+        opened_run_id: 27,
+        last_run_id: 30,
+        value: 1.0,
+        baseline: 1.0,
+        z,
+        change_pct: change,
+        updated_at: "2026-11-27T12:00:00.000Z".into(),
+        updated_by: "alice".into(),
+        reason: reason.into(),
+    }
+}
+
+fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, app)).unwrap();
+    t
+}
+
+fn screen(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn live_tab_snapshot() {
+    let app = sample_app();
+    let t = render(&app, 120, 40);
+    let s = screen(&t);
+    assert!(s.contains("health_check") && s.contains("6.5 / 10 s") && s.contains("http_5xx 12"));
+    assert!(
+        s.contains("x stop"),
+        "footer shows the stop key while running"
+    );
+    insta::assert_snapshot!("live_120x40", s);
+}
+
+#[test]
+fn metrics_tab_snapshot_and_detail() {
+    let mut app = sample_app();
+    app.on_key(key(KeyCode::Char('2')));
+    let s = screen(&render(&app, 120, 40));
+    assert!(
+        s.contains("health_check.response_time_p95_ms") && s.contains("░") && s.contains("frozen")
+    );
+    insta::assert_snapshot!("metrics_120x40", s);
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.modal, Modal::Detail(0));
+    let s = screen(&render(&app, 120, 40));
+    assert!(
+        s.contains("run") && s.contains("#1") && s.contains("#30"),
+        "axis labels"
+    );
+    insta::assert_snapshot!("metrics_detail_120x40", s);
+}
+
+#[test]
+fn triage_tab_snapshot() {
+    let mut app = sample_app();
+    app.on_key(key(KeyCode::Char('3')));
+    let s = screen(&render(&app, 120, 40));
+    // Open alerts first, by severity: the untriaged critical one leads.
+    let line_of = |id: &str| {
+        s.lines()
+            .position(|l| l.contains(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} missing:\n{s}"))
+    };
+    assert!(
+        line_of("#7") < line_of("#6") && line_of("#6") < line_of("#3"),
+        "{s}"
+    );
+    insta::assert_snapshot!("triage_120x40", s);
+}
+
+#[test]
+fn baselines_tab_snapshot() {
+    let mut app = sample_app();
+    app.on_key(key(KeyCode::Char('4')));
+    let s = screen(&render(&app, 120, 40));
+    assert!(s.contains("Audit log") && s.contains("alice") && s.contains("building +8"));
+    insta::assert_snapshot!("baselines_120x40", s);
+}
+
+#[test]
+fn every_tab_fits_80x24() {
+    let mut app = sample_app();
+    for k in ['1', '2', '3', '4'] {
+        app.on_key(key(KeyCode::Char(k)));
+        let s = screen(&render(&app, 80, 24));
+        assert!(s.lines().next().unwrap().contains("perfgate"), "{s}");
+        assert!(
+            s.lines().last().unwrap().contains("q quit"),
+            "footer visible at 80x24:\n{s}"
+        );
+        if k == '4' {
+            insta::assert_snapshot!("baselines_80x24", s);
+        }
+    }
+    app.on_key(key(KeyCode::Char('?')));
+    let s = screen(&render(&app, 80, 24));
+    assert!(s.contains("Keys") && s.contains("Shift-Tab"));
+}
+
+#[test]
+fn tabs_switch_with_numbers_and_tab_keys() {
+    let mut app = sample_app();
+    assert_eq!(app.tab, Tab::Live);
+    app.on_key(key(KeyCode::Tab));
+    assert_eq!(app.tab, Tab::Metrics);
+    app.on_key(key(KeyCode::BackTab));
+    app.on_key(key(KeyCode::BackTab));
+    assert_eq!(app.tab, Tab::Baselines);
+    app.on_key(key(KeyCode::Char('3')));
+    assert_eq!(app.tab, Tab::Triage);
+    app.on_key(key(KeyCode::Char('j')));
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Down));
+    assert_eq!(
+        app.selected_row(Tab::Triage),
+        2,
+        "selection stops at the last row"
+    );
+    app.on_key(key(KeyCode::Char('k')));
+    assert_eq!(app.selected_row(Tab::Triage), 1);
+    assert_eq!(app.on_key(key(KeyCode::Char('q'))), Some(Command::Quit));
+    let mut app = sample_app();
+    assert_eq!(
+        app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Some(Command::Quit)
+    );
+}
+
+#[test]
+fn live_keys_start_stop_and_rerun() {
+    let mut app = sample_app();
+    assert_eq!(app.on_key(key(KeyCode::Char('x'))), Some(Command::Stop));
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('s'))),
+        None,
+        "no second run while one runs"
+    );
+    app.run = RunState::Finished {
+        run_id: 31,
+        status: "pass".into(),
+    };
+    app.on_key(key(KeyCode::Char('j')));
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('r'))),
+        Some(Command::Start(vec!["system_resources".into()]))
+    );
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('s'))),
+        Some(Command::Start(vec![]))
+    );
+}
+
+#[test]
+fn triage_state_goes_through_picker_and_confirmation() {
+    let mut app = sample_app();
+    app.on_key(key(KeyCode::Char('3')));
+    app.on_key(key(KeyCode::Enter));
+    assert!(matches!(
+        app.modal,
+        Modal::StatePicker {
+            alert: 0,
+            selected: 0
+        }
+    ));
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Enter));
+    match &app.modal {
+        Modal::Confirm {
+            action,
+            consequence,
+            ..
+        } => {
+            assert_eq!(
+                action,
+                &ConfirmAction::SetAlertState {
+                    id: 7,
+                    metric: "health_check.throughput_rps".into(),
+                    state: "acknowledged".into()
+                }
+            );
+            assert!(
+                consequence.contains("untriaged to acknowledged"),
+                "{consequence}"
+            );
+        }
+        m => panic!("expected confirmation, got {m:?}"),
+    }
+    for c in "known".chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+    app.on_key(key(KeyCode::Backspace));
+    let cmd = app.on_key(key(KeyCode::Enter));
+    assert_eq!(
+        cmd,
+        Some(Command::Confirmed(
+            ConfirmAction::SetAlertState {
+                id: 7,
+                metric: "health_check.throughput_rps".into(),
+                state: "acknowledged".into()
+            },
+            "know".into()
+        ))
+    );
+    assert_eq!(app.modal, Modal::None);
+}
+
+#[test]
+fn baseline_reset_needs_confirmation_and_names_the_loss() {
+    let mut app = sample_app();
+    app.on_key(key(KeyCode::Char('4')));
+    app.on_key(key(KeyCode::Char('r')));
+    match &app.modal {
+        Modal::Confirm { consequence, .. } => {
+            assert!(
+                consequence.contains("24 baseline samples of health_check.response_time_p95_ms"),
+                "{consequence}"
+            )
+        }
+        m => panic!("{m:?}"),
+    }
+    let s = screen(&render(&app, 120, 40));
+    assert!(s.contains("Reset baseline of health_check.response_time_p95_ms?"));
+    assert_eq!(app.on_key(key(KeyCode::Esc)), None);
+    assert_eq!(app.modal, Modal::None);
+    assert_eq!(app.status, "cancelled");
+    app.on_key(key(KeyCode::Char('R')));
+    let cmd = app.on_key(key(KeyCode::Enter));
+    assert_eq!(
+        cmd,
+        Some(Command::Confirmed(ConfirmAction::ResetAll, String::new()))
+    );
+}
+
+#[test]
+fn confirmed_actions_change_the_store_and_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let meta = RunMeta {
+        started_at: "2026-11-27T10:00:00Z".into(),
+        config_fingerprint: "x".into(),
+        mode: "ci".into(),
+        ..Default::default()
+    };
+    for i in 0..3 {
+        let id = st.begin_run(&meta).unwrap();
+        let row = crate::engine::store::MetricRow {
+            scenario: "a".into(),
+            metric: "a.x_ms".into(),
+            value: 1.0 + i as f64,
+            unit: "ms".into(),
+            ..Default::default()
+        };
+        st.finish_run(id, "complete", "pass", &[], &[row]).unwrap();
+    }
+    assert_eq!(st.baseline_epoch("a.x_ms").unwrap(), 0);
+    let msg = super::apply(
+        &mut st,
+        &ConfirmAction::ResetMetric("a.x_ms".into()),
+        "moved hosts",
+    )
+    .unwrap();
+    assert!(msg.contains("reset"));
+    assert_eq!(st.baseline_epoch("a.x_ms").unwrap(), 3);
+    assert!(st.history("a.x_ms", 3, 10, None).unwrap().is_empty());
+    let audit = st.audit(10).unwrap();
+    assert_eq!(audit[0].action, "baseline reset");
+    assert_eq!(audit[0].reason, "moved hosts");
+    // The TUI reloads what it shows from the store after an action.
+    let mut app = sample_app();
+    super::refresh(&mut app, &st).unwrap();
+    assert_eq!(app.views.len(), 1);
+    assert_eq!(app.views[0].building, 20);
+    assert_eq!(app.audit.len(), 1);
+}

@@ -1,0 +1,216 @@
+//! `perfgate --ci` end to end: the real binary against the real demo server.
+
+mod common;
+use common::*;
+
+fn quickstart(url: &str, api_secs: f64, sys_secs: f64) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/quickstart.json"
+    ))
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["base_url"] = url.into();
+    v["test_scenarios"][0]["duration"] = api_secs.into();
+    v["test_scenarios"][1]["duration"] = sys_secs.into();
+    v.to_string()
+}
+
+#[test]
+fn quickstart_runs_end_to_end_and_is_stored() {
+    let srv = DemoServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "c.json", &quickstart(&srv.url, 2.0, 2.0));
+    let o = run(
+        dir.path(),
+        &[
+            "--ci", "--config", "c.json", "--output", "out.json", "--format", "json",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out.json")).unwrap()).unwrap();
+    validate_report(&report);
+    assert_eq!(report["status"], "pass");
+    let sc = report["scenarios"].as_array().unwrap();
+    let api = sc.iter().find(|s| s["name"] == "health_check").unwrap();
+    assert_eq!(api["type"], "api");
+    assert!(api["metrics"]["throughput_rps"].as_f64().unwrap() > 0.0);
+    assert!(api["metrics"]["response_time_p95_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(api["metrics"]["error_rate_pct"].as_f64().unwrap(), 0.0);
+    let sys = sc.iter().find(|s| s["name"] == "system_resources").unwrap();
+    assert!(sys["metrics"]["cpu_usage_pct"].is_number());
+    assert!(sys["metrics"]["memory_usage_mb"].as_f64().unwrap() > 0.0);
+    // The summary table names every metric; the store holds the run as complete.
+    assert!(stdout(&o).contains("health_check.response_time_p95_ms"));
+    let db = dir.path().join("performance_baselines/tracking.db");
+    assert_eq!(run_count(&db), 1);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let (status, n): (String, i64) = c
+        .query_row(
+            "SELECT status, (SELECT count(*) FROM metric_values WHERE run_id = runs.id) FROM runs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(status, "complete");
+    assert!(n >= 10, "{n} metric values stored");
+}
+
+#[test]
+fn invalid_config_exits_2_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "typo.json",
+        "{\n  \"test_duration\": 1,\n  \"concurent_users\": 2\n}",
+    );
+    let o = run(dir.path(), &["--ci", "--config", "typo.json"]);
+    assert_eq!(code(&o), 2);
+    let e = stderr(&o);
+    assert!(
+        e.contains("typo.json")
+            && e.contains("concurent_users")
+            && e.contains("line 3")
+            && e.contains("did you mean `concurrent_users`"),
+        "{e}"
+    );
+    assert_eq!(e.trim().lines().count(), 1, "one sentence: {e}");
+    write_config(dir.path(), "type.json", r#"{"test_duration": "long"}"#);
+    let o = run(dir.path(), &["--ci", "--config", "type.json"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("test_duration"), "{}", stderr(&o));
+    assert!(
+        !dir.path().join("performance_baselines").exists(),
+        "no store created for an invalid config"
+    );
+}
+
+#[test]
+fn a_dead_target_completes_with_100_percent_errors() {
+    // Bind then drop a listener: nothing listens on that port afterwards.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "c.json",
+        &format!(
+            r#"{{"base_url": "http://127.0.0.1:{port}", "test_scenarios": [{{"name": "down", "type": "api", "endpoint": "/health", "duration": 1}}]}}"#
+        ),
+    );
+    let o = run(
+        dir.path(),
+        &["--ci", "--config", "c.json", "--output", "o.json"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o.json")).unwrap()).unwrap();
+    validate_report(&r);
+    let s = &r["scenarios"][0];
+    assert_eq!(s["metrics"]["error_rate_pct"].as_f64(), Some(100.0));
+    assert_eq!(s["metrics"]["throughput_rps"].as_f64(), Some(0.0));
+    assert!(s["errors"]["connect"].as_u64().unwrap() > 0, "{s}");
+    assert!(s["metrics"].get("response_time_p95_ms").is_none());
+}
+
+#[test]
+fn server_errors_are_classified() {
+    let srv = DemoServer::start(&["--error-pct", "100"]);
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "c.json",
+        &format!(
+            r#"{{"base_url": "{}", "test_scenarios": [{{"name": "e", "type": "api", "endpoint": "/health", "duration": 0.5}}, {{"name": "nf", "type": "api", "endpoint": "/nope", "duration": 0.5}}]}}"#,
+            srv.url
+        ),
+    );
+    let o = run(
+        dir.path(),
+        &["--ci", "--config", "c.json", "--output", "o.json"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o.json")).unwrap()).unwrap();
+    assert!(r["scenarios"][0]["errors"]["http_5xx"].as_u64().unwrap() > 0);
+    assert_eq!(
+        r["scenarios"][0]["metrics"]["error_rate_pct"].as_f64(),
+        Some(100.0)
+    );
+}
+
+#[test]
+fn markdown_and_multiple_formats() {
+    let srv = DemoServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "c.json",
+        &format!(
+            r#"{{"base_url": "{}", "test_scenarios": [{{"name": "h", "type": "api", "endpoint": "/bytes/100", "duration": 0.5}}]}}"#,
+            srv.url
+        ),
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "--ci",
+            "--config",
+            "c.json",
+            "--format",
+            "json,markdown",
+            "--output",
+            "reports",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let md = std::fs::read_to_string(dir.path().join("reports/perfgate-report.md")).unwrap();
+    assert!(
+        md.contains("perfgate: pass") && md.contains("h.response_size_bytes"),
+        "{md}"
+    );
+    let j: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("reports/perfgate-report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        j["scenarios"][0]["metrics"]["response_size_bytes"].as_f64(),
+        Some(100.0)
+    );
+    let o = run(
+        dir.path(),
+        &["--ci", "--config", "c.json", "--format", "yaml"],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--format \"yaml\""));
+}
+
+#[test]
+fn unusable_store_exits_3_and_is_left_untouched() {
+    let srv = DemoServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("garbage.db"),
+        b"this is not a database, just bytes that must survive",
+    )
+    .unwrap();
+    write_config(
+        dir.path(),
+        "c.json",
+        &format!(
+            r#"{{"base_url": "{}", "tracking_db": "garbage.db", "test_scenarios": [{{"name": "h", "type": "api", "duration": 0.3}}]}}"#,
+            srv.url
+        ),
+    );
+    let o = run(dir.path(), &["--ci", "--config", "c.json"]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(stderr(&o).contains("garbage.db"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(dir.path().join("garbage.db")).unwrap(),
+        b"this is not a database, just bytes that must survive"
+    );
+}

@@ -1,0 +1,96 @@
+//! Helpers for integration tests: the real binary against a real loopback server.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_perfgate"))
+}
+
+/// `perfgate demo-server` on an ephemeral loopback port; killed on drop.
+pub struct DemoServer {
+    child: Child,
+    pub url: String,
+}
+
+impl DemoServer {
+    pub fn start(extra: &[&str]) -> DemoServer {
+        let mut child = Command::new(bin())
+            .args(["demo-server", "--port", "0"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start demo-server");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut line = String::new();
+        BufReader::new(stderr)
+            .read_line(&mut line)
+            .expect("read banner");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in banner {line:?}"))
+            .to_string();
+        DemoServer { child, url }
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .current_dir(dir)
+        .args(args)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run perfgate")
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn write_config(dir: &Path, name: &str, json: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, json).unwrap();
+    p
+}
+
+/// Runs recorded in a store, by status.
+pub fn run_count(db: &Path) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .unwrap()
+}
+
+pub fn validate_report(json: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../assets/report.schema.json")).unwrap();
+    let v = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = v
+        .iter_errors(json)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "report violates schema: {errors:#?}");
+}

@@ -1,0 +1,232 @@
+//! Regression detection end to end and baseline management through the CLI.
+
+mod common;
+use common::*;
+
+fn config(url: &str) -> String {
+    format!(
+        r#"{{"base_url": "{url}", "fail_on_regression": false, "test_scenarios": [{{"name": "health_check", "type": "api", "endpoint": "/health", "concurrent_users": 4, "duration": 1}}]}}"#
+    )
+}
+
+#[test]
+fn a_slower_server_fails_the_gate_and_baselines_are_managed_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    {
+        let srv = DemoServer::start(&["--delay-ms", "5"]);
+        write_config(d, "c.json", &config(&srv.url));
+        for i in 0..20 {
+            let o = run(d, &["--ci", "--config", "c.json", "--establish-baselines"]);
+            assert_eq!(code(&o), 0, "establishing run {i}: {}", stderr(&o));
+        }
+        let o = run(
+            d,
+            &[
+                "--ci",
+                "--config",
+                "c.json",
+                "--fail-on-regression",
+                "--output",
+                "same.json",
+            ],
+        );
+        assert_eq!(code(&o), 0, "same server must pass: {}", stdout(&o));
+    }
+    let srv = DemoServer::start(&["--delay-ms", "15"]);
+    write_config(d, "c.json", &config(&srv.url));
+    // Without failing switched on, a regression is reported but exits 0.
+    let o = run(d, &["--ci", "--config", "c.json", "--output", "soft.json"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = run(
+        d,
+        &[
+            "--ci",
+            "--config",
+            "c.json",
+            "--fail-on-regression",
+            "--output",
+            "slow.json",
+        ],
+    );
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("slow.json")).unwrap()).unwrap();
+    validate_report(&r);
+    assert_eq!(r["status"], "regression");
+    let regs = r["regressions"].as_array().unwrap();
+    for m in [
+        "response_time_mean_ms",
+        "response_time_p50_ms",
+        "response_time_p95_ms",
+    ] {
+        let x = regs
+            .iter()
+            .find(|x| x["metric"] == format!("health_check.{m}"))
+            .unwrap_or_else(|| panic!("{m} not reported: {regs:?}"));
+        assert_eq!(x["severity"], "critical");
+        assert!(x["change_pct"].as_f64().unwrap() > 50.0);
+        assert!(x["baseline_mean"].as_f64().unwrap() > 5.0);
+    }
+    assert!(
+        regs.iter()
+            .any(|x| x["metric"] == "health_check.throughput_rps"),
+        "throughput down is a regression"
+    );
+
+    // Triage: acknowledging stops the same regression from failing the build again.
+    let o = run(d, &["triage", "list", "--config", "c.json"]);
+    assert_eq!(code(&o), 0);
+    let list = stdout(&o);
+    let id = list
+        .lines()
+        .find(|l| l.contains("health_check.response_time_p95_ms"))
+        .and_then(|l| l.trim_start_matches('#').split_whitespace().next())
+        .expect("alert listed")
+        .to_string();
+    let o = run(
+        d,
+        &[
+            "triage",
+            "set",
+            &id,
+            "acknowledged",
+            "--reason",
+            "known: slow dependency",
+            "--config",
+            "c.json",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(d, &["triage", "set", &id, "bogus", "--config", "c.json"]);
+    assert_eq!(code(&o), 2);
+
+    // Accept one metric as the new baseline, reset all: each recorded with who and why.
+    let o = run(
+        d,
+        &[
+            "baseline",
+            "accept",
+            "health_check.response_time_p99_ms",
+            "--reason",
+            "new dependency",
+            "--config",
+            "c.json",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(
+        d,
+        &[
+            "baseline",
+            "show",
+            "health_check.response_time_p50_ms",
+            "--config",
+            "c.json",
+        ],
+    );
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("health"), "{}", stdout(&o));
+    let o = run(
+        d,
+        &[
+            "baseline",
+            "show",
+            "health_check.respons_time_p50_ms",
+            "--config",
+            "c.json",
+        ],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));
+    let o = run(
+        d,
+        &[
+            "baseline",
+            "reset",
+            "--all",
+            "--reason",
+            "server moved",
+            "--config",
+            "c.json",
+        ],
+    );
+    assert_eq!(code(&o), 0);
+    let o = run(d, &["baseline", "list", "--config", "c.json"]);
+    assert!(stdout(&o).contains("building (20 more)"), "{}", stdout(&o));
+    let o = run(d, &["baseline", "audit", "--config", "c.json"]);
+    let audit = stdout(&o);
+    assert!(
+        audit.contains("baseline reset") && audit.contains("server moved"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("alert accepted") && audit.contains("new dependency"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("alert acknowledged") && audit.contains("slow dependency"),
+        "{audit}"
+    );
+    // After a reset nothing is judged, so the slow server passes until rebuilt.
+    let o = run(d, &["--ci", "--config", "c.json", "--fail-on-regression"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = run(
+        d,
+        &[
+            "history",
+            "health_check.response_time_p95_ms",
+            "--config",
+            "c.json",
+        ],
+    );
+    assert_eq!(code(&o), 0);
+}
+
+#[test]
+fn backtest_reports_alerts_in_the_contract_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("metric,run,value\n");
+    let noise = [0.8, -1.1, 0.3, -0.4, 1.2, -0.9, 0.1, 0.6, -0.2, -1.0];
+    for i in 0..60 {
+        let step = if i >= 40 { 30.0 } else { 0.0 };
+        csv += &format!(
+            "api.response_time_p95_ms,{i},{}\n",
+            100.0 + 5.0 * noise[i % 10] + step
+        );
+        csv += &format!(
+            "api.throughput_rps,{i},{}\n",
+            1000.0 + 20.0 * noise[(i + 3) % 10] + 10.0 * step
+        );
+    }
+    std::fs::write(dir.path().join("h.csv"), csv).unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "backtest", "--input", "h.csv", "--format", "json", "--output", "bt.json",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bt.json")).unwrap()).unwrap();
+    let alerts = r["alerts"].as_array().unwrap();
+    let lat = alerts
+        .iter()
+        .find(|a| a["metric"] == "api.response_time_p95_ms")
+        .expect("latency step alerted");
+    assert_eq!(lat["kind"], "regression");
+    assert!((40..45).contains(&lat["run"].as_i64().unwrap()), "{lat}");
+    assert!(lat["z_score"].as_f64().unwrap() > 3.0 && lat["severity"] == "critical");
+    // Throughput went up: an improvement, never a regression.
+    assert!(
+        alerts
+            .iter()
+            .filter(|a| a["metric"] == "api.throughput_rps")
+            .all(|a| a["kind"] == "improvement")
+    );
+    assert!(alerts.iter().any(|a| a["metric"] == "api.throughput_rps"));
+    // The direction column overrides the name.
+    let o = run(dir.path(), &["backtest", "--input", "missing.csv"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("missing.csv"));
+}
