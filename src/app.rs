@@ -213,6 +213,41 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             let (st, cfg) = store_for(&args)?;
             ci::commands::history(st.as_ref(), &cfg, &metric, &format)
         }
+        Some(Command::Report {
+            run,
+            format,
+            output,
+        }) => {
+            let (st, cfg) = store_for(&args)?;
+            let label = args
+                .store
+                .clone()
+                .unwrap_or_else(|| cfg.tracking_db.clone());
+            let id = match run.as_str() {
+                "latest" => st.latest_run_id()?,
+                s => s.trim_start_matches('#').parse().map_err(|_| {
+                    Error::Usage(format!(
+                        "run {s:?}: expected a run id (a number) or `latest`"
+                    ))
+                })?,
+            };
+            let outcome = crate::engine::report::stored::outcome(st.as_ref(), &label, id)?;
+            let formats = ci::parse_formats(&format, output.as_ref())?;
+            let ctx = ci::report_context(st.as_ref(), &cfg, &outcome, &formats);
+            match output {
+                Some(out) => {
+                    for p in crate::engine::report::write_all(&outcome, &out, &formats, &ctx)? {
+                        eprintln!("report written: {}", p.display());
+                    }
+                }
+                None => {
+                    for f in &formats {
+                        print!("{}", crate::engine::report::render(&outcome, *f, &ctx));
+                    }
+                }
+            }
+            Ok(0)
+        }
         Some(Command::Runs { limit }) => {
             let (st, _) = store_for(&args)?;
             ci::commands::runs(st.as_ref(), limit)

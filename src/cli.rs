@@ -27,7 +27,7 @@ pub struct RunArgs {
     /// Report file, or a directory when several formats are asked for.
     #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
-    /// Report format(s): json, markdown, text (repeatable or comma-separated).
+    /// Report format(s): json, markdown, html, csv, junit, text (repeatable or comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "FORMAT")]
     pub format: Vec<String>,
     /// Exit 1 when a regression is confirmed (also `fail_on_regression` in the config).
@@ -85,6 +85,16 @@ pub enum Command {
         metric: String,
         #[arg(long, default_value = "text")]
         format: String,
+    },
+    /// Re-render a stored run's reports (RUN_ID or `latest`).
+    Report {
+        run: String,
+        /// Formats: json, markdown, html, csv, junit, text (repeatable or comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "text")]
+        format: Vec<String>,
+        /// A file, or a directory for several formats; stdout when absent.
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
     },
     /// Recent runs.
     Runs {

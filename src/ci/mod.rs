@@ -142,12 +142,31 @@ pub async fn run(loaded: LoadedConfig, req: CiRequest) -> Result<i32> {
     drop(hub);
     let _ = printer.await;
     let outcome = outcome?;
-    finish(&outcome, &req)?;
+    let ctx = report_context(st.as_ref(), &loaded.config, &outcome, &req.formats);
+    finish(&outcome, &req, &ctx)?;
     Ok(outcome.exit_code(req.options.fail_on_regression))
 }
 
+/// Chart history is read only when an HTML report is asked for.
+pub fn report_context(
+    st: &dyn store::Store,
+    cfg: &crate::engine::config::Config,
+    outcome: &RunOutcome,
+    formats: &[Format],
+) -> report::ReportContext {
+    let extras = if formats.contains(&Format::Html) {
+        report::stored::extras(st, outcome.run_id).unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    report::ReportContext {
+        extras,
+        z_threshold: cfg.detection.z_threshold,
+    }
+}
+
 /// Print the summary and write the reports.
-pub fn finish(outcome: &RunOutcome, req: &CiRequest) -> Result<()> {
+pub fn finish(outcome: &RunOutcome, req: &CiRequest, ctx: &report::ReportContext) -> Result<()> {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let text = report::text::render(outcome, color);
     let mut out = std::io::stdout().lock();
@@ -155,13 +174,13 @@ pub fn finish(outcome: &RunOutcome, req: &CiRequest) -> Result<()> {
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     if let Some(output) = &req.output {
-        for p in report::write_all(outcome, output, &req.formats)? {
+        for p in report::write_all(outcome, output, &req.formats, ctx)? {
             eprintln!("report written: {}", p.display());
         }
     } else {
         for f in &req.formats {
             if *f != Format::Text {
-                let _ = out.write_all(report::render(outcome, *f).as_bytes());
+                let _ = out.write_all(report::render(outcome, *f, ctx).as_bytes());
             }
         }
     }

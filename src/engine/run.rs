@@ -297,7 +297,16 @@ pub async fn execute(
                 ScenarioPhase::Running
             }
         });
+        tracing::debug!(scenario = %sc.name, kind = sc.kind.as_str(), "scenario starting");
         let out = scenario::run(cfg, sc, live, cancel).await;
+        tracing::debug!(
+            scenario = %sc.name,
+            requests = out.requests,
+            errors = ?out.errors,
+            metrics = ?out.metrics,
+            error = ?out.error,
+            "scenario finished"
+        );
         let failed = out.error.is_some();
         live.update_scenario(&sc.name, |l| {
             if failed {
@@ -329,6 +338,22 @@ pub async fn execute(
             } else {
                 detect::judge(&settings, &ctx.base, &ctx.recent, value, dir)
             };
+            if let Some(j) = &j {
+                tracing::debug!(
+                    metric = %name,
+                    value,
+                    baseline_n = ctx.base.len(),
+                    mean = j.baseline.mean,
+                    std = j.baseline.std,
+                    z = j.z,
+                    change_pct = j.change_pct,
+                    suspect = ?j.suspect,
+                    confirmed = ?j.confirmed,
+                    "judged"
+                );
+            } else {
+                tracing::debug!(metric = %name, value, baseline_n = ctx.base.len(), "not judged (baseline building)");
+            }
             judged.push((name, value, j, ctx));
         }
         let needs_confirmation = judged.iter().any(|(_, _, j, _)| {
@@ -425,21 +450,6 @@ pub async fn execute(
                 verdict,
                 rule: j.as_ref().and_then(|j| j.rule.clone()),
             };
-            rows.push(MetricRow {
-                scenario: sc.name.clone(),
-                metric: name.clone(),
-                value,
-                unit: report.unit.clone(),
-                z: report.z_score,
-                severity: report.severity.clone(),
-                suspect: j
-                    .as_ref()
-                    .is_some_and(|j| j.suspect == Some(Kind::Regression)),
-                kind: j
-                    .as_ref()
-                    .and_then(|j| j.confirmed)
-                    .map(|k| k.as_str().to_string()),
-            });
             if let Some(j) = &j
                 && let Some(kind) = j.confirmed
             {
@@ -478,6 +488,29 @@ pub async fn execute(
             {
                 report.verdict = "silenced".into();
             }
+            rows.push(MetricRow {
+                scenario: sc.name.clone(),
+                metric: name.clone(),
+                value,
+                unit: report.unit.clone(),
+                z: report.z_score,
+                severity: report.severity.clone(),
+                suspect: j
+                    .as_ref()
+                    .is_some_and(|j| j.suspect == Some(Kind::Regression)),
+                kind: j
+                    .as_ref()
+                    .and_then(|j| j.confirmed)
+                    .map(|k| k.as_str().to_string()),
+                baseline_n: report.baseline.as_ref().map(|b| b.n),
+                baseline_mean: report.baseline.as_ref().map(|b| b.mean),
+                baseline_std: report.baseline.as_ref().map(|b| b.std),
+                baseline_median: report.baseline.as_ref().map(|b| b.median),
+                baseline_robust_std: report.baseline.as_ref().map(|b| b.robust_std),
+                change_pct: report.change_pct,
+                verdict: Some(report.verdict.clone()),
+                rule: report.rule.clone(),
+            });
             metric_reports.push(report);
         }
     }

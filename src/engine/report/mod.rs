@@ -1,6 +1,10 @@
 //! Report formats, all written from the same `RunOutcome`.
 
+pub mod csv;
+pub mod html;
+pub mod junit;
 pub mod markdown;
+pub mod stored;
 pub mod text;
 
 use std::path::{Path, PathBuf};
@@ -13,16 +17,22 @@ pub enum Format {
     Json,
     Markdown,
     Text,
+    Csv,
+    Junit,
+    Html,
 }
 
 impl Format {
-    pub const NAMES: &'static str = "json, markdown, text";
+    pub const NAMES: &'static str = "json, markdown, html, csv, junit, text";
 
     pub fn parse(s: &str) -> Option<Format> {
         match s.trim().to_ascii_lowercase().as_str() {
             "json" => Some(Format::Json),
             "markdown" | "md" => Some(Format::Markdown),
             "text" | "txt" => Some(Format::Text),
+            "csv" => Some(Format::Csv),
+            "junit" | "xml" => Some(Format::Junit),
+            "html" | "htm" => Some(Format::Html),
             _ => None,
         }
     }
@@ -31,15 +41,28 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "md",
             Format::Text => "txt",
+            Format::Csv => "csv",
+            Format::Junit => "xml",
+            Format::Html => "html",
         }
     }
 }
 
-pub fn render(outcome: &RunOutcome, format: Format) -> String {
+/// What reports need beyond the outcome: history for charts, the alert threshold.
+#[derive(Debug, Clone, Default)]
+pub struct ReportContext {
+    pub extras: stored::Extras,
+    pub z_threshold: f64,
+}
+
+pub fn render(outcome: &RunOutcome, format: Format, ctx: &ReportContext) -> String {
     match format {
         Format::Json => json(outcome),
         Format::Markdown => markdown::render(outcome),
         Format::Text => text::render(outcome, false),
+        Format::Csv => csv::render(outcome),
+        Format::Junit => junit::render(outcome),
+        Format::Html => html::render(outcome, &ctx.extras, ctx.z_threshold),
     }
 }
 
@@ -59,7 +82,12 @@ pub fn output_path(output: &Path, format: Format, many: bool) -> PathBuf {
 }
 
 /// Write every asked-for format; creates parent directories.
-pub fn write_all(outcome: &RunOutcome, output: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
+pub fn write_all(
+    outcome: &RunOutcome,
+    output: &Path,
+    formats: &[Format],
+    ctx: &ReportContext,
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for &f in formats {
         let path = output_path(output, f, formats.len() > 1);
@@ -74,7 +102,7 @@ pub fn write_all(outcome: &RunOutcome, output: &Path, formats: &[Format]) -> Res
         }
         // Write then rename, so a reader never sees half a report.
         let tmp = path.with_extension(format!("{}.tmp", f.extension()));
-        std::fs::write(&tmp, render(outcome, f))
+        std::fs::write(&tmp, render(outcome, f, ctx))
             .and_then(|_| std::fs::rename(&tmp, &path))
             .map_err(|e| {
                 Error::Usage(format!("--output {}: cannot write ({e})", path.display()))

@@ -54,6 +54,14 @@ pub struct MetricRow {
     pub suspect: bool,
     /// `regression`, `improvement` or none.
     pub kind: Option<String>,
+    pub baseline_n: Option<usize>,
+    pub baseline_mean: Option<f64>,
+    pub baseline_std: Option<f64>,
+    pub baseline_median: Option<f64>,
+    pub baseline_robust_std: Option<f64>,
+    pub change_pct: Option<f64>,
+    pub verdict: Option<String>,
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

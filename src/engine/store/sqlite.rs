@@ -11,7 +11,8 @@ use super::*;
 use crate::engine::error::{Error, Result};
 
 /// Each entry migrates from version i to i+1.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -85,7 +86,19 @@ CREATE TABLE audit_log (
     target TEXT NOT NULL,
     reason TEXT NOT NULL
 );
-"#];
+"#,
+    // 2: the judgement's context, so a stored run re-renders exactly.
+    r#"
+ALTER TABLE metric_values ADD COLUMN baseline_n INTEGER;
+ALTER TABLE metric_values ADD COLUMN baseline_mean REAL;
+ALTER TABLE metric_values ADD COLUMN baseline_std REAL;
+ALTER TABLE metric_values ADD COLUMN baseline_median REAL;
+ALTER TABLE metric_values ADD COLUMN baseline_robust_std REAL;
+ALTER TABLE metric_values ADD COLUMN change_pct REAL;
+ALTER TABLE metric_values ADD COLUMN verdict TEXT;
+ALTER TABLE metric_values ADD COLUMN rule TEXT;
+"#,
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -158,6 +171,7 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
         };
+        tracing::debug!(path = %path.display(), version, "store opened");
         store.migrate(version)?;
         store.mark_stale_runs()?;
         Ok(store)
@@ -346,14 +360,30 @@ impl Store for SqliteStore {
             }
             let mut st = tx
                 .prepare(
-                    "INSERT OR REPLACE INTO metric_values (run_id, scenario, metric, value, unit, z, severity, suspect, kind)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT OR REPLACE INTO metric_values (run_id, scenario, metric, value, unit, z, severity, suspect, kind,
+                         baseline_n, baseline_mean, baseline_std, baseline_median, change_pct, verdict, rule, baseline_robust_std)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 )
                 .map_err(e)?;
             for m in metrics {
                 st.execute(params![
-                    run_id, m.scenario, m.metric, m.value, m.unit, m.z, m.severity, m.suspect,
-                    m.kind
+                    run_id,
+                    m.scenario,
+                    m.metric,
+                    m.value,
+                    m.unit,
+                    m.z,
+                    m.severity,
+                    m.suspect,
+                    m.kind,
+                    m.baseline_n.map(|n| n as i64),
+                    m.baseline_mean,
+                    m.baseline_std,
+                    m.baseline_median,
+                    m.change_pct,
+                    m.verdict,
+                    m.rule,
+                    m.baseline_robust_std
                 ])
                 .map_err(e)?;
             }
@@ -393,7 +423,9 @@ impl Store for SqliteStore {
         let mut st = self
             .conn
             .prepare(
-                "SELECT scenario, metric, value, unit, z, severity, suspect, kind FROM metric_values WHERE run_id = ?1 ORDER BY metric",
+                "SELECT scenario, metric, value, unit, z, severity, suspect, kind, baseline_n, baseline_mean, baseline_std,
+                        baseline_median, change_pct, verdict, rule, baseline_robust_std
+                 FROM metric_values WHERE run_id = ?1 ORDER BY rowid",
             )
             .map_err(|e| db_err(&self.path, "reading metrics", e))?;
         st.query_map([run_id], |r| {
@@ -406,6 +438,14 @@ impl Store for SqliteStore {
                 severity: r.get(5)?,
                 suspect: r.get(6)?,
                 kind: r.get(7)?,
+                baseline_n: r.get::<_, Option<i64>>(8)?.map(|n| n as usize),
+                baseline_mean: r.get(9)?,
+                baseline_std: r.get(10)?,
+                baseline_median: r.get(11)?,
+                change_pct: r.get(12)?,
+                verdict: r.get(13)?,
+                rule: r.get(14)?,
+                baseline_robust_std: r.get(15)?,
             })
         })
         .and_then(|r| r.collect())

@@ -1,0 +1,115 @@
+//! Every report format from real runs; the HTML is self-contained and escaped,
+//! JUnit failures match JSON regressions, stored runs re-render.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn config(url: &str) -> String {
+    format!(
+        r#"{{"base_url": "{url}", "fail_on_regression": false, "min_baseline_samples": 3,
+            "detection": {{"baseline_window": 10}},
+            "test_scenarios": [{{"name": "health_check", "type": "api", "endpoint": "/health", "concurrent_users": 2, "duration": 0.5}}]}}"#
+    )
+}
+
+fn perfgate(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .current_dir(dir)
+        .args(args)
+        .env("PERFGATE_BRANCH", "<script>alert('x')</script>")
+        .env("PERFGATE_COMMIT", "abc123")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn all_five_formats_from_a_regressed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    {
+        let srv = DemoServer::start(&["--delay-ms", "2"]);
+        write_config(d, "c.json", &config(&srv.url));
+        for _ in 0..4 {
+            assert_eq!(
+                code(&perfgate(
+                    d,
+                    &["--ci", "--config", "c.json", "--establish-baselines"]
+                )),
+                0
+            );
+        }
+    }
+    let srv = DemoServer::start(&["--delay-ms", "12"]);
+    write_config(d, "c.json", &config(&srv.url));
+    let o = perfgate(
+        d,
+        &[
+            "--ci",
+            "--config",
+            "c.json",
+            "--format",
+            "html,json,csv,markdown,junit",
+            "--output",
+            "reports/",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let read = |f: &str| {
+        std::fs::read_to_string(d.join("reports").join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
+    let json: serde_json::Value = serde_json::from_str(&read("perfgate-report.json")).unwrap();
+    validate_report(&json);
+    let regressions = json["regressions"].as_array().unwrap().len();
+    assert!(regressions >= 3, "the slower server regressed: {json}");
+    let metrics = json["metrics"].as_array().unwrap().len();
+
+    let junit = read("perfgate-report.xml");
+    assert_eq!(junit.matches("<failure ").count(), regressions, "{junit}");
+    assert_eq!(junit.matches("<testcase ").count(), metrics);
+    assert!(junit.contains(&format!("failures=\"{regressions}\"")));
+    assert!(!junit.contains("<script>"), "escaped in XML");
+
+    let csv = read("perfgate-report.csv");
+    assert_eq!(csv.lines().count(), metrics + 1);
+    assert!(csv.starts_with(
+        "run_id,timestamp,scenario,metric,value,unit,baseline_mean,baseline_std,z_score,severity"
+    ));
+
+    let md = read("perfgate-report.md");
+    assert!(md.contains("### Regressions") && md.contains("health_check.response_time_p95_ms"));
+
+    let html = read("perfgate-report.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(
+        html.matches("<figure").count(),
+        metrics + 1,
+        "one chart per metric plus the latency distribution"
+    );
+    assert!(html.matches("<svg").count() > metrics);
+    assert!(
+        !html.contains("<script"),
+        "no script at all, and the branch name is escaped"
+    );
+    assert!(html.contains("&lt;script&gt;"), "user strings are escaped");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("@import"),
+        "self-contained"
+    );
+    assert!(html.contains("regression") && html.contains("abc123"));
+
+    // A stored run re-renders: same regressions, same metrics.
+    let o = perfgate(
+        d,
+        &["report", "latest", "--format", "json", "--config", "c.json"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let again: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    validate_report(&again);
+    assert_eq!(again["regressions"].as_array().unwrap().len(), regressions);
+    assert_eq!(again["metrics"], json["metrics"]);
+    let o = perfgate(d, &["report", "99", "--config", "c.json"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("run #99"));
+}
