@@ -266,9 +266,17 @@ fn demo_options(a: &crate::cli::DemoServerArgs) -> Result<DemoOptions> {
             a.error_pct
         )));
     }
+    if a.stall_ms > 0 && a.stall_ms >= a.stall_every_ms {
+        return Err(Error::Usage(format!(
+            "--stall-ms {} must be shorter than --stall-every-ms {}",
+            a.stall_ms, a.stall_every_ms
+        )));
+    }
     Ok(DemoOptions {
         delay_ms: a.delay_ms,
         jitter_ms: a.jitter_ms,
         error_pct: a.error_pct,
+        stall_every_ms: a.stall_every_ms,
+        stall_ms: a.stall_ms,
     })
 }

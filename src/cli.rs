@@ -119,6 +119,12 @@ pub struct DemoServerArgs {
     /// Percentage of responses answered with HTTP 500.
     #[arg(long, default_value_t = 0.0)]
     pub error_pct: f64,
+    /// Stop answering for --stall-ms every this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub stall_every_ms: u64,
+    /// Length of each stall, milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub stall_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]

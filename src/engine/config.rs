@@ -111,6 +111,18 @@ pub struct ScenarioConfig {
     /// Seconds at the start excluded from the metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup: Option<f64>,
+    /// Open loop: target requests per second (latency measured from intended send times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Open loop: `constant` (default) or `poisson` arrivals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<String>,
+    /// Open loop: seconds over which the rate ramps up linearly from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp_up: Option<f64>,
+    /// Upper bound on requests in flight (connections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
     // api + system
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
@@ -350,6 +362,10 @@ impl Config {
                     "timeout",
                     "warmup",
                     "duration",
+                    "rate",
+                    "arrival",
+                    "ramp_up",
+                    "max_in_flight",
                 ],
                 ScenarioType::System => &["duration", "metrics", "interval_ms"],
                 ScenarioType::Database => &["query", "iterations", "connection_string", "timeout"],
@@ -389,6 +405,44 @@ impl Config {
                     f("warmup"),
                     "must be >= 0 seconds and shorter than the scenario's duration".into(),
                 ));
+            }
+            if let Some(r) = s.rate
+                && !(r.is_finite() && r > 0.0 && r <= 10_000_000.0)
+            {
+                return Err(err(
+                    f("rate"),
+                    "must be a positive number of requests per second".into(),
+                ));
+            }
+            if let Some(a) = &s.arrival
+                && a != "constant"
+                && a != "poisson"
+            {
+                return Err(err(
+                    f("arrival"),
+                    format!("is {a:?}; expected \"constant\" or \"poisson\""),
+                ));
+            }
+            if (s.arrival.is_some() || s.ramp_up.is_some()) && s.rate.is_none() {
+                return Err(err(
+                    f(if s.arrival.is_some() {
+                        "arrival"
+                    } else {
+                        "ramp_up"
+                    }),
+                    "needs `rate` (open-loop mode)".into(),
+                ));
+            }
+            if let Some(v) = s.ramp_up
+                && !(v.is_finite() && v >= 0.0 && v < s.duration.unwrap_or(self.test_duration))
+            {
+                return Err(err(
+                    f("ramp_up"),
+                    "must be >= 0 seconds and shorter than the scenario's duration".into(),
+                ));
+            }
+            if s.max_in_flight == Some(0) {
+                return Err(err(f("max_in_flight"), "must be at least 1".into()));
             }
             if s.concurrent_users == Some(0) {
                 return Err(err(f("concurrent_users"), "must be at least 1".into()));
@@ -483,6 +537,10 @@ impl ScenarioConfig {
         add(self.body.is_some(), "body");
         add(self.timeout.is_some(), "timeout");
         add(self.warmup.is_some(), "warmup");
+        add(self.rate.is_some(), "rate");
+        add(self.arrival.is_some(), "arrival");
+        add(self.ramp_up.is_some(), "ramp_up");
+        add(self.max_in_flight.is_some(), "max_in_flight");
         add(self.duration.is_some(), "duration");
         add(self.metrics.is_some(), "metrics");
         add(self.interval_ms.is_some(), "interval_ms");

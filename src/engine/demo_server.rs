@@ -25,6 +25,23 @@ pub struct DemoOptions {
     pub jitter_ms: u64,
     /// Share of responses answered with 500.
     pub error_pct: f64,
+    /// Every `stall_every_ms`, stop answering for `stall_ms` (0 = never).
+    pub stall_every_ms: u64,
+    pub stall_ms: u64,
+}
+
+/// How long a request arriving now must wait for the current stall to end.
+fn stall_wait(opts: &DemoOptions, since_start: Duration) -> Duration {
+    if opts.stall_every_ms == 0 || opts.stall_ms == 0 {
+        return Duration::ZERO;
+    }
+    let phase = since_start.as_millis() as u64 % opts.stall_every_ms;
+    let stall_start = opts.stall_every_ms.saturating_sub(opts.stall_ms);
+    if phase >= stall_start {
+        Duration::from_millis(opts.stall_every_ms - phase)
+    } else {
+        Duration::ZERO
+    }
 }
 
 const MAX_BYTES: usize = 16 * 1024 * 1024;
@@ -32,7 +49,12 @@ const MAX_BYTES: usize = 16 * 1024 * 1024;
 async fn handle(
     req: Request<Incoming>,
     opts: Arc<DemoOptions>,
+    started: std::time::Instant,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let stall = stall_wait(&opts, started.elapsed());
+    if !stall.is_zero() {
+        tokio::time::sleep(stall).await;
+    }
     let mut delay = opts.delay_ms;
     if opts.jitter_ms > 0 {
         delay += rand::rng().random_range(0..=opts.jitter_ms);
@@ -97,6 +119,7 @@ pub async fn start(
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let opts = Arc::new(opts);
+    let started = std::time::Instant::now();
     let task = tokio::spawn(async move {
         loop {
             let (stream, _) = tokio::select! {
@@ -114,7 +137,7 @@ pub async fn start(
             let opts = opts.clone();
             let stop = stop.clone();
             tokio::spawn(async move {
-                let svc = service_fn(move |req| handle(req, opts.clone()));
+                let svc = service_fn(move |req| handle(req, opts.clone(), started));
                 let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
                 tokio::select! {
                     _ = conn => {},

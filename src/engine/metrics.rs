@@ -59,6 +59,9 @@ pub fn unit_of(metric: &str) -> &'static str {
             return unit;
         }
     }
+    if base.ends_with("_requests") {
+        return "requests";
+    }
     match base {
         "row_count" => "rows",
         "plan_cost" => "cost",

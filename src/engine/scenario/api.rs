@@ -22,8 +22,19 @@ use super::ScenarioOutput;
 use crate::engine::config::{Config, ScenarioConfig};
 use crate::engine::live::{LiveHub, ScenarioPhase, push_bounded};
 
-/// How often the live aggregate is published.
-pub const PUBLISH_EVERY: Duration = Duration::from_millis(250);
+/// How often the live aggregate is published: 250 ms, or `PERFGATE_LIVE_MS` (the
+/// live-view cost benchmark compares intervals).
+pub fn publish_every() -> Duration {
+    static EVERY: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *EVERY.get_or_init(|| {
+        let ms = std::env::var("PERFGATE_LIVE_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|ms| (10..=60_000).contains(ms))
+            .unwrap_or(250);
+        Duration::from_millis(ms)
+    })
+}
 /// Rolling window of the live percentiles, in publish ticks (2 s).
 const WINDOW_TICKS: usize = 8;
 
@@ -65,24 +76,34 @@ pub fn new_histogram() -> Histogram<u64> {
 
 /// What a worker accumulated since the monitor last drained it.
 struct Tally {
+    /// Latency (open loop: from the intended send time).
     hist: Histogram<u64>,
+    /// Open loop only: latency from the actual send time (uncorrected).
+    raw: Histogram<u64>,
     ok: u64,
     bytes: u64,
     errors: [u64; 6],
+    /// Open loop: requests sent later than intended.
+    late: u64,
 }
 
 impl Tally {
     fn new() -> Tally {
         Tally {
             hist: new_histogram(),
+            raw: new_histogram(),
             ok: 0,
             bytes: 0,
             errors: [0; 6],
+            late: 0,
         }
     }
     fn drain_into(&mut self, other: &mut Tally) {
         let _ = other.hist.add(&self.hist);
         self.hist.reset();
+        let _ = other.raw.add(&self.raw);
+        self.raw.reset();
+        other.late += std::mem::take(&mut self.late);
         other.ok += std::mem::take(&mut self.ok);
         other.bytes += std::mem::take(&mut self.bytes);
         for (o, s) in other.errors.iter_mut().zip(self.errors.iter_mut()) {
@@ -231,21 +252,80 @@ async fn one_request(sender: &mut Sender, target: &Target) -> Outcome {
     }
 }
 
+/// A request sent later than this after its intended time counts as late
+/// (above the 1 ms granularity of the timer that wakes it).
+const LATE_AFTER: Duration = Duration::from_millis(5);
+
+/// Open-loop arrivals: intended send times for a target rate, handed out as
+/// tickets to whichever connection is free (so a stalled server cannot slow the
+/// schedule down: the backlog shows up as latency measured from the intended time).
+pub struct Schedule {
+    start: Instant,
+    rate: f64,
+    ramp_up: f64,
+    poisson: bool,
+    state: Mutex<(u64, f64, rand::rngs::StdRng)>,
+}
+
+impl Schedule {
+    pub fn new(start: Instant, rate: f64, ramp_up: f64, poisson: bool, seed: u64) -> Schedule {
+        use rand::SeedableRng;
+        Schedule {
+            start,
+            rate,
+            ramp_up,
+            poisson,
+            state: Mutex::new((0, 0.0, rand::rngs::StdRng::seed_from_u64(seed))),
+        }
+    }
+
+    /// Seconds from the start for the k-th arrival (k in "unit" arrivals), with a
+    /// linear ramp from 0 to `rate` over `ramp_up` seconds.
+    fn offset(&self, k: f64) -> f64 {
+        let (r, ramp) = (self.rate, self.ramp_up);
+        if ramp > 0.0 && k <= r * ramp / 2.0 {
+            (2.0 * ramp * k / r).sqrt()
+        } else if ramp > 0.0 {
+            ramp / 2.0 + k / r
+        } else {
+            k / r
+        }
+    }
+
+    /// The next intended send time.
+    pub fn next(&self) -> Instant {
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let unit = if self.poisson {
+            use rand::Rng;
+            // Exponential gaps with mean 1 in arrival units.
+            let u: f64 = g.2.random_range(f64::EPSILON..1.0);
+            g.1 + -u.ln()
+        } else {
+            g.0 as f64
+        };
+        g.0 += 1;
+        g.1 = unit;
+        self.start + Duration::from_secs_f64(self.offset(unit))
+    }
+}
+
 async fn worker(
     target: Arc<Target>,
     shared: Arc<Mutex<Interval>>,
     measure_from: Instant,
     deadline: Instant,
+    schedule: Option<Arc<Schedule>>,
     cancel: CancellationToken,
 ) {
     let mut conn: Option<Sender> = None;
     let mut backoff = Duration::from_millis(5);
+    let open_loop = schedule.is_some();
     loop {
         let now = Instant::now();
         if now >= deadline || cancel.is_cancelled() {
             break;
         }
-        let record = |class: Result<(u64, u64), ErrorClass>| {
+        let record = |class: Result<(u64, u64, u64, bool), ErrorClass>| {
             let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
             let t = if Instant::now() < measure_from {
                 &mut g.warm
@@ -253,10 +333,14 @@ async fn worker(
                 &mut g.measured
             };
             match class {
-                Ok((micros, bytes)) => {
+                Ok((micros, raw, bytes, late)) => {
                     let _ = t.hist.record(micros.max(1));
+                    if open_loop {
+                        let _ = t.raw.record(raw.max(1));
+                    }
                     t.ok += 1;
                     t.bytes += bytes;
+                    t.late += late as u64;
                 }
                 Err(c) => t.errors[c as usize] += 1,
             }
@@ -293,15 +377,36 @@ async fn worker(
                 }
             }
         };
+        // Open loop: wait for this request's intended time; latency counts from it.
+        let intended = match &schedule {
+            Some(sch) => {
+                let at = sch.next();
+                if at >= deadline {
+                    break;
+                }
+                if at > Instant::now() {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => {},
+                        _ = cancel.cancelled() => break,
+                    }
+                }
+                Some(at)
+            }
+            None => None,
+        };
         let start = Instant::now();
+        let late = intended.is_some_and(|at| start.saturating_duration_since(at) > LATE_AFTER);
         let res = tokio::select! {
             biased;
             r = tokio::time::timeout(target.timeout, one_request(sender, &target)) => r,
             _ = cancel.cancelled() => break,
         };
-        let micros = start.elapsed().as_micros() as u64;
+        let raw = start.elapsed().as_micros() as u64;
+        let micros = intended
+            .map(|at| at.elapsed().as_micros() as u64)
+            .unwrap_or(raw);
         match res {
-            Ok(Outcome::Ok { bytes }) => record(Ok((micros, bytes))),
+            Ok(Outcome::Ok { bytes }) => record(Ok((micros, raw, bytes, late))),
             Ok(Outcome::Err(c)) => {
                 record(Err(c));
                 if matches!(c, ErrorClass::Io | ErrorClass::Body) {
@@ -327,13 +432,25 @@ pub async fn run(
         Ok(t) => Arc::new(t),
         Err(e) => return ScenarioOutput::failed(e),
     };
-    let users = s.concurrent_users.unwrap_or(cfg.concurrent_users).max(1) as usize;
+    let mut users = s.concurrent_users.unwrap_or(cfg.concurrent_users).max(1) as usize;
+    if let Some(m) = s.max_in_flight {
+        users = users.min(m.max(1) as usize);
+    }
     let duration = Duration::from_secs_f64(cfg.scenario_duration(s));
     let warmup = Duration::from_secs_f64(s.warmup.unwrap_or(0.0));
     let started = Instant::now();
     let measure_from = started + warmup;
     let deadline = started + duration;
     let stop = cancel.child_token();
+    let schedule = s.rate.map(|rate| {
+        Arc::new(Schedule::new(
+            started,
+            rate,
+            s.ramp_up.unwrap_or(0.0),
+            s.arrival.as_deref() == Some("poisson"),
+            0x9e3779b97f4a7c15,
+        ))
+    });
 
     let slots: Vec<Arc<Mutex<Interval>>> = (0..users)
         .map(|_| {
@@ -350,6 +467,7 @@ pub async fn run(
             slot.clone(),
             measure_from,
             deadline,
+            schedule.clone(),
             stop.clone(),
         )));
     }
@@ -358,7 +476,7 @@ pub async fn run(
     let mut window: VecDeque<Tally> = VecDeque::with_capacity(WINDOW_TICKS + 1);
     let mut all_requests = 0u64;
     let mut all_errors = [0u64; 6];
-    let mut tick = tokio::time::interval(PUBLISH_EVERY);
+    let mut tick = tokio::time::interval(publish_every());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut finished = futures_join(handles);
     let name = s.name.clone();
@@ -376,6 +494,8 @@ pub async fn run(
             std::mem::swap(&mut m, &mut g.measured);
             drop(g);
             let _ = total.hist.add(&m.hist);
+            let _ = total.raw.add(&m.raw);
+            total.late += m.late;
             total.ok += m.ok;
             total.bytes += m.bytes;
             for (t, e) in total.errors.iter_mut().zip(m.errors.iter()) {
@@ -387,7 +507,7 @@ pub async fn run(
         for (a, e) in all_errors.iter_mut().zip(slice.errors.iter()) {
             *a += e;
         }
-        let slice_rps = (slice.ok as f64 / PUBLISH_EVERY.as_secs_f64()) as u64;
+        let slice_rps = (slice.ok as f64 / publish_every().as_secs_f64()) as u64;
         window.push_back(slice);
         if window.len() > WINDOW_TICKS {
             window.pop_front();
@@ -399,7 +519,7 @@ pub async fn run(
             wok += t.ok;
         }
         let elapsed = started.elapsed();
-        let win_secs = (window.len() as f64 * PUBLISH_EVERY.as_secs_f64())
+        let win_secs = (window.len() as f64 * publish_every().as_secs_f64())
             .min(elapsed.as_secs_f64().max(0.001));
         let q = |p: f64| {
             if wh.is_empty() {
@@ -477,6 +597,20 @@ pub async fn run(
         },
     );
     metrics.insert("throughput_rps".into(), total.ok as f64 / measured_secs);
+    if let Some(sch) = &schedule {
+        if !total.raw.is_empty() {
+            let q = |p: f64| total.raw.value_at_quantile(p) as f64 / 1000.0;
+            metrics.insert("response_time_p50_uncorrected_ms".into(), q(0.50));
+            metrics.insert("response_time_p99_uncorrected_ms".into(), q(0.99));
+        }
+        metrics.insert("late_requests".into(), total.late as f64);
+        // Arrivals due before the end that no connection was free to send.
+        let mut dropped = 0u64;
+        while sch.next() < deadline {
+            dropped += 1;
+        }
+        metrics.insert("dropped_requests".into(), dropped as f64);
+    }
     let mut errors = BTreeMap::new();
     for c in ErrorClass::ALL {
         let n = total.errors[c as usize];
