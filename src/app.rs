@@ -132,6 +132,8 @@ async fn front_end(loaded: LoadedConfig, args: &RunArgs) -> Result<i32> {
         output: args.output.clone(),
         formats,
         store: args.store.clone(),
+        compare_to: args.compare_to.clone(),
+        noise_pct: args.noise_pct,
     };
     ci::run(loaded, req).await
 }
@@ -246,6 +248,54 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                     }
                 }
             }
+            Ok(0)
+        }
+        Some(Command::Compare {
+            run_a,
+            run_b,
+            noise_pct,
+            fail_on_regression,
+            format,
+            output,
+        }) => {
+            let (st, cfg) = store_for(&args)?;
+            let label = args
+                .store
+                .clone()
+                .unwrap_or_else(|| cfg.tracking_db.clone());
+            ci::commands::compare(
+                st.as_ref(),
+                &cfg,
+                &label,
+                &run_a,
+                &run_b,
+                noise_pct,
+                &format,
+                output.as_ref(),
+            )
+            .map(|regressed| {
+                if regressed && fail_on_regression {
+                    1
+                } else {
+                    0
+                }
+            })
+        }
+        Some(Command::SaveBaseline { name, run }) => {
+            let (mut st, _) = store_for(&args)?;
+            let id = crate::engine::compare::resolve(st.as_ref(), &run)?;
+            if st.run(id)?.is_none() {
+                return Err(Error::Usage(format!(
+                    "run #{id} does not exist; `perfgate runs` lists them"
+                )));
+            }
+            if name.trim().is_empty() || name.parse::<i64>().is_ok() || name == "latest" {
+                return Err(Error::Usage(format!(
+                    "name {name:?}: expected a name that is not a number or `latest`"
+                )));
+            }
+            st.save_named_run(&name, id, &crate::engine::store::actor())?;
+            println!("run #{id} saved as {name:?}");
             Ok(0)
         }
         Some(Command::Runs { limit }) => {

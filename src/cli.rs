@@ -45,6 +45,13 @@ pub struct RunArgs {
     /// Run only these scenarios (repeatable).
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
+    /// Also compare this run A/B against a stored run (id, `latest`, saved name,
+    /// or a commit/branch recorded with a run), e.g. main's latest on a PR.
+    #[arg(long, value_name = "REF")]
+    pub compare_to: Option<String>,
+    /// Noise threshold for A/B comparisons, percent.
+    #[arg(long, default_value_t = crate::engine::compare::NOISE_PCT)]
+    pub noise_pct: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +102,28 @@ pub enum Command {
         /// A file, or a directory for several formats; stdout when absent.
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
+    },
+    /// Compare two stored runs A/B (ids, `latest`, saved names, commits or branches).
+    Compare {
+        run_a: String,
+        run_b: String,
+        /// Changes smaller than this (percent) are noise.
+        #[arg(long, default_value_t = crate::engine::compare::NOISE_PCT)]
+        noise_pct: f64,
+        /// Exit 1 when B regressed against A.
+        #[arg(long)]
+        fail_on_regression: bool,
+        /// Formats: text (side by side), json, markdown, html, csv, junit.
+        #[arg(long, value_delimiter = ',', default_value = "text")]
+        format: Vec<String>,
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Name a run (default: the latest) so `compare` and `--compare-to` can use the name.
+    SaveBaseline {
+        name: String,
+        #[arg(long, default_value = "latest")]
+        run: String,
     },
     /// Recent runs.
     Runs {

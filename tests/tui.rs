@@ -100,7 +100,7 @@ fn demo_in_a_real_terminal() {
     t.keys("2");
     t.wait_for("Metrics: history", 3);
     t.keys("3");
-    let s = t.wait_for("3 Triage", 3);
+    let s = t.wait_for("Regressions:", 3);
     assert!(
         s.contains("No regressions") || s.contains("Regressions:"),
         "{s}"

@@ -22,6 +22,9 @@ pub struct CiRequest {
     pub output: Option<PathBuf>,
     pub formats: Vec<Format>,
     pub store: Option<String>,
+    /// A/B against this stored run as well (`--compare-to`).
+    pub compare_to: Option<String>,
+    pub noise_pct: f64,
 }
 
 pub fn parse_formats(names: &[String], output: Option<&PathBuf>) -> Result<Vec<Format>> {
@@ -141,10 +144,42 @@ pub async fn run(loaded: LoadedConfig, req: CiRequest) -> Result<i32> {
     let outcome = run::execute(&loaded, st.as_mut(), &label, &req.options, &hub, &cancel).await;
     drop(hub);
     let _ = printer.await;
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    if let Some(r) = &req.compare_to {
+        merge_comparison(st.as_ref(), &mut outcome, r, req.noise_pct)?;
+    }
     let ctx = report_context(st.as_ref(), &loaded.config, &outcome, &req.formats);
     finish(&outcome, &req, &ctx)?;
     Ok(outcome.exit_code(req.options.fail_on_regression))
+}
+
+/// `--compare-to REF`: regressions against the reference run join the verdict.
+fn merge_comparison(
+    st: &dyn store::Store,
+    outcome: &mut RunOutcome,
+    r: &str,
+    noise_pct: f64,
+) -> Result<()> {
+    use crate::engine::compare;
+    let reference = compare::resolve(st, r)?;
+    if reference == outcome.run_id {
+        return Err(Error::Usage(format!(
+            "--compare-to {r:?} resolves to this run (#{reference}); expected an earlier run"
+        )));
+    }
+    let c = compare::compare(st, reference, outcome.run_id, noise_pct)?;
+    let ab = compare::as_outcome(st, &outcome.store, &c)?;
+    eprint!("{}", commands::compare_table(&c));
+    for reg in ab.regressions {
+        if !outcome.regressions.iter().any(|x| x.metric == reg.metric) {
+            outcome.regressions.push(reg);
+            outcome.failing += 1;
+        }
+    }
+    if outcome.failing > 0 {
+        outcome.status = "regression".into();
+    }
+    Ok(())
 }
 
 /// Chart history is read only when an HTML report is asked for.

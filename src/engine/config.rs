@@ -34,6 +34,8 @@ pub struct Config {
     pub enable_alerts: bool,
     pub test_scenarios: Vec<ScenarioConfig>,
     pub detection: DetectionConfig,
+    /// Absolute bounds per metric (`scenario.metric`, `*` wildcards): `"< 200"`.
+    pub thresholds: BTreeMap<String, crate::engine::threshold::ThresholdSpec>,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             enable_alerts: true,
             test_scenarios: Vec::new(),
             detection: DetectionConfig::default(),
+            thresholds: BTreeMap::new(),
         }
     }
 }
@@ -229,6 +232,7 @@ impl Config {
             });
         }
         config.validate(file)?;
+        crate::engine::threshold::parse_all(&config, file)?;
         Ok(config)
     }
 

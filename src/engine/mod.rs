@@ -3,6 +3,7 @@
 pub mod backtest;
 pub mod baseline;
 pub mod changepoint;
+pub mod compare;
 pub mod config;
 pub mod demo_server;
 pub mod detect;
@@ -14,3 +15,4 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod store;
+pub mod threshold;

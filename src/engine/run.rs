@@ -18,6 +18,7 @@ use crate::engine::store::{
     self, Alert, HistoryPoint, MetricRow, RUN_COMPLETE, RUN_INTERRUPTED, RunMeta, ScenarioRow,
     Store,
 };
+use crate::engine::threshold::{self, Threshold, ThresholdResult};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -109,12 +110,17 @@ pub struct RunOutcome {
     pub improvements: Vec<RegressionReport>,
     /// Regressions that fail the build (not silenced by triage).
     pub failing: usize,
+    /// Every absolute threshold checked, passed or not.
+    pub thresholds: Vec<ThresholdResult>,
+    /// A scenario was stopped early by an abort-on-fail threshold.
+    pub aborted: bool,
 }
 
 impl RunOutcome {
     /// Exit code by DESIGN.md: 1 regressions with failing on, 3 run not carried out.
     pub fn exit_code(&self, fail_on_regression: bool) -> i32 {
-        if fail_on_regression && self.failing > 0 {
+        let broken = self.thresholds.iter().any(|t| !t.passed);
+        if broken || (fail_on_regression && self.failing > 0) {
             1
         } else if self.status == "error" || self.interrupted {
             3
@@ -217,6 +223,7 @@ pub async fn execute(
 ) -> Result<RunOutcome> {
     let cfg = &loaded.config;
     let settings = Settings::from_config(cfg);
+    let thresholds = threshold::parse_all(cfg, &loaded.path.display().to_string())?;
     let (commit, branch) = git_info();
     let meta = RunMeta {
         started_at: store::now_string(),
@@ -298,7 +305,33 @@ pub async fn execute(
             }
         });
         tracing::debug!(scenario = %sc.name, kind = sc.kind.as_str(), "scenario starting");
-        let out = scenario::run(cfg, sc, live, cancel).await;
+        let abort_rules: Vec<Threshold> = thresholds
+            .iter()
+            .filter(|t| t.abort_on_fail)
+            .cloned()
+            .collect();
+        let scenario_name = sc.name.clone();
+        let abort = move |m: &BTreeMap<String, f64>| {
+            threshold::evaluate(&abort_rules, &scenario_name, m)
+                .into_iter()
+                .find(|r| !r.passed)
+                .map(|r| {
+                    format!(
+                        "aborted: threshold {} {} broken ({} = {})",
+                        r.threshold,
+                        r.expr,
+                        r.metric,
+                        crate::engine::report::fmt_num(r.value)
+                    )
+                })
+        };
+        let abort_ref: Option<&scenario::AbortCheck> = if thresholds.iter().any(|t| t.abort_on_fail)
+        {
+            Some(&abort)
+        } else {
+            None
+        };
+        let out = scenario::run(cfg, sc, live, cancel, abort_ref).await;
         tracing::debug!(
             scenario = %sc.name,
             requests = out.requests,
@@ -373,7 +406,7 @@ pub async fn execute(
                 })
                 .await;
                 live.update_scenario(&sc.name, |l| l.phase = ScenarioPhase::Confirming);
-                let again = scenario::run(cfg, sc, live, cancel).await;
+                let again = scenario::run(cfg, sc, live, cancel, None).await;
                 let still = judged.iter().any(|(name, value, j, ctx)| {
                     let short = name.rsplit('.').next().unwrap_or(name);
                     match (j, again.metrics.get(short)) {
@@ -518,7 +551,53 @@ pub async fn execute(
     sys_stop.cancel();
     let _ = sys_task.await;
 
-    let interrupted = cancel.is_cancelled() || outputs.iter().any(|(_, o)| o.interrupted);
+    // Absolute thresholds: broken ones fail the run whatever the history says.
+    let mut threshold_results: Vec<ThresholdResult> = Vec::new();
+    for (sc, out) in &outputs {
+        threshold_results.extend(threshold::evaluate(&thresholds, &sc.name, &out.metrics));
+    }
+    for t in threshold_results.iter().filter(|t| !t.passed) {
+        let bound = thresholds
+            .iter()
+            .find(|x| x.key == t.threshold)
+            .map(|x| x.bound)
+            .unwrap_or(0.0);
+        if let Some(m) = metric_reports.iter_mut().find(|m| m.name == t.metric)
+            && m.verdict != "regression"
+        {
+            m.verdict = "threshold".into();
+        }
+        if let Some(row) = rows.iter_mut().find(|r| r.metric == t.metric)
+            && row.verdict.as_deref() != Some("regression")
+        {
+            row.verdict = Some("threshold".into());
+            row.kind = Some("threshold".into());
+            row.rule = Some(format!("threshold {} {}", t.threshold, t.expr));
+            row.severity = Some("critical".into());
+        }
+        regressions.push(RegressionReport {
+            metric: t.metric.clone(),
+            value: t.value,
+            baseline_mean: bound,
+            baseline_std: 0.0,
+            baseline_median: bound,
+            z_score: 0.0,
+            change_pct: if bound.abs() > 1e-12 {
+                (t.value - bound) / bound.abs() * 100.0
+            } else {
+                0.0
+            },
+            severity: "critical".into(),
+            kind: "threshold".into(),
+            rule: format!("threshold {} {}", t.threshold, t.expr),
+            confirmation_value: None,
+            alert_id: None,
+            triage_state: "untriaged".into(),
+        });
+    }
+
+    let interrupted =
+        cancel.is_cancelled() || outputs.iter().any(|(_, o)| o.interrupted && !o.aborted);
     let scenario_reports: Vec<ScenarioReport> = outputs
         .iter()
         .map(|(sc, o)| ScenarioReport {
@@ -526,6 +605,8 @@ pub async fn execute(
             kind: sc.kind.as_str().into(),
             status: if o.error.is_some() {
                 "error".into()
+            } else if o.aborted {
+                "aborted".into()
             } else if o.interrupted {
                 "interrupted".into()
             } else {
@@ -555,7 +636,7 @@ pub async fn execute(
 
     let failing_states: Vec<bool> = regressions
         .iter()
-        .map(|r| !store::is_silenced_state(&r.triage_state))
+        .map(|r| r.kind == "threshold" || !store::is_silenced_state(&r.triage_state))
         .collect();
     let failing = failing_states.iter().filter(|f| **f).count();
     let has_error = scenario_reports.iter().any(|s| s.error.is_some());
@@ -566,9 +647,12 @@ pub async fn execute(
     } else {
         "pass"
     };
+    let aborted = outputs.iter().any(|(_, o)| o.aborted);
     store.finish_run(
         run_id,
-        if interrupted {
+        if aborted {
+            store::RUN_ABORTED
+        } else if interrupted {
             RUN_INTERRUPTED
         } else {
             RUN_COMPLETE
@@ -653,6 +737,8 @@ pub async fn execute(
         regressions,
         improvements,
         failing,
+        thresholds: threshold_results,
+        aborted,
     })
 }
 

@@ -465,3 +465,28 @@ fn confirmed_actions_change_the_store_and_the_audit_log() {
     assert_eq!(app.views[0].building, 20);
     assert_eq!(app.audit.len(), 1);
 }
+
+#[test]
+fn metrics_tab_draws_slo_bounds_beside_the_band() {
+    let mut app = sample_app();
+    app.config.test_scenarios = vec![crate::engine::config::ScenarioConfig {
+        name: "health_check".into(),
+        ..Default::default()
+    }];
+    app.config.thresholds.insert(
+        "health_check.response_time_p95_ms".into(),
+        crate::engine::threshold::ThresholdSpec::Expr("< 12".into()),
+    );
+    app.on_key(key(KeyCode::Char('2')));
+    let s = screen(&render(&app, 120, 40));
+    let first_metric: Vec<&str> = s.lines().skip(2).take(3).collect();
+    assert!(
+        first_metric.iter().any(|l| l.contains('╌')),
+        "bound drawn for the p95 row:\n{s}"
+    );
+    let second_metric: Vec<&str> = s.lines().skip(5).take(3).collect();
+    assert!(
+        !second_metric.iter().any(|l| l.contains('╌')),
+        "no bound on throughput:\n{s}"
+    );
+}

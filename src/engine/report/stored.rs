@@ -123,7 +123,17 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
             verdict: verdict.clone(),
             rule: m.rule.clone(),
         });
-        if let (Some(kind), Some(b)) = (&m.kind, &baseline) {
+        let fallback = BaselineSummary {
+            n: 0,
+            mean: 0.0,
+            std: 0.0,
+            median: 0.0,
+            robust_std: 0.0,
+        };
+        let b = baseline
+            .as_ref()
+            .or((m.kind.as_deref() == Some("threshold")).then_some(&fallback));
+        if let (Some(kind), Some(b)) = (&m.kind, b) {
             let alert = alerts.iter().find(|a| {
                 a.metric == m.metric && a.opened_run_id <= run_id && run_id <= a.last_run_id
             });
@@ -140,7 +150,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
                 rule: m.rule.clone().unwrap_or_default(),
                 confirmation_value: None,
                 alert_id: alert.map(|a| a.id),
-                triage_state: if kind == "regression" {
+                triage_state: if kind != "improvement" {
                     alert
                         .map(|a| a.state.clone())
                         .unwrap_or_else(|| "untriaged".into())
@@ -148,7 +158,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
                     String::new()
                 },
             };
-            if kind == "regression" {
+            if kind == "regression" || kind == "threshold" {
                 regressions.push(r);
             } else {
                 improvements.push(r);
@@ -200,5 +210,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         regressions,
         improvements,
         failing,
+        thresholds: Vec::new(),
+        aborted: run.status == store::RUN_ABORTED,
     })
 }

@@ -427,6 +427,7 @@ pub async fn run(
     s: &ScenarioConfig,
     live: &LiveHub,
     cancel: &CancellationToken,
+    abort: Option<&super::AbortCheck>,
 ) -> ScenarioOutput {
     let target = match Target::from_config(cfg, s) {
         Ok(t) => Arc::new(t),
@@ -479,6 +480,7 @@ pub async fn run(
     let mut tick = tokio::time::interval(publish_every());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut finished = futures_join(handles);
+    let mut aborted: Option<String> = None;
     let name = s.name.clone();
     loop {
         let done = tokio::select! {
@@ -561,42 +563,23 @@ pub async fn run(
         if done {
             break;
         }
+        // Abort on a broken threshold once a second of measurements is in.
+        let measured = started.elapsed().saturating_sub(warmup).as_secs_f64();
+        if let Some(check) = abort
+            && aborted.is_none()
+            && measured >= 1.0
+            && let Some(reason) = check(&tally_metrics(&total, measured))
+        {
+            aborted = Some(reason);
+            stop.cancel();
+        }
     }
 
     let measured_secs = (started.elapsed().saturating_sub(warmup))
         .as_secs_f64()
         .max(1e-3);
     let attempts = total.ok + total.error_count();
-    let mut metrics = BTreeMap::new();
-    if total.ok > 0 {
-        let h = &total.hist;
-        metrics.insert("response_time_mean_ms".into(), h.mean() / 1000.0);
-        metrics.insert(
-            "response_time_p50_ms".into(),
-            h.value_at_quantile(0.50) as f64 / 1000.0,
-        );
-        metrics.insert(
-            "response_time_p95_ms".into(),
-            h.value_at_quantile(0.95) as f64 / 1000.0,
-        );
-        metrics.insert(
-            "response_time_p99_ms".into(),
-            h.value_at_quantile(0.99) as f64 / 1000.0,
-        );
-        metrics.insert(
-            "response_size_bytes".into(),
-            total.bytes as f64 / total.ok as f64,
-        );
-    }
-    metrics.insert(
-        "error_rate_pct".into(),
-        if attempts == 0 {
-            100.0
-        } else {
-            total.error_count() as f64 * 100.0 / attempts as f64
-        },
-    );
-    metrics.insert("throughput_rps".into(), total.ok as f64 / measured_secs);
+    let mut metrics = tally_metrics(&total, measured_secs);
     if let Some(sch) = &schedule {
         if !total.raw.is_empty() {
             let q = |p: f64| total.raw.value_at_quantile(p) as f64 / 1000.0;
@@ -631,9 +614,43 @@ pub async fn run(
         error: None,
         histogram: Some(hist_blob),
         interrupted: cancel.is_cancelled(),
-        note: (total.ok == 0)
-            .then(|| "no successful responses: latency metrics are absent".to_string()),
+        note: aborted.clone().or_else(|| {
+            (total.ok == 0)
+                .then(|| "no successful responses: latency metrics are absent".to_string())
+        }),
+        aborted: aborted.is_some(),
     }
+}
+
+/// The scenario's metrics from its accumulated tally (also used live for abort-on-fail).
+fn tally_metrics(total: &Tally, measured_secs: f64) -> BTreeMap<String, f64> {
+    let attempts = total.ok + total.error_count();
+    let mut metrics = BTreeMap::new();
+    if total.ok > 0 {
+        let h = &total.hist;
+        let q = |p: f64| h.value_at_quantile(p) as f64 / 1000.0;
+        metrics.insert("response_time_mean_ms".into(), h.mean() / 1000.0);
+        metrics.insert("response_time_p50_ms".into(), q(0.50));
+        metrics.insert("response_time_p95_ms".into(), q(0.95));
+        metrics.insert("response_time_p99_ms".into(), q(0.99));
+        metrics.insert(
+            "response_size_bytes".into(),
+            total.bytes as f64 / total.ok as f64,
+        );
+    }
+    metrics.insert(
+        "error_rate_pct".into(),
+        if attempts == 0 {
+            100.0
+        } else {
+            total.error_count() as f64 * 100.0 / attempts as f64
+        },
+    );
+    metrics.insert(
+        "throughput_rps".into(),
+        total.ok as f64 / measured_secs.max(1e-3),
+    );
+    metrics
 }
 
 /// Resolve when every worker has ended.

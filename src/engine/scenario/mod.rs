@@ -22,6 +22,8 @@ pub struct ScenarioOutput {
     /// The latency HdrHistogram, V2-serialized (API scenarios).
     pub histogram: Option<Vec<u8>>,
     pub interrupted: bool,
+    /// Stopped early because an abort-on-fail threshold broke.
+    pub aborted: bool,
     /// Something the reader should know (e.g. why a metric is absent).
     pub note: Option<String>,
 }
@@ -35,15 +37,19 @@ impl ScenarioOutput {
     }
 }
 
+/// Called with a scenario's metrics so far; a reason stops it early.
+pub type AbortCheck = dyn Fn(&BTreeMap<String, f64>) -> Option<String> + Send + Sync;
+
 /// Run one scenario by type.
 pub async fn run(
     cfg: &Config,
     s: &ScenarioConfig,
     live: &LiveHub,
     cancel: &CancellationToken,
+    abort: Option<&AbortCheck>,
 ) -> ScenarioOutput {
     match s.kind {
-        ScenarioType::Api => api::run(cfg, s, live, cancel).await,
+        ScenarioType::Api => api::run(cfg, s, live, cancel, abort).await,
         ScenarioType::System => system::run(cfg, s, live, cancel).await,
         ScenarioType::Database => ScenarioOutput::failed(
             "database scenarios are not available in this build yet (see issue 6); the scenario was skipped",

@@ -14,6 +14,8 @@ pub const RUN_RUNNING: &str = "running";
 pub const RUN_COMPLETE: &str = "complete";
 pub const RUN_INTERRUPTED: &str = "interrupted";
 pub const RUN_INCOMPLETE: &str = "incomplete";
+/// Stopped early by an abort-on-fail threshold.
+pub const RUN_ABORTED: &str = "aborted";
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunMeta {
@@ -179,6 +181,9 @@ pub trait Store: Send {
     fn set_alert_state(&mut self, id: i64, state: &str, who: &str, reason: &str) -> Result<()>;
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>>;
     fn latest_run_id(&self) -> Result<i64>;
+    /// Name a run (`perfgate save-baseline NAME`), audited.
+    fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()>;
+    fn named_run(&self, name: &str) -> Result<Option<i64>>;
 }
 
 pub fn now_string() -> String {

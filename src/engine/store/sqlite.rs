@@ -98,6 +98,15 @@ ALTER TABLE metric_values ADD COLUMN change_pct REAL;
 ALTER TABLE metric_values ADD COLUMN verdict TEXT;
 ALTER TABLE metric_values ADD COLUMN rule TEXT;
 "#,
+    // 3: names for runs (`perfgate save-baseline NAME`), for A/B comparisons.
+    r#"
+CREATE TABLE named_runs (
+    name TEXT PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    at TEXT NOT NULL,
+    who TEXT NOT NULL
+);
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -714,6 +723,33 @@ impl Store for SqliteStore {
         })
         .and_then(|r| r.collect())
         .map_err(|e| db_err(&self.path, "reading the audit log", e))
+    }
+
+    fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()> {
+        let path = self.path.clone();
+        let e = |e| db_err(&path, "saving the run name", e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO named_runs (name, run_id, at, who) VALUES (?1, ?2, ?3, ?4)",
+            params![name, run_id, now_string(), who],
+        )
+        .map_err(e)?;
+        Self::audit_tx(&tx, who, "save-baseline", name, &format!("run #{run_id}")).map_err(e)?;
+        tx.commit().map_err(e)
+    }
+
+    fn named_run(&self, name: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT run_id FROM named_runs WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| db_err(&self.path, "reading run names", e))
     }
 
     fn latest_run_id(&self) -> Result<i64> {

@@ -18,7 +18,7 @@ const VALUE_W: u16 = 30;
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let block = Block::bordered()
-        .title(" Metrics: history against the baseline band (░ mean ± threshold, ─ robust centre, ◆ change point) ")
+        .title(" Metrics: history against the baseline band (░ mean ± alert threshold, ─ robust centre, ╌ SLO bound, ◆ change point) ")
         .border_style(t.dim());
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -32,6 +32,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
+    let thresholds = crate::engine::threshold::parse_all(&app.config, "").unwrap_or_default();
     let row_h = 3u16;
     let visible = (inner.height / row_h).max(1) as usize;
     let sel = app.selected_row(Tab::Metrics);
@@ -77,11 +78,16 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             name_a,
         );
         let values: Vec<f64> = v.history.iter().map(|p| p.value).collect();
+        let bounds: Vec<f64> = thresholds
+            .iter()
+            .filter(|t| t.matches(&v.metric))
+            .map(|t| t.bound)
+            .collect();
         f.render_widget(
             BandSparkline {
                 values: &values,
                 band: app.band(v),
-                thresholds: &[],
+                thresholds: &bounds,
                 change_points: &v.change_points,
                 point_style: t.line(),
                 out_style: t.bad(),
@@ -157,6 +163,16 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
         lo = lo.min(l);
         hi = hi.max(h);
     }
+    let bound_values: Vec<f64> = crate::engine::threshold::parse_all(&app.config, "")
+        .unwrap_or_default()
+        .iter()
+        .filter(|t| t.matches(&v.metric))
+        .map(|t| t.bound)
+        .collect();
+    for &b in &bound_values {
+        lo = lo.min(b);
+        hi = hi.max(b);
+    }
     if !lo.is_finite() {
         lo = 0.0;
         hi = 1.0;
@@ -164,6 +180,7 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
     let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.01).max(1e-9);
     let (lo, hi) = (lo - pad, hi + pad);
     let line = |y: f64| vec![(0.0, y), (n - 1.0, y)];
+    let bounds: Vec<Vec<(f64, f64)>> = bound_values.iter().map(|&b| line(b)).collect();
     let (upper, center, lower) = match band {
         Some((l, c, h)) => (line(h), line(c), line(l)),
         None => (vec![], vec![], vec![]),
@@ -199,6 +216,16 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
             .style(t.line())
             .data(&pts),
     ];
+    for b in &bounds {
+        datasets.push(
+            Dataset::default()
+                .name("SLO bound")
+                .graph_type(GraphType::Line)
+                .marker(Marker::Braille)
+                .style(t.bad())
+                .data(b),
+        );
+    }
     if !cps.is_empty() {
         datasets.push(
             Dataset::default()
