@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load-engine benchmark: perfgate against wrk on the same one-worker nginx.
 # nginx pinned to CPU 0, the generator to CPU 1, 50 connections, /health.
-# Prints requests/s of each and the ratio; and perfgate's peak RSS for a run
+# Alternates ROUNDS (3) rounds and prints the medians and ratios; and perfgate's peak RSS for a run
 # and for one 4x longer. Usage: bench/load.sh [seconds]   (needs nginx, wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,15 +22,25 @@ cat > "$tmp/cfg.json" <<JSON
 JSON
 rps_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scenarios'][0]['metrics']['throughput_rps'])" "$1"; }
 
-wrk_rps=$(taskset -c 1 wrk -t1 -c50 -d"${SECS}s" --latency "$url" | awk '/Requests\/sec/ {print $2}')
-taskset -c 1 "$PERFGATE" --ci --config "$tmp/cfg.json" --output "$tmp/a.json" >/dev/null 2>&1 || true
-pg_rps=$(rps_of "$tmp/a.json")
-echo "wrk       $wrk_rps req/s"
-echo "perfgate  $pg_rps req/s"
+ROUNDS=${ROUNDS:-3}
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+w=(); p=(); o=()
+# Alternate the generators round by round so machine noise hits them alike.
+for r in $(seq "$ROUNDS"); do
+  w+=("$(taskset -c 1 wrk -t1 -c50 -d"${SECS}s" "$url" | awk '/Requests\/sec/ {print $2}')")
+  taskset -c 1 "$PERFGATE" --ci --config "$tmp/cfg.json" --output "$tmp/a.json" >/dev/null 2>&1 || true
+  p+=("$(rps_of "$tmp/a.json")")
+  if command -v oha >/dev/null; then
+    o+=("$(taskset -c 1 oha -c 50 -z "${SECS}s" --no-tui --output-format json "$url" | python3 -c "import json,sys; print(json.load(sys.stdin)['summary']['requestsPerSec'])")")
+  fi
+done
+wrk_rps=$(median "${w[@]}"); pg_rps=$(median "${p[@]}")
+echo "wrk       ${w[*]} req/s (median $wrk_rps)"
+echo "perfgate  ${p[*]} req/s (median $pg_rps)"
 python3 -c "print('perfgate/wrk = %.3f' % ($pg_rps/$wrk_rps))"
-if command -v oha >/dev/null; then
-  oha_rps=$(taskset -c 1 oha -c 50 -z "${SECS}s" --no-tui -j "$url" | python3 -c "import json,sys; print(json.load(sys.stdin)['summary']['requestsPerSec'])")
-  echo "oha       $oha_rps req/s"
+if [ ${#o[@]} -gt 0 ]; then
+  oha_rps=$(median "${o[@]}")
+  echo "oha       ${o[*]} req/s (median $oha_rps)"
   python3 -c "print('perfgate/oha = %.3f' % ($pg_rps/$oha_rps))"
 fi
 # Peak RSS: a run and one 4x longer.
