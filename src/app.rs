@@ -31,7 +31,10 @@ pub fn main(cli: Cli) -> i32 {
     match rt.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("perfgate: {e}");
+            eprintln!(
+                "perfgate: {}",
+                crate::engine::error::printable(&e.to_string())
+            );
             e.exit_code()
         }
     }
@@ -328,5 +331,9 @@ fn demo_options(a: &crate::cli::DemoServerArgs) -> Result<DemoOptions> {
         error_pct: a.error_pct,
         stall_every_ms: a.stall_every_ms,
         stall_ms: a.stall_ms,
+        reset_pct: a.reset_pct,
+        truncate_pct: a.truncate_pct,
+        endless_pct: a.endless_pct,
+        close_pct: a.close_pct,
     })
 }

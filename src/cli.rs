@@ -154,6 +154,18 @@ pub struct DemoServerArgs {
     /// Length of each stall, milliseconds.
     #[arg(long, default_value_t = 0)]
     pub stall_ms: u64,
+    /// Percentage of requests whose connection is dropped without an answer.
+    #[arg(long, default_value_t = 0.0)]
+    pub reset_pct: f64,
+    /// Percentage of responses cut off in the middle of the body.
+    #[arg(long, default_value_t = 0.0)]
+    pub truncate_pct: f64,
+    /// Percentage of responses whose body never ends.
+    #[arg(long, default_value_t = 0.0)]
+    pub endless_pct: f64,
+    /// Percentage of responses that close the keep-alive connection.
+    #[arg(long, default_value_t = 0.0)]
+    pub close_pct: f64,
 }
 
 #[derive(Debug, Subcommand)]

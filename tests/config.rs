@@ -45,102 +45,27 @@ fn seed_defaults_apply_to_a_minimal_config() {
     assert_eq!(c.baseline_update_threshold, 0.15);
 }
 
-/// Malformed configs and the words their error must contain.
-const BAD: &[(&str, &[&str])] = &[
-    (
-        r#"{"concurent_users": 5}"#,
-        &[
-            "bad.json",
-            "concurent_users",
-            "line 1",
-            "did you mean `concurrent_users`",
-        ],
-    ),
-    (
-        r#"{"test_duration": "30"}"#,
-        &["bad.json", "test_duration", "line 1", "expected a number"],
-    ),
-    (
-        "{\n  \"test_scenarios\": [\n    {\"name\": \"a\", \"type\": \"api\", \"endpiont\": \"/x\"}\n  ]\n}",
-        &[
-            "test_scenarios[0].endpiont",
-            "line 3",
-            "did you mean `endpoint`",
-        ],
-    ),
-    (
-        r#"{"test_scenarios": [{"name": "a", "type": "ftp"}]}"#,
-        &["test_scenarios[0].type", "unknown value"],
-    ),
-    (
-        r#"{"test_scenarios": [{"type": "api"}]}"#,
-        &["test_scenarios[0]", "missing field `name`"],
-    ),
-    (
-        r#"{"test_scenarios": [{"name": "a", "type": "system", "endpoint": "/x"}]}"#,
-        &[
-            "test_scenarios[0].endpoint",
-            "not a key of a system scenario",
-        ],
-    ),
-    (
-        r#"{"test_scenarios": [{"name": "a", "type": "api", "method": "FETCH"}]}"#,
-        &["test_scenarios[0].method", "expected one of GET"],
-    ),
-    (
-        r#"{"test_scenarios": [{"name": "a", "type": "api"}, {"name": "a", "type": "api"}]}"#,
-        &["test_scenarios[1].name", "used twice"],
-    ),
-    (
-        r#"{"test_scenarios": [{"name": "a.b", "type": "api"}]}"#,
-        &["test_scenarios[0].name", "letters, digits"],
-    ),
-    (
-        r#"{"test_scenarios": [{"name": "d", "type": "database", "query": "SELECT 1"}]}"#,
-        &["connection_string", "missing"],
-    ),
-    (r#"{"base_url": "ftp://x"}"#, &["base_url", "http://"]),
-    (
-        r#"{"concurrent_users": 0}"#,
-        &["concurrent_users", "at least 1"],
-    ),
-    (r#"{"test_duration": -1}"#, &["test_duration", "positive"]),
-    (
-        r#"{"min_baseline_samples": 1}"#,
-        &["min_baseline_samples", "at least 2"],
-    ),
-    (
-        r#"{"detection": {"persistence": 0}}"#,
-        &["detection.persistence"],
-    ),
-    (
-        r#"{"detection": {"z_treshold": 2}}"#,
-        &["detection.z_treshold", "did you mean `z_threshold`"],
-    ),
-    (
-        r#"{"test_scenarios": [{"name": "s", "type": "system", "metrics": ["gpu"]}]}"#,
-        &["test_scenarios[0].metrics", "gpu"],
-    ),
-    (
-        r#"{"test_scenarios": [{"name": "a", "type": "api", "duration": 5, "warmup": 9}]}"#,
-        &["warmup", "shorter"],
-    ),
-    ("{\"base_url\": ", &["bad.json", "line 1"]),
-    ("[1, 2]", &["bad.json", "expected a config object"]),
-    ("{} trailing", &["trailing"]),
-    ("", &["bad.json"]),
-];
-
+/// The corpus of malformed configs (tests/fixtures/bad_configs), each with the
+/// words its one-sentence error must contain (expected.tsv).
 #[test]
 fn malformed_configs_are_explained() {
-    for (text, words) in BAD {
-        let e = Config::parse(text, "bad.json").expect_err(text).to_string();
-        for w in *words {
-            assert!(
-                e.contains(w),
-                "error for {text:?} should contain {w:?}: {e}"
-            );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bad_configs");
+    let table = std::fs::read_to_string(format!("{dir}/expected.tsv")).unwrap();
+    let mut n = 0;
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut cols = line.split('\t');
+        let file = cols.next().unwrap();
+        let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+        let e = Config::parse(&text, file).expect_err(file).to_string();
+        for w in cols {
+            assert!(e.contains(w), "error for {file} should contain {w:?}: {e}");
         }
         assert!(!e.contains('\n'), "one sentence: {e}");
+        assert!(e.starts_with(file), "names the file: {e}");
+        n += 1;
     }
+    assert!(n >= 20, "corpus has {n} cases");
 }

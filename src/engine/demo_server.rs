@@ -3,16 +3,18 @@
 //! response, so a regression can be made without touching the test config.
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::{Body, Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rand::Rng;
-use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +30,63 @@ pub struct DemoOptions {
     /// Every `stall_every_ms`, stop answering for `stall_ms` (0 = never).
     pub stall_every_ms: u64,
     pub stall_ms: u64,
+    /// Share of requests whose connection is dropped without a response.
+    pub reset_pct: f64,
+    /// Share of responses cut off in the middle of the body.
+    pub truncate_pct: f64,
+    /// Share of responses whose body never ends.
+    pub endless_pct: f64,
+    /// Share of responses that close the keep-alive connection afterwards.
+    pub close_pct: f64,
+}
+
+type DemoBody = BoxBody<Bytes, std::io::Error>;
+
+/// A body that sends part of its promised length, waits for it to reach the
+/// client, then fails (hyper drops the connection mid-body).
+struct Truncated {
+    chunk: Option<Bytes>,
+    wait: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Body for Truncated {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        if let Some(b) = self.chunk.take() {
+            return Poll::Ready(Some(Ok(Frame::data(b))));
+        }
+        match self.wait.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                Poll::Ready(Some(Err(std::io::Error::other("truncated on purpose"))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// A body that never ends: 1 KiB every 10 ms.
+struct Endless(tokio::time::Interval);
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.0.poll_tick(cx) {
+            Poll::Ready(_) => Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&[b'x'; 1024]))))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+fn chance(pct: f64) -> bool {
+    pct > 0.0 && rand::rng().random_range(0.0..100.0) < pct
 }
 
 /// How long a request arriving now must wait for the current stall to end.
@@ -50,7 +109,11 @@ async fn handle(
     req: Request<Incoming>,
     opts: Arc<DemoOptions>,
     started: std::time::Instant,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<DemoBody>, std::io::Error> {
+    if chance(opts.reset_pct) {
+        // An error from the service makes hyper drop the connection unanswered.
+        return Err(std::io::Error::other("connection reset on purpose"));
+    }
     let stall = stall_wait(&opts, started.elapsed());
     if !stall.is_zero() {
         tokio::time::sleep(stall).await;
@@ -105,7 +168,30 @@ async fn handle(
     } else {
         status
     };
-    let mut resp = Response::new(Full::new(body));
+    let mut resp = if chance(opts.truncate_pct) {
+        let mut r = Response::new(
+            Truncated {
+                chunk: Some(Bytes::from_static(b"{\"status\":")),
+                wait: Box::pin(tokio::time::sleep(Duration::from_millis(5))),
+            }
+            .boxed(),
+        );
+        r.headers_mut().insert(
+            hyper::header::CONTENT_LENGTH,
+            hyper::header::HeaderValue::from_static("64"),
+        );
+        r
+    } else if chance(opts.endless_pct) {
+        Response::new(Endless(tokio::time::interval(Duration::from_millis(10))).boxed())
+    } else {
+        Response::new(Full::new(body).map_err(|never| match never {}).boxed())
+    };
+    if chance(opts.close_pct) {
+        resp.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
     *resp.status_mut() = status;
     Ok(resp)
 }

@@ -11,16 +11,30 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Control characters from user input are shown escaped: the error stays one line
+/// and cannot drive the terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.file)?;
+        write!(f, "{}: ", printable(&self.file))?;
         if let Some(field) = &self.field {
-            write!(f, "field `{field}` ")?;
+            write!(f, "field `{}` ", printable(field))?;
         }
         if let Some((l, c)) = self.position {
             write!(f, "(line {l}, column {c}) ")?;
         }
-        write!(f, "{}", self.message)
+        write!(f, "{}", printable(&self.message))
     }
 }
 

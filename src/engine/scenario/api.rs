@@ -221,13 +221,17 @@ async fn connect(addr: &str) -> std::io::Result<Sender> {
 }
 
 enum Outcome {
-    Ok { bytes: u64 },
+    Ok {
+        bytes: u64,
+    },
     Err(ErrorClass),
+    /// The server closed the keep-alive connection before this request was sent.
+    Stale,
 }
 
 async fn one_request(sender: &mut Sender, target: &Target) -> Outcome {
-    if sender.ready().await.is_err() {
-        return Outcome::Err(ErrorClass::Io);
+    if sender.is_closed() || sender.ready().await.is_err() {
+        return Outcome::Stale;
     }
     let resp = match sender.send_request(target.request()).await {
         Ok(r) => r,
@@ -321,6 +325,8 @@ async fn worker(
     cancel: CancellationToken,
 ) {
     let mut conn: Option<Sender> = None;
+    // Requests answered on the current connection.
+    let mut served = 0u64;
     let mut backoff = Duration::from_millis(5);
     let open_loop = schedule.is_some();
     // Registered once per worker, not per request: polling a fresh `cancelled()`
@@ -366,6 +372,7 @@ async fn worker(
                 match r {
                     Ok(Ok(s)) => {
                         backoff = Duration::from_millis(5);
+                        served = 0;
                         conn.insert(s)
                     }
                     Ok(Err(_)) | Err(_) => {
@@ -418,8 +425,22 @@ async fn worker(
             .map(|at| at.elapsed().as_micros() as u64)
             .unwrap_or(raw);
         match res {
-            Ok(Outcome::Ok { bytes }) => record(Ok((micros, raw, bytes, late))),
+            Ok(Outcome::Ok { bytes }) => {
+                served += 1;
+                record(Ok((micros, raw, bytes, late)))
+            }
+            // A closed keep-alive connection is not the request's failure: reconnect.
+            // A connection that closes before serving anything is.
+            Ok(Outcome::Stale) => {
+                if served == 0 {
+                    record(Err(ErrorClass::Io));
+                }
+                conn = None;
+            }
             Ok(Outcome::Err(c)) => {
+                if matches!(c, ErrorClass::Http4xx | ErrorClass::Http5xx) {
+                    served += 1;
+                }
                 record(Err(c));
                 if matches!(c, ErrorClass::Io | ErrorClass::Body) {
                     conn = None;

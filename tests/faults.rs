@@ -1,0 +1,269 @@
+//! Faults in the target and in perfgate itself: nothing panics, nothing is lost,
+//! errors are classified, the store stays intact.
+
+mod common;
+use common::*;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn api_cfg(url: &str, secs: f64, extra: &str) -> String {
+    format!(
+        r#"{{"base_url": "{url}", "fail_on_regression": false, {extra}
+            "test_scenarios": [{{"name": "t", "type": "api", "endpoint": "/health", "concurrent_users": 4, "duration": {secs}, "timeout": 1}}]}}"#
+    )
+}
+
+fn errors_of(dir: &std::path::Path) -> serde_json::Value {
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("o.json")).unwrap()).unwrap();
+    validate_report(&r);
+    r["scenarios"][0].clone()
+}
+
+#[test]
+fn target_faults_are_classified_and_bounded_in_time() {
+    for (flag, class) in [
+        ("--reset-pct", "io"),
+        ("--truncate-pct", "body"),
+        ("--endless-pct", "timeout"),
+        ("--error-pct", "http_5xx"),
+    ] {
+        let srv = DemoServer::start(&[flag, "30"]);
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), "c.json", &api_cfg(&srv.url, 1.5, ""));
+        let t0 = Instant::now();
+        let o = run(
+            dir.path(),
+            &["--ci", "--config", "c.json", "--output", "o.json"],
+        );
+        let took = t0.elapsed();
+        assert_eq!(code(&o), 0, "{flag}: {}", stderr(&o));
+        assert!(
+            took < Duration::from_secs_f64(1.5 + 1.0 + 4.0),
+            "{flag}: finished within duration + timeout ({took:?})"
+        );
+        let s = errors_of(dir.path());
+        assert!(
+            s["errors"][class].as_u64().unwrap_or(0) > 0,
+            "{flag} counted as {class}: {s}"
+        );
+        assert!(
+            s["metrics"]["throughput_rps"].as_f64().unwrap() > 0.0,
+            "{flag}: the healthy share still gets through: {s}"
+        );
+    }
+}
+
+#[test]
+fn closed_keep_alive_connections_are_not_errors() {
+    let srv = DemoServer::start(&["--close-pct", "50"]);
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "c.json", &api_cfg(&srv.url, 1.0, ""));
+    let o = run(
+        dir.path(),
+        &["--ci", "--config", "c.json", "--output", "o.json"],
+    );
+    assert_eq!(code(&o), 0);
+    let s = errors_of(dir.path());
+    assert_eq!(s["metrics"]["error_rate_pct"].as_f64(), Some(0.0), "{s}");
+    assert!(
+        s["metrics"]["throughput_rps"].as_f64().unwrap() > 100.0,
+        "{s}"
+    );
+}
+
+fn sqlite(db: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(db).unwrap()
+}
+
+#[test]
+fn kill_9_mid_run_leaves_the_store_intact() {
+    let srv = DemoServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(
+        d,
+        "short.json",
+        &api_cfg(&srv.url, 0.5, r#""tracking_db": "s.db","#),
+    );
+    write_config(
+        d,
+        "long.json",
+        &api_cfg(&srv.url, 20.0, r#""tracking_db": "s.db","#),
+    );
+    assert_eq!(code(&run(d, &["--ci", "--config", "short.json"])), 0);
+    let before: Vec<(i64, f64)> = sqlite(&d.join("s.db"))
+        .prepare("SELECT run_id, value FROM metric_values ORDER BY run_id, metric")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut child = Command::new(bin())
+        .current_dir(d)
+        .args(["--ci", "--config", "long.json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let c = sqlite(&d.join("s.db"));
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let after: Vec<(i64, f64)> = c
+        .prepare("SELECT run_id, value FROM metric_values WHERE run_id = 1 ORDER BY run_id, metric")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(before, after, "earlier runs untouched");
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM metric_values WHERE run_id = 2",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 0, "the killed run is never half-written");
+    drop(c);
+    // The next perfgate to open the store marks the dead run incomplete.
+    let o = run(d, &["runs", "--store", "s.db"]);
+    let runs = stdout(&o);
+    assert!(
+        runs.lines()
+            .any(|l| l.starts_with("#2") && l.contains("incomplete")),
+        "{runs}"
+    );
+}
+
+#[test]
+fn sigint_and_sigterm_save_the_partial_run() {
+    let srv = DemoServer::start(&[]);
+    for sig in ["INT", "TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write_config(d, "c.json", &api_cfg(&srv.url, 30.0, ""));
+        let child = Command::new(bin())
+            .current_dir(d)
+            .args(["--ci", "--config", "c.json", "--output", "o.json"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let t0 = Instant::now();
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{sig}"), &child.id().to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "stops promptly on SIG{sig}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "SIG{sig}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("o.json")).unwrap()).unwrap();
+        assert_eq!(r["interrupted"], true);
+        assert!(
+            r["scenarios"][0]["metrics"]["throughput_rps"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+        let runs = stdout(&run(d, &["runs", "--config", "c.json"]));
+        assert!(runs.contains("interrupted"), "{runs}");
+    }
+}
+
+#[test]
+fn eight_writers_share_one_store() {
+    let srv = DemoServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(
+        d,
+        "c.json",
+        &api_cfg(&srv.url, 0.5, r#""tracking_db": "shared.db","#),
+    );
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(bin())
+                .current_dir(d)
+                .args(["--ci", "--config", "c.json"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let c = sqlite(&d.join("shared.db"));
+    let complete: i64 = c
+        .query_row(
+            "SELECT count(*) FROM runs WHERE status = 'complete'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(complete, 8, "every writer's run recorded");
+    let values: i64 = c
+        .query_row(
+            "SELECT count(DISTINCT run_id) FROM metric_values",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(values, 8);
+}
+
+#[test]
+fn a_store_from_a_newer_perfgate_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    {
+        let c = sqlite(&d.join("new.db"));
+        c.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
+            .unwrap();
+    }
+    let bytes = std::fs::read(d.join("new.db")).unwrap();
+    write_config(
+        d,
+        "c.json",
+        &api_cfg("http://127.0.0.1:1", 0.2, r#""tracking_db": "new.db","#),
+    );
+    let o = run(d, &["--ci", "--config", "c.json"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("newer") && stderr(&o).contains("new.db"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(d.join("new.db")).unwrap(),
+        bytes,
+        "left exactly as it was"
+    );
+    assert!(!d.join("new.db-wal").exists());
+}
