@@ -99,6 +99,7 @@ fn run_options(args: &RunArgs, cfg: &Config, mode: &str) -> RunOptions {
         fail_on_regression: args.fail_on_regression || cfg.fail_on_regression,
         mode: mode.into(),
         only: args.scenarios.clone(),
+        ingested: Vec::new(),
     }
 }
 
@@ -299,6 +300,68 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             }
             st.save_named_run(&name, id, &crate::engine::store::actor())?;
             println!("run #{id} saved as {name:?}");
+            Ok(0)
+        }
+        Some(Command::Ingest {
+            format,
+            scenario,
+            fail_on_regression,
+            establish_baselines,
+            output,
+            report_format,
+            files,
+        }) => {
+            let source = crate::engine::ingest::Source::parse(&format).ok_or_else(|| {
+                Error::Usage(format!("ingest --format {format:?} is unknown; expected hyperfine, k6, criterion or csv"))
+            })?;
+            let ingested = crate::engine::ingest::load(source, &files, scenario.as_deref())?;
+            let cfg = match &args.config {
+                Some(p) => Config::load(p)?.config,
+                None if Path::new(DEFAULT_CONFIG).exists() => {
+                    Config::load(Path::new(DEFAULT_CONFIG))?.config
+                }
+                None => Config::default(),
+            };
+            let loaded = LoadedConfig {
+                path: format!("ingest:{format}").into(),
+                config: cfg,
+            };
+            let opts = RunOptions {
+                establish_baselines,
+                fail_on_regression: fail_on_regression || loaded.config.fail_on_regression,
+                mode: "ingest".into(),
+                only: Vec::new(),
+                ingested,
+            };
+            let formats = ci::parse_formats(&report_format, output.as_ref())?;
+            let req = CiRequest {
+                options: opts,
+                output,
+                formats,
+                store: args.store.clone(),
+                compare_to: None,
+                noise_pct: args.noise_pct,
+            };
+            ci::run(loaded, req).await
+        }
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "perfgate",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+        Some(Command::Manpage) => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| Error::Run(format!("cannot render the man page: {e}")))?;
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&out);
             Ok(0)
         }
         Some(Command::Runs { limit }) => {

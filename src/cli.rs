@@ -125,6 +125,32 @@ pub enum Command {
         #[arg(long, default_value = "latest")]
         run: String,
     },
+    /// Store another tool's results as a run and judge it with the same gate:
+    /// hyperfine --export-json, k6 --summary-export, criterion estimates.json, CSV metric,value[,unit].
+    Ingest {
+        #[arg(long, value_name = "hyperfine|k6|criterion|csv")]
+        format: String,
+        /// Scenario name the metrics go under (default: the tool's name).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Exit 1 on a confirmed regression.
+        #[arg(long)]
+        fail_on_regression: bool,
+        /// Store as baseline history without judging.
+        #[arg(long)]
+        establish_baselines: bool,
+        /// Report file (or directory) and formats, as for a run.
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+        #[arg(long = "report-format", value_delimiter = ',', value_name = "FORMAT")]
+        report_format: Vec<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Manpage,
     /// Recent runs.
     Runs {
         #[arg(long, default_value_t = 20)]

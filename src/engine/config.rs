@@ -141,6 +141,9 @@ pub struct ScenarioConfig {
     pub iterations: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_string: Option<String>,
+    /// Keep the writes of each iteration (default: every iteration is rolled back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -150,6 +153,8 @@ pub enum ScenarioType {
     Api,
     System,
     Database,
+    /// Results ingested from another tool (never in a config file).
+    Ingested,
 }
 
 impl ScenarioType {
@@ -158,6 +163,7 @@ impl ScenarioType {
             ScenarioType::Api => "api",
             ScenarioType::System => "system",
             ScenarioType::Database => "database",
+            ScenarioType::Ingested => "ingested",
         }
     }
 }
@@ -372,7 +378,19 @@ impl Config {
                     "max_in_flight",
                 ],
                 ScenarioType::System => &["duration", "metrics", "interval_ms"],
-                ScenarioType::Database => &["query", "iterations", "connection_string", "timeout"],
+                ScenarioType::Database => &[
+                    "query",
+                    "iterations",
+                    "connection_string",
+                    "timeout",
+                    "commit",
+                ],
+                ScenarioType::Ingested => {
+                    return Err(err(
+                        f("type"),
+                        "\"ingested\" is only for `perfgate ingest`; expected \"api\", \"system\" or \"database\"".into(),
+                    ));
+                }
             };
             for key in s.present_keys() {
                 if !allowed.contains(&key) {
@@ -551,6 +569,7 @@ impl ScenarioConfig {
         add(self.query.is_some(), "query");
         add(self.iterations.is_some(), "iterations");
         add(self.connection_string.is_some(), "connection_string");
+        add(self.commit.is_some(), "commit");
         v
     }
 }

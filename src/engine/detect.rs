@@ -186,6 +186,9 @@ pub fn effective_threshold(z: f64, n: usize) -> f64 {
     }
 }
 
+/// Largest |z| reported.
+pub const Z_CAP: f64 = 999.0;
+
 /// Cap for change percentages against a zero baseline (keeps JSON finite).
 const CHANGE_CAP: f64 = 1000.0;
 
@@ -233,7 +236,8 @@ pub fn judge(
     let window = &base[base.len().saturating_sub(s.window)..];
     let stats = BaselineStats::compute(window, s.outlier_threshold)?;
     let (center, scale) = center_scale(&stats, window);
-    let zf = |v: f64| (v - center) / scale;
+    // Capped: against a constant history any change is "infinitely" many sigmas.
+    let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
     let z = zf(value);
     let change = change_pct(value, center);
     let thr = effective_threshold(s.z_threshold, stats.n - stats.outliers);

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo_server;
 pub mod detect;
 pub mod error;
+pub mod ingest;
 pub mod inspect;
 pub mod live;
 pub mod metrics;

@@ -30,6 +30,9 @@ pub struct RunOptions {
     pub mode: String,
     /// Only these scenarios (by name); all when empty.
     pub only: Vec<String>,
+    /// Results from another tool (`perfgate ingest`): judged and stored like a run,
+    /// nothing is executed.
+    pub ingested: Vec<(ScenarioConfig, ScenarioOutput)>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -238,11 +241,14 @@ pub async fn execute(
             opts.mode.clone()
         },
     };
-    let scenarios: Vec<&ScenarioConfig> = cfg
-        .test_scenarios
-        .iter()
-        .filter(|s| opts.only.is_empty() || opts.only.contains(&s.name))
-        .collect();
+    let scenarios: Vec<&ScenarioConfig> = if opts.ingested.is_empty() {
+        cfg.test_scenarios
+            .iter()
+            .filter(|s| opts.only.is_empty() || opts.only.contains(&s.name))
+            .collect()
+    } else {
+        opts.ingested.iter().map(|(s, _)| s).collect()
+    };
     if scenarios.is_empty() {
         return Err(Error::Usage(format!(
             "{}: field `test_scenarios` has no scenario to run; expected at least one",
@@ -331,7 +337,10 @@ pub async fn execute(
         } else {
             None
         };
-        let out = scenario::run(cfg, sc, live, cancel, abort_ref).await;
+        let out = match opts.ingested.iter().find(|(s, _)| s.name == sc.name) {
+            Some((_, o)) => o.clone(),
+            None => scenario::run(cfg, sc, live, cancel, abort_ref).await,
+        };
         tracing::debug!(
             scenario = %sc.name,
             requests = out.requests,
@@ -395,6 +404,7 @@ pub async fn execute(
         });
         let mut confirmation: Option<ScenarioOutput> = None;
         if needs_confirmation
+            && opts.ingested.is_empty()
             && settings.persistence > 1
             && cfg.detection.confirm_reruns > 0
             && !cancel.is_cancelled()
@@ -426,6 +436,17 @@ pub async fn execute(
                     break;
                 }
             }
+        }
+        // Ingested results confirm from their own data (a second half of the
+        // iterations, or a confidence bound) when the tool provides it.
+        if confirmation.is_none()
+            && needs_confirmation
+            && let Some(c) = &out.confirmation
+        {
+            confirmation = Some(ScenarioOutput {
+                metrics: c.clone(),
+                ..Default::default()
+            });
         }
         for (name, value, j, ctx) in judged {
             let dir = Direction::of(&name);

@@ -149,6 +149,7 @@ pub fn known_metrics(kind: ScenarioType) -> Vec<&'static str> {
                 "network_io_mbps",
             ]
         }
+        ScenarioType::Ingested => Vec::new(),
         ScenarioType::Database => vec![
             "query_time_mean_ms",
             "query_time_p95_ms",

@@ -652,6 +652,7 @@ pub async fn run(
                 .then(|| "no successful responses: latency metrics are absent".to_string())
         }),
         aborted: aborted.is_some(),
+        confirmation: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Scenario runners: one module per scenario type, one output shape for all.
 
 pub mod api;
+pub mod database;
 pub mod system;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,9 @@ pub struct ScenarioOutput {
     pub aborted: bool,
     /// Something the reader should know (e.g. why a metric is absent).
     pub note: Option<String>,
+    /// A second, independent observation of some metrics from the same run, used to
+    /// confirm a suspect result without re-running (ingested results).
+    pub confirmation: Option<BTreeMap<String, f64>>,
 }
 
 impl ScenarioOutput {
@@ -51,8 +55,7 @@ pub async fn run(
     match s.kind {
         ScenarioType::Api => api::run(cfg, s, live, cancel, abort).await,
         ScenarioType::System => system::run(cfg, s, live, cancel).await,
-        ScenarioType::Database => ScenarioOutput::failed(
-            "database scenarios are not available in this build yet (see issue 6); the scenario was skipped",
-        ),
+        ScenarioType::Ingested => ScenarioOutput::failed("ingested results are not run"),
+        ScenarioType::Database => database::run(s, live, cancel).await,
     }
 }
