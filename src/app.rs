@@ -344,6 +344,31 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             };
             ci::run(loaded, req).await
         }
+        Some(Command::Alert {
+            action: crate::cli::AlertAction::Test { channel },
+        }) => {
+            if let Some(c) = &channel
+                && !crate::engine::alert::CHANNELS.contains(&c.as_str())
+            {
+                return Err(Error::Usage(format!(
+                    "--channel {c:?}: expected console, github, slack or email"
+                )));
+            }
+            let cfg = match &args.config {
+                Some(p) => Config::load(p)?.config,
+                None if Path::new(DEFAULT_CONFIG).exists() => {
+                    Config::load(Path::new(DEFAULT_CONFIG))?.config
+                }
+                None => Config::default(),
+            };
+            let results = crate::engine::alert::test(&cfg, channel.as_deref()).await;
+            let mut failed = false;
+            for r in &results {
+                println!("{:<8} {:<8} {}", r.channel, r.outcome, r.detail);
+                failed |= r.outcome == "failed";
+            }
+            Ok(if failed { 3 } else { 0 })
+        }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             clap_complete::generate(

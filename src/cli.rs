@@ -147,6 +147,11 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Alert channels.
+    Alert {
+        #[command(subcommand)]
+        action: AlertAction,
+    },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
@@ -237,5 +242,15 @@ pub enum TriageAction {
         state: String,
         #[arg(long, default_value = "")]
         reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertAction {
+    /// Send a test alert through each configured channel and say what happened.
+    Test {
+        /// Only this channel: console, github, slack or email.
+        #[arg(long)]
+        channel: Option<String>,
     },
 }

@@ -150,6 +150,24 @@ pub async fn run(loaded: LoadedConfig, req: CiRequest) -> Result<i32> {
     }
     let ctx = report_context(st.as_ref(), &loaded.config, &outcome, &req.formats);
     finish(&outcome, &req, &ctx)?;
+    // Alerts never change the verdict: failures are reported once, here.
+    if !req.options.establish_baselines {
+        match crate::engine::alert::dispatch(st.as_mut(), &loaded.config, &outcome).await {
+            Ok(summary) => {
+                for c in &summary.channels {
+                    if c.outcome == "failed" {
+                        eprintln!("alert channel {} failed: {}", c.channel, c.detail);
+                    } else {
+                        tracing::info!(channel = %c.channel, outcome = %c.outcome, detail = %c.detail, "alert channel");
+                    }
+                }
+                for s in &summary.suppressed {
+                    tracing::info!("alert suppressed: {s}");
+                }
+            }
+            Err(e) => eprintln!("alerts were not sent: {e}"),
+        }
+    }
     Ok(outcome.exit_code(req.options.fail_on_regression))
 }
 

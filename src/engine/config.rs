@@ -36,6 +36,8 @@ pub struct Config {
     pub detection: DetectionConfig,
     /// Absolute bounds per metric (`scenario.metric`, `*` wildcards): `"< 200"`.
     pub thresholds: BTreeMap<String, crate::engine::threshold::ThresholdSpec>,
+    /// Alert channels, throttling and routing.
+    pub alerts: crate::engine::alert::AlertConfig,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             test_scenarios: Vec::new(),
             detection: DetectionConfig::default(),
             thresholds: BTreeMap::new(),
+            alerts: Default::default(),
         }
     }
 }
@@ -337,6 +340,37 @@ impl Config {
             return Err(err(
                 "detection.confirm_reruns".into(),
                 "must be between 0 and 5".into(),
+            ));
+        }
+        for (i, ch) in self.alerts.channels.iter().enumerate() {
+            if !crate::engine::alert::CHANNELS.contains(&ch.as_str()) {
+                return Err(err(
+                    format!("alerts.channels[{i}]"),
+                    format!("is {ch:?}; expected one of console, github, slack, email"),
+                ));
+            }
+        }
+        for (sev, chs) in &self.alerts.routing {
+            if crate::engine::detect::Severity::parse(sev).is_none() {
+                return Err(err(
+                    format!("alerts.routing.{sev}"),
+                    "is not a severity; expected low, medium, high or critical".into(),
+                ));
+            }
+            if let Some(ch) = chs
+                .iter()
+                .find(|c| !crate::engine::alert::CHANNELS.contains(&c.as_str()))
+            {
+                return Err(err(
+                    format!("alerts.routing.{sev}"),
+                    format!("names channel {ch:?}; expected console, github, slack or email"),
+                ));
+            }
+        }
+        if self.alerts.max_alerts_per_hour == 0 {
+            return Err(err(
+                "alerts.max_alerts_per_hour".into(),
+                "must be at least 1 (set alerts.enabled to false to turn alerts off)".into(),
             ));
         }
         let mut seen = std::collections::HashSet::new();

@@ -1,5 +1,6 @@
 //! The engine: everything but the front-ends. Imports nothing from the TUI.
 
+pub mod alert;
 pub mod backtest;
 pub mod baseline;
 pub mod changepoint;

@@ -184,6 +184,18 @@ pub trait Store: Send {
     /// Name a run (`perfgate save-baseline NAME`), audited.
     fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()>;
     fn named_run(&self, name: &str) -> Result<Option<i64>>;
+    /// An alert for this metric and severity went out at or after `since_unix`.
+    fn alert_sent_since(&self, metric: &str, severity: &str, since_unix: i64) -> Result<bool>;
+    /// Alerts sent at or after `since_unix`, across all metrics.
+    fn alerts_sent_since(&self, since_unix: i64) -> Result<usize>;
+    fn record_alert_sent(
+        &mut self,
+        metric: &str,
+        severity: &str,
+        channels: &str,
+        run_id: i64,
+        at_unix: i64,
+    ) -> Result<()>;
 }
 
 pub fn now_string() -> String {

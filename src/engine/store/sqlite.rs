@@ -107,6 +107,18 @@ CREATE TABLE named_runs (
     who TEXT NOT NULL
 );
 "#,
+    // 4: alerts sent, for throttling and dedup across separate CI runs.
+    r#"
+CREATE TABLE alert_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    metric TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    channels TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL
+);
+CREATE INDEX alert_log_metric ON alert_log(metric, severity, sent_at);
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -750,6 +762,44 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(|e| db_err(&self.path, "reading run names", e))
+    }
+
+    fn alert_sent_since(&self, metric: &str, severity: &str, since_unix: i64) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM alert_log WHERE metric = ?1 AND severity = ?2 AND sent_at >= ?3)",
+                params![metric, severity, since_unix],
+                |r| r.get(0),
+            )
+            .map_err(|e| db_err(&self.path, "reading the alert log", e))
+    }
+
+    fn alerts_sent_since(&self, since_unix: i64) -> Result<usize> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM alert_log WHERE sent_at >= ?1",
+                [since_unix],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(|e| db_err(&self.path, "reading the alert log", e))
+    }
+
+    fn record_alert_sent(
+        &mut self,
+        metric: &str,
+        severity: &str,
+        channels: &str,
+        run_id: i64,
+        at_unix: i64,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO alert_log (metric, severity, channels, run_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![metric, severity, channels, run_id, at_unix],
+            )
+            .map(|_| ())
+            .map_err(|e| db_err(&self.path, "recording a sent alert", e))
     }
 
     fn latest_run_id(&self) -> Result<i64> {
