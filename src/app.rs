@@ -160,7 +160,10 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             let (local, task) = demo_server::start(addr, opts, stop.clone())
                 .await
                 .map_err(|e| Error::Run(format!("demo-server: cannot listen on {addr}: {e}")))?;
-            eprintln!("perfgate demo-server listening on http://{local} (Ctrl-C stops)");
+            eprintln!(
+                "perfgate demo-server listening on {}://{local} (Ctrl-C stops)",
+                if server.tls { "https" } else { "http" }
+            );
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => stop.cancel(),
                 _ = task => {},
@@ -423,5 +426,6 @@ fn demo_options(a: &crate::cli::DemoServerArgs) -> Result<DemoOptions> {
         truncate_pct: a.truncate_pct,
         endless_pct: a.endless_pct,
         close_pct: a.close_pct,
+        tls: a.tls,
     })
 }

@@ -197,6 +197,9 @@ pub struct DemoServerArgs {
     /// Percentage of responses that close the keep-alive connection.
     #[arg(long, default_value_t = 0.0)]
     pub close_pct: f64,
+    /// Serve HTTPS with a self-signed certificate (HTTP/1.1 and HTTP/2).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 #[derive(Debug, Subcommand)]

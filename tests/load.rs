@@ -118,3 +118,54 @@ fn demo_server_rejects_an_impossible_stall() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--stall-ms"));
 }
+
+fn one_scenario(url: &str, extra: &str) -> String {
+    format!(
+        r#"{{"base_url": "{url}", "test_scenarios": [{{"name": "p", "type": "api", "endpoint": "/bytes/64", "concurrent_users": 4, "duration": 1 {extra}}}]}}"#
+    )
+}
+
+#[test]
+fn http2_and_tls_targets() {
+    let plain = DemoServer::start(&[]);
+    let tls = DemoServer::start(&["--tls"]);
+    assert!(tls.url.starts_with("https://"));
+    for (url, extra) in [
+        (&plain.url, r#", "http2": true"#),
+        (&tls.url, r#", "tls_insecure": true"#),
+        (&tls.url, r#", "tls_insecure": true, "http2": true"#),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), "c.json", &one_scenario(url, extra));
+        let o = run(
+            dir.path(),
+            &["--ci", "--config", "c.json", "--output", "o.json"],
+        );
+        assert_eq!(code(&o), 0, "{extra}: {}", stderr(&o));
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("o.json")).unwrap()).unwrap();
+        let m = &r["scenarios"][0]["metrics"];
+        assert_eq!(
+            m["error_rate_pct"].as_f64(),
+            Some(0.0),
+            "{url} {extra}: {m}"
+        );
+        assert_eq!(m["response_size_bytes"].as_f64(), Some(64.0));
+        assert!(m["throughput_rps"].as_f64().unwrap() > 50.0);
+    }
+    // A self-signed certificate is refused unless the scenario says otherwise.
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "c.json", &one_scenario(&tls.url, ""));
+    let o = run(
+        dir.path(),
+        &["--ci", "--config", "c.json", "--output", "o.json"],
+    );
+    assert_eq!(code(&o), 0);
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o.json")).unwrap()).unwrap();
+    assert_eq!(
+        r["scenarios"][0]["metrics"]["error_rate_pct"].as_f64(),
+        Some(100.0)
+    );
+    assert!(r["scenarios"][0]["errors"]["connect"].as_u64().unwrap() > 0);
+}

@@ -129,6 +129,12 @@ pub struct ScenarioConfig {
     /// Upper bound on requests in flight (connections).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<u32>,
+    /// Speak HTTP/2 (ALPN h2 over TLS, prior knowledge over cleartext).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http2: Option<bool>,
+    /// Accept any TLS certificate (self-signed test targets only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_insecure: Option<bool>,
     // api + system
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
@@ -410,6 +416,8 @@ impl Config {
                     "arrival",
                     "ramp_up",
                     "max_in_flight",
+                    "http2",
+                    "tls_insecure",
                 ],
                 ScenarioType::System => &["duration", "metrics", "interval_ms"],
                 ScenarioType::Database => &[
@@ -597,6 +605,8 @@ impl ScenarioConfig {
         add(self.arrival.is_some(), "arrival");
         add(self.ramp_up.is_some(), "ramp_up");
         add(self.max_in_flight.is_some(), "max_in_flight");
+        add(self.http2.is_some(), "http2");
+        add(self.tls_insecure.is_some(), "tls_insecure");
         add(self.duration.is_some(), "duration");
         add(self.metrics.is_some(), "metrics");
         add(self.interval_ms.is_some(), "interval_ms");

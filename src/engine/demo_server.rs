@@ -5,7 +5,6 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Body, Frame, Incoming};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -38,6 +37,26 @@ pub struct DemoOptions {
     pub endless_pct: f64,
     /// Share of responses that close the keep-alive connection afterwards.
     pub close_pct: f64,
+    /// Serve HTTPS with a fresh self-signed certificate (HTTP/1.1 and h2 by ALPN).
+    pub tls: bool,
+}
+
+/// A self-signed certificate for localhost / 127.0.0.1, made at start-up.
+fn tls_acceptor() -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+        .map_err(std::io::Error::other)?;
+    let cert = rustls::pki_types::CertificateDer::from(ck.cert.der().to_vec());
+    let key = rustls::pki_types::PrivateKeyDer::try_from(ck.key_pair.serialize_der())
+        .map_err(std::io::Error::other)?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .map_err(std::io::Error::other)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
 }
 
 type DemoBody = BoxBody<Bytes, std::io::Error>;
@@ -204,6 +223,11 @@ pub async fn start(
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
+    let acceptor = if opts.tls {
+        Some(tls_acceptor()?)
+    } else {
+        None
+    };
     let opts = Arc::new(opts);
     let started = std::time::Instant::now();
     let task = tokio::spawn(async move {
@@ -222,12 +246,29 @@ pub async fn start(
             let _ = stream.set_nodelay(true);
             let opts = opts.clone();
             let stop = stop.clone();
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req| handle(req, opts.clone(), started));
-                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
-                tokio::select! {
-                    _ = conn => {},
-                    _ = stop.cancelled() => {},
+                // HTTP/1.1, and HTTP/2 by prior knowledge or ALPN.
+                let builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                match acceptor {
+                    Some(a) => {
+                        let Ok(tls) = a.accept(stream).await else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = builder.serve_connection(TokioIo::new(tls), svc) => {},
+                            _ = stop.cancelled() => {},
+                        }
+                    }
+                    None => {
+                        tokio::select! {
+                            _ = builder.serve_connection(TokioIo::new(stream), svc) => {},
+                            _ = stop.cancelled() => {},
+                        }
+                    }
                 }
             });
         }

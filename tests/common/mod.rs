@@ -31,7 +31,7 @@ impl DemoServer {
             .expect("read banner");
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .unwrap_or_else(|| panic!("no URL in banner {line:?}"))
             .to_string();
         DemoServer { child, url }

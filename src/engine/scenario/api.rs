@@ -127,6 +127,12 @@ struct Interval {
 /// The fixed parts of every request of a scenario.
 struct Target {
     addr: String,
+    /// TLS (https targets): the server name to verify and the client config.
+    tls: Option<(
+        rustls::pki_types::ServerName<'static>,
+        tokio_rustls::TlsConnector,
+    )>,
+    http2: bool,
     host_header: header::HeaderValue,
     method: Method,
     uri: Uri,
@@ -138,17 +144,40 @@ struct Target {
 impl Target {
     fn from_config(cfg: &Config, s: &ScenarioConfig) -> Result<Target, String> {
         let base = cfg.base_url.trim_end_matches('/');
-        let rest = base
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("base_url {base:?}: only http:// targets are supported"))?;
+        let (https, rest) = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
+            (Some(r), _) => (true, r),
+            (None, Some(r)) => (false, r),
+            _ => {
+                return Err(format!(
+                    "base_url {base:?}: expected an http:// or https:// URL"
+                ));
+            }
+        };
         let (authority, base_path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, ""),
         };
-        let addr = if authority.contains(':') && !authority.ends_with(']') {
+        let has_port = authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            && !authority.ends_with(']');
+        let addr = if has_port {
             authority.to_string()
         } else {
-            format!("{authority}:80")
+            format!("{authority}:{}", if https { 443 } else { 80 })
+        };
+        let http2 = s.http2.unwrap_or(false);
+        let tls = if https {
+            let host = addr
+                .rsplit_once(':')
+                .map(|(h, _)| h)
+                .unwrap_or(&addr)
+                .trim_matches(|c| c == '[' || c == ']');
+            let name = rustls::pki_types::ServerName::try_from(host.to_string())
+                .map_err(|_| format!("base_url host {host:?} is not a valid TLS server name"))?;
+            Some((name, tls_connector(http2, s.tls_insecure.unwrap_or(false))))
+        } else {
+            None
         };
         let path = format!("{base_path}{}", s.endpoint.as_deref().unwrap_or("/"));
         let uri: Uri = path
@@ -184,6 +213,8 @@ impl Target {
             headers.insert(name, value);
         }
         Ok(Target {
+            tls,
+            http2,
             host_header: header::HeaderValue::from_str(authority)
                 .map_err(|_| format!("base_url host {authority:?} is invalid"))?,
             addr,
@@ -206,18 +237,130 @@ impl Target {
     }
 }
 
-type Sender = http1::SendRequest<Full<Bytes>>;
+/// One connection's request handle, HTTP/1.1 or HTTP/2.
+enum Sender {
+    H1(http1::SendRequest<Full<Bytes>>),
+    H2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
+}
 
-async fn connect(addr: &str) -> std::io::Result<Sender> {
-    let stream = TcpStream::connect(addr).await?;
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+    async fn ready(&mut self) -> hyper::Result<()> {
+        match self {
+            Sender::H1(s) => s.ready().await,
+            Sender::H2(s) => s.ready().await,
+        }
+    }
+    async fn send(
+        &mut self,
+        req: Request<Full<Bytes>>,
+    ) -> hyper::Result<hyper::Response<hyper::body::Incoming>> {
+        match self {
+            Sender::H1(s) => s.send_request(req).await,
+            Sender::H2(s) => s.send_request(req).await,
+        }
+    }
+}
+
+/// rustls client config: Mozilla's roots (webpki-roots), ALPN for the protocol;
+/// `tls_insecure` skips verification for self-signed test targets.
+fn tls_connector(http2: bool, insecure: bool) -> tokio_rustls::TlsConnector {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions");
+    let mut config = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(std::sync::Arc::new(NoVerify(provider)))
+            .with_no_client_auth()
+    } else {
+        let roots =
+            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = if http2 {
+        vec![b"h2".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+}
+
+/// Accepts any certificate (only with `tls_insecure: true`), still checking signatures.
+#[derive(Debug)]
+struct NoVerify(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &rustls::pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &rustls::pki_types::CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+async fn handshake<IO>(io: IO, http2: bool) -> std::io::Result<Sender>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
+    if http2 {
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+                .await
+                .map_err(std::io::Error::other)?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Sender::H2(sender))
+    } else {
+        let (sender, conn) = http1::handshake(io).await.map_err(std::io::Error::other)?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Sender::H1(sender))
+    }
+}
+
+async fn connect(target: &Target) -> std::io::Result<Sender> {
+    let stream = TcpStream::connect(&target.addr).await?;
     let _ = stream.set_nodelay(true);
-    let (sender, conn) = http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(std::io::Error::other)?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(sender)
+    match &target.tls {
+        Some((name, connector)) => {
+            let tls = connector.connect(name.clone(), stream).await?;
+            handshake(tls, target.http2).await
+        }
+        None => handshake(stream, target.http2).await,
+    }
 }
 
 enum Outcome {
@@ -233,7 +376,7 @@ async fn one_request(sender: &mut Sender, target: &Target) -> Outcome {
     if sender.is_closed() || sender.ready().await.is_err() {
         return Outcome::Stale;
     }
-    let resp = match sender.send_request(target.request()).await {
+    let resp = match sender.send(target.request()).await {
         Ok(r) => r,
         Err(_) => return Outcome::Err(ErrorClass::Io),
     };
@@ -366,7 +509,7 @@ async fn worker(
             None => {
                 let wait = target.timeout.min(deadline - now);
                 let r = tokio::select! {
-                    r = tokio::time::timeout(wait, connect(&target.addr)) => r,
+                    r = tokio::time::timeout(wait, connect(&target)) => r,
                     _ = &mut cancelled => break,
                 };
                 match r {
