@@ -347,6 +347,54 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             };
             ci::run(loaded, req).await
         }
+        Some(Command::Store { action }) => {
+            let cfg = match &args.config {
+                Some(p) => Config::load(p)?.config,
+                None if Path::new(DEFAULT_CONFIG).exists() => {
+                    Config::load(Path::new(DEFAULT_CONFIG))?.config
+                }
+                None => Config::default(),
+            };
+            let label = args
+                .store
+                .clone()
+                .unwrap_or_else(|| cfg.tracking_db.clone());
+            let path = Path::new(&label);
+            match action {
+                crate::cli::StoreAction::Check => {
+                    let r = store::sqlite::check(path)?;
+                    println!(
+                        "{label}: integrity {}, schema version {} (this perfgate: {}), {} runs",
+                        r.integrity,
+                        r.version,
+                        store::sqlite::SCHEMA_VERSION,
+                        r.runs
+                    );
+                    Ok(
+                        if r.integrity == "ok" && r.version <= store::sqlite::SCHEMA_VERSION {
+                            0
+                        } else {
+                            3
+                        },
+                    )
+                }
+                crate::cli::StoreAction::Repair => {
+                    let (backup, rows) = store::sqlite::repair(path)?;
+                    println!("{label}: backed up to {}", backup.display());
+                    for (t, n) in rows {
+                        println!(
+                            "  {t}: {}",
+                            if n < 0 {
+                                "unreadable".to_string()
+                            } else {
+                                format!("{n} rows recovered")
+                            }
+                        );
+                    }
+                    Ok(0)
+                }
+            }
+        }
         Some(Command::Alert {
             action: crate::cli::AlertAction::Test { channel },
         }) => {

@@ -147,6 +147,11 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Check or repair the store (repair backs it up first).
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Alert channels.
     Alert {
         #[command(subcommand)]
@@ -256,4 +261,12 @@ pub enum AlertAction {
         #[arg(long)]
         channel: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Integrity and schema version, read-only.
+    Check,
+    /// Back the store up, then rebuild it from every row that can still be read.
+    Repair,
 }

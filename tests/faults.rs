@@ -267,3 +267,60 @@ fn a_store_from_a_newer_perfgate_is_refused_untouched() {
     );
     assert!(!d.join("new.db-wal").exists());
 }
+
+#[test]
+fn store_check_and_repair_back_up_first() {
+    let srv = DemoServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(
+        d,
+        "c.json",
+        &api_cfg(&srv.url, 0.3, r#""tracking_db": "s.db","#),
+    );
+    for _ in 0..2 {
+        assert_eq!(code(&run(d, &["--ci", "--config", "c.json"])), 0);
+    }
+    let o = run(d, &["store", "check", "--store", "s.db"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("integrity ok") && stdout(&o).contains("2 runs"),
+        "{}",
+        stdout(&o)
+    );
+    // Damage the file in the middle; check says so without writing.
+    let mut bytes = std::fs::read(d.join("s.db")).unwrap();
+    let len = bytes.len();
+    assert!(len > 8192);
+    for b in &mut bytes[len / 2..len / 2 + 512] {
+        *b = 0xAB;
+    }
+    std::fs::write(d.join("s.db"), &bytes).unwrap();
+    let o = run(d, &["store", "check", "--store", "s.db"]);
+    assert_eq!(code(&o), 3, "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read(d.join("s.db")).unwrap(),
+        bytes,
+        "check never writes"
+    );
+    let o = run(d, &["store", "repair", "--store", "s.db"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let backup = std::fs::read_dir(d)
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("s.db.backup-repair-")
+        })
+        .expect("a backup");
+    assert_eq!(
+        std::fs::read(backup.path()).unwrap(),
+        bytes,
+        "the damaged file is kept as it was"
+    );
+    let o = run(d, &["store", "check", "--store", "s.db"]);
+    assert_eq!(code(&o), 0, "repaired: {}", stdout(&o));
+    // The repaired store takes new runs.
+    assert_eq!(code(&run(d, &["--ci", "--config", "c.json"])), 0);
+}

@@ -193,6 +193,19 @@ impl SqliteStore {
             path: path.to_path_buf(),
         };
         tracing::debug!(path = %path.display(), version, "store opened");
+        if exists && version > 0 && version < SCHEMA_VERSION {
+            // An older store is upgraded, but only after a copy of it is kept.
+            let backup = backup_path(path, &format!("v{version}"));
+            store
+                .conn
+                .execute("VACUUM INTO ?1", [backup.display().to_string()])
+                .map_err(|e| db_err(path, "backing up before the schema upgrade", e))?;
+            eprintln!(
+                "perfgate: {}: upgrading the store from schema {version} to {SCHEMA_VERSION}; a copy of the old one is at {}",
+                path.display(),
+                backup.display()
+            );
+        }
         store.migrate(version)?;
         store.mark_stale_runs()?;
         Ok(store)
@@ -269,6 +282,140 @@ impl SqliteStore {
             params![now_string(), who, action, target, reason],
         )?;
         Ok(())
+    }
+}
+
+/// `<store>.backup-<tag>-<timestamp>` beside the store.
+pub fn backup_path(path: &Path, tag: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "store".into());
+    path.with_file_name(format!("{name}.backup-{tag}-{stamp}"))
+}
+
+/// What `perfgate store check` found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckReport {
+    pub integrity: String,
+    pub version: i64,
+    pub runs: i64,
+}
+
+/// Read-only health check: nothing is written, whatever the file holds.
+pub fn check(path: &Path) -> Result<CheckReport> {
+    if !path.exists() {
+        return Err(Error::Store(format!("{}: no such store", path.display())));
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| db_err(path, "opening the store read-only", e))?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| {
+            Error::Store(format!(
+                "{}: is not a usable SQLite database ({e})",
+                path.display()
+            ))
+        })?;
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap_or_else(|e| format!("unreadable: {e}"));
+    let runs = conn
+        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .unwrap_or(-1);
+    Ok(CheckReport {
+        integrity,
+        version,
+        runs,
+    })
+}
+
+/// `perfgate store repair`: back the file up first, then copy every row that can
+/// still be read into a fresh store and put it in place. Returns (backup, rows
+/// recovered per table).
+pub fn repair(path: &Path) -> Result<(PathBuf, Vec<(String, i64)>)> {
+    if !path.exists() {
+        return Err(Error::Store(format!("{}: no such store", path.display())));
+    }
+    let backup = backup_path(path, "repair");
+    std::fs::copy(path, &backup).map_err(|e| {
+        Error::Store(format!(
+            "{}: cannot back up to {} ({e}); nothing was changed",
+            path.display(),
+            backup.display()
+        ))
+    })?;
+    for ext in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{ext}", path.display()));
+        if side.exists() {
+            let _ = std::fs::copy(&side, format!("{}{ext}", backup.display()));
+        }
+    }
+    let fresh_path = path.with_file_name(format!(
+        "{}.repairing",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let _ = std::fs::remove_file(&fresh_path);
+    {
+        let fresh = SqliteStore::open(&fresh_path)?;
+        fresh
+            .conn
+            .execute("ATTACH DATABASE ?1 AS old", [backup.display().to_string()])
+            .map_err(|e| db_err(path, "reading the damaged store", e))?;
+        let mut recovered = Vec::new();
+        for table in [
+            "runs",
+            "scenario_results",
+            "metric_values",
+            "baseline_events",
+            "alerts",
+            "audit_log",
+            "named_runs",
+            "alert_log",
+        ] {
+            // Columns both sides have, so older stores repair too.
+            let cols: Vec<String> = fresh
+                .conn
+                .prepare(&format!(
+                    "SELECT name FROM old.pragma_table_info('{table}')"
+                ))
+                .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+                .unwrap_or_default();
+            if cols.is_empty() {
+                continue;
+            }
+            let list = cols.join(", ");
+            let n = fresh
+                .conn
+                .execute(
+                    &format!(
+                        "INSERT OR IGNORE INTO main.{table} ({list}) SELECT {list} FROM old.{table}"
+                    ),
+                    [],
+                )
+                .map(|n| n as i64)
+                .unwrap_or(-1);
+            recovered.push((table.to_string(), n));
+        }
+        fresh
+            .conn
+            .execute("DETACH DATABASE old", [])
+            .map_err(|e| db_err(path, "finishing the repair", e))?;
+        drop(fresh);
+        for ext in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+        }
+        std::fs::rename(&fresh_path, path).map_err(|e| {
+            Error::Store(format!(
+                "{}: cannot put the repaired store in place ({e}); the backup is {}",
+                path.display(),
+                backup.display()
+            ))
+        })?;
+        Ok((backup, recovered))
     }
 }
 
