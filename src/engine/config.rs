@@ -150,9 +150,32 @@ pub struct ScenarioConfig {
     pub iterations: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_string: Option<String>,
+    /// System: a process (name or pid) whose own CPU and memory are sampled too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessRef>,
+    /// System: sample while this other scenario runs, instead of on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub during: Option<String>,
     /// Keep the writes of each iteration (default: every iteration is rolled back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<bool>,
+}
+
+/// A process by pid (a number) or by name (a string).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ProcessRef {
+    Pid(u32),
+    Name(String),
+}
+
+impl std::fmt::Display for ProcessRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProcessRef::Pid(p) => write!(f, "{p}"),
+            ProcessRef::Name(n) => write!(f, "{n}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -419,7 +442,9 @@ impl Config {
                     "http2",
                     "tls_insecure",
                 ],
-                ScenarioType::System => &["duration", "metrics", "interval_ms"],
+                ScenarioType::System => {
+                    &["duration", "metrics", "interval_ms", "process", "during"]
+                }
                 ScenarioType::Database => &[
                     "query",
                     "iterations",
@@ -552,6 +577,33 @@ impl Config {
                     }
                 }
             }
+            if let Some(d) = &s.during {
+                match self.test_scenarios.iter().find(|o| &o.name == d) {
+                    Some(o) if o.kind != ScenarioType::System && o.during.is_none() => {}
+                    Some(_) => {
+                        return Err(err(
+                            f("during"),
+                            format!(
+                                "names {d:?}, a system scenario; expected an api or database scenario"
+                            ),
+                        ));
+                    }
+                    None => {
+                        return Err(err(
+                            f("during"),
+                            format!("names {d:?}, which is not in test_scenarios"),
+                        ));
+                    }
+                }
+            }
+            if let Some(ProcessRef::Name(n)) = &s.process
+                && n.trim().is_empty()
+            {
+                return Err(err(
+                    f("process"),
+                    "is empty; expected a process name or pid".into(),
+                ));
+            }
             if s.interval_ms == Some(0) {
                 return Err(err(f("interval_ms"), "must be at least 1".into()));
             }
@@ -614,6 +666,8 @@ impl ScenarioConfig {
         add(self.iterations.is_some(), "iterations");
         add(self.connection_string.is_some(), "connection_string");
         add(self.commit.is_some(), "commit");
+        add(self.process.is_some(), "process");
+        add(self.during.is_some(), "during");
         v
     }
 }

@@ -299,6 +299,15 @@ pub async fn execute(
         if cancel.is_cancelled() {
             break;
         }
+        // Runs alongside its partner (below), not on its own.
+        if sc
+            .during
+            .as_ref()
+            .is_some_and(|d| scenarios.iter().any(|p| &p.name == d))
+        {
+            continue;
+        }
+        let mut companion_outputs: Vec<(&ScenarioConfig, ScenarioOutput)> = Vec::new();
         live.emit(EngineEvent::ScenarioStarted {
             name: sc.name.clone(),
         })
@@ -337,10 +346,37 @@ pub async fn execute(
         } else {
             None
         };
+        // System scenarios `during` this one sample alongside it, until it ends.
+        let until = CancellationToken::new();
+        let companions: Vec<_> = scenarios
+            .iter()
+            .filter(|c| c.during.as_deref() == Some(sc.name.as_str()))
+            .map(|c| {
+                let (cfg, c, live, cancel, until) = (
+                    cfg.clone(),
+                    (*c).clone(),
+                    live.clone(),
+                    cancel.clone(),
+                    until.clone(),
+                );
+                tokio::spawn(async move {
+                    let out = scenario::system::run(&cfg, &c, &live, &cancel, Some(&until)).await;
+                    (c.name.clone(), out)
+                })
+            })
+            .collect();
         let out = match opts.ingested.iter().find(|(s, _)| s.name == sc.name) {
             Some((_, o)) => o.clone(),
             None => scenario::run(cfg, sc, live, cancel, abort_ref).await,
         };
+        until.cancel();
+        for c in companions {
+            if let Ok((name, o)) = c.await
+                && let Some(csc) = scenarios.iter().find(|x| x.name == name)
+            {
+                companion_outputs.push((*csc, o));
+            }
+        }
         tracing::debug!(
             scenario = %sc.name,
             requests = out.requests,
@@ -362,6 +398,7 @@ pub async fn execute(
         })
         .await;
         outputs.push((sc, out));
+        outputs.append(&mut companion_outputs);
     }
 
     // Judge every metric; re-run a scenario once to confirm or clear a lone suspect.

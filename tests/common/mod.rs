@@ -38,6 +38,12 @@ impl DemoServer {
     }
 }
 
+impl DemoServer {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for DemoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -54,7 +54,7 @@ pub async fn run(
 ) -> ScenarioOutput {
     match s.kind {
         ScenarioType::Api => api::run(cfg, s, live, cancel, abort).await,
-        ScenarioType::System => system::run(cfg, s, live, cancel).await,
+        ScenarioType::System => system::run(cfg, s, live, cancel, None).await,
         ScenarioType::Ingested => ScenarioOutput::failed("ingested results are not run"),
         ScenarioType::Database => database::run(s, live, cancel).await,
     }

@@ -82,12 +82,49 @@ impl Default for Sampler {
     }
 }
 
+/// CPU % and resident memory (MB) of the watched processes (summed over every
+/// process with that name, e.g. nginx's workers).
+fn process_sample(sys: &mut System, target: &str) -> Option<(f64, f64)> {
+    sys.refresh_processes_specifics(
+        sysinfo::ProcessesToUpdate::All,
+        true,
+        sysinfo::ProcessRefreshKind::nothing()
+            .with_cpu()
+            .with_memory(),
+    );
+    let pid: Option<u32> = target.parse().ok();
+    let mut found = false;
+    let (mut cpu, mut mem) = (0.0, 0.0);
+    for (p, proc_) in sys.processes() {
+        let hit = match pid {
+            Some(id) => p.as_u32() == id,
+            None => proc_.name().to_string_lossy() == target,
+        };
+        if hit {
+            found = true;
+            cpu += proc_.cpu_usage() as f64;
+            mem += proc_.memory() as f64 / MB;
+        }
+    }
+    found.then_some((cpu, mem))
+}
+
+/// Sample for the scenario's duration, or, with `until`, until that token fires
+/// (a scenario running `during` another one).
 pub async fn run(
     cfg: &Config,
     s: &ScenarioConfig,
     live: &LiveHub,
     cancel: &CancellationToken,
+    until: Option<&CancellationToken>,
 ) -> ScenarioOutput {
+    let mut proc_sys = System::new();
+    let mut proc_samples: Vec<(f64, f64)> = Vec::new();
+    let target = s.process.as_ref().map(|p| p.to_string());
+    if let Some(t) = &target {
+        // First reading primes the CPU delta.
+        process_sample(&mut proc_sys, t);
+    }
     let wanted: Vec<&str> = match &s.metrics {
         Some(list) => list.iter().filter_map(|m| system_metric_key(m)).collect(),
         None => SYSTEM_METRICS.to_vec(),
@@ -102,15 +139,23 @@ pub async fn run(
     sampler.sample();
     let mut tick = tokio::time::interval_at(started + interval, interval);
     loop {
+        let never = CancellationToken::new();
+        let stop = until.unwrap_or(&never);
         let stopped = tokio::select! {
             _ = tick.tick() => false,
             _ = cancel.cancelled() => true,
+            _ = stop.cancelled() => true,
         };
         if stopped {
             break;
         }
         let x = sampler.sample();
         samples.push(x);
+        if let Some(t) = &target
+            && let Some(p) = process_sample(&mut proc_sys, t)
+        {
+            proc_samples.push(p);
+        }
         let elapsed = started.elapsed().as_secs_f64();
         live.update_scenario(&s.name, |ls| {
             ls.kind = "system".into();
@@ -122,7 +167,7 @@ pub async fn run(
             ls.requests = samples.len() as u64;
             push_bounded(&mut ls.rps_history, x.cpu_pct as u64);
         });
-        if started.elapsed() + Duration::from_millis(1) >= duration {
+        if until.is_none() && started.elapsed() + Duration::from_millis(1) >= duration {
             break;
         }
     }
@@ -159,10 +204,33 @@ pub async fn run(
             }
         }
     }
+    if !proc_samples.is_empty() {
+        let n = proc_samples.len() as f64;
+        metrics.insert(
+            "process_cpu_pct".into(),
+            proc_samples.iter().map(|p| p.0).sum::<f64>() / n,
+        );
+        metrics.insert(
+            "process_memory_mb".into(),
+            proc_samples.iter().map(|p| p.1).sum::<f64>() / n,
+        );
+        metrics.insert(
+            "process_memory_max_mb".into(),
+            proc_samples.iter().map(|p| p.1).fold(0.0, f64::max),
+        );
+    }
+    let note = if samples.is_empty() {
+        Some("stopped before the first sample".to_string())
+    } else if target.is_some() && proc_samples.is_empty() {
+        Some(format!(
+            "process {:?} was not found: its metrics are absent",
+            target.unwrap_or_default()
+        ))
+    } else {
+        None
+    };
     ScenarioOutput {
-        note: samples
-            .is_empty()
-            .then(|| "stopped before the first sample".to_string()),
+        note,
         requests: samples.len() as u64,
         interrupted: cancel.is_cancelled(),
         metrics,
