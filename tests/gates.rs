@@ -131,7 +131,7 @@ fn compare_two_runs_ab() {
         )
     };
     {
-        let srv = DemoServer::start(&["--delay-ms", "10"]);
+        let srv = DemoServer::start(&["--delay-ms", "20"]);
         write_config(d, "c.json", &plain(&srv.url));
         for _ in 0..2 {
             assert_eq!(code(&run(d, &["--ci", "--config", "c.json"])), 0);
@@ -161,7 +161,7 @@ fn compare_two_runs_ab() {
         "{out}"
     );
 
-    let srv = DemoServer::start(&["--delay-ms", "20"]);
+    let srv = DemoServer::start(&["--delay-ms", "40"]);
     write_config(d, "c.json", &plain(&srv.url));
     assert_eq!(code(&run(d, &["--ci", "--config", "c.json"])), 0);
     let o = run(

@@ -17,7 +17,7 @@ use crate::engine::run::{BaselineSummary, MetricReport, RegressionReport, RunOut
 use crate::engine::store::Store;
 
 /// Default noise threshold, percent.
-pub const NOISE_PCT: f64 = 5.0;
+pub const NOISE_PCT: f64 = 10.0;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct MetricComparison {
