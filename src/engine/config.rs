@@ -156,6 +156,9 @@ pub struct ScenarioConfig {
     /// System: sample while this other scenario runs, instead of on its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub during: Option<String>,
+    /// Database: parallel connections sharing the iterations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
     /// Keep the writes of each iteration (default: every iteration is rolled back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<bool>,
@@ -451,6 +454,7 @@ impl Config {
                     "connection_string",
                     "timeout",
                     "commit",
+                    "concurrency",
                 ],
                 ScenarioType::Ingested => {
                     return Err(err(
@@ -666,6 +670,7 @@ impl ScenarioConfig {
         add(self.iterations.is_some(), "iterations");
         add(self.connection_string.is_some(), "connection_string");
         add(self.commit.is_some(), "commit");
+        add(self.concurrency.is_some(), "concurrency");
         add(self.process.is_some(), "process");
         add(self.during.is_some(), "during");
         v

@@ -1,0 +1,26 @@
+# Sourced by .ci/run: starts a throwaway PostgreSQL cluster on loopback and exports
+# PERFGATE_TEST_POSTGRES_URL for the tests that need it (they fail without it).
+PG_PORT=${PG_PORT:-54329}
+PG_PASSWORD=perfgate-test-secret
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$PGBIN" ]; then
+  echo "PostgreSQL is not installed" >&2
+  return 1
+fi
+PGDATA=$(mktemp -d /tmp/perfgate-pg.XXXXXX)
+pwfile=$(mktemp)
+echo "$PG_PASSWORD" > "$pwfile"
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    chown -R postgres "$PGDATA" "$pwfile"
+    su postgres -s /bin/sh -c "$*"
+  else
+    sh -c "$*"
+  fi
+}
+as_pg "$PGBIN/initdb -D $PGDATA -U perfgate --auth=scram-sha-256 --pwfile=$pwfile >/dev/null"
+as_pg "$PGBIN/pg_ctl -D $PGDATA -l $PGDATA/server.log -o \"-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PGDATA\" -w start >/dev/null"
+rm -f "$pwfile"
+export PERFGATE_TEST_POSTGRES_URL="postgresql://perfgate:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+export PERFGATE_TEST_PG_STOP="$PGBIN/pg_ctl -D $PGDATA -m fast stop"
+echo "PostgreSQL started on 127.0.0.1:$PG_PORT"
