@@ -332,7 +332,12 @@ fn sqlx_message(e: &sqlx::Error) -> String {
         sqlx::Error::Configuration(_) => "the connection string is not valid".into(),
         sqlx::Error::PoolTimedOut => "timed out".into(),
         sqlx::Error::Protocol(p) => format!("protocol error: {p}"),
-        other => format!("{}", other.to_string().split(':').next().unwrap_or("error")),
+        other => other
+            .to_string()
+            .split(':')
+            .next()
+            .unwrap_or("error")
+            .to_string(),
     }
 }
 
