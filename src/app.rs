@@ -85,7 +85,7 @@ fn store_for(args: &RunArgs) -> Result<(Box<dyn store::Store>, Config)> {
         .store
         .clone()
         .unwrap_or_else(|| cfg.tracking_db.clone());
-    if !Path::new(&label).exists() {
+    if !store::is_postgres(&label) && !label.contains("${") && !Path::new(&label).exists() {
         return Err(Error::Store(format!(
             "{label}: no store here yet; run `perfgate --ci` first or point --store/--config at one"
         )));
@@ -240,7 +240,8 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                     ))
                 })?,
             };
-            let outcome = crate::engine::report::stored::outcome(st.as_ref(), &label, id)?;
+            let outcome =
+                crate::engine::report::stored::outcome(st.as_ref(), &store::label(&label), id)?;
             let formats = ci::parse_formats(&format, output.as_ref())?;
             let ctx = ci::report_context(st.as_ref(), &cfg, &outcome, &formats);
             match output {
@@ -361,6 +362,37 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 .unwrap_or_else(|| cfg.tracking_db.clone());
             let path = Path::new(&label);
             match action {
+                crate::cli::StoreAction::Migrate => {
+                    drop(store::open(&label)?);
+                    println!("{}: schema is current", store::label(&label));
+                    Ok(0)
+                }
+                crate::cli::StoreAction::Copy { from, to } => {
+                    let src = from
+                        .strip_prefix("sqlite://")
+                        .or_else(|| from.strip_prefix("sqlite:"))
+                        .unwrap_or(&from);
+                    if !Path::new(src).exists() {
+                        return Err(Error::Usage(format!("--from {src}: no such SQLite store")));
+                    }
+                    let url = crate::engine::config::expand_env(&to)
+                        .map_err(|e| Error::Usage(format!("--to {e}")))?;
+                    if !store::is_postgres(&url) {
+                        return Err(Error::Usage("--to: expected a postgresql:// URL".into()));
+                    }
+                    let pg = store::postgres::PgStore::open(&url)?;
+                    let t0 = std::time::Instant::now();
+                    let counts = store::postgres::copy_from_sqlite(Path::new(src), &pg)?;
+                    println!(
+                        "copied {src} to {} in {:.2} s:",
+                        store::label(&url),
+                        t0.elapsed().as_secs_f64()
+                    );
+                    for (t, n) in counts {
+                        println!("  {t}: {n} rows");
+                    }
+                    Ok(0)
+                }
                 crate::cli::StoreAction::Check => {
                     let r = store::sqlite::check(path)?;
                     println!(

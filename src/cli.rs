@@ -267,6 +267,17 @@ pub enum AlertAction {
 pub enum StoreAction {
     /// Integrity and schema version, read-only.
     Check,
+    /// Create or upgrade the schema of the store (`--store` or the config's tracking_db).
+    Migrate,
+    /// Copy an SQLite history into an empty PostgreSQL store, ids kept.
+    Copy {
+        /// sqlite:PATH (or a plain path)
+        #[arg(long)]
+        from: String,
+        /// postgresql://... (environment variables allowed)
+        #[arg(long)]
+        to: String,
+    },
     /// Back the store up, then rebuild it from every row that can still be read.
     Repair,
 }

@@ -141,7 +141,8 @@ pub async fn run(loaded: LoadedConfig, req: CiRequest) -> Result<i32> {
     let cancel = CancellationToken::new();
     install_signals(cancel.clone());
     let printer = tokio::spawn(progress(rx, std::io::stderr().is_terminal()));
-    let outcome = run::execute(&loaded, st.as_mut(), &label, &req.options, &hub, &cancel).await;
+    let shown = store::label(&label);
+    let outcome = run::execute(&loaded, st.as_mut(), &shown, &req.options, &hub, &cancel).await;
     drop(hub);
     let _ = printer.await;
     let mut outcome = outcome?;

@@ -93,10 +93,9 @@ fn start(
     let mut opts = opts.clone();
     opts.only = only;
     let c = cancel.clone();
-    let task =
-        tokio::spawn(
-            async move { run::execute(&loaded, st.as_mut(), &label, &opts, &hub, &c).await },
-        );
+    let task = tokio::spawn(async move {
+        run::execute(&loaded, st.as_mut(), &store::label(&label), &opts, &hub, &c).await
+    });
     Ok(Running { task, cancel, rx })
 }
 
@@ -111,7 +110,7 @@ pub async fn run(
     let mut app = App::new(
         loaded.config.clone(),
         loaded.path.display().to_string(),
-        label.clone(),
+        store::label(&label),
         theme::Theme::from_env(),
     );
     refresh(&mut app, st.as_ref())?;

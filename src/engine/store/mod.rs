@@ -1,6 +1,7 @@
 //! Where history lives. A small interface so that a shared PostgreSQL store can
 //! sit beside the embedded SQLite one.
 
+pub mod postgres;
 pub mod sqlite;
 
 use serde::Serialize;
@@ -220,9 +221,28 @@ pub fn actor() -> String {
     "unknown".into()
 }
 
-/// Open the store a config points at.
+/// Whether a store location is a PostgreSQL URL.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgresql://") || location.starts_with("postgres://")
+}
+
+/// Open the store a config points at: a `postgresql://` URL (environment variables
+/// allowed) or an SQLite file path.
 pub fn open(tracking_db: &str) -> Result<Box<dyn Store>> {
+    if tracking_db.contains("${") || is_postgres(tracking_db) {
+        let url = crate::engine::config::expand_env(tracking_db)
+            .map_err(|e| crate::engine::error::Error::Usage(format!("tracking_db {e}")))?;
+        if is_postgres(&url) {
+            return Ok(Box::new(postgres::PgStore::open(&url)?));
+        }
+        return Ok(Box::new(SqliteStore::open(std::path::Path::new(&url))?));
+    }
     Ok(Box::new(SqliteStore::open(std::path::Path::new(
         tracking_db,
     ))?))
+}
+
+/// A store location as shown to people (passwords masked).
+pub fn label(location: &str) -> String {
+    postgres::mask(location)
 }
