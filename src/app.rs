@@ -100,6 +100,8 @@ fn run_options(args: &RunArgs, cfg: &Config, mode: &str) -> RunOptions {
         mode: mode.into(),
         only: args.scenarios.clone(),
         ingested: Vec::new(),
+        shard: None,
+        run_group: args.run_group.clone(),
     }
 }
 
@@ -125,6 +127,21 @@ async fn front_end(loaded: LoadedConfig, args: &RunArgs) -> Result<i32> {
         }
     }
     let formats = ci::parse_formats(&args.format, args.output.as_ref())?;
+    let shard = shard_of(args, &loaded.config)?;
+    if shard.is_some() {
+        let req = CiRequest {
+            options: RunOptions {
+                shard,
+                ..run_options(args, &loaded.config, "shard")
+            },
+            output: args.output.clone(),
+            formats,
+            store: args.store.clone(),
+            compare_to: None,
+            noise_pct: args.noise_pct,
+        };
+        return ci::run(loaded, req).await;
+    }
     #[cfg(feature = "tui")]
     if wants_tui(args) {
         let label = ci::store_label(&loaded, args.store.as_deref());
@@ -289,6 +306,58 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 }
             })
         }
+        Some(Command::Merge {
+            run_group,
+            fail_on_regression,
+            expect,
+            wait,
+            output,
+            format,
+        }) => {
+            let loaded = load_config(args.config.as_deref())?;
+            let label = ci::store_label(&loaded, args.store.as_deref());
+            let st = store::open(&label)?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+            let ids = loop {
+                let ids = st.group_shards(&run_group)?;
+                if expect.is_none_or(|n| ids.len() >= n) || std::time::Instant::now() >= deadline {
+                    break ids;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            };
+            if let Some(n) = expect
+                && ids.len() < n
+            {
+                return Err(Error::Run(format!(
+                    "run group {run_group:?}: {} of {n} shards stored",
+                    ids.len()
+                )));
+            }
+            let t0 = std::time::Instant::now();
+            let ingested = crate::engine::shard::merge(st.as_ref(), &ids, &run_group)?;
+            drop(st);
+            eprintln!(
+                "merged {} shard(s) of {run_group:?} in {:.1} ms",
+                ids.len(),
+                t0.elapsed().as_secs_f64() * 1000.0
+            );
+            let opts = RunOptions {
+                fail_on_regression: fail_on_regression || loaded.config.fail_on_regression,
+                mode: "merge".into(),
+                ingested,
+                ..Default::default()
+            };
+            let formats = ci::parse_formats(&format, output.as_ref())?;
+            let req = CiRequest {
+                options: opts,
+                output,
+                formats,
+                store: args.store.clone(),
+                compare_to: None,
+                noise_pct: args.noise_pct,
+            };
+            ci::run(loaded, req).await
+        }
         Some(Command::SaveBaseline { name, run }) => {
             let (mut st, _) = store_for(&args)?;
             let id = crate::engine::compare::resolve(st.as_ref(), &run)?;
@@ -336,6 +405,8 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 mode: "ingest".into(),
                 only: Vec::new(),
                 ingested,
+                shard: None,
+                run_group: None,
             };
             let formats = ci::parse_formats(&report_format, output.as_ref())?;
             let req = CiRequest {
@@ -481,6 +552,55 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             ci::commands::triage(st.as_mut(), action)
         }
     }
+}
+
+/// `--shard I/N`, or JOB_COMPLETION_INDEX with the config's `shards`.
+fn shard_of(args: &RunArgs, cfg: &Config) -> Result<Option<(u32, u32)>> {
+    let parsed = match &args.shard {
+        Some(s) => {
+            let bad = || {
+                Error::Usage(format!(
+                    "--shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/3"
+                ))
+            };
+            let (i, n) = s.split_once('/').ok_or_else(bad)?;
+            let (i, n): (u32, u32) = (
+                i.trim().parse().map_err(|_| bad())?,
+                n.trim().parse().map_err(|_| bad())?,
+            );
+            if n == 0 || i >= n {
+                return Err(bad());
+            }
+            Some((i, n))
+        }
+        None if args.run_group.is_some() && cfg.shards > 1 => {
+            let idx = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                Error::Usage(
+                    "--run-group with `shards` > 1 needs --shard I/N or JOB_COMPLETION_INDEX"
+                        .into(),
+                )
+            })?;
+            let i: u32 = idx
+                .trim()
+                .parse()
+                .ok()
+                .filter(|i| *i < cfg.shards)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "JOB_COMPLETION_INDEX {idx:?}: expected 0..{}",
+                        cfg.shards
+                    ))
+                })?;
+            Some((i, cfg.shards))
+        }
+        None => None,
+    };
+    if parsed.is_some() && args.run_group.is_none() {
+        return Err(Error::Usage(
+            "--shard needs --run-group ID so `perfgate merge` can find the shards".into(),
+        ));
+    }
+    Ok(parsed)
 }
 
 fn demo_options(a: &crate::cli::DemoServerArgs) -> Result<DemoOptions> {

@@ -49,6 +49,14 @@ pub struct RunArgs {
     /// or a commit/branch recorded with a run), e.g. main's latest on a PR.
     #[arg(long, value_name = "REF")]
     pub compare_to: Option<String>,
+    /// Run shard I of N (0-based): 1/N of every API scenario's users and rate; raw
+    /// data stored under --run-group for `perfgate merge`. Default index:
+    /// JOB_COMPLETION_INDEX, with N from the config's `shards`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The sharded run this process belongs to.
+    #[arg(long, value_name = "ID")]
+    pub run_group: Option<String>,
     /// Noise threshold for A/B comparisons, percent.
     #[arg(long, default_value_t = crate::engine::compare::NOISE_PCT)]
     pub noise_pct: f64,
@@ -118,6 +126,24 @@ pub enum Command {
         format: Vec<String>,
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
+    },
+    /// Merge a sharded run: exact histogram merge, summed throughput and errors,
+    /// judged, stored and reported like any run.
+    Merge {
+        #[arg(long, value_name = "ID")]
+        run_group: String,
+        /// Exit 1 on a confirmed regression.
+        #[arg(long)]
+        fail_on_regression: bool,
+        /// Wait until this many shards are stored (up to --wait seconds).
+        #[arg(long)]
+        expect: Option<usize>,
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+        #[arg(long, value_delimiter = ',', value_name = "FORMAT")]
+        format: Vec<String>,
     },
     /// Name a run (default: the latest) so `compare` and `--compare-to` can use the name.
     SaveBaseline {

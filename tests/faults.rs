@@ -289,10 +289,17 @@ fn store_check_and_repair_back_up_first() {
         stdout(&o)
     );
     // Damage the file in the middle; check says so without writing.
+    // Overwrite the root page of metric_values.
+    let (root, page): (i64, i64) = {
+        let c = sqlite(&d.join("s.db"));
+        let root = c.query_row("SELECT rootpage FROM sqlite_master WHERE name = 'metric_values'", [], |r| r.get(0)).unwrap();
+        let page = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        (root, page)
+    };
     let mut bytes = std::fs::read(d.join("s.db")).unwrap();
-    let len = bytes.len();
-    assert!(len > 8192);
-    for b in &mut bytes[len / 2..len / 2 + 512] {
+    let start = ((root - 1) * page) as usize;
+    assert!(bytes.len() >= start + page as usize);
+    for b in &mut bytes[start..start + page as usize] {
         *b = 0xAB;
     }
     std::fs::write(d.join("s.db"), &bytes).unwrap();

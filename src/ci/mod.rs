@@ -152,7 +152,7 @@ pub async fn run(loaded: LoadedConfig, req: CiRequest) -> Result<i32> {
     let ctx = report_context(st.as_ref(), &loaded.config, &outcome, &req.formats);
     finish(&outcome, &req, &ctx)?;
     // Alerts never change the verdict: failures are reported once, here.
-    if !req.options.establish_baselines {
+    if !req.options.establish_baselines && req.options.shard.is_none() {
         match crate::engine::alert::dispatch(st.as_mut(), &loaded.config, &outcome).await {
             Ok(summary) => {
                 for c in &summary.channels {

@@ -38,6 +38,8 @@ pub struct Config {
     pub thresholds: BTreeMap<String, crate::engine::threshold::ThresholdSpec>,
     /// Alert channels, throttling and routing.
     pub alerts: crate::engine::alert::AlertConfig,
+    /// Shards a sharded run is split into (with JOB_COMPLETION_INDEX as the index).
+    pub shards: u32,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             detection: DetectionConfig::default(),
             thresholds: BTreeMap::new(),
             alerts: Default::default(),
+            shards: 1,
         }
     }
 }
@@ -300,6 +303,9 @@ impl Config {
                 "test_duration".into(),
                 "must be a positive number of seconds".into(),
             ));
+        }
+        if self.shards == 0 {
+            return Err(err("shards".into(), "must be at least 1".into()));
         }
         if self.concurrent_users == 0 {
             return Err(err("concurrent_users".into(), "must be at least 1".into()));

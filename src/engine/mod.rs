@@ -16,5 +16,6 @@ pub mod metrics;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod shard;
 pub mod store;
 pub mod threshold;

@@ -33,6 +33,28 @@ pub struct RunOptions {
     /// Results from another tool (`perfgate ingest`): judged and stored like a run,
     /// nothing is executed.
     pub ingested: Vec<(ScenarioConfig, ScenarioOutput)>,
+    /// Sharded load (index, count): this process runs 1/count of every API
+    /// scenario and stores raw data for `perfgate merge`, judging nothing.
+    pub shard: Option<(u32, u32)>,
+    pub run_group: Option<String>,
+}
+
+/// An API scenario's share for shard `i` of `n` (users and rate split; the
+/// remainder goes to the first shards). Non-API scenarios run on shard 0 only.
+pub fn shard_scenario(s: &ScenarioConfig, cfg: &Config, i: u32, n: u32) -> Option<ScenarioConfig> {
+    use crate::engine::config::ScenarioType;
+    if s.kind != ScenarioType::Api {
+        return (i == 0).then(|| s.clone());
+    }
+    let mut out = s.clone();
+    let users = s.concurrent_users.unwrap_or(cfg.concurrent_users);
+    let share = users / n + u32::from(i < users % n);
+    if share == 0 {
+        return None;
+    }
+    out.concurrent_users = Some(share);
+    out.rate = s.rate.map(|r| r / n as f64);
+    Some(out)
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -235,13 +257,29 @@ pub async fn execute(
         config_fingerprint: cfg.fingerprint(),
         config_path: loaded.path.display().to_string(),
         host: host_name(),
-        mode: if opts.establish_baselines {
+        mode: if opts.shard.is_some() {
+            "shard".into()
+        } else if opts.establish_baselines {
             "establish".into()
         } else {
             opts.mode.clone()
         },
+        run_group: opts.run_group.clone(),
     };
-    let scenarios: Vec<&ScenarioConfig> = if opts.ingested.is_empty() {
+    let sharded: Vec<ScenarioConfig> = match opts.shard {
+        Some((i, n)) => cfg
+            .test_scenarios
+            .iter()
+            .filter_map(|s| shard_scenario(s, cfg, i, n))
+            .collect(),
+        None => Vec::new(),
+    };
+    let scenarios: Vec<&ScenarioConfig> = if opts.shard.is_some() {
+        sharded
+            .iter()
+            .filter(|s| opts.only.is_empty() || opts.only.contains(&s.name))
+            .collect()
+    } else if opts.ingested.is_empty() {
         cfg.test_scenarios
             .iter()
             .filter(|s| opts.only.is_empty() || opts.only.contains(&s.name))
@@ -412,7 +450,7 @@ pub async fn execute(
             let name = metric_name(&sc.name, short);
             let ctx = metric_context(&*store, &settings, &name, Some(run_id))?;
             let dir = Direction::of(&name);
-            let j = if opts.establish_baselines {
+            let j = if opts.establish_baselines || opts.shard.is_some() {
                 None
             } else {
                 detect::judge(&settings, &ctx.base, &ctx.recent, value, dir)
@@ -611,7 +649,7 @@ pub async fn execute(
 
     // Absolute thresholds: broken ones fail the run whatever the history says.
     let mut threshold_results: Vec<ThresholdResult> = Vec::new();
-    for (sc, out) in &outputs {
+    for (sc, out) in outputs.iter().filter(|_| opts.shard.is_none()) {
         threshold_results.extend(threshold::evaluate(&thresholds, &sc.name, &out.metrics));
     }
     for t in threshold_results.iter().filter(|t| !t.passed) {
@@ -712,6 +750,8 @@ pub async fn execute(
             store::RUN_ABORTED
         } else if interrupted {
             RUN_INTERRUPTED
+        } else if opts.shard.is_some() {
+            store::RUN_SHARD
         } else {
             RUN_COMPLETE
         },

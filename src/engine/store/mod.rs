@@ -17,6 +17,8 @@ pub const RUN_INTERRUPTED: &str = "interrupted";
 pub const RUN_INCOMPLETE: &str = "incomplete";
 /// Stopped early by an abort-on-fail threshold.
 pub const RUN_ABORTED: &str = "aborted";
+/// One shard of a sharded run: raw data for `perfgate merge`, never a baseline sample.
+pub const RUN_SHARD: &str = "shard";
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunMeta {
@@ -26,8 +28,10 @@ pub struct RunMeta {
     pub config_fingerprint: String,
     pub config_path: String,
     pub host: String,
-    /// `ci`, `tui`, `establish`.
+    /// `ci`, `tui`, `establish`, `shard`, `merge`, `ingest`.
     pub mode: String,
+    /// Sharded load: the group whose shards `perfgate merge` combines.
+    pub run_group: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -189,6 +193,8 @@ pub trait Store: Send {
     fn alert_sent_since(&self, metric: &str, severity: &str, since_unix: i64) -> Result<bool>;
     /// Alerts sent at or after `since_unix`, across all metrics.
     fn alerts_sent_since(&self, since_unix: i64) -> Result<usize>;
+    /// Completed shard runs of a run group, oldest first.
+    fn group_shards(&self, group: &str) -> Result<Vec<i64>>;
     fn record_alert_sent(
         &mut self,
         metric: &str,

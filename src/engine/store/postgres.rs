@@ -13,7 +13,8 @@ use std::future::Future;
 use super::*;
 use crate::engine::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     id BIGSERIAL PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -110,7 +111,12 @@ CREATE TABLE alert_log (
     sent_at BIGINT NOT NULL
 );
 CREATE INDEX alert_log_metric ON alert_log(metric, severity, sent_at);
-"#];
+"#,
+    r#"
+ALTER TABLE runs ADD COLUMN run_group TEXT;
+CREATE INDEX runs_group ON runs(run_group);
+"#,
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -268,8 +274,8 @@ impl Store for PgStore {
     fn begin_run(&mut self, meta: &RunMeta) -> Result<i64> {
         block(
             sqlx::query_scalar(
-                "INSERT INTO runs (started_at, status, commit_sha, branch, config_fingerprint, config_path, host, mode, pid)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                "INSERT INTO runs (started_at, status, commit_sha, branch, config_fingerprint, config_path, host, mode, pid, run_group)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(&meta.started_at)
             .bind(RUN_RUNNING)
@@ -280,6 +286,7 @@ impl Store for PgStore {
             .bind(&meta.host)
             .bind(&meta.mode)
             .bind(std::process::id() as i64)
+            .bind(&meta.run_group)
             .fetch_one(&self.pool),
         )
         .map_err(|e| store_err(&self.label, "recording the run", &e))
@@ -720,6 +727,18 @@ impl Store for PgStore {
                 .fetch_optional(&self.pool),
         )
         .map_err(|e| store_err(&self.label, "reading run names", &e))
+    }
+
+    fn group_shards(&self, group: &str) -> Result<Vec<i64>> {
+        block(
+            sqlx::query_scalar(
+                "SELECT id FROM runs WHERE run_group = $1 AND status = $2 ORDER BY id",
+            )
+            .bind(group)
+            .bind(RUN_SHARD)
+            .fetch_all(&self.pool),
+        )
+        .map_err(|e| store_err(&self.label, "reading the run group", &e))
     }
 
     fn alert_sent_since(&self, metric: &str, severity: &str, since_unix: i64) -> Result<bool> {

@@ -119,6 +119,11 @@ CREATE TABLE alert_log (
 );
 CREATE INDEX alert_log_metric ON alert_log(metric, severity, sent_at);
 "#,
+    // 5: sharded runs share a group that `perfgate merge` combines.
+    r#"
+ALTER TABLE runs ADD COLUMN run_group TEXT;
+CREATE INDEX runs_group ON runs(run_group);
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -473,8 +478,8 @@ impl Store for SqliteStore {
     fn begin_run(&mut self, meta: &RunMeta) -> Result<i64> {
         self.conn
             .execute(
-                "INSERT INTO runs (started_at, status, commit_sha, branch, config_fingerprint, config_path, host, mode, pid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO runs (started_at, status, commit_sha, branch, config_fingerprint, config_path, host, mode, pid, run_group)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     meta.started_at,
                     RUN_RUNNING,
@@ -484,7 +489,8 @@ impl Store for SqliteStore {
                     meta.config_path,
                     meta.host,
                     meta.mode,
-                    std::process::id() as i64
+                    std::process::id() as i64,
+                    meta.run_group
                 ],
             )
             .map_err(|e| db_err(&self.path, "recording the run", e))?;
@@ -909,6 +915,16 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(|e| db_err(&self.path, "reading run names", e))
+    }
+
+    fn group_shards(&self, group: &str) -> Result<Vec<i64>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id FROM runs WHERE run_group = ?1 AND status = ?2 ORDER BY id")
+            .map_err(|e| db_err(&self.path, "reading the run group", e))?;
+        st.query_map(params![group, RUN_SHARD], |r| r.get(0))
+            .and_then(|r| r.collect())
+            .map_err(|e| db_err(&self.path, "reading the run group", e))
     }
 
     fn alert_sent_since(&self, metric: &str, severity: &str, since_unix: i64) -> Result<bool> {
