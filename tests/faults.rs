@@ -292,7 +292,13 @@ fn store_check_and_repair_back_up_first() {
     // Overwrite the root page of metric_values.
     let (root, page): (i64, i64) = {
         let c = sqlite(&d.join("s.db"));
-        let root = c.query_row("SELECT rootpage FROM sqlite_master WHERE name = 'metric_values'", [], |r| r.get(0)).unwrap();
+        let root = c
+            .query_row(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'metric_values'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         let page = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
         (root, page)
     };
