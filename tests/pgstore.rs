@@ -298,3 +298,92 @@ fn store_copy_moves_an_sqlite_history_intact() {
     );
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn shards_on_the_shared_store_merge_into_one_run() {
+    let store_url = fresh_db("shards");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let srv = DemoServer::start(&["--delay-ms", "2"]);
+    let text = cfg(&srv.url, "${PERFGATE_TEST_STORE_URL}")
+        .replace("\"concurrent_users\": 2", "\"concurrent_users\": 6");
+    write_config(d, "c.json", &text);
+    let kids: Vec<_> = (0..3)
+        .map(|i| {
+            std::process::Command::new(bin())
+                .current_dir(d)
+                .args([
+                    "--ci",
+                    "--config",
+                    "c.json",
+                    "--shard",
+                    &format!("{i}/3"),
+                    "--run-group",
+                    "pg-group",
+                    "--output",
+                    &format!("s{i}.json"),
+                ])
+                .env("PERFGATE_TEST_STORE_URL", &store_url)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for k in kids {
+        let o = k.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let sum: f64 = (0..3)
+        .map(|i| {
+            let r: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(d.join(format!("s{i}.json"))).unwrap())
+                    .unwrap();
+            r["scenarios"][0]["metrics"]["throughput_rps"]
+                .as_f64()
+                .unwrap()
+        })
+        .sum();
+    let o = with_store(
+        d,
+        &store_url,
+        &[
+            "merge",
+            "--run-group",
+            "pg-group",
+            "--expect",
+            "3",
+            "--config",
+            "c.json",
+            "--output",
+            "m.json",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("merged 3 shard(s)"), "{}", stderr(&o));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("m.json")).unwrap()).unwrap();
+    assert!(
+        (m["scenarios"][0]["metrics"]["throughput_rps"]
+            .as_f64()
+            .unwrap()
+            - sum)
+            .abs()
+            < 1e-6
+    );
+    let o = with_store(d, &store_url, &["runs", "--config", "c.json"]);
+    assert_eq!(
+        stdout(&o)
+            .lines()
+            .filter(|l| l.contains("complete") && l.contains("merge"))
+            .count(),
+        1,
+        "{}",
+        stdout(&o)
+    );
+}
