@@ -71,16 +71,22 @@ fn load_config(path: Option<&Path>) -> Result<LoadedConfig> {
     Ok(Config::load(&p)?)
 }
 
+/// `--config FILE`, else `performance_test_config.json` when present, else the
+/// seed's defaults (for commands that work without a config).
+fn config_or_default(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Ok(Config::load(p)?.config),
+        None if Path::new(DEFAULT_CONFIG).exists() => {
+            Ok(Config::load(Path::new(DEFAULT_CONFIG))?.config)
+        }
+        None => Ok(Config::default()),
+    }
+}
+
 /// The store for management commands: --store, else the config's tracking_db,
 /// else the seed's default location.
 fn store_for(args: &RunArgs) -> Result<(Box<dyn store::Store>, Config)> {
-    let cfg = match &args.config {
-        Some(p) => Config::load(p)?.config,
-        None if Path::new(DEFAULT_CONFIG).exists() => {
-            Config::load(Path::new(DEFAULT_CONFIG))?.config
-        }
-        None => Config::default(),
-    };
+    let cfg = config_or_default(args.config.as_deref())?;
     let label = args
         .store
         .clone()
@@ -388,13 +394,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 Error::Usage(format!("ingest --format {format:?} is unknown; expected hyperfine, k6, criterion or csv"))
             })?;
             let ingested = crate::engine::ingest::load(source, &files, scenario.as_deref())?;
-            let cfg = match &args.config {
-                Some(p) => Config::load(p)?.config,
-                None if Path::new(DEFAULT_CONFIG).exists() => {
-                    Config::load(Path::new(DEFAULT_CONFIG))?.config
-                }
-                None => Config::default(),
-            };
+            let cfg = config_or_default(args.config.as_deref())?;
             let loaded = LoadedConfig {
                 path: format!("ingest:{format}").into(),
                 config: cfg,
@@ -420,13 +420,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             ci::run(loaded, req).await
         }
         Some(Command::Store { action }) => {
-            let cfg = match &args.config {
-                Some(p) => Config::load(p)?.config,
-                None if Path::new(DEFAULT_CONFIG).exists() => {
-                    Config::load(Path::new(DEFAULT_CONFIG))?.config
-                }
-                None => Config::default(),
-            };
+            let cfg = config_or_default(args.config.as_deref())?;
             let label = args
                 .store
                 .clone()
@@ -508,13 +502,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                     "--channel {c:?}: expected console, github, slack or email"
                 )));
             }
-            let cfg = match &args.config {
-                Some(p) => Config::load(p)?.config,
-                None if Path::new(DEFAULT_CONFIG).exists() => {
-                    Config::load(Path::new(DEFAULT_CONFIG))?.config
-                }
-                None => Config::default(),
-            };
+            let cfg = config_or_default(args.config.as_deref())?;
             let results = crate::engine::alert::test(&cfg, channel.as_deref()).await;
             let mut failed = false;
             for r in &results {
