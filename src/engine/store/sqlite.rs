@@ -182,7 +182,11 @@ impl SqliteStore {
                         path.display()
                     ))
                 })?;
-            if tables > 0 {
+            // Another perfgate may have just created the schema: look again.
+            let again: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap_or(0);
+            if tables > 0 && again == 0 {
                 return Err(Error::Store(format!(
                     "{}: is an SQLite database but not a perfgate store; it was left as it was",
                     path.display()
@@ -216,27 +220,31 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Every pending migration in one transaction: other processes see the schema
+    /// either before or after, never half-way (so a partial version always means a
+    /// store written by an older perfgate).
     fn migrate(&mut self, from: i64) -> Result<()> {
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(|e| db_err(&self.path, "starting a migration", e))?;
-            // Another process may have migrated while we waited for the lock.
-            let now: i64 = tx
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(|e| db_err(&self.path, "reading the schema version", e))?;
-            if now > i as i64 {
-                continue;
-            }
+        if from >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| db_err(&self.path, "starting a migration", e))?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| db_err(&self.path, "reading the schema version", e))?;
+        for sql in MIGRATIONS.iter().skip(now.max(0) as usize) {
             tx.execute_batch(sql)
                 .map_err(|e| db_err(&self.path, "migrating the schema", e))?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .map_err(|e| db_err(&self.path, "recording the schema version", e))?;
-            tx.commit()
-                .map_err(|e| db_err(&self.path, "committing a migration", e))?;
         }
-        Ok(())
+        if now < SCHEMA_VERSION {
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(|e| db_err(&self.path, "recording the schema version", e))?;
+        }
+        tx.commit()
+            .map_err(|e| db_err(&self.path, "committing the migration", e))
     }
 
     /// Runs left `running` by a process that no longer exists were interrupted hard.
@@ -297,7 +305,10 @@ pub fn backup_path(path: &Path, tag: &str) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "store".into());
-    path.with_file_name(format!("{name}.backup-{tag}-{stamp}"))
+    path.with_file_name(format!(
+        "{name}.backup-{tag}-{stamp}-{}",
+        std::process::id()
+    ))
 }
 
 /// What `perfgate store check` found.
