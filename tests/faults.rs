@@ -337,3 +337,121 @@ fn store_check_and_repair_back_up_first() {
     // The repaired store takes new runs.
     assert_eq!(code(&run(d, &["--ci", "--config", "c.json"])), 0);
 }
+
+/// A small tmpfs of our own (the tests run as root, as `.ci/run` does), unmounted on drop.
+struct SmallFs(std::path::PathBuf);
+
+impl SmallFs {
+    fn mount(size: &str) -> SmallFs {
+        let dir = std::env::temp_dir().join(format!("perfgate-fs-{}-{size}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let st = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                dir.to_str().unwrap(),
+            ])
+            .status()
+            .expect("mount(8)");
+        assert!(
+            st.success(),
+            "mounting a tmpfs needs root (CI runs as root)"
+        );
+        SmallFs(dir)
+    }
+    fn remount_ro(&self) {
+        assert!(
+            Command::new("mount")
+                .args(["-o", "remount,ro", self.0.to_str().unwrap()])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_read_only_or_full_disk_exits_3_and_loses_nothing() {
+    let srv = DemoServer::start(&[]);
+    // Read-only: the store is refused with exit 3 and left byte for byte.
+    {
+        let fs = SmallFs::mount("4m");
+        let db = fs.0.join("ro.db");
+        let dir = tempfile::tempdir().unwrap();
+        write_config(
+            dir.path(),
+            "c.json",
+            &api_cfg(
+                &srv.url,
+                0.2,
+                &format!(r#""tracking_db": "{}","#, db.display()),
+            ),
+        );
+        assert_eq!(code(&run(dir.path(), &["--ci", "--config", "c.json"])), 0);
+        let before = std::fs::read(&db).unwrap();
+        fs.remount_ro();
+        let o = run(dir.path(), &["--ci", "--config", "c.json"]);
+        assert_eq!(code(&o), 3, "{}", stderr(&o));
+        assert!(stderr(&o).contains("ro.db"), "{}", stderr(&o));
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            before,
+            "left exactly as it was"
+        );
+    }
+    // Full disk: the run fails with exit 3; earlier runs stay intact.
+    {
+        let fs = SmallFs::mount("1m");
+        let db = fs.0.join("full.db");
+        let dir = tempfile::tempdir().unwrap();
+        write_config(
+            dir.path(),
+            "c.json",
+            &api_cfg(
+                &srv.url,
+                0.2,
+                &format!(r#""tracking_db": "{}","#, db.display()),
+            ),
+        );
+        assert_eq!(code(&run(dir.path(), &["--ci", "--config", "c.json"])), 0);
+        // Fill what is left of the disk.
+        let mut filler = std::fs::File::create(fs.0.join("filler")).unwrap();
+        let chunk = vec![0u8; 4096];
+        while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+        drop(filler);
+        let mut failed = false;
+        for _ in 0..5 {
+            let o = run(dir.path(), &["--ci", "--config", "c.json"]);
+            if code(&o) == 3 {
+                assert!(stderr(&o).contains("full.db"), "{}", stderr(&o));
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed, "a full disk is reported with exit 3");
+        std::fs::remove_file(fs.0.join("filler")).unwrap();
+        let c = sqlite(&db);
+        let ok: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        let first: i64 = c
+            .query_row(
+                "SELECT count(*) FROM metric_values WHERE run_id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(first > 0, "the earlier run is intact");
+    }
+}
