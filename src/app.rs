@@ -135,17 +135,16 @@ async fn front_end(loaded: LoadedConfig, args: &RunArgs) -> Result<i32> {
     let formats = ci::parse_formats(&args.format, args.output.as_ref())?;
     let shard = shard_of(args, &loaded.config)?;
     if shard.is_some() {
-        let req = CiRequest {
-            options: RunOptions {
+        let req = ci_request(
+            args,
+            RunOptions {
                 shard,
                 ..run_options(args, &loaded.config, "shard")
             },
-            output: args.output.clone(),
+            args.output.clone(),
             formats,
-            store: args.store.clone(),
-            compare_to: None,
-            noise_pct: args.noise_pct,
-        };
+            None,
+        );
         return ci::run(loaded, req).await;
     }
     #[cfg(feature = "tui")]
@@ -154,14 +153,13 @@ async fn front_end(loaded: LoadedConfig, args: &RunArgs) -> Result<i32> {
         let opts = run_options(args, &loaded.config, "tui");
         return crate::tui::run(loaded, opts, label, true).await;
     }
-    let req = CiRequest {
-        options: run_options(args, &loaded.config, "ci"),
-        output: args.output.clone(),
+    let req = ci_request(
+        args,
+        run_options(args, &loaded.config, "ci"),
+        args.output.clone(),
         formats,
-        store: args.store.clone(),
-        compare_to: args.compare_to.clone(),
-        noise_pct: args.noise_pct,
-    };
+        args.compare_to.clone(),
+    );
     ci::run(loaded, req).await
 }
 
@@ -354,14 +352,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 ..Default::default()
             };
             let formats = ci::parse_formats(&format, output.as_ref())?;
-            let req = CiRequest {
-                options: opts,
-                output,
-                formats,
-                store: args.store.clone(),
-                compare_to: None,
-                noise_pct: args.noise_pct,
-            };
+            let req = ci_request(&args, opts, output, formats, None);
             ci::run(loaded, req).await
         }
         Some(Command::SaveBaseline { name, run }) => {
@@ -409,14 +400,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 run_group: None,
             };
             let formats = ci::parse_formats(&report_format, output.as_ref())?;
-            let req = CiRequest {
-                options: opts,
-                output,
-                formats,
-                store: args.store.clone(),
-                compare_to: None,
-                noise_pct: args.noise_pct,
-            };
+            let req = ci_request(&args, opts, output, formats, None);
             ci::run(loaded, req).await
         }
         Some(Command::Store { action }) => {
@@ -539,6 +523,25 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             let (mut st, _) = store_for(&args)?;
             ci::commands::triage(st.as_mut(), action)
         }
+    }
+}
+
+/// A headless run request; the store override and the A/B noise threshold always
+/// come from the command line.
+fn ci_request(
+    args: &RunArgs,
+    options: RunOptions,
+    output: Option<PathBuf>,
+    formats: Vec<crate::engine::report::Format>,
+    compare_to: Option<String>,
+) -> CiRequest {
+    CiRequest {
+        options,
+        output,
+        formats,
+        store: args.store.clone(),
+        compare_to,
+        noise_pct: args.noise_pct,
     }
 }
 

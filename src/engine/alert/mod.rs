@@ -347,6 +347,7 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
 /// `perfgate alert test`: one test alert through each configured channel.
 pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
     let ac = &cfg.alerts;
+    let (commit, branch) = crate::engine::run::git_info();
     let o = RunOutcome {
         schema_version: 1,
         run_id: 0,
@@ -355,8 +356,8 @@ pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
         establish_baselines: false,
         started_at: crate::engine::store::now_string(),
         finished_at: crate::engine::store::now_string(),
-        commit: crate::engine::run::git_info().0,
-        branch: crate::engine::run::git_info().1,
+        commit,
+        branch,
         config_fingerprint: cfg.fingerprint(),
         config_path: String::new(),
         host: crate::engine::run::host_name(),
