@@ -1,13 +1,13 @@
 //! Alerts end to end: GitHub and Slack stood in for by local servers that record
-//! what they receive, email through a real SMTP server (Python's aiosmtpd).
+//! what they receive, email through a real SMTP server (tests/common/smtp.rs).
 
 mod common;
+use common::smtp::Smtp;
 use common::*;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Request, Response, StatusCode};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 const TOKEN: &str = "ghp_supersecrettoken123";
 const SLACK_SECRET: &str = "hooksecret456";
@@ -114,69 +114,6 @@ fn start_recorder(slack_status: u16) -> (String, Arc<Mutex<Recorder>>) {
     (format!("http://{addr}"), rec)
 }
 
-/// A real SMTP server that stores mail in a maildir.
-struct Smtp {
-    child: std::process::Child,
-    port: u16,
-    maildir: std::path::PathBuf,
-}
-
-impl Smtp {
-    fn start(dir: &std::path::Path) -> Smtp {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let maildir = dir.join("maildir");
-        let mut child = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-                maildir.to_str().unwrap(),
-            ])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 with aiosmtpd (pip install aiosmtpd; .ci/run installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Smtp {
-                    child,
-                    port,
-                    maildir,
-                };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("aiosmtpd did not start (is it installed? pip install aiosmtpd)");
-    }
-    fn messages(&self) -> Vec<String> {
-        let mut v = Vec::new();
-        for sub in ["new", "cur"] {
-            if let Ok(rd) = std::fs::read_dir(self.maildir.join(sub)) {
-                for e in rd {
-                    v.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
-                }
-            }
-        }
-        v
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn cfg(url: &str) -> String {
     format!(
         r#"{{"base_url": "{url}", "min_baseline_samples": 3, "detection": {{"baseline_window": 10}},
@@ -248,7 +185,7 @@ fn one_message_per_channel_then_throttled_and_updated_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (github, rec) = start_recorder(200);
-    let smtp = Smtp::start(d);
+    let smtp = Smtp::start();
     establish(d, &github, smtp.port);
     assert!(
         rec.lock().unwrap().requests.is_empty(),
@@ -347,7 +284,7 @@ fn a_failing_channel_blocks_nothing_and_changes_no_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (github, rec) = start_recorder(500);
-    let smtp = Smtp::start(d);
+    let smtp = Smtp::start();
     establish(d, &github, smtp.port);
     let srv = DemoServer::start(&["--delay-ms", "12"]);
     write_config(d, "c.json", &cfg(&srv.url));

@@ -19,7 +19,7 @@ fn hyperfine(dir: &std::path::Path, cmd: &str) {
             cmd,
         ])
         .output()
-        .expect("hyperfine must be installed (apt-get install hyperfine); .ci/run installs it");
+        .expect("hyperfine not found; run `cargo xtask test`, which installs it");
     assert!(
         st.status.success(),
         "{}",

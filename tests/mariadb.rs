@@ -1,12 +1,11 @@
-//! Database scenarios against a real MariaDB (started by .ci/run; the URL comes from
-//! PERFGATE_TEST_MYSQL_URL and its absence fails the test).
+//! Database scenarios against a real MariaDB: PERFGATE_TEST_MYSQL_URL, or a throwaway
+//! server the test starts from the machine's binaries.
 
 mod common;
 use common::*;
 
 fn my_url() -> String {
-    std::env::var("PERFGATE_TEST_MYSQL_URL")
-        .expect("PERFGATE_TEST_MYSQL_URL must point at a MariaDB/MySQL server (.ci/run starts one)")
+    common::services::mysql_url()
 }
 
 fn sql(url: &str, stmts: &[String]) -> Option<i64> {

@@ -1,12 +1,11 @@
 //! The shared PostgreSQL store: same behaviour as SQLite, concurrent writers, and
-//! `store copy` of an SQLite history (PERFGATE_TEST_POSTGRES_URL, started by .ci/run).
+//! `store copy` of an SQLite history (a throwaway server, or PERFGATE_TEST_POSTGRES_URL).
 
 mod common;
 use common::*;
 
 fn admin_url() -> String {
-    std::env::var("PERFGATE_TEST_POSTGRES_URL")
-        .expect("PERFGATE_TEST_POSTGRES_URL must point at a PostgreSQL server (.ci/run starts one)")
+    common::services::postgres_url()
 }
 
 /// A fresh database for this test; returns its URL.

@@ -1,12 +1,11 @@
-//! Database scenarios against a real PostgreSQL (started by .ci/run; the URL comes
-//! from PERFGATE_TEST_POSTGRES_URL and its absence fails the test).
+//! Database scenarios against a real PostgreSQL: PERFGATE_TEST_POSTGRES_URL, or a
+//! throwaway cluster the test starts from the machine's binaries.
 
 mod common;
 use common::*;
 
 fn pg_url() -> String {
-    std::env::var("PERFGATE_TEST_POSTGRES_URL")
-        .expect("PERFGATE_TEST_POSTGRES_URL must point at a PostgreSQL server (.ci/run starts one)")
+    common::services::postgres_url()
 }
 
 fn psql(url: &str, sql: &str) -> String {

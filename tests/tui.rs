@@ -1,5 +1,5 @@
 //! The binary in a real terminal (tmux): demo run live, tab switches, a confirmed
-//! baseline reset, and a clean quit. Needs tmux: `.ci/run` installs it.
+//! baseline reset, and a clean quit. Needs tmux: `cargo xtask test` installs it.
 #![cfg(feature = "tui")]
 
 mod common;
@@ -17,7 +17,7 @@ impl Tmux {
             .args(["-L", &self.socket])
             .args(args)
             .output()
-            .expect("tmux must be installed (apt-get install tmux); .ci/run installs it")
+            .expect("tmux not found; run `cargo xtask test`, which installs it")
     }
     fn capture(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "pg"]).stdout).into_owned()

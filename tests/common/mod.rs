@@ -5,6 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+pub mod services;
+pub mod smtp;
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_perfgate"))
 }
@@ -58,6 +61,7 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env("NO_COLOR", "1")
+        .envs(services::child_env())
         .output()
         .expect("run perfgate")
 }

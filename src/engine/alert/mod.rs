@@ -229,6 +229,13 @@ fn items(st: &dyn Store, cfg: &Config, o: &RunOutcome) -> Vec<AlertItem> {
         .collect()
 }
 
+/// The throttle rule: within the window a metric alerts again only when its severity
+/// rose above every severity already sent for it (noise between two bands is no news).
+fn throttled(sent: &[String], severity: &str) -> bool {
+    let rank = |s: &str| crate::engine::detect::Severity::parse(s);
+    sent.iter().any(|s| rank(s) >= rank(severity))
+}
+
 fn routed(cfg: &AlertConfig, severity: &str, channel: &str) -> bool {
     cfg.channels.iter().any(|c| c == channel)
         && cfg
@@ -254,7 +261,10 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
         .saturating_sub(st.alerts_sent_since(now - 3600)?);
     let mut fresh: Vec<AlertItem> = Vec::new();
     for i in &all {
-        if st.alert_sent_since(&i.metric, &i.severity, since_throttle)? {
+        if throttled(
+            &st.severities_sent_since(&i.metric, since_throttle)?,
+            &i.severity,
+        ) {
             summary.suppressed.push(format!(
                 "{} ({}): sent within {} min",
                 i.metric, i.severity, ac.throttle_minutes
@@ -421,6 +431,15 @@ mod tests {
         assert!(!routed(&c, "low", "slack"));
         assert!(routed(&c, "critical", "email") && routed(&c, "critical", "slack"));
         assert!(!routed(&c, "medium", "email"));
+    }
+
+    #[test]
+    fn throttle_lets_only_an_escalation_through() {
+        let sent = vec!["high".to_string()];
+        assert!(throttled(&sent, "high"));
+        assert!(throttled(&sent, "medium"), "a milder repeat is no news");
+        assert!(!throttled(&sent, "critical"), "an escalation goes out");
+        assert!(!throttled(&[], "low"));
     }
 
     #[tokio::test]

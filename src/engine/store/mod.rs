@@ -189,8 +189,8 @@ pub trait Store: Send {
     /// Name a run (`perfgate save-baseline NAME`), audited.
     fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()>;
     fn named_run(&self, name: &str) -> Result<Option<i64>>;
-    /// An alert for this metric and severity went out at or after `since_unix`.
-    fn alert_sent_since(&self, metric: &str, severity: &str, since_unix: i64) -> Result<bool>;
+    /// Severities of the alerts for this metric that went out at or after `since_unix`.
+    fn severities_sent_since(&self, metric: &str, since_unix: i64) -> Result<Vec<String>>;
     /// Alerts sent at or after `since_unix`, across all metrics.
     fn alerts_sent_since(&self, since_unix: i64) -> Result<usize>;
     /// Completed shard runs of a run group, oldest first.

@@ -741,13 +741,14 @@ impl Store for PgStore {
         .map_err(|e| store_err(&self.label, "reading the run group", &e))
     }
 
-    fn alert_sent_since(&self, metric: &str, severity: &str, since_unix: i64) -> Result<bool> {
+    fn severities_sent_since(&self, metric: &str, since_unix: i64) -> Result<Vec<String>> {
         block(
-            sqlx::query_scalar("SELECT EXISTS(SELECT 1 FROM alert_log WHERE metric = $1 AND severity = $2 AND sent_at >= $3)")
-                .bind(metric)
-                .bind(severity)
-                .bind(since_unix)
-                .fetch_one(&self.pool),
+            sqlx::query_scalar(
+                "SELECT DISTINCT severity FROM alert_log WHERE metric = $1 AND sent_at >= $2",
+            )
+            .bind(metric)
+            .bind(since_unix)
+            .fetch_all(&self.pool),
         )
         .map_err(|e| store_err(&self.label, "reading the alert log", &e))
     }

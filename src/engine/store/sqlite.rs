@@ -938,14 +938,15 @@ impl Store for SqliteStore {
             .map_err(|e| db_err(&self.path, "reading the run group", e))
     }
 
-    fn alert_sent_since(&self, metric: &str, severity: &str, since_unix: i64) -> Result<bool> {
-        self.conn
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM alert_log WHERE metric = ?1 AND severity = ?2 AND sent_at >= ?3)",
-                params![metric, severity, since_unix],
-                |r| r.get(0),
-            )
-            .map_err(|e| db_err(&self.path, "reading the alert log", e))
+    fn severities_sent_since(&self, metric: &str, since_unix: i64) -> Result<Vec<String>> {
+        let read = || -> rusqlite::Result<Vec<String>> {
+            let mut q = self.conn.prepare(
+                "SELECT DISTINCT severity FROM alert_log WHERE metric = ?1 AND sent_at >= ?2",
+            )?;
+            q.query_map(params![metric, since_unix], |r| r.get(0))?
+                .collect()
+        };
+        read().map_err(|e| db_err(&self.path, "reading the alert log", e))
     }
 
     fn alerts_sent_since(&self, since_unix: i64) -> Result<usize> {
