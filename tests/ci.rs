@@ -87,7 +87,7 @@ fn invalid_config_exits_2_and_stores_nothing() {
 }
 
 #[test]
-fn a_dead_target_completes_with_100_percent_errors() {
+fn a_dead_target_fails_the_run_and_never_enters_a_baseline() {
     // Bind then drop a listener: nothing listens on that port afterwards.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -106,19 +106,49 @@ fn a_dead_target_completes_with_100_percent_errors() {
         dir.path(),
         &["--ci", "--config", "c.json", "--output", "o.json"],
     );
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no successful response") && stderr(&o).contains("could not connect"),
+        "the reason is named: {}",
+        stderr(&o)
+    );
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("o.json")).unwrap()).unwrap();
     validate_report(&r);
+    assert_eq!(r["status"], "error");
     let s = &r["scenarios"][0];
+    assert_eq!(s["status"], "error");
     assert_eq!(s["metrics"]["error_rate_pct"].as_f64(), Some(100.0));
     assert_eq!(s["metrics"]["throughput_rps"].as_f64(), Some(0.0));
     assert!(s["errors"]["connect"].as_u64().unwrap() > 0, "{s}");
     assert!(s["metrics"].get("response_time_p95_ms").is_none());
+    // Nothing from the dead target became history.
+    let o = run(
+        dir.path(),
+        &[
+            "baseline",
+            "show",
+            "down.error_rate_pct",
+            "--config",
+            "c.json",
+        ],
+    );
+    assert!(
+        stderr(&o).contains("has no history"),
+        "no sample stored: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let db = dir.path().join("performance_baselines/tracking.db");
+    let c = rusqlite::Connection::open(db).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM metric_values", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 0, "no metric value stored from a dead target");
 }
 
 #[test]
-fn server_errors_are_classified() {
+fn server_errors_are_classified_and_only_errors_fail_the_run() {
     let srv = DemoServer::start(&["--error-pct", "100"]);
     let dir = tempfile::tempdir().unwrap();
     write_config(
@@ -133,7 +163,12 @@ fn server_errors_are_classified() {
         dir.path(),
         &["--ci", "--config", "c.json", "--output", "o.json"],
     );
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&o), 3, "no successful response: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("server errors (HTTP 5xx)"),
+        "{}",
+        stderr(&o)
+    );
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("o.json")).unwrap()).unwrap();
     assert!(r["scenarios"][0]["errors"]["http_5xx"].as_u64().unwrap() > 0);
@@ -181,6 +216,24 @@ fn markdown_and_multiple_formats() {
         j["scenarios"][0]["metrics"]["response_size_bytes"].as_f64(),
         Some(100.0)
     );
+    // Without --output, stdout is the asked-for format and nothing else.
+    let o = run(
+        dir.path(),
+        &["--ci", "--config", "c.json", "--format", "markdown"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let md = stdout(&o);
+    assert!(md.starts_with('#'), "starts with a markdown heading: {md}");
+    assert!(
+        !md.contains("metric         value") && !md.contains("perfgate run #"),
+        "no text table on stdout: {md}"
+    );
+    let o = run(
+        dir.path(),
+        &["--ci", "--config", "c.json", "--format", "json"],
+    );
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is only JSON");
+    validate_report(&j);
     let o = run(
         dir.path(),
         &["--ci", "--config", "c.json", "--format", "yaml"],
@@ -212,5 +265,25 @@ fn unusable_store_exits_3_and_is_left_untouched() {
     assert_eq!(
         std::fs::read(dir.path().join("garbage.db")).unwrap(),
         b"this is not a database, just bytes that must survive"
+    );
+}
+
+#[test]
+fn impossible_sizes_and_urls_are_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bad_configs");
+    for (file, field) in [
+        ("bad_22.json", "concurrent_users"),
+        ("bad_23.json", "duration"),
+        ("bad_24.json", "base_url"),
+    ] {
+        let cfg = std::path::Path::new(fixtures).join(file);
+        let o = run(dir.path(), &["--ci", "--config", cfg.to_str().unwrap()]);
+        assert_eq!(code(&o), 2, "{file}: {}", stderr(&o));
+        assert!(stderr(&o).contains(field), "{file}: {}", stderr(&o));
+    }
+    assert!(
+        !dir.path().join("performance_baselines").exists(),
+        "nothing stored"
     );
 }

@@ -160,7 +160,7 @@ fn http2_and_tls_targets() {
         dir.path(),
         &["--ci", "--config", "c.json", "--output", "o.json"],
     );
-    assert_eq!(code(&o), 0);
+    assert_eq!(code(&o), 3, "a refused certificate is a failed scenario");
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("o.json")).unwrap()).unwrap();
     assert_eq!(

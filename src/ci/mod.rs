@@ -219,25 +219,34 @@ pub fn report_context(
     }
 }
 
-/// Print the summary and write the reports.
+/// Write the reports. stdout carries exactly one thing: the formats asked for when
+/// there is no `--output` (the text summary by default), or the text summary beside
+/// written files, so `perfgate --ci --format markdown > r.md` is a markdown file.
 pub fn finish(outcome: &RunOutcome, req: &CiRequest, ctx: &report::ReportContext) -> Result<()> {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let text = report::text::render(outcome, color);
     let mut out = std::io::stdout().lock();
-    // A closed pipe (e.g. `| head`) is not an error.
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    if let Some(output) = &req.output {
-        for p in report::write_all(outcome, output, &req.formats, ctx)? {
-            eprintln!("report written: {}", p.display());
-        }
-    } else {
-        for f in &req.formats {
-            if *f != Format::Text {
-                let _ = out.write_all(report::render(outcome, *f, ctx).as_bytes());
+    let to_stdout: Vec<String> = match &req.output {
+        Some(output) => {
+            for p in report::write_all(outcome, output, &req.formats, ctx)? {
+                eprintln!("report written: {}", p.display());
             }
+            vec![report::text::render(outcome, color)]
         }
+        None if req.formats.is_empty() => vec![report::text::render(outcome, color)],
+        None => req
+            .formats
+            .iter()
+            .map(|f| match f {
+                Format::Text => report::text::render(outcome, color),
+                f => report::render(outcome, *f, ctx),
+            })
+            .collect(),
+    };
+    for part in to_stdout {
+        // A closed pipe (e.g. `| head`) is not an error.
+        let _ = out.write_all(part.as_bytes());
     }
+    let _ = out.flush();
     if let Ok(summary) = std::env::var("GITHUB_STEP_SUMMARY")
         && !summary.is_empty()
     {

@@ -147,7 +147,10 @@ impl RunOutcome {
         let broken = self.thresholds.iter().any(|t| !t.passed);
         if broken || (fail_on_regression && self.failing > 0) {
             1
-        } else if self.status == "error" || self.interrupted {
+        } else if self.status == "error"
+            || self.interrupted
+            || self.scenarios.iter().any(|s| s.error.is_some())
+        {
             3
         } else {
             0
@@ -444,7 +447,8 @@ pub async fn execute(
     let mut rows = Vec::new();
     let mut regressions = Vec::new();
     let mut improvements = Vec::new();
-    for (sc, out) in &outputs {
+    // A failed scenario's figures are reported, never judged or stored as history.
+    for (sc, out) in outputs.iter().filter(|(_, o)| o.error.is_none()) {
         let mut judged: Vec<(String, f64, Option<Judgement>, MetricContext)> = Vec::new();
         for (short, &value) in &out.metrics {
             let name = metric_name(&sc.name, short);
@@ -649,7 +653,10 @@ pub async fn execute(
 
     // Absolute thresholds: broken ones fail the run whatever the history says.
     let mut threshold_results: Vec<ThresholdResult> = Vec::new();
-    for (sc, out) in outputs.iter().filter(|_| opts.shard.is_none()) {
+    for (sc, out) in outputs
+        .iter()
+        .filter(|(_, o)| opts.shard.is_none() && o.error.is_none())
+    {
         threshold_results.extend(threshold::evaluate(&thresholds, &sc.name, &out.metrics));
     }
     for t in threshold_results.iter().filter(|t| !t.passed) {

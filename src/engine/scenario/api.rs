@@ -57,6 +57,17 @@ impl ErrorClass {
         ErrorClass::Body,
         ErrorClass::Io,
     ];
+    /// What a user reads when every request failed this way.
+    fn meaning(self) -> &'static str {
+        match self {
+            ErrorClass::Connect => "could not connect (refused, unreachable or TLS rejected)",
+            ErrorClass::Timeout => "timed out",
+            ErrorClass::Http4xx => "client errors (HTTP 4xx)",
+            ErrorClass::Http5xx => "server errors (HTTP 5xx)",
+            ErrorClass::Body => "broken response bodies",
+            ErrorClass::Io => "connections dropped mid-response",
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorClass::Connect => "connect",
@@ -783,11 +794,15 @@ pub async fn run(
         let _ =
             hdrhistogram::serialization::V2Serializer::new().serialize(&total.hist, &mut hist_blob);
     }
+    // No successful response is a failed scenario, never a baseline sample: a dead
+    // target must not pass the gate with 100% errors.
+    let error = (total.ok == 0 && attempts > 0 && aborted.is_none() && !cancel.is_cancelled())
+        .then(|| no_success_reason(&total, attempts));
     ScenarioOutput {
         metrics,
         errors,
         requests: attempts,
-        error: None,
+        error,
         histogram: Some(hist_blob),
         interrupted: cancel.is_cancelled(),
         note: aborted.clone().or_else(|| {
@@ -797,6 +812,24 @@ pub async fn run(
         aborted: aborted.is_some(),
         confirmation: None,
     }
+}
+
+/// "no successful response in 120 requests: 120 could not connect (...)".
+fn no_success_reason(total: &Tally, attempts: u64) -> String {
+    let mut classes: Vec<(u64, ErrorClass)> = ErrorClass::ALL
+        .iter()
+        .map(|&c| (total.errors[c as usize], c))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    classes.sort_by(|a, b| b.0.cmp(&a.0));
+    let parts: Vec<String> = classes
+        .iter()
+        .map(|(n, c)| format!("{n} {} [{}]", c.meaning(), c.as_str()))
+        .collect();
+    format!(
+        "no successful response in {attempts} request(s): {}",
+        parts.join(", ")
+    )
 }
 
 /// The scenario's metrics from its accumulated tally (also used live for abort-on-fail).

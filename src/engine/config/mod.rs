@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::error::ConfigError;
 
+mod bounds;
+
 /// Framework configuration ("Configuration Reference" of the seed, plus perfgate's `detection`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -289,15 +291,8 @@ impl Config {
             message,
         };
         let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(err(
-                "base_url".into(),
-                format!(
-                    "is {:?}; expected an http:// URL such as \"http://localhost:8000\"",
-                    self.base_url
-                ),
-            ));
-        }
+        bounds::url(&self.base_url).map_err(|m| err("base_url".into(), m))?;
+        bounds::global(self).map_err(|(field, m)| err(field.into(), m))?;
         if !positive(self.test_duration) {
             return Err(err(
                 "test_duration".into(),
@@ -481,6 +476,7 @@ impl Config {
                     ));
                 }
             }
+            bounds::scenario(s).map_err(|(field, m)| err(f(field), m))?;
             if let Some(v) = s.duration
                 && !positive(v)
             {
@@ -746,7 +742,7 @@ fn explain_serde(e: &serde_json::Error) -> String {
 }
 
 /// The quick-start config embedded in the binary, used by `perfgate demo`.
-pub const QUICKSTART_JSON: &str = include_str!("../../config/quickstart.json");
+pub const QUICKSTART_JSON: &str = include_str!("../../../config/quickstart.json");
 
 /// Resolve `${VAR}` references from the environment (used for secrets in URLs).
 pub fn expand_env(s: &str) -> Result<String, String> {
