@@ -821,7 +821,7 @@ fn no_success_reason(total: &Tally, attempts: u64) -> String {
         .map(|&c| (total.errors[c as usize], c))
         .filter(|(n, _)| *n > 0)
         .collect();
-    classes.sort_by(|a, b| b.0.cmp(&a.0));
+    classes.sort_by_key(|c| std::cmp::Reverse(c.0));
     let parts: Vec<String> = classes
         .iter()
         .map(|(n, c)| format!("{n} {} [{}]", c.meaning(), c.as_str()))
