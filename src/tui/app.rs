@@ -125,6 +125,10 @@ pub struct App {
     pub status: String,
     pub log: VecDeque<String>,
     pub quit: bool,
+    /// Baseline band per metric, computed when the views load (not per frame).
+    pub bands: std::collections::HashMap<String, (f64, f64, f64)>,
+    /// What to try next, shown in the footer (the demo's guide).
+    pub hint: Option<String>,
 }
 
 impl App {
@@ -146,7 +150,18 @@ impl App {
             status: String::new(),
             log: VecDeque::new(),
             quit: false,
+            bands: Default::default(),
+            hint: None,
         }
+    }
+
+    /// Install freshly loaded baseline views and the bands drawn from them.
+    pub fn set_views(&mut self, views: Vec<BaselineView>) {
+        self.bands = views
+            .iter()
+            .filter_map(|v| Some((v.metric.clone(), self.band(v)?)))
+            .collect();
+        self.views = views;
     }
 
     pub fn running(&self) -> bool {
@@ -279,16 +294,11 @@ impl App {
             ("g / G", "first / last row"),
             ("Enter", "open: metric detail (Metrics), set state (Triage)"),
             ("s", "Live: start a run of every scenario"),
-            (
-                "r",
-                "Live: re-run the selected scenario; Baselines: reset the selected baseline",
-            ),
+            ("r", "Live: re-run the selected scenario"),
+            ("r", "Baselines: reset the selected baseline"),
             ("x", "Live: stop the running scenario (partial run saved)"),
             ("R", "Baselines: reset every baseline"),
-            (
-                "a",
-                "Baselines: accept the current level as the new baseline",
-            ),
+            ("a", "Baselines: accept the current level as baseline"),
             ("F5 / u", "reload from the store"),
             ("?", "this help"),
             ("q / Ctrl-C", "quit (a running test is stopped and saved)"),

@@ -39,7 +39,7 @@ struct Running {
 
 /// Load everything the tabs show from the store.
 pub fn refresh(app: &mut App, st: &dyn Store) -> Result<()> {
-    app.views = inspect::baseline_views(st, &app.config)?;
+    app.set_views(inspect::baseline_views(st, &app.config)?);
     app.alerts = st.alerts(false)?;
     app.sort_alerts();
     app.audit = st.audit(100)?;

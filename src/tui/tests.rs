@@ -80,11 +80,11 @@ fn sample_app() -> App {
         .map(|i| 600.0 + noise[(i + 4) % 10] * 20.0 - if i >= 26 { 350.0 } else { 0.0 })
         .collect();
     let err: Vec<f64> = vec![0.0; 12];
-    app.views = vec![
+    app.set_views(vec![
         view("health_check.response_time_p95_ms", &p95, true),
         view("health_check.throughput_rps", &rps, true),
         view("health_check.error_rate_pct", &err, false),
-    ];
+    ]);
     app.live = LiveSnapshot {
         run_id: Some(31),
         phase: "running".into(),
@@ -288,6 +288,36 @@ fn every_tab_fits_80x24() {
     app.on_key(key(KeyCode::Char('?')));
     let s = screen(&render(&app, 80, 24));
     assert!(s.contains("Keys") && s.contains("Shift-Tab"));
+    // Every help line is shown whole, even at 80 columns.
+    for (_, what) in App::help() {
+        assert!(s.contains(what), "help line cut: {what:?}\n{s}");
+    }
+}
+
+#[test]
+fn live_figures_carry_units_and_their_baseline() {
+    let mut app = sample_app();
+    // p95 far above its band (about 6.6 ms): marked while the run goes on.
+    app.live.scenarios[0].p95_ms = 40.0;
+    let s = screen(&render(&app, 160, 40));
+    assert!(s.contains("p95 40.00 ms ▲"), "{s}");
+    assert!(
+        s.contains("(6.61)"),
+        "baseline centre beside the figure: {s}"
+    );
+    app.live.scenarios[0].p95_ms = 6.6;
+    let s = screen(&render(&app, 160, 40));
+    assert!(!s.contains("6.60 ms ▲"), "inside the band, no mark: {s}");
+}
+
+#[test]
+fn an_idle_console_names_its_target_and_sends_nothing() {
+    let mut app = sample_app();
+    app.live = Default::default();
+    app.run = RunState::Idle;
+    let s = screen(&render(&app, 120, 40));
+    assert!(s.contains("No load is sent until you start a run"), "{s}");
+    assert!(s.contains("against http://localhost:8000"), "{s}");
 }
 
 #[test]

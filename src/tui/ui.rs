@@ -34,10 +34,11 @@ pub fn draw(f: &mut Frame, app: &App) {
         Tab::Triage => tabs::triage::draw(f, app, body),
         Tab::Baselines => tabs::baselines::draw(f, app, body),
     }
-    f.render_widget(
-        Paragraph::new(Line::styled(app.status.clone(), app.theme.dim())),
-        status,
-    );
+    let mut line = vec![Span::styled(app.status.clone(), app.theme.dim())];
+    if let Some(h) = &app.hint {
+        line.push(Span::styled(format!("  {h}"), app.theme.accent()));
+    }
+    f.render_widget(Paragraph::new(Line::from(line)), status);
     draw_footer(f, app, footer);
     match &app.modal {
         Modal::None => {}

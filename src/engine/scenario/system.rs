@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::time::Duration;
-use sysinfo::{CpuRefreshKind, Disks, MemoryRefreshKind, Networks, RefreshKind, System};
+use sysinfo::{
+    CpuRefreshKind, DiskRefreshKind, Disks, MemoryRefreshKind, Networks, RefreshKind, System,
+};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -39,7 +41,11 @@ impl Sampler {
         );
         Sampler {
             sys,
-            disks: Disks::new_with_refreshed_list(),
+            // I/O counters only: refreshing space or kind calls statvfs on every
+            // mount, which blocks on a slow or vanishing mount and stalled sampling.
+            disks: Disks::new_with_refreshed_list_specifics(
+                DiskRefreshKind::nothing().with_io_usage(),
+            ),
             nets: Networks::new_with_refreshed_list(),
             last: Instant::now(),
         }
@@ -51,7 +57,8 @@ impl Sampler {
         self.last = Instant::now();
         self.sys.refresh_cpu_usage();
         self.sys.refresh_memory();
-        self.disks.refresh(true);
+        self.disks
+            .refresh_specifics(false, DiskRefreshKind::nothing().with_io_usage());
         self.nets.refresh(true);
         let disk_bytes: u64 = self
             .disks
@@ -138,13 +145,18 @@ pub async fn run(
     let mut samples: Vec<Sample> = Vec::new();
     sampler.sample();
     let mut tick = tokio::time::interval_at(started + interval, interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // The scenario ends on time even when a late sample pushed its last tick past the
+    // end (half an interval of grace for the sample due exactly at the end).
+    let deadline = started + duration + interval / 2;
+    let never = CancellationToken::new();
+    let stop = until.unwrap_or(&never);
     loop {
-        let never = CancellationToken::new();
-        let stop = until.unwrap_or(&never);
         let stopped = tokio::select! {
             _ = tick.tick() => false,
             _ = cancel.cancelled() => true,
             _ = stop.cancelled() => true,
+            _ = tokio::time::sleep_until(deadline), if until.is_none() => true,
         };
         if stopped {
             break;

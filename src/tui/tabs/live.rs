@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph, Sparkline};
 
 use crate::engine::live::{LiveScenario, ScenarioPhase};
+use crate::engine::metrics::Direction;
 use crate::engine::report::fmt_num;
 use crate::tui::app::{App, Tab};
 use crate::tui::ui::kv;
@@ -21,21 +22,24 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     ])
     .areas(area);
 
-    let block = Block::bordered().title(" Scenarios ").border_style(t.dim());
+    let block = Block::bordered()
+        .title(" Scenarios: live figure (baseline centre), ▲▼ outside its band ")
+        .border_style(t.dim());
     let inner = block.inner(list);
     f.render_widget(block, list);
     if app.live.scenarios.is_empty() {
         f.render_widget(
-            Paragraph::new(Line::styled(
-                format!(
-                    "No run yet. Press s to run {} ({}).",
-                    app.config_label,
-                    app.config.test_scenarios.len()
-                )
-                .to_string()
-                    + " scenario(s)",
-                t.dim(),
-            )),
+            Paragraph::new(vec![
+                Line::styled(
+                    format!(
+                        "No load is sent until you start a run. Press s to run {} scenario(s) of {}",
+                        app.config.test_scenarios.len(),
+                        app.config_label,
+                    ),
+                    t.text(),
+                ),
+                Line::styled(format!("against {}", app.config.base_url), t.warn()),
+            ]),
             inner,
         );
     }
@@ -161,30 +165,20 @@ fn stats_spans<'a>(app: &App, s: &LiveScenario) -> Vec<Span<'a>> {
     let t = &app.theme;
     let mut v = vec![Span::raw("    ")];
     if s.kind == "api" {
-        v.extend(kv(
-            app,
-            "req/s ",
-            format!("{:<9}", fmt_num(s.rps)),
-            t.text(),
-        ));
-        v.extend(kv(
-            app,
-            "p50 ",
-            format!("{:<8}", fmt_num(s.p50_ms)),
-            t.text(),
-        ));
-        v.extend(kv(
-            app,
-            "p95 ",
-            format!("{:<8}", fmt_num(s.p95_ms)),
-            t.text(),
-        ));
-        v.extend(kv(
-            app,
-            "p99 ",
-            format!("{:<8}", fmt_num(s.p99_ms)),
-            t.text(),
-        ));
+        for (label, short, value, unit) in [
+            ("req/s ", "throughput_rps", s.rps, ""),
+            ("p50 ", "response_time_p50_ms", s.p50_ms, " ms"),
+            ("p95 ", "response_time_p95_ms", s.p95_ms, " ms"),
+            ("p99 ", "response_time_p99_ms", s.p99_ms, " ms"),
+        ] {
+            v.extend(figure(
+                app,
+                label,
+                &format!("{}.{short}", s.name),
+                value,
+                unit,
+            ));
+        }
         v.extend(kv(app, "requests ", format!("{:<9}", s.requests), t.text()));
         let errs = s.error_total();
         let style = if errs > 0 { t.bad() } else { t.good() };
@@ -207,6 +201,29 @@ fn stats_spans<'a>(app: &App, s: &LiveScenario) -> Vec<Span<'a>> {
         ));
         v.extend(kv(app, "mem ", format!("{:.0} MB", s.mem_mb), t.text()));
         v.extend(kv(app, "  samples ", s.requests.to_string(), t.text()));
+    }
+    v
+}
+
+/// A live figure with its unit and its baseline centre; marked when it is outside
+/// the band on the bad side while the run is still going.
+fn figure<'a>(app: &App, label: &'a str, metric: &str, value: f64, unit: &str) -> Vec<Span<'a>> {
+    let t = &app.theme;
+    let mut v = kv(app, label, format!("{}{unit}", fmt_num(value)), t.text());
+    if let Some(&(low, centre, high)) = app.bands.get(metric) {
+        let out = match Direction::of(metric) {
+            Direction::Lower => value > high,
+            Direction::Higher => value < low,
+        };
+        if out && value > 0.0 {
+            v[1] = Span::styled(format!("{}{unit} ▲", fmt_num(value)), t.bad());
+            if Direction::of(metric) == Direction::Higher {
+                v[1] = Span::styled(format!("{}{unit} ▼", fmt_num(value)), t.bad());
+            }
+        }
+        v.push(Span::styled(format!(" ({}) ", fmt_num(centre)), t.dim()));
+    } else {
+        v.push(Span::raw(" "));
     }
     v
 }
