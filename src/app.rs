@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ci::{self, CiRequest};
 use crate::cli::{Cli, Command, RunArgs};
-use crate::engine::config::{Config, LoadedConfig, QUICKSTART_JSON};
+use crate::engine::config::{Config, LoadedConfig};
 use crate::engine::demo_server::{self, DemoOptions};
 use crate::engine::error::{Error, Result};
 use crate::engine::run::RunOptions;
@@ -111,12 +111,17 @@ fn run_options(args: &RunArgs, cfg: &Config, mode: &str) -> RunOptions {
     }
 }
 
-#[cfg_attr(not(feature = "tui"), allow(dead_code))]
-fn wants_tui(args: &RunArgs) -> bool {
+pub(crate) fn wants_tui(args: &RunArgs) -> bool {
     !args.ci && std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
 }
 
-async fn front_end(loaded: LoadedConfig, args: &RunArgs) -> Result<i32> {
+/// The console when there is a terminal, else the headless run. The console sends no
+/// load until the user starts a run, unless `autostart` (the demo) says so.
+pub(crate) async fn front_end(
+    loaded: LoadedConfig,
+    args: &RunArgs,
+    #[cfg_attr(not(feature = "tui"), allow(unused_variables))] autostart: bool,
+) -> Result<i32> {
     for name in &args.scenarios {
         if !loaded.config.test_scenarios.iter().any(|s| &s.name == name) {
             return Err(Error::Usage(format!(
@@ -151,7 +156,7 @@ async fn front_end(loaded: LoadedConfig, args: &RunArgs) -> Result<i32> {
     if wants_tui(args) {
         let label = ci::store_label(&loaded, args.store.as_deref());
         let opts = run_options(args, &loaded.config, "tui");
-        return crate::tui::run(loaded, opts, label, true).await;
+        return crate::tui::run(loaded, opts, label, autostart).await;
     }
     let req = ci_request(
         args,
@@ -168,7 +173,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         None => {
             let loaded = load_config(args.config.as_deref())?;
-            front_end(loaded, &args).await
+            front_end(loaded, &args, false).await
         }
         Some(Command::DemoServer { host, port, server }) => {
             let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|_| {
@@ -192,37 +197,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Demo { duration, server }) => {
-            let stop = CancellationToken::new();
-            let (local, _task) = demo_server::start(
-                "127.0.0.1:0".parse().expect("literal address"),
-                demo_options(&server)?,
-                stop.clone(),
-            )
-            .await
-            .map_err(|e| Error::Run(format!("demo: cannot start the demo server: {e}")))?;
-            let mut cfg = Config::parse(QUICKSTART_JSON, "config/quickstart.json")?;
-            cfg.base_url = format!("http://{local}");
-            if let Some(d) = duration {
-                if !(d.is_finite() && d > 0.0) {
-                    return Err(Error::Usage(
-                        "--duration must be a positive number of seconds".into(),
-                    ));
-                }
-                for s in &mut cfg.test_scenarios {
-                    s.duration = Some(d);
-                }
-            }
-            eprintln!(
-                "perfgate demo: built-in demo server on http://{local}, store {}",
-                args.store.as_deref().unwrap_or(&cfg.tracking_db)
-            );
-            let loaded = LoadedConfig {
-                path: "config/quickstart.json (built in)".into(),
-                config: cfg,
-            };
-            let code = front_end(loaded, &args).await;
-            stop.cancel();
-            code
+            crate::demo::run(&args, duration, &server).await
         }
         Some(Command::Backtest {
             input,
@@ -594,7 +569,7 @@ fn shard_of(args: &RunArgs, cfg: &Config) -> Result<Option<(u32, u32)>> {
     Ok(parsed)
 }
 
-fn demo_options(a: &crate::cli::DemoServerArgs) -> Result<DemoOptions> {
+pub(crate) fn demo_options(a: &crate::cli::DemoServerArgs) -> Result<DemoOptions> {
     if !(0.0..=100.0).contains(&a.error_pct) {
         return Err(Error::Usage(format!(
             "--error-pct {}: expected a percentage 0..100",
@@ -618,5 +593,6 @@ fn demo_options(a: &crate::cli::DemoServerArgs) -> Result<DemoOptions> {
         endless_pct: a.endless_pct,
         close_pct: a.close_pct,
         tls: a.tls,
+        slowdown: Default::default(),
     })
 }

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod ci;
 pub mod cli;
+pub mod demo;
 pub mod engine;
 #[cfg(feature = "tui")]
 pub mod tui;

@@ -1,5 +1,5 @@
-//! The binary in a real terminal (tmux): demo run live, tab switches, a confirmed
-//! baseline reset, and a clean quit. Needs tmux: `cargo xtask test` installs it.
+//! The binary in a real terminal (tmux): the demo catches a regression live, tab
+//! switches, a confirmed baseline reset, a clean quit; an opened console sends no load. Needs tmux: `cargo xtask test` installs it.
 #![cfg(feature = "tui")]
 
 mod common;
@@ -46,97 +46,153 @@ impl Drop for Tmux {
     }
 }
 
-#[test]
-fn demo_in_a_real_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let t = Tmux {
-        socket: format!("perfgate-test-{}", std::process::id()),
-    };
-    let cmd = format!(
-        "{} demo --duration 3; echo PERFGATE_EXIT=$?; sleep 120",
-        bin().display()
-    );
-    let o = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "pg",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "-c",
-        dir.path().to_str().unwrap(),
-        &cmd,
-    ]);
-    assert!(
-        o.status.success(),
-        "tmux new-session: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+impl Tmux {
+    /// A tmux server of our own running `cmd` in a 120x40 window inside `dir`.
+    fn start(dir: &std::path::Path, tag: &str, cmd: &str) -> Tmux {
+        let t = Tmux {
+            socket: format!("perfgate-test-{tag}-{}", std::process::id()),
+        };
+        let o = t.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "pg",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-c",
+            dir.to_str().unwrap(),
+            cmd,
+        ]);
+        assert!(
+            o.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        t
+    }
+}
 
-    // Live tab with numbers moving within 2 seconds.
-    let first = t.wait_for("req/s", 5);
+#[test]
+fn demo_in_a_real_terminal_catches_a_regression() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!("{} demo; echo PERFGATE_EXIT=$?; sleep 120", bin().display());
+    let t = Tmux::start(dir.path(), "demo", &cmd);
+
+    // The live run: figures with units beside their baseline, moving.
+    let first = t.wait_for("req/s", 60);
     assert!(
-        first.contains("1 Live") && first.contains("health_check"),
+        first.contains("1 Live") && first.contains("demo_checkout"),
         "{first}"
     );
-    std::thread::sleep(Duration::from_millis(600));
-    let second = t.capture();
     let line = |s: &str| {
         s.lines()
-            .find(|l| l.contains("requests"))
+            .find(|l| l.contains("req/s"))
             .map(str::to_string)
             .unwrap_or_default()
     };
-    assert_ne!(
-        line(&first),
-        line(&second),
-        "live numbers move:\n{first}\n{second}"
-    );
+    let moved = Instant::now() + Duration::from_secs(10);
+    while line(&t.capture()) == line(&first) {
+        assert!(Instant::now() < moved, "live numbers do not move:\n{first}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(line(&first).contains(" ms"), "units shown: {first}");
 
-    // Wait for the run to finish, then visit every tab.
-    t.wait_for("run #1 pass", 30);
-    t.keys("2");
-    t.wait_for("Metrics: history", 3);
+    // The slowdown is caught, confirmed, and waits in Triage with what to do next.
+    let s = t.wait_for("run #6 regression", 90);
+    assert!(s.contains("next: 3 Triage"), "the footer guides: {s}");
     t.keys("3");
-    let s = t.wait_for("Regressions:", 3);
-    assert!(
-        s.contains("No regressions") || s.contains("Regressions:"),
-        "{s}"
-    );
+    let s = t.wait_for("demo_checkout.response_time_p95_ms", 5);
+    assert!(s.contains("untriaged"), "{s}");
+    t.keys("2");
+    t.wait_for("Metrics: history", 5);
     t.keys("4");
-    t.wait_for("Baselines (", 3);
-    t.wait_for("health_check.error_rate_pct", 3);
+    t.wait_for("Baselines (", 5);
+    t.wait_for("demo_checkout.error_rate_pct", 5);
     // Reset the selected baseline: a confirmation names what will be lost.
     t.keys("r");
-    t.wait_for("Reset baseline of health_check.error_rate_pct?", 3);
+    t.wait_for("Reset baseline of demo_checkout.error_rate_pct?", 5);
     t.cmd(&["send-keys", "-t", "pg", "-l", "e2e"]);
     t.keys("Enter");
-    t.wait_for("reset by", 3);
+    t.wait_for("reset by", 5);
     t.keys("?");
-    t.wait_for("Shift-Tab", 3);
+    t.wait_for("Shift-Tab", 5);
     t.keys("Escape");
     t.keys("q");
-    let s = t.wait_for("PERFGATE_EXIT=0", 10);
+    let s = t.wait_for("PERFGATE_EXIT=0", 20);
     assert!(
         !s.contains("1 Live │"),
         "the terminal is restored after quit:\n{s}"
     );
 
-    let o = run(dir.path(), &["baseline", "list"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let list = stdout(&o);
-    let reset = list
-        .lines()
-        .find(|l| l.starts_with("health_check.error_rate_pct"))
-        .unwrap();
-    assert!(reset.contains("building (20 more)"), "{list}");
-    let other = list
-        .lines()
-        .find(|l| l.starts_with("health_check.throughput_rps"))
-        .unwrap();
-    assert!(other.contains("building (19 more)"), "{list}");
-    let o = run(dir.path(), &["baseline", "audit"]);
+    assert!(
+        !dir.path().join("performance_baselines").exists(),
+        "the demo never writes the user's store"
+    );
+    let store = ".perfgate-demo/tracking.db";
+    let o = run(dir.path(), &["triage", "list", "--store", store]);
+    assert!(
+        stdout(&o).contains("demo_checkout.response_time_p95_ms"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let o = run(dir.path(), &["baseline", "audit", "--store", store]);
     assert!(stdout(&o).contains("e2e"), "{}", stdout(&o));
+}
+
+/// A server that only counts the connections it is offered.
+fn counting_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let n = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = n.clone();
+    std::thread::spawn(move || {
+        for c in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(c);
+        }
+    });
+    (url, n)
+}
+
+#[test]
+fn opening_the_console_sends_no_load_until_asked() {
+    use std::sync::atomic::Ordering;
+    let (url, connections) = counting_server();
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        "c.json",
+        &format!(
+            r#"{{"base_url": "{url}", "test_scenarios": [{{"name": "api", "type": "api", "endpoint": "/health", "concurrent_users": 1, "duration": 1}}]}}"#
+        ),
+    );
+    let cmd = format!("{} --config c.json; sleep 60", bin().display());
+    let t = Tmux::start(dir.path(), "idle", &cmd);
+    let s = t.wait_for("No load is sent until you start a run", 20);
+    assert!(
+        s.contains(&format!("against {url}")),
+        "names the target: {s}"
+    );
+    // Watched for a while: an open console stays quiet.
+    let quiet = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < quiet {
+        assert_eq!(connections.load(Ordering::SeqCst), 0, "load sent unasked");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The start key does send load (so the counter above could have seen it).
+    t.keys("s");
+    let sent = Instant::now() + Duration::from_secs(20);
+    while connections.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < sent,
+            "s did not start a run: {}",
+            t.capture()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.keys("q");
 }

@@ -39,6 +39,27 @@ pub struct DemoOptions {
     pub close_pct: f64,
     /// Serve HTTPS with a fresh self-signed certificate (HTTP/1.1 and h2 by ALPN).
     pub tls: bool,
+    /// Extra delay that can be changed while serving (the demo's slowdown).
+    pub slowdown: Slowdown,
+}
+
+/// A delay in milliseconds shared with a running server, so it can slow down mid-run.
+#[derive(Debug, Clone, Default)]
+pub struct Slowdown(Arc<std::sync::atomic::AtomicU64>);
+
+impl Slowdown {
+    pub fn set(&self, ms: u64) {
+        self.0.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for Slowdown {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
 }
 
 /// A self-signed certificate for localhost / 127.0.0.1, made at start-up.
@@ -137,7 +158,7 @@ async fn handle(
     if !stall.is_zero() {
         tokio::time::sleep(stall).await;
     }
-    let mut delay = opts.delay_ms;
+    let mut delay = opts.delay_ms + opts.slowdown.get();
     if opts.jitter_ms > 0 {
         delay += rand::rng().random_range(0..=opts.jitter_ms);
     }

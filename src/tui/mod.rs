@@ -198,6 +198,9 @@ pub async fn run(
                             "run #{} {}: {} regression(s), {} improvement(s)",
                             outcome.run_id, outcome.status, outcome.regressions.len(), outcome.improvements.len()
                         );
+                        app.hint = (outcome.failing > 0).then(|| {
+                            "next: 3 Triage, Enter to acknowledge; 4 Baselines, a accept or r reset".to_string()
+                        });
                         app.run = RunState::Finished { run_id: outcome.run_id, status: outcome.status.clone() };
                         app.outcome = Some(outcome);
                     }

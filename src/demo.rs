@@ -1,0 +1,163 @@
+//! `perfgate demo`: what perfgate is for, in about a minute, on its own store.
+//!
+//! A built-in server answers quickly while a short baseline history is recorded; then a
+//! live run starts and, part-way through, the server slows down. The affected metrics
+//! leave their band, the engine re-runs the scenario to confirm, and a regression
+//! appears in Triage. Headless, the same story is told on stderr and the exit is 0.
+
+use std::path::Path;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{DemoServerArgs, RunArgs};
+use crate::engine::config::{Config, LoadedConfig};
+use crate::engine::demo_server;
+use crate::engine::error::{Error, Result};
+use crate::engine::live::LiveHub;
+use crate::engine::run::{self, RunOptions};
+use crate::engine::store;
+
+/// The demo's own store: never the user's `performance_baselines/`.
+pub const DEMO_STORE: &str = ".perfgate-demo/tracking.db";
+/// Runs of history recorded before the live run (the config's min_baseline_samples).
+const HISTORY_RUNS: usize = 5;
+const HISTORY_SECS: f64 = 1.5;
+/// Extra milliseconds per response once the slowdown starts, on a server that takes
+/// about 2.5 ms (so the slow part of the run carries the percentiles, not only the mean).
+const SLOWDOWN_MS: u64 = 5;
+const BASE_DELAY_MS: u64 = 2;
+const BASE_JITTER_MS: u64 = 1;
+/// Share of the live run before the slowdown.
+const SLOW_AFTER: f64 = 0.2;
+
+const DEMO_JSON: &str = r#"{
+  "base_url": "http://127.0.0.1:8000",
+  "min_baseline_samples": 5,
+  "fail_on_regression": false,
+  "enable_alerts": false,
+  "tracking_db": ".perfgate-demo/tracking.db",
+  "detection": {"baseline_window": 10, "confirm_reruns": 1},
+  "test_scenarios": [
+    {"name": "demo_checkout", "type": "api", "endpoint": "/health", "concurrent_users": 4, "duration": 8}
+  ]
+}"#;
+
+pub async fn run(args: &RunArgs, duration: Option<f64>, server: &DemoServerArgs) -> Result<i32> {
+    let live_secs = match duration {
+        Some(d) if d.is_finite() && d > 0.0 && d <= 3600.0 => d,
+        Some(_) => {
+            return Err(Error::Usage(
+                "--duration must be a positive number of seconds, at most 3600".into(),
+            ));
+        }
+        None => 8.0,
+    };
+    let mut opts = crate::app::demo_options(server)?;
+    if opts.delay_ms == 0 && opts.jitter_ms == 0 {
+        opts.delay_ms = BASE_DELAY_MS;
+        opts.jitter_ms = BASE_JITTER_MS;
+    }
+    let slowdown = opts.slowdown.clone();
+    let stop = CancellationToken::new();
+    let (local, _task) = demo_server::start(
+        "127.0.0.1:0".parse().expect("literal address"),
+        opts,
+        stop.clone(),
+    )
+    .await
+    .map_err(|e| Error::Run(format!("demo: cannot start the demo server: {e}")))?;
+
+    let store_label = match &args.store {
+        Some(s) => s.clone(),
+        None => fresh_demo_store()?,
+    };
+    let mut cfg = Config::parse(DEMO_JSON, "demo (built in)")?;
+    cfg.base_url = format!("http://{local}");
+    cfg.tracking_db = store_label.clone();
+    for s in &mut cfg.test_scenarios {
+        s.duration = Some(live_secs);
+    }
+    let loaded = LoadedConfig {
+        path: "demo (built in)".into(),
+        config: cfg,
+    };
+    eprintln!(
+        "perfgate demo: built-in server on http://{local}, store {store_label}\n  1/3 recording a baseline: {HISTORY_RUNS} short runs at normal speed"
+    );
+    record_history(&loaded, &store_label).await?;
+    eprintln!(
+        "  2/3 live run of {live_secs} s; the server slows down by {SLOWDOWN_MS} ms a response after {:.0} s",
+        live_secs * SLOW_AFTER
+    );
+    let timer = {
+        let slowdown = slowdown.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs_f64(live_secs * SLOW_AFTER)).await;
+            slowdown.set(SLOWDOWN_MS);
+        })
+    };
+    let code = crate::app::front_end(loaded, args, true).await;
+    timer.abort();
+    stop.cancel();
+    let code = code?;
+    if !crate::app::wants_tui(args) {
+        eprintln!(
+            "  3/3 the slowdown was caught: the scenario was re-run to confirm, and the regression is open for triage.\n\
+             Next: perfgate triage list --store {store_label}\n      \
+             perfgate history demo_checkout.response_time_p95_ms --store {store_label}\n      \
+             perfgate baseline accept demo_checkout.response_time_p95_ms --reason \"new level\" --store {store_label}\n\
+             In a terminal, `perfgate demo` shows the same story live in the console."
+        );
+    }
+    Ok(code)
+}
+
+/// Start every demo from an empty store of its own, so the story is always the same.
+fn fresh_demo_store() -> Result<String> {
+    let dir = Path::new(DEMO_STORE)
+        .parent()
+        .expect("the demo store has a folder");
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Store(format!("{}: cannot create it: {e}", dir.display())))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{DEMO_STORE}{suffix}");
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::Store(format!("{p}: cannot start afresh: {e}"))),
+        }
+    }
+    Ok(DEMO_STORE.to_string())
+}
+
+/// Short runs stored as baseline history, quietly (no report, no live view).
+async fn record_history(loaded: &LoadedConfig, label: &str) -> Result<()> {
+    let mut history = loaded.clone();
+    for s in &mut history.config.test_scenarios {
+        s.duration = Some(HISTORY_SECS);
+    }
+    let mut st = store::open(label)?;
+    let opts = RunOptions {
+        establish_baselines: true,
+        mode: "demo".into(),
+        ..RunOptions::default()
+    };
+    let cancel = CancellationToken::new();
+    for i in 1..=HISTORY_RUNS {
+        // Nobody watches these runs: the receiver is dropped and events go nowhere.
+        let (hub, _) = LiveHub::new();
+        let o = run::execute(&history, st.as_mut(), label, &opts, &hub, &cancel).await?;
+        if o.status == "error" {
+            return Err(Error::Run(format!(
+                "demo: history run {i} failed: {}",
+                o.scenarios
+                    .iter()
+                    .filter_map(|s| s.error.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        eprintln!("      run {i}/{HISTORY_RUNS} recorded");
+    }
+    Ok(())
+}
