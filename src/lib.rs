@@ -1,20 +1,15 @@
 //! perfgate: a performance-regression console.
 //!
-//! `engine` runs, measures, judges, stores and reports; `ci` and `tui` are two
-//! front-ends over the same run path. `app` picks one and maps errors to exit codes.
+//! The engine (crate `perfgate-core`, re-exported as `engine`) runs, measures, judges,
+//! stores and reports; `ci` and `tui` are two front-ends over the same run path. `app`
+//! picks one and maps errors to exit codes.
 
 pub mod app;
 pub mod ci;
 pub mod cli;
 pub mod demo;
-pub mod engine;
+pub use perfgate_core as engine;
 #[cfg(feature = "tui")]
 pub mod tui;
 
-/// Version with the commit it was built from.
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("PERFGATE_GIT_COMMIT"),
-    ")"
-);
+pub use perfgate_core::VERSION;

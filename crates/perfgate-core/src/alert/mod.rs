@@ -1,0 +1,454 @@
+//! Alerts that reach the right people once: console, GitHub, Slack and email, with
+//! dedup and throttling persisted in the store and routing by severity.
+//!
+//! A failing channel never blocks the others and never changes the run's verdict:
+//! each is retried a bounded number of times with backoff, then reported once.
+//! Channel errors are described by kind (HTTP status, refused, timeout), never by
+//! the underlying error text, which can carry URLs with secrets in them.
+
+pub mod email;
+pub mod github;
+pub mod slack;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::report::fmt_num;
+use crate::run::RunOutcome;
+use crate::store::Store;
+
+/// The `alerts` section of the config.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertConfig {
+    pub enabled: bool,
+    /// console, github, slack, email.
+    pub channels: Vec<String>,
+    pub throttle_minutes: u64,
+    pub max_alerts_per_hour: usize,
+    /// Severity → channels; severities not listed go to every channel.
+    pub routing: BTreeMap<String, Vec<String>>,
+    /// Link to the run in messages (default: the GitHub Actions run, when known).
+    pub run_url: Option<String>,
+    /// Environment named in messages (default: PERFGATE_ENV, else "default").
+    pub environment: Option<String>,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        AlertConfig {
+            enabled: true,
+            channels: vec![
+                "console".into(),
+                "github".into(),
+                "slack".into(),
+                "email".into(),
+            ],
+            throttle_minutes: 30,
+            max_alerts_per_hour: 10,
+            routing: BTreeMap::from([
+                ("low".to_string(), vec!["console".to_string()]),
+                (
+                    "medium".to_string(),
+                    vec![
+                        "console".to_string(),
+                        "github".to_string(),
+                        "slack".to_string(),
+                    ],
+                ),
+            ]),
+            run_url: None,
+            environment: None,
+        }
+    }
+}
+
+pub const CHANNELS: [&str; 4] = ["console", "github", "slack", "email"];
+
+/// One regression as the channels present it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AlertItem {
+    pub metric: String,
+    pub kind: String,
+    pub severity: String,
+    pub value: f64,
+    pub baseline: f64,
+    pub baseline_std: f64,
+    pub change_pct: f64,
+    pub z_score: f64,
+    pub rule: String,
+    pub trend: String,
+}
+
+/// Context every message carries (the seed's best practice).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AlertContext {
+    pub run_id: i64,
+    pub status: String,
+    pub environment: String,
+    pub commit: String,
+    pub branch: String,
+    pub host: String,
+    pub run_url: Option<String>,
+}
+
+/// What happened on one channel.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChannelResult {
+    pub channel: String,
+    /// sent, updated, skipped, failed.
+    pub outcome: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AlertSummary {
+    pub sent: Vec<String>,
+    pub suppressed: Vec<String>,
+    pub channels: Vec<ChannelResult>,
+}
+
+/// A channel failure described without secrets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelError(pub String);
+
+/// Describe a reqwest error by kind only: its Display may include the URL.
+pub fn describe(e: &reqwest::Error) -> ChannelError {
+    ChannelError(if let Some(s) = e.status() {
+        format!("HTTP {}", s.as_u16())
+    } else if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "connection refused or unreachable".into()
+    } else if e.is_decode() {
+        "unreadable response".into()
+    } else {
+        "request failed".into()
+    })
+}
+
+/// Retry an operation with exponential backoff, a bounded number of times.
+pub async fn with_retry<T, F, Fut>(attempts: u32, mut op: F) -> std::result::Result<T, ChannelError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, ChannelError>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut last = ChannelError("not attempted".into());
+    for i in 0..attempts.max(1) {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) => last = e,
+        }
+        if i + 1 < attempts {
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+    }
+    Err(last)
+}
+
+pub const ATTEMPTS: u32 = 3;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The run's link: configured, else the GitHub Actions run page.
+fn run_url(cfg: &AlertConfig) -> Option<String> {
+    cfg.run_url.clone().or_else(|| {
+        Some(format!(
+            "{}/{}/actions/runs/{}",
+            env("GITHUB_SERVER_URL")?,
+            env("GITHUB_REPOSITORY")?,
+            env("GITHUB_RUN_ID")?
+        ))
+    })
+}
+
+pub fn context(cfg: &AlertConfig, o: &RunOutcome) -> AlertContext {
+    AlertContext {
+        run_id: o.run_id,
+        status: o.status.clone(),
+        environment: cfg
+            .environment
+            .clone()
+            .or_else(|| env("PERFGATE_ENV"))
+            .unwrap_or_else(|| "default".into()),
+        commit: o.commit.clone().unwrap_or_else(|| "-".into()),
+        branch: o.branch.clone().unwrap_or_else(|| "-".into()),
+        host: o.host.clone(),
+        run_url: run_url(cfg),
+    }
+}
+
+/// Plain-text lines for an item (console, email).
+pub fn line(i: &AlertItem) -> String {
+    format!(
+        "[{}] {} {}: {} vs baseline {} ± {} ({:+.1}%, z {:+.2}), trend {}",
+        i.severity,
+        i.metric,
+        i.kind,
+        fmt_num(i.value),
+        fmt_num(i.baseline),
+        fmt_num(i.baseline_std),
+        i.change_pct,
+        i.z_score,
+        i.trend
+    )
+}
+
+fn items(st: &dyn Store, cfg: &Config, o: &RunOutcome) -> Vec<AlertItem> {
+    o.regressions
+        .iter()
+        .filter(|r| r.kind == "threshold" || !crate::store::is_silenced_state(&r.triage_state))
+        .map(|r| {
+            let trend = crate::inspect::baseline_view(st, cfg, &r.metric)
+                .ok()
+                .and_then(|v| v.trend)
+                .map(|t| format!("{} {:+.2}%/day", t.arrow(), t.pct_per_day))
+                .unwrap_or_else(|| "n/a".into());
+            AlertItem {
+                metric: r.metric.clone(),
+                kind: r.kind.clone(),
+                severity: r.severity.clone(),
+                value: r.value,
+                baseline: r.baseline_mean,
+                baseline_std: r.baseline_std,
+                change_pct: r.change_pct,
+                z_score: r.z_score,
+                rule: r.rule.clone(),
+                trend,
+            }
+        })
+        .collect()
+}
+
+/// The throttle rule: within the window a metric alerts again only when its severity
+/// rose above every severity already sent for it (noise between two bands is no news).
+fn throttled(sent: &[String], severity: &str) -> bool {
+    let rank = |s: &str| crate::detect::Severity::parse(s);
+    sent.iter().any(|s| rank(s) >= rank(severity))
+}
+
+fn routed(cfg: &AlertConfig, severity: &str, channel: &str) -> bool {
+    cfg.channels.iter().any(|c| c == channel)
+        && cfg
+            .routing
+            .get(severity)
+            .is_none_or(|chs| chs.iter().any(|c| c == channel))
+}
+
+/// Send the run's regressions through the configured channels. Never fails the run:
+/// problems are returned in the summary and printed once by the caller.
+pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Result<AlertSummary> {
+    let ac = &cfg.alerts;
+    let mut summary = AlertSummary::default();
+    if !ac.enabled || !cfg.enable_alerts {
+        return Ok(summary);
+    }
+    let ctx = context(ac, o);
+    let all = items(st, cfg, o);
+    let now = chrono::Utc::now().timestamp();
+    let since_throttle = now - (ac.throttle_minutes as i64) * 60;
+    let mut budget = ac
+        .max_alerts_per_hour
+        .saturating_sub(st.alerts_sent_since(now - 3600)?);
+    let mut fresh: Vec<AlertItem> = Vec::new();
+    for i in &all {
+        if throttled(
+            &st.severities_sent_since(&i.metric, since_throttle)?,
+            &i.severity,
+        ) {
+            summary.suppressed.push(format!(
+                "{} ({}): sent within {} min",
+                i.metric, i.severity, ac.throttle_minutes
+            ));
+        } else if budget == 0 {
+            summary.suppressed.push(format!(
+                "{} ({}): max_alerts_per_hour reached",
+                i.metric, i.severity
+            ));
+        } else {
+            budget -= 1;
+            fresh.push(i.clone());
+        }
+    }
+    let for_channel = |ch: &str| -> Vec<AlertItem> {
+        fresh
+            .iter()
+            .filter(|i| routed(ac, &i.severity, ch))
+            .cloned()
+            .collect()
+    };
+
+    // Console: always on in --ci, for every fresh alert routed to it.
+    let console = for_channel("console");
+    for i in &console {
+        eprintln!(
+            "ALERT {} env={} commit={} branch={} run=#{}",
+            line(i),
+            ctx.environment,
+            &ctx.commit[..ctx.commit.len().min(10)],
+            ctx.branch,
+            ctx.run_id
+        );
+    }
+    if !console.is_empty() {
+        summary.channels.push(ChannelResult {
+            channel: "console".into(),
+            outcome: "sent".into(),
+            detail: format!("{} alert(s)", console.len()),
+        });
+    }
+
+    // The three remote channels run concurrently; none waits on another's failure.
+    let gh_items = for_channel("github");
+    let want_gh = ac.channels.iter().any(|c| c == "github");
+    let slack_items = for_channel("slack");
+    let email_items = for_channel("email");
+    let (gh, sl, em) = tokio::join!(
+        async {
+            if want_gh {
+                // The PR comment is a status: refreshed on every run, throttled or not.
+                Some(github::send(&ctx, &all, &gh_items, o).await)
+            } else {
+                None
+            }
+        },
+        async {
+            (!slack_items.is_empty())
+                .then_some(())
+                .map(|_| slack::send(&ctx, &slack_items))
+        },
+        async {
+            (!email_items.is_empty())
+                .then_some(())
+                .map(|_| email::send(&ctx, &email_items))
+        },
+    );
+    if let Some(r) = gh {
+        summary.channels.push(r);
+    }
+    if let Some(f) = sl {
+        summary.channels.push(f.await);
+    }
+    if let Some(f) = em {
+        summary.channels.push(f.await);
+    }
+    let delivered: Vec<String> = summary
+        .channels
+        .iter()
+        .filter(|c| c.outcome == "sent" || c.outcome == "updated")
+        .map(|c| c.channel.clone())
+        .collect();
+    for i in &fresh {
+        st.record_alert_sent(&i.metric, &i.severity, &delivered.join(","), o.run_id, now)?;
+        summary.sent.push(i.metric.clone());
+    }
+    Ok(summary)
+}
+
+/// `perfgate alert test`: one test alert through each configured channel.
+pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
+    let ac = &cfg.alerts;
+    let (commit, branch) = crate::run::git_info();
+    let o = RunOutcome {
+        schema_version: 1,
+        run_id: 0,
+        status: "test".into(),
+        interrupted: false,
+        establish_baselines: false,
+        started_at: crate::store::now_string(),
+        finished_at: crate::store::now_string(),
+        commit,
+        branch,
+        config_fingerprint: cfg.fingerprint(),
+        config_path: String::new(),
+        host: crate::run::host_name(),
+        store: String::new(),
+        scenarios: vec![],
+        metrics: vec![],
+        regressions: vec![],
+        improvements: vec![],
+        failing: 0,
+        thresholds: vec![],
+        aborted: false,
+    };
+    let ctx = context(ac, &o);
+    let item = AlertItem {
+        metric: "perfgate.test_alert_ms".into(),
+        kind: "test".into(),
+        severity: "low".into(),
+        value: 1.0,
+        baseline: 1.0,
+        baseline_std: 0.0,
+        change_pct: 0.0,
+        z_score: 0.0,
+        rule: "a test alert from `perfgate alert test`".into(),
+        trend: "n/a".into(),
+    };
+    let mut out = Vec::new();
+    for ch in CHANNELS.iter().filter(|c| only.is_none_or(|o| o == **c)) {
+        out.push(match *ch {
+            "console" => {
+                eprintln!("ALERT {}", line(&item));
+                ChannelResult {
+                    channel: "console".into(),
+                    outcome: "sent".into(),
+                    detail: "printed to stderr".into(),
+                }
+            }
+            "github" => {
+                github::send(
+                    &ctx,
+                    std::slice::from_ref(&item),
+                    std::slice::from_ref(&item),
+                    &o,
+                )
+                .await
+            }
+            "slack" => slack::send(&ctx, std::slice::from_ref(&item)).await,
+            _ => email::send(&ctx, std::slice::from_ref(&item)).await,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_defaults_send_low_to_the_console_only() {
+        let c = AlertConfig::default();
+        assert!(routed(&c, "low", "console"));
+        assert!(!routed(&c, "low", "slack"));
+        assert!(routed(&c, "critical", "email") && routed(&c, "critical", "slack"));
+        assert!(!routed(&c, "medium", "email"));
+    }
+
+    #[test]
+    fn throttle_lets_only_an_escalation_through() {
+        let sent = vec!["high".to_string()];
+        assert!(throttled(&sent, "high"));
+        assert!(throttled(&sent, "medium"), "a milder repeat is no news");
+        assert!(!throttled(&sent, "critical"), "an escalation goes out");
+        assert!(!throttled(&[], "low"));
+    }
+
+    #[tokio::test]
+    async fn retries_are_bounded() {
+        let mut calls = 0;
+        let r: std::result::Result<(), ChannelError> = with_retry(3, || {
+            calls += 1;
+            async { Err(ChannelError("HTTP 500".into())) }
+        })
+        .await;
+        assert_eq!(calls, 3);
+        assert_eq!(r.unwrap_err().0, "HTTP 500");
+    }
+}

@@ -1,0 +1,96 @@
+//! Slack through an incoming webhook: a readable message with blocks per
+//! regression (metric, baseline, change, severity) and a link to the run.
+
+use serde_json::{Value, json};
+
+use super::{ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, describe, with_retry};
+use crate::report::fmt_num;
+
+fn result(outcome: &str, detail: String) -> ChannelResult {
+    ChannelResult {
+        channel: "slack".into(),
+        outcome: outcome.into(),
+        detail,
+    }
+}
+
+pub fn message(ctx: &AlertContext, items: &[AlertItem]) -> Value {
+    let icon = |s: &str| match s {
+        "critical" => ":rotating_light:",
+        "high" => ":red_circle:",
+        "medium" => ":large_orange_circle:",
+        _ => ":large_yellow_circle:",
+    };
+    let mut blocks = vec![json!({
+        "type": "header",
+        "text": {"type": "plain_text", "text": format!("perfgate: {} regression(s) in run #{}", items.len(), ctx.run_id)}
+    })];
+    for i in items {
+        blocks.push(json!({
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": format!("*Metric*\n`{}`", i.metric)},
+                {"type": "mrkdwn", "text": format!("*Severity*\n{} {}", icon(&i.severity), i.severity)},
+                {"type": "mrkdwn", "text": format!("*Value*\n{} (baseline {} ± {})", fmt_num(i.value), fmt_num(i.baseline), fmt_num(i.baseline_std))},
+                {"type": "mrkdwn", "text": format!("*Change*\n{:+.1}% (z {:+.2}), trend {}", i.change_pct, i.z_score, i.trend)}
+            ]
+        }));
+    }
+    let link = ctx
+        .run_url
+        .as_ref()
+        .map(|u| format!(" · <{u}|open the run>"))
+        .unwrap_or_default();
+    blocks.push(json!({
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": format!(
+            "env `{}` · commit `{}` · branch `{}` · host `{}`{link}",
+            ctx.environment, &ctx.commit[..ctx.commit.len().min(12)], ctx.branch, ctx.host
+        )}]
+    }));
+    let mut m = json!({
+        "text": format!("perfgate: {} regression(s) in run #{} ({})", items.len(), ctx.run_id, ctx.environment),
+        "blocks": blocks,
+    });
+    if let Ok(ch) = std::env::var("SLACK_CHANNEL")
+        && !ch.is_empty()
+    {
+        m["channel"] = json!(ch);
+    }
+    m
+}
+
+pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
+    let Ok(url) = std::env::var("SLACK_WEBHOOK_URL") else {
+        return result(
+            "skipped",
+            "not configured: SLACK_WEBHOOK_URL is unset".into(),
+        );
+    };
+    let client = match reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return result("failed", describe(&e).0),
+    };
+    let body = message(ctx, items);
+    let r = with_retry(ATTEMPTS, || async {
+        let resp = client
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(ChannelError(format!("HTTP {}", resp.status().as_u16())))
+        }
+    })
+    .await;
+    match r {
+        Ok(()) => result("sent", format!("{} regression(s) posted", items.len())),
+        Err(e) => result("failed", format!("{} after {ATTEMPTS} attempts", e.0)),
+    }
+}

@@ -1,0 +1,85 @@
+//! Change points in a metric's history by PELT (Killick et al. 2012) with a
+//! normal mean-shift cost. The noise level comes from the median absolute
+//! successive difference, so the shifts themselves do not inflate it.
+
+use crate::baseline::{MAD_TO_SIGMA, median};
+
+/// Indices where a new segment starts (never 0).
+pub fn change_points(values: &[f64], min_segment: usize) -> Vec<usize> {
+    let n = values.len();
+    let min_seg = min_segment.max(2);
+    if n < 2 * min_seg {
+        return Vec::new();
+    }
+    let mut diffs: Vec<f64> = values.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    diffs.sort_by(f64::total_cmp);
+    let sigma = (MAD_TO_SIGMA * median(&diffs) / std::f64::consts::SQRT_2)
+        .max(1e-9 * values.iter().map(|v| v.abs()).fold(1.0, f64::max));
+    let z: Vec<f64> = values.iter().map(|v| v / sigma).collect();
+    let mut s1 = vec![0.0; n + 1];
+    let mut s2 = vec![0.0; n + 1];
+    for i in 0..n {
+        s1[i + 1] = s1[i] + z[i];
+        s2[i + 1] = s2[i] + z[i] * z[i];
+    }
+    // Segment [a, b): sum of squared deviations from its mean, in sigma units.
+    let cost = |a: usize, b: usize| {
+        let len = (b - a) as f64;
+        let s = s1[b] - s1[a];
+        (s2[b] - s2[a]) - s * s / len
+    };
+    // Modified BIC-like penalty, conservative to keep noise out.
+    let beta = 3.0 * (n as f64).ln();
+    let mut f = vec![f64::INFINITY; n + 1];
+    let mut last = vec![0usize; n + 1];
+    f[0] = -beta;
+    let mut candidates: Vec<usize> = vec![0];
+    for t in min_seg..=n {
+        let mut best = f64::INFINITY;
+        let mut arg = 0;
+        for &s in &candidates {
+            if t - s >= min_seg {
+                let v = f[s] + cost(s, t) + beta;
+                if v < best {
+                    best = v;
+                    arg = s;
+                }
+            }
+        }
+        f[t] = best;
+        last[t] = arg;
+        // PELT pruning: drop candidates that can never be optimal again.
+        candidates.retain(|&s| t - s < min_seg || f[s] + cost(s, t) <= f[t]);
+        candidates.push(t);
+    }
+    let mut cps = Vec::new();
+    let mut t = n;
+    while t > 0 {
+        let s = last[t];
+        if s > 0 {
+            cps.push(s);
+        }
+        if s == t {
+            break;
+        }
+        t = s;
+    }
+    cps.reverse();
+    cps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_step_and_nothing_in_noise() {
+        let noise = |i: usize| [0.4, -0.3, 0.1, -0.5, 0.2, 0.5, -0.1, -0.4][i % 8];
+        let flat: Vec<f64> = (0..60).map(|i| 10.0 + noise(i)).collect();
+        assert!(change_points(&flat, 3).is_empty());
+        let step: Vec<f64> = (0..60)
+            .map(|i| if i < 40 { 10.0 } else { 13.0 } + noise(i))
+            .collect();
+        assert_eq!(change_points(&step, 3), vec![40]);
+    }
+}

@@ -1,0 +1,468 @@
+//! The regression rule. A single point never fails a build:
+//!
+//! 1. **Suspect**: against the robust baseline (median, 1.4826*MAD of the last
+//!    `baseline_window` eligible runs), an observation is suspect in the bad direction
+//!    when its change is at least `min_change_pct` and either its robust z reaches
+//!    `z_threshold`, or its change reaches `regression_threshold` percent with z >= 1.5
+//!    (large changes on noisy metrics).
+//! 2. **Confirmed**: the last `persistence` observations (earlier runs, or confirmation
+//!    re-runs inside the same CI run) are all suspect in the same direction; or a
+//!    winsorized CUSUM over the recent observations crosses its limit (small sustained
+//!    shifts that rarely clear the z threshold twice in a row).
+//! 3. Suspect runs never enter the baseline; while an alert is open the baseline is
+//!    frozen; improvements are reported and never fail.
+//!
+//! Severity is the seed's band of |z|: critical > 4, high 3-4, medium 2-3, low 1.5-2.
+
+use serde::Serialize;
+
+use crate::baseline::{BaselineStats, robust_center_scale};
+use crate::config::Config;
+use crate::metrics::Direction;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// The seed's bands.
+    pub fn from_z(z: f64) -> Option<Severity> {
+        let a = z.abs();
+        if a > 4.0 {
+            Some(Severity::Critical)
+        } else if a >= 3.0 {
+            Some(Severity::High)
+        } else if a >= 2.0 {
+            Some(Severity::Medium)
+        } else if a >= 1.5 {
+            Some(Severity::Low)
+        } else {
+            None
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Regression,
+    Improvement,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Regression => "regression",
+            Kind::Improvement => "improvement",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub z_threshold: f64,
+    pub persistence: usize,
+    pub min_change_pct: f64,
+    pub regression_threshold_pct: f64,
+    pub window: usize,
+    pub min_samples: usize,
+    pub outlier_threshold: f64,
+    /// CUSUM reference (per-observation allowance, in robust sigmas).
+    pub cusum_k: f64,
+    /// CUSUM decision limit.
+    pub cusum_h: f64,
+    /// Observations a CUSUM looks back over.
+    pub cusum_span: usize,
+    /// Smallest ratio between the weakest and the (capped) strongest z of a
+    /// confirming streak: a real shift moves every run alike, a spike does not.
+    pub consistency: f64,
+    /// Cap on z when comparing a streak for consistency.
+    pub z_cap: f64,
+}
+
+impl Settings {
+    pub fn from_config(c: &Config) -> Settings {
+        Settings {
+            z_threshold: c.detection.z_threshold,
+            persistence: c.detection.persistence,
+            min_change_pct: c.detection.min_change_pct,
+            regression_threshold_pct: c.regression_threshold,
+            window: c.detection.baseline_window,
+            min_samples: c.min_baseline_samples,
+            outlier_threshold: c.outlier_threshold,
+            ..Settings::default()
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let c = Config::default();
+        Settings {
+            z_threshold: c.detection.z_threshold,
+            persistence: c.detection.persistence,
+            min_change_pct: c.detection.min_change_pct,
+            regression_threshold_pct: c.regression_threshold,
+            window: c.detection.baseline_window,
+            min_samples: c.min_baseline_samples,
+            outlier_threshold: c.outlier_threshold,
+            cusum_k: 0.75,
+            cusum_h: 2.0,
+            cusum_span: 6,
+            consistency: 0.45,
+            z_cap: 100.0,
+        }
+    }
+}
+
+/// An observation judged against a baseline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Judgement {
+    pub value: f64,
+    /// Robust z, signed as the raw change (positive = value went up).
+    pub z: f64,
+    pub change_pct: f64,
+    pub severity: Option<Severity>,
+    /// Suspect on its own (one observation).
+    pub suspect: Option<Kind>,
+    /// Confirmed by persistence or CUSUM: an alert.
+    pub confirmed: Option<Kind>,
+    /// How it was confirmed, for people.
+    pub rule: Option<String>,
+    pub baseline: BaselineStats,
+}
+
+/// Centre and scale for z: mean and std of the history after robust outlier
+/// rejection. With spikes rejected these are far more efficient than median/MAD
+/// (the MAD of 20 samples is off by ~35% routinely, which makes the z threshold
+/// itself noisy), and a spike cannot inflate them. Falls back to the robust pair
+/// when too few samples survive.
+pub fn center_scale(stats: &BaselineStats, window: &[f64]) -> (f64, f64) {
+    let (med, robust) = robust_center_scale(window);
+    if stats.n - stats.outliers >= 5 && stats.std > 0.0 {
+        let floor = (stats.mean.abs() * 1e-3).max(1e-9);
+        (stats.mean, stats.std.max(floor))
+    } else {
+        (med, robust)
+    }
+}
+
+/// The z threshold corrected for a baseline estimated from `n` samples: a new
+/// observation's z against an estimated mean/std follows Student's t with n-1
+/// degrees of freedom scaled by sqrt(1 + 1/n), so the same nominal threshold keeps
+/// the same false-alarm rate whether the history holds 20 runs or 200.
+pub fn effective_threshold(z: f64, n: usize) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    if n < 3 {
+        return z;
+    }
+    let p = Normal::standard().cdf(z);
+    let nf = n as f64;
+    match StudentsT::new(0.0, 1.0, nf - 1.0) {
+        Ok(t) => t.inverse_cdf(p) * (1.0 + 1.0 / nf).sqrt(),
+        Err(_) => z,
+    }
+}
+
+/// Largest |z| reported.
+pub const Z_CAP: f64 = 999.0;
+
+/// Cap for change percentages against a zero baseline (keeps JSON finite).
+const CHANGE_CAP: f64 = 1000.0;
+
+fn change_pct(value: f64, center: f64) -> f64 {
+    if center.abs() < 1e-12 {
+        if value.abs() < 1e-12 {
+            0.0
+        } else {
+            CHANGE_CAP * value.signum()
+        }
+    } else {
+        ((value - center) / center.abs() * 100.0).clamp(-CHANGE_CAP, CHANGE_CAP)
+    }
+}
+
+/// Which way (if any) one observation is suspect, given its z and change.
+fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Option<Kind> {
+    let bad = dir.bad_sign();
+    let (zb, cb) = (z * bad, change * bad);
+    let hit = |z: f64, c: f64| {
+        c >= s.min_change_pct && (z >= thr || (c >= s.regression_threshold_pct && z >= 1.5))
+    };
+    if hit(zb, cb) {
+        Some(Kind::Regression)
+    } else if hit(-zb, -cb) {
+        Some(Kind::Improvement)
+    } else {
+        None
+    }
+}
+
+/// Judge `value` against the baseline samples `base` (eligible history, oldest first)
+/// with `recent` the observations just before it (oldest first, suspect ones included).
+/// None while the baseline has fewer than `min_samples` samples.
+pub fn judge(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+) -> Option<Judgement> {
+    if base.len() < s.min_samples || !value.is_finite() {
+        return None;
+    }
+    let window = &base[base.len().saturating_sub(s.window)..];
+    let stats = BaselineStats::compute(window, s.outlier_threshold)?;
+    let (center, scale) = center_scale(&stats, window);
+    // Capped: against a constant history any change is "infinitely" many sigmas.
+    let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
+    let z = zf(value);
+    let change = change_pct(value, center);
+    let thr = effective_threshold(s.z_threshold, stats.n - stats.outliers);
+    let suspect = suspect_of(s, thr, z, change, dir);
+
+    let mut confirmed = None;
+    let mut rule = None;
+    if let Some(kind) = suspect {
+        let need = s.persistence.saturating_sub(1);
+        let streak = &recent[recent.len().saturating_sub(need)..];
+        let sign = match kind {
+            Kind::Regression => dir.bad_sign(),
+            Kind::Improvement => -dir.bad_sign(),
+        };
+        // A real shift moves every observation of the streak by about the same amount;
+        // a spike next to an ordinary high reading does not.
+        let zs: Vec<f64> = streak
+            .iter()
+            .map(|&v| zf(v) * sign)
+            .chain([z * sign])
+            .collect();
+        let (lo, hi) = zs
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        let prior_ok = recent.len() >= need
+            && streak
+                .iter()
+                .all(|&v| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind))
+            && lo >= s.consistency * hi.min(s.z_cap);
+        if prior_ok {
+            confirmed = Some(kind);
+            rule = Some(format!(
+                "{} consecutive observations beyond {:.1} sigma",
+                s.persistence, s.z_threshold
+            ));
+        }
+    }
+    if confirmed.is_none() {
+        // CUSUM over the minimum of each pair of consecutive observations (capped at
+        // 3 sigma): a lone spike contributes only its neighbour's value, while a
+        // sustained shift moves every pair. Catches shifts too small to clear the
+        // z threshold twice in a row.
+        for kind in [Kind::Regression, Kind::Improvement] {
+            let sign = match kind {
+                Kind::Regression => dir.bad_sign(),
+                Kind::Improvement => -dir.bad_sign(),
+            };
+            let start = recent.len().saturating_sub(s.cusum_span);
+            let zs: Vec<f64> = recent[start..]
+                .iter()
+                .chain(std::iter::once(&value))
+                .map(|&v| (zf(v) * sign).min(3.0))
+                .collect();
+            let mut c = 0.0f64;
+            for w in zs.windows(2) {
+                c = (c + w[0].min(w[1]) - s.cusum_k).max(0.0);
+            }
+            let zs = z * sign;
+            let cs = change * sign;
+            if c >= s.cusum_h && zs >= 1.0 && cs >= s.min_change_pct {
+                confirmed = Some(kind);
+                rule = Some(format!("CUSUM {c:.1} >= {:.1} over recent runs", s.cusum_h));
+                break;
+            }
+        }
+    }
+    let severity = Severity::from_z(z).or(confirmed.map(|_| Severity::Low));
+    Some(Judgement {
+        value,
+        z,
+        change_pct: change,
+        severity,
+        suspect,
+        confirmed,
+        rule,
+        baseline: stats,
+    })
+}
+
+/// Replays one metric's history through the detector, as `perfgate backtest` and
+/// the CI gate both see it: each run judged only on the runs before it.
+pub struct Replay<'a> {
+    pub settings: &'a Settings,
+    pub dir: Direction,
+    values: Vec<f64>,
+    suspect_bad: Vec<bool>,
+    /// Index of the first run of the open regression alert, if any.
+    alert_from: Option<usize>,
+    improvement_open: bool,
+}
+
+impl<'a> Replay<'a> {
+    pub fn new(settings: &'a Settings, dir: Direction) -> Replay<'a> {
+        Replay {
+            settings,
+            dir,
+            values: Vec::new(),
+            suspect_bad: Vec::new(),
+            alert_from: None,
+            improvement_open: false,
+        }
+    }
+
+    /// Judge the next value, then add it to the history. The second element is the
+    /// kind of alert this run *opens* (None while an alert of that kind stays open).
+    pub fn push(&mut self, value: f64) -> Option<(Judgement, Option<Kind>)> {
+        let end = self.alert_from.unwrap_or(self.values.len());
+        let base: Vec<f64> = self.values[..end]
+            .iter()
+            .zip(&self.suspect_bad[..end])
+            .filter(|(_, s)| !**s)
+            .map(|(v, _)| *v)
+            .collect();
+        let recent_from = self
+            .values
+            .len()
+            .saturating_sub(self.settings.cusum_span.max(self.settings.persistence));
+        let j = judge(
+            self.settings,
+            &base,
+            &self.values[recent_from..],
+            value,
+            self.dir,
+        );
+        let bad = j
+            .as_ref()
+            .is_some_and(|j| j.suspect == Some(Kind::Regression));
+        let mut opened = None;
+        if let Some(j) = &j {
+            if j.confirmed == Some(Kind::Regression) && self.alert_from.is_none() {
+                // Freeze the baseline at the start of the suspect streak.
+                let mut from = self.values.len();
+                while from > 0 && self.suspect_bad[from - 1] {
+                    from -= 1;
+                }
+                self.alert_from = Some(from);
+                opened = Some(Kind::Regression);
+            } else if self.alert_from.is_some() && j.suspect.is_none() {
+                // Recovered: close the alert after `persistence + 1` clean runs.
+                let clean = 1 + self.suspect_bad.iter().rev().take_while(|s| !**s).count();
+                if clean > self.settings.persistence {
+                    self.alert_from = None;
+                }
+            }
+            if j.confirmed == Some(Kind::Improvement) {
+                if !self.improvement_open {
+                    opened = Some(Kind::Improvement);
+                }
+                self.improvement_open = true;
+            } else if j.suspect != Some(Kind::Improvement) {
+                self.improvement_open = false;
+            }
+        }
+        self.values.push(value);
+        self.suspect_bad.push(bad);
+        j.map(|j| (j, opened))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noisy(n: usize, seed: u64) -> Vec<f64> {
+        // Deterministic pseudo-noise, about 2% either way.
+        (0..n)
+            .map(|i| {
+                let x = (((i as u64 + 1) * 2654435761) ^ seed) % 1000;
+                100.0 + (x as f64 / 1000.0 - 0.5) * 4.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn severity_bands_are_the_seeds() {
+        assert_eq!(Severity::from_z(4.01), Some(Severity::Critical));
+        assert_eq!(Severity::from_z(3.5), Some(Severity::High));
+        assert_eq!(Severity::from_z(-2.5), Some(Severity::Medium));
+        assert_eq!(Severity::from_z(1.7), Some(Severity::Low));
+        assert_eq!(Severity::from_z(1.2), None);
+    }
+
+    #[test]
+    fn one_spike_is_suspect_but_not_confirmed() {
+        let s = Settings::default();
+        let base = noisy(25, 7);
+        let j = judge(&s, &base, &base[20..], 150.0, Direction::Lower).unwrap();
+        assert_eq!(j.suspect, Some(Kind::Regression));
+        assert_eq!(j.confirmed, None);
+        assert_eq!(j.severity, Some(Severity::Critical));
+    }
+
+    #[test]
+    fn two_in_a_row_confirm_and_improvements_never_regress() {
+        let s = Settings::default();
+        let base = noisy(25, 3);
+        let j = judge(&s, &base, &[150.0], 150.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression));
+        let j = judge(&s, &base, &[60.0], 60.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Improvement));
+        // Throughput going down is the regression.
+        let j = judge(&s, &base, &[60.0], 60.0, Direction::Higher).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression));
+    }
+
+    #[test]
+    fn no_judgement_before_min_samples() {
+        let s = Settings::default();
+        assert!(judge(&s, &noisy(19, 1), &[], 500.0, Direction::Lower).is_none());
+    }
+
+    #[test]
+    fn replay_freezes_the_baseline_during_a_regression() {
+        let s = Settings::default();
+        let mut r = Replay::new(&s, Direction::Lower);
+        for v in noisy(30, 11) {
+            r.push(v);
+        }
+        let mut confirmed = 0;
+        for _ in 0..30 {
+            if r.push(130.0).and_then(|j| j.0.confirmed) == Some(Kind::Regression) {
+                confirmed += 1;
+            }
+        }
+        // Never absorbed: every run after the first keeps alerting.
+        assert!(confirmed >= 29, "{confirmed}");
+    }
+}

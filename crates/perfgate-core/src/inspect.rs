@@ -1,0 +1,121 @@
+//! Read-only views over the store that both front-ends show: baselines with health,
+//! trend and change points, and a metric's history.
+
+use serde::Serialize;
+
+use crate::baseline::{BaselineStats, Health, Trend};
+use crate::changepoint::change_points;
+use crate::config::Config;
+use crate::detect::Settings;
+use crate::error::Result;
+use crate::metrics::{Direction, unit_of};
+use crate::run::metric_context;
+use crate::store::{Alert, HistoryPoint, Store};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BaselineView {
+    pub metric: String,
+    pub unit: String,
+    pub direction: Direction,
+    pub stats: Option<BaselineStats>,
+    pub health: Option<Health>,
+    pub trend: Option<Trend>,
+    /// Samples still needed before the metric is judged.
+    pub building: usize,
+    pub last_update: Option<String>,
+    pub latest: Option<f64>,
+    pub latest_z: Option<f64>,
+    pub open_alert: Option<Alert>,
+    /// Whole-history values (after the last reset/accept), oldest first.
+    pub history: Vec<HistoryPoint>,
+    /// Indexes into `history` where a new level starts.
+    pub change_points: Vec<usize>,
+    pub frozen: bool,
+}
+
+fn days_between(a: &str, b: &str) -> f64 {
+    let p = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    match (p(a), p(b)) {
+        (Some(a), Some(b)) => (b - a).num_milliseconds() as f64 / 86_400_000.0,
+        _ => 0.0,
+    }
+}
+
+pub fn baseline_view(store: &dyn Store, cfg: &Config, metric: &str) -> Result<BaselineView> {
+    let s = Settings::from_config(cfg);
+    let ctx = metric_context(store, &s, metric, None)?;
+    let epoch = store.baseline_epoch(metric)?;
+    let history = store.history(metric, epoch, 500, None)?;
+    let stats = BaselineStats::compute(&ctx.base, cfg.outlier_threshold);
+    let now = crate::store::now_string();
+    // Trend over trend_window_days of eligible history.
+    let base_points: Vec<&HistoryPoint> = history
+        .iter()
+        .filter(|p| !p.suspect && days_between(&p.at, &now) <= cfg.trend_window_days as f64)
+        .collect();
+    let first_at = base_points.first().map(|p| p.at.clone());
+    let pts: Vec<(f64, f64)> = base_points
+        .iter()
+        .map(|p| {
+            (
+                days_between(first_at.as_deref().unwrap_or(&p.at), &p.at),
+                p.value,
+            )
+        })
+        .collect();
+    let trend = Trend::fit(&pts);
+    let last_update = history
+        .iter()
+        .rev()
+        .find(|p| !p.suspect)
+        .map(|p| p.at.clone());
+    let health = stats.as_ref().map(|st| {
+        let age = last_update
+            .as_deref()
+            .map(|l| days_between(l, &now))
+            .unwrap_or(0.0);
+        let span = pts.last().map(|p| p.0).unwrap_or(0.0);
+        Health::score(
+            st,
+            trend.as_ref(),
+            age,
+            span,
+            cfg.min_baseline_samples,
+            cfg.trend_window_days as f64,
+            cfg.baseline_update_threshold,
+        )
+    });
+    let values: Vec<f64> = history.iter().map(|p| p.value).collect();
+    let latest = values.last().copied();
+    let latest_z = match (&stats, latest) {
+        (Some(_), Some(v)) if ctx.base.len() >= 2 => {
+            let (c, sc) = crate::baseline::robust_center_scale(&ctx.base);
+            Some((v - c) / sc)
+        }
+        _ => None,
+    };
+    Ok(BaselineView {
+        metric: metric.to_string(),
+        unit: unit_of(metric).to_string(),
+        direction: Direction::of(metric),
+        building: cfg.min_baseline_samples.saturating_sub(ctx.base.len()),
+        stats,
+        health,
+        trend,
+        last_update,
+        latest,
+        latest_z,
+        frozen: ctx.open_alert.is_some(),
+        open_alert: ctx.open_alert,
+        change_points: change_points(&values, 3),
+        history,
+    })
+}
+
+pub fn baseline_views(store: &dyn Store, cfg: &Config) -> Result<Vec<BaselineView>> {
+    store
+        .metric_names()?
+        .iter()
+        .map(|m| baseline_view(store, cfg, m))
+        .collect()
+}

@@ -1,0 +1,63 @@
+//! A compact summary for pull-request comments and GITHUB_STEP_SUMMARY.
+
+use super::fmt_num;
+use crate::run::RunOutcome;
+
+/// Escape text for a Markdown table cell.
+pub fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(o: &RunOutcome) -> String {
+    let icon = match o.status.as_str() {
+        "pass" => "✅",
+        "regression" => "❌",
+        _ => "⚠️",
+    };
+    let mut out = format!("## {icon} perfgate: {} (run #{})\n\n", o.status, o.run_id);
+    out += &format!(
+        "Commit `{}` on `{}`, config `{}`, {} metric(s), {} regression(s), {} improvement(s).\n\n",
+        cell(o.commit.as_deref().unwrap_or("-")),
+        cell(o.branch.as_deref().unwrap_or("-")),
+        o.config_fingerprint,
+        o.metrics.len(),
+        o.regressions.len(),
+        o.improvements.len()
+    );
+    if !o.regressions.is_empty() {
+        out += "### Regressions\n\n| metric | value | baseline | change | z | severity | triage |\n|---|---:|---:|---:|---:|---|---|\n";
+        for r in &o.regressions {
+            out += &format!(
+                "| {} | {} | {} ± {} | {:+.1}% | {:+.2} | **{}** | {} |\n",
+                cell(&r.metric),
+                fmt_num(r.value),
+                fmt_num(r.baseline_mean),
+                fmt_num(r.baseline_std),
+                r.change_pct,
+                r.z_score,
+                r.severity,
+                cell(&r.triage_state)
+            );
+        }
+        out += "\n";
+    }
+    out += "<details><summary>All metrics</summary>\n\n| metric | value | baseline median | change | verdict |\n|---|---:|---:|---:|---|\n";
+    for m in &o.metrics {
+        out += &format!(
+            "| {} | {} {} | {} | {} | {} |\n",
+            cell(&m.name),
+            fmt_num(m.value),
+            cell(&m.unit),
+            m.baseline
+                .as_ref()
+                .map(|b| fmt_num(b.median))
+                .unwrap_or_else(|| "-".into()),
+            m.change_pct
+                .map(|c| format!("{c:+.1}%"))
+                .unwrap_or_else(|| "-".into()),
+            m.verdict
+        );
+    }
+    out += "\n</details>\n";
+    out
+}

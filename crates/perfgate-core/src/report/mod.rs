@@ -1,0 +1,132 @@
+//! Report formats, all written from the same `RunOutcome`.
+
+pub mod csv;
+pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod stored;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::run::RunOutcome;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Markdown,
+    Text,
+    Csv,
+    Junit,
+    Html,
+}
+
+impl Format {
+    pub const NAMES: &'static str = "json, markdown, html, csv, junit, text";
+
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "json" => Some(Format::Json),
+            "markdown" | "md" => Some(Format::Markdown),
+            "text" | "txt" => Some(Format::Text),
+            "csv" => Some(Format::Csv),
+            "junit" | "xml" => Some(Format::Junit),
+            "html" | "htm" => Some(Format::Html),
+            _ => None,
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Markdown => "md",
+            Format::Text => "txt",
+            Format::Csv => "csv",
+            Format::Junit => "xml",
+            Format::Html => "html",
+        }
+    }
+}
+
+/// What reports need beyond the outcome: history for charts, the alert threshold.
+#[derive(Debug, Clone, Default)]
+pub struct ReportContext {
+    pub extras: stored::Extras,
+    pub z_threshold: f64,
+}
+
+pub fn render(outcome: &RunOutcome, format: Format, ctx: &ReportContext) -> String {
+    match format {
+        Format::Json => json(outcome),
+        Format::Markdown => markdown::render(outcome),
+        Format::Text => text::render(outcome, false),
+        Format::Csv => csv::render(outcome),
+        Format::Junit => junit::render(outcome),
+        Format::Html => html::render(outcome, &ctx.extras, ctx.z_threshold),
+    }
+}
+
+pub fn json(outcome: &RunOutcome) -> String {
+    serde_json::to_string_pretty(outcome).unwrap_or_else(|_| "{}".into()) + "\n"
+}
+
+/// Where a format goes: `output` is a file when one format is asked for and it does not
+/// name a directory; otherwise a directory holding `perfgate-report.<ext>` files.
+pub fn output_path(output: &Path, format: Format, many: bool) -> PathBuf {
+    let is_dir = output.is_dir() || output.to_string_lossy().ends_with('/');
+    if many || is_dir {
+        output.join(format!("perfgate-report.{}", format.extension()))
+    } else {
+        output.to_path_buf()
+    }
+}
+
+/// Write every asked-for format; creates parent directories.
+pub fn write_all(
+    outcome: &RunOutcome,
+    output: &Path,
+    formats: &[Format],
+    ctx: &ReportContext,
+) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for &f in formats {
+        let path = output_path(output, f, formats.len() > 1);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Usage(format!(
+                    "--output {}: cannot create directory {} ({e})",
+                    output.display(),
+                    dir.display()
+                ))
+            })?;
+        }
+        // Write then rename, so a reader never sees half a report.
+        let tmp = path.with_extension(format!("{}.tmp", f.extension()));
+        std::fs::write(&tmp, render(outcome, f, ctx))
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                Error::Usage(format!("--output {}: cannot write ({e})", path.display()))
+            })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Numbers for people: 3 significant digits, no exponent for ordinary values.
+pub fn fmt_num(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        format!("{v:.0}")
+    } else if a >= 100.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}

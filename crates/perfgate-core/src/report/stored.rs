@@ -1,0 +1,214 @@
+//! Rebuild a run's outcome from the store (`perfgate report RUN_ID`), and gather
+//! the history the HTML report charts.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::metrics::Direction;
+use crate::run::{BaselineSummary, MetricReport, RegressionReport, RunOutcome, ScenarioReport};
+use crate::store::{self, Store};
+
+/// Context the HTML report draws beyond the outcome itself.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Metric → (run id, value) history up to the run, oldest first.
+    pub history: BTreeMap<String, Vec<(i64, f64)>>,
+    /// Metric → indexes into its history where a new level starts.
+    pub change_points: BTreeMap<String, Vec<usize>>,
+    /// Scenario → (percentile, latency ms) of the run's latency distribution.
+    pub latency: BTreeMap<String, Vec<(f64, f64)>>,
+    pub machine: String,
+}
+
+/// The run's latency distribution from its stored HdrHistogram.
+pub fn latency_curve(blob: &[u8]) -> Option<Vec<(f64, f64)>> {
+    use hdrhistogram::serialization::Deserializer;
+    let h: hdrhistogram::Histogram<u64> = Deserializer::new().deserialize(&mut &blob[..]).ok()?;
+    if h.is_empty() {
+        return None;
+    }
+    let ps = [
+        0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0,
+    ];
+    Some(
+        ps.iter()
+            .map(|&p| (p, h.value_at_quantile(p / 100.0) as f64 / 1000.0))
+            .collect(),
+    )
+}
+
+pub fn extras(st: &dyn Store, run_id: i64) -> Result<Extras> {
+    let mut ex = Extras {
+        machine: format!(
+            "{} ({} cores, {})",
+            crate::run::host_name(),
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            std::env::consts::ARCH
+        ),
+        ..Default::default()
+    };
+    for m in st.run_metrics(run_id)? {
+        let epoch = st.baseline_epoch(&m.metric)?;
+        let hist: Vec<(i64, f64)> = st
+            .history(&m.metric, epoch, 200, None)?
+            .into_iter()
+            .filter(|p| p.run_id <= run_id)
+            .map(|p| (p.run_id, p.value))
+            .collect();
+        let values: Vec<f64> = hist.iter().map(|p| p.1).collect();
+        ex.change_points.insert(
+            m.metric.clone(),
+            crate::changepoint::change_points(&values, 3),
+        );
+        ex.history.insert(m.metric.clone(), hist);
+    }
+    for s in st.run_scenarios(run_id)? {
+        if let Some(curve) = s.histogram.as_deref().and_then(latency_curve) {
+            ex.latency.insert(s.scenario.clone(), curve);
+        }
+    }
+    Ok(ex)
+}
+
+/// Rebuild the outcome of a stored run.
+pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutcome> {
+    let run = st.run(run_id)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "run #{run_id} is not in {store_label}; `perfgate runs` lists them"
+        ))
+    })?;
+    let rows = st.run_metrics(run_id)?;
+    let scen = st.run_scenarios(run_id)?;
+    let alerts = st.alerts(false)?;
+    let mut metrics = Vec::new();
+    let mut regressions = Vec::new();
+    let mut improvements = Vec::new();
+    for m in &rows {
+        let baseline = match (
+            m.baseline_n,
+            m.baseline_mean,
+            m.baseline_std,
+            m.baseline_median,
+        ) {
+            (Some(n), Some(mean), Some(std), Some(median)) => Some(BaselineSummary {
+                n,
+                mean,
+                std,
+                median,
+                robust_std: m.baseline_robust_std.unwrap_or(std),
+            }),
+            _ => None,
+        };
+        let verdict = m.verdict.clone().unwrap_or_else(|| {
+            if m.z.is_some() {
+                "ok".into()
+            } else {
+                "building".into()
+            }
+        });
+        metrics.push(MetricReport {
+            name: m.metric.clone(),
+            scenario: m.scenario.clone(),
+            value: m.value,
+            unit: m.unit.clone(),
+            direction: Direction::of(&m.metric),
+            baseline: baseline.clone(),
+            z_score: m.z,
+            change_pct: m.change_pct,
+            severity: m.severity.clone(),
+            verdict: verdict.clone(),
+            rule: m.rule.clone(),
+        });
+        let fallback = BaselineSummary {
+            n: 0,
+            mean: 0.0,
+            std: 0.0,
+            median: 0.0,
+            robust_std: 0.0,
+        };
+        let b = baseline
+            .as_ref()
+            .or((m.kind.as_deref() == Some("threshold")).then_some(&fallback));
+        if let (Some(kind), Some(b)) = (&m.kind, b) {
+            let alert = alerts.iter().find(|a| {
+                a.metric == m.metric && a.opened_run_id <= run_id && run_id <= a.last_run_id
+            });
+            let r = RegressionReport {
+                metric: m.metric.clone(),
+                value: m.value,
+                baseline_mean: b.mean,
+                baseline_std: b.std,
+                baseline_median: b.median,
+                z_score: m.z.unwrap_or(0.0),
+                change_pct: m.change_pct.unwrap_or(0.0),
+                severity: m.severity.clone().unwrap_or_else(|| "low".into()),
+                kind: kind.clone(),
+                rule: m.rule.clone().unwrap_or_default(),
+                confirmation_value: None,
+                alert_id: alert.map(|a| a.id),
+                triage_state: if kind != "improvement" {
+                    alert
+                        .map(|a| a.state.clone())
+                        .unwrap_or_else(|| "untriaged".into())
+                } else {
+                    String::new()
+                },
+            };
+            if kind == "regression" || kind == "threshold" {
+                regressions.push(r);
+            } else {
+                improvements.push(r);
+            }
+        }
+    }
+    let scenarios = scen
+        .iter()
+        .map(|s| ScenarioReport {
+            name: s.scenario.clone(),
+            kind: s.kind.clone(),
+            status: s.status.clone(),
+            error: s.error.clone(),
+            note: s.note.clone(),
+            requests: s.requests,
+            errors: serde_json::from_str(&s.errors_json).unwrap_or_default(),
+            metrics: rows
+                .iter()
+                .filter(|m| m.scenario == s.scenario)
+                .map(|m| {
+                    (
+                        m.metric.rsplit('.').next().unwrap_or(&m.metric).to_string(),
+                        m.value,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let failing = regressions
+        .iter()
+        .filter(|r| !store::is_silenced_state(&r.triage_state))
+        .count();
+    Ok(RunOutcome {
+        schema_version: 1,
+        run_id,
+        status: run.verdict.clone().unwrap_or_else(|| "error".into()),
+        interrupted: run.status != store::RUN_COMPLETE,
+        establish_baselines: run.mode == "establish",
+        started_at: run.started_at.clone(),
+        finished_at: run.finished_at.clone().unwrap_or_default(),
+        commit: run.commit.clone(),
+        branch: run.branch.clone(),
+        config_fingerprint: run.config_fingerprint.clone(),
+        config_path: String::new(),
+        host: run.host.clone(),
+        store: store_label.to_string(),
+        scenarios,
+        metrics,
+        regressions,
+        improvements,
+        failing,
+        thresholds: Vec::new(),
+        aborted: run.status == store::RUN_ABORTED,
+    })
+}

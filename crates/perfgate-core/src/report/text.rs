@@ -1,0 +1,106 @@
+//! The summary table `--ci` prints to stdout.
+
+use super::fmt_num;
+use crate::run::RunOutcome;
+
+pub fn render(o: &RunOutcome, color: bool) -> String {
+    let paint = |code: &str, s: String| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s
+        }
+    };
+    let mut out = String::new();
+    out += &format!(
+        "perfgate run #{}  {}  commit {}  branch {}  config {}\n",
+        o.run_id,
+        o.started_at,
+        o.commit
+            .as_deref()
+            .map(|c| &c[..c.len().min(10)])
+            .unwrap_or("-"),
+        o.branch.as_deref().unwrap_or("-"),
+        o.config_fingerprint
+    );
+    for s in &o.scenarios {
+        if let Some(e) = &s.error {
+            out += &format!("  ! {}: {}\n", s.name, e);
+        } else if let Some(n) = &s.note {
+            out += &format!("  · {}: {}\n", s.name, n);
+        }
+        if !s.errors.is_empty() {
+            let parts: Vec<String> = s.errors.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            out += &format!(
+                "  · {}: {} requests, errors: {}\n",
+                s.name,
+                s.requests,
+                parts.join(", ")
+            );
+        }
+    }
+    let w = o
+        .metrics
+        .iter()
+        .map(|m| m.name.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    out += &format!(
+        "{:<w$}  {:>12}  {:>12}  {:>8}  {:>8}  {:<9}  {}\n",
+        "metric", "value", "baseline", "change", "z", "severity", "verdict"
+    );
+    for m in &o.metrics {
+        let base = m
+            .baseline
+            .as_ref()
+            .map(|b| fmt_num(b.median))
+            .unwrap_or_else(|| "-".into());
+        let change = m
+            .change_pct
+            .map(|c| format!("{c:+.1}%"))
+            .unwrap_or_else(|| "-".into());
+        let z = m
+            .z_score
+            .map(|z| format!("{z:+.2}"))
+            .unwrap_or_else(|| "-".into());
+        let verdict = match m.verdict.as_str() {
+            "regression" => paint("31;1", m.verdict.clone()),
+            "improvement" => paint("32", m.verdict.clone()),
+            "suspect" | "silenced" => paint("33", m.verdict.clone()),
+            _ => m.verdict.clone(),
+        };
+        out += &format!(
+            "{:<w$}  {:>12}  {:>12}  {:>8}  {:>8}  {:<9}  {}\n",
+            m.name,
+            format!("{} {}", fmt_num(m.value), m.unit),
+            base,
+            change,
+            z,
+            m.severity.as_deref().unwrap_or("-"),
+            verdict
+        );
+    }
+    let status = match o.status.as_str() {
+        "pass" => paint("32;1", "PASS".into()),
+        "regression" => paint("31;1", "REGRESSION".into()),
+        _ => paint("33;1", o.status.to_uppercase()),
+    };
+    out += &format!(
+        "{status}: {} regression(s), {} failing, {} improvement(s){}{}\n",
+        o.regressions.len(),
+        o.failing,
+        o.improvements.len(),
+        if o.establish_baselines {
+            " — stored as baseline history"
+        } else {
+            ""
+        },
+        if o.interrupted {
+            " — run interrupted, partial results saved"
+        } else {
+            ""
+        },
+    );
+    out
+}

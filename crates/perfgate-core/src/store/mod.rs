@@ -1,0 +1,254 @@
+//! Where history lives. A small interface so that a shared PostgreSQL store can
+//! sit beside the embedded SQLite one.
+
+pub mod postgres;
+pub mod sqlite;
+
+use serde::Serialize;
+
+use crate::error::Result;
+
+pub use sqlite::SqliteStore;
+
+/// Run status values.
+pub const RUN_RUNNING: &str = "running";
+pub const RUN_COMPLETE: &str = "complete";
+pub const RUN_INTERRUPTED: &str = "interrupted";
+pub const RUN_INCOMPLETE: &str = "incomplete";
+/// Stopped early by an abort-on-fail threshold.
+pub const RUN_ABORTED: &str = "aborted";
+/// One shard of a sharded run: raw data for `perfgate merge`, never a baseline sample.
+pub const RUN_SHARD: &str = "shard";
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunMeta {
+    pub started_at: String,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub config_fingerprint: String,
+    pub config_path: String,
+    pub host: String,
+    /// `ci`, `tui`, `establish`, `shard`, `merge`, `ingest`.
+    pub mode: String,
+    /// Sharded load: the group whose shards `perfgate merge` combines.
+    pub run_group: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RunRecord {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    pub verdict: Option<String>,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub config_fingerprint: String,
+    pub host: String,
+    pub mode: String,
+}
+
+/// One metric value of a run, with the judgement made when it was stored.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct MetricRow {
+    pub scenario: String,
+    pub metric: String,
+    pub value: f64,
+    pub unit: String,
+    pub z: Option<f64>,
+    pub severity: Option<String>,
+    /// Beyond the suspect threshold in the bad direction: kept out of baselines.
+    pub suspect: bool,
+    /// `regression`, `improvement` or none.
+    pub kind: Option<String>,
+    pub baseline_n: Option<usize>,
+    pub baseline_mean: Option<f64>,
+    pub baseline_std: Option<f64>,
+    pub baseline_median: Option<f64>,
+    pub baseline_robust_std: Option<f64>,
+    pub change_pct: Option<f64>,
+    pub verdict: Option<String>,
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ScenarioRow {
+    pub scenario: String,
+    pub kind: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub note: Option<String>,
+    pub errors_json: String,
+    pub requests: u64,
+    #[serde(skip)]
+    pub histogram: Option<Vec<u8>>,
+}
+
+/// One value of a metric's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryPoint {
+    pub run_id: i64,
+    pub at: String,
+    pub value: f64,
+    pub suspect: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub id: i64,
+    pub metric: String,
+    pub kind: String,
+    pub severity: String,
+    pub state: String,
+    pub opened_run_id: i64,
+    pub last_run_id: i64,
+    pub value: f64,
+    pub baseline: f64,
+    pub z: f64,
+    pub change_pct: f64,
+    pub updated_at: String,
+    pub updated_by: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    pub target: String,
+    pub reason: String,
+}
+
+/// Triage states (Perfherder's).
+pub const TRIAGE_STATES: [&str; 6] = [
+    "untriaged",
+    "acknowledged",
+    "investigating",
+    "invalid",
+    "fixed",
+    "accepted",
+];
+
+/// States in which an alert is still open (baseline frozen for its metric).
+pub fn is_open_state(state: &str) -> bool {
+    matches!(state, "untriaged" | "acknowledged" | "investigating")
+}
+
+/// States in which an open alert no longer fails a build.
+pub fn is_silenced_state(state: &str) -> bool {
+    matches!(state, "acknowledged" | "invalid" | "investigating")
+}
+
+pub trait Store: Send {
+    /// Record that a run started (committed at once, status `running`).
+    fn begin_run(&mut self, meta: &RunMeta) -> Result<i64>;
+    /// Store a run's results and final status in one transaction.
+    fn finish_run(
+        &mut self,
+        run_id: i64,
+        status: &str,
+        verdict: &str,
+        scenarios: &[ScenarioRow],
+        metrics: &[MetricRow],
+    ) -> Result<()>;
+    fn runs(&self, limit: usize) -> Result<Vec<RunRecord>>;
+    fn run(&self, id: i64) -> Result<Option<RunRecord>>;
+    fn run_metrics(&self, run_id: i64) -> Result<Vec<MetricRow>>;
+    fn run_scenarios(&self, run_id: i64) -> Result<Vec<ScenarioRow>>;
+    fn metric_names(&self) -> Result<Vec<String>>;
+    /// Complete runs' values of a metric after `after_run` (exclusive), oldest first,
+    /// at most `limit` most recent, excluding `exclude_run`.
+    fn history(
+        &self,
+        metric: &str,
+        after_run: i64,
+        limit: usize,
+        exclude_run: Option<i64>,
+    ) -> Result<Vec<HistoryPoint>>;
+    /// History only counts after this run id (set by reset / accept).
+    fn baseline_epoch(&self, metric: &str) -> Result<i64>;
+    /// Reset (`since_run` = newest run, history discarded from the baseline) or accept
+    /// (`since_run` = first run of the new level, whose suspect marks are cleared).
+    fn baseline_event(
+        &mut self,
+        metric: &str,
+        action: &str,
+        since_run: i64,
+        who: &str,
+        reason: &str,
+    ) -> Result<()>;
+    fn alerts(&self, open_only: bool) -> Result<Vec<Alert>>;
+    fn open_alert(&self, metric: &str) -> Result<Option<Alert>>;
+    /// Open a new alert or refresh the open one for the same metric.
+    fn upsert_alert(&mut self, a: &Alert) -> Result<i64>;
+    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, reason: &str) -> Result<()>;
+    fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+    fn latest_run_id(&self) -> Result<i64>;
+    /// Name a run (`perfgate save-baseline NAME`), audited.
+    fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()>;
+    fn named_run(&self, name: &str) -> Result<Option<i64>>;
+    /// Severities of the alerts for this metric that went out at or after `since_unix`.
+    fn severities_sent_since(&self, metric: &str, since_unix: i64) -> Result<Vec<String>>;
+    /// Alerts sent at or after `since_unix`, across all metrics.
+    fn alerts_sent_since(&self, since_unix: i64) -> Result<usize>;
+    /// Completed shard runs of a run group, oldest first.
+    fn group_shards(&self, group: &str) -> Result<Vec<i64>>;
+    fn record_alert_sent(
+        &mut self,
+        metric: &str,
+        severity: &str,
+        channels: &str,
+        run_id: i64,
+        at_unix: i64,
+    ) -> Result<()>;
+}
+
+pub fn now_string() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Who did it: the CI actor, else the local user.
+pub fn actor() -> String {
+    for var in [
+        "PERFGATE_USER",
+        "GITHUB_ACTOR",
+        "GITLAB_USER_LOGIN",
+        "USER",
+        "USERNAME",
+    ] {
+        if let Ok(v) = std::env::var(var)
+            && !v.trim().is_empty()
+        {
+            return v;
+        }
+    }
+    "unknown".into()
+}
+
+/// Whether a store location is a PostgreSQL URL.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgresql://") || location.starts_with("postgres://")
+}
+
+/// Open the store a config points at: a `postgresql://` URL (environment variables
+/// allowed) or an SQLite file path.
+pub fn open(tracking_db: &str) -> Result<Box<dyn Store>> {
+    if tracking_db.contains("${") || is_postgres(tracking_db) {
+        let url = crate::config::expand_env(tracking_db)
+            .map_err(|e| crate::error::Error::Usage(format!("tracking_db {e}")))?;
+        if is_postgres(&url) {
+            return Ok(Box::new(postgres::PgStore::open(&url)?));
+        }
+        return Ok(Box::new(SqliteStore::open(std::path::Path::new(&url))?));
+    }
+    Ok(Box::new(SqliteStore::open(std::path::Path::new(
+        tracking_db,
+    ))?))
+}
+
+/// A store location as shown to people (passwords masked).
+pub fn label(location: &str) -> String {
+    postgres::mask(location)
+}

@@ -1,0 +1,966 @@
+//! The shared store for many CI runners: PostgreSQL through sqlx, behind the same
+//! `Store` interface as SQLite. Migrations run in a transaction under an advisory
+//! lock; baseline and triage changes take a per-metric advisory lock, so writers on
+//! many machines never interleave a reset with an accept.
+//!
+//! The `Store` interface is synchronous (the SQLite store is); calls are bridged
+//! onto the multi-threaded runtime with `block_in_place`.
+
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, Row};
+use std::future::Future;
+
+use super::*;
+use crate::error::{Error, Result};
+
+const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE runs (
+    id BIGSERIAL PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    verdict TEXT,
+    commit_sha TEXT,
+    branch TEXT,
+    config_fingerprint TEXT NOT NULL,
+    config_path TEXT NOT NULL,
+    host TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    pid BIGINT NOT NULL
+);
+CREATE TABLE scenario_results (
+    run_id BIGINT NOT NULL REFERENCES runs(id),
+    scenario TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    note TEXT,
+    errors_json TEXT NOT NULL,
+    requests BIGINT NOT NULL,
+    histogram BYTEA,
+    PRIMARY KEY (run_id, scenario)
+);
+CREATE TABLE metric_values (
+    run_id BIGINT NOT NULL REFERENCES runs(id),
+    scenario TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value DOUBLE PRECISION NOT NULL,
+    unit TEXT NOT NULL,
+    z DOUBLE PRECISION,
+    severity TEXT,
+    suspect BOOLEAN NOT NULL DEFAULT FALSE,
+    kind TEXT,
+    baseline_n BIGINT,
+    baseline_mean DOUBLE PRECISION,
+    baseline_std DOUBLE PRECISION,
+    baseline_median DOUBLE PRECISION,
+    change_pct DOUBLE PRECISION,
+    verdict TEXT,
+    rule TEXT,
+    baseline_robust_std DOUBLE PRECISION,
+    PRIMARY KEY (run_id, metric)
+);
+CREATE INDEX metric_values_metric ON metric_values(metric, run_id);
+CREATE TABLE baseline_events (
+    id BIGSERIAL PRIMARY KEY,
+    metric TEXT NOT NULL,
+    action TEXT NOT NULL,
+    since_run BIGINT NOT NULL,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE alerts (
+    id BIGSERIAL PRIMARY KEY,
+    metric TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    state TEXT NOT NULL,
+    opened_run_id BIGINT NOT NULL,
+    last_run_id BIGINT NOT NULL,
+    value DOUBLE PRECISION NOT NULL,
+    baseline DOUBLE PRECISION NOT NULL,
+    z DOUBLE PRECISION NOT NULL,
+    change_pct DOUBLE PRECISION NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX alerts_metric ON alerts(metric, state);
+CREATE TABLE audit_log (
+    id BIGSERIAL PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE named_runs (
+    name TEXT PRIMARY KEY,
+    run_id BIGINT NOT NULL REFERENCES runs(id),
+    at TEXT NOT NULL,
+    who TEXT NOT NULL
+);
+CREATE TABLE alert_log (
+    id BIGSERIAL PRIMARY KEY,
+    metric TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    channels TEXT NOT NULL,
+    run_id BIGINT NOT NULL,
+    sent_at BIGINT NOT NULL
+);
+CREATE INDEX alert_log_metric ON alert_log(metric, severity, sent_at);
+"#,
+    r#"
+ALTER TABLE runs ADD COLUMN run_group TEXT;
+CREATE INDEX runs_group ON runs(run_group);
+"#,
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// A stable key for `pg_advisory_xact_lock`.
+const MIGRATION_LOCK: i64 = 0x7065_7266_6761_7465; // "perfgate"
+
+pub struct PgStore {
+    pool: PgPool,
+    /// The URL with the password masked, for messages.
+    label: String,
+}
+
+/// Run a future to completion from the synchronous `Store` interface.
+fn block<F: Future>(f: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
+}
+
+/// Mask the password of a URL for messages.
+pub fn mask(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((u, _)) => format!("{}{u}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl PgStore {
+    pub fn open(url: &str) -> Result<PgStore> {
+        let label = mask(url);
+        let err = |what: &str, e: sqlx::Error| store_err(&label, what, &e);
+        let pool = block(PgPoolOptions::new().max_connections(4).connect(url))
+            .map_err(|e| err("connecting", e))?;
+        let store = PgStore { pool, label };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Apply pending migrations under an advisory lock; refuse a newer schema.
+    pub fn migrate(&self) -> Result<()> {
+        block(async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
+            sqlx::query("CREATE TABLE IF NOT EXISTS perfgate_schema (version BIGINT NOT NULL)").execute(&mut *tx).await?;
+            let v: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM perfgate_schema").fetch_one(&mut *tx).await?;
+            let v = v.unwrap_or(0);
+            if v > SCHEMA_VERSION {
+                return Ok(Some(v));
+            }
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+                sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO perfgate_schema (version) VALUES ($1)").bind(i as i64 + 1).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(None)
+        })
+        .map_err(|e| store_err(&self.label, "migrating the schema", &e))
+        .and_then(|newer| match newer {
+            Some(v) => Err(Error::Store(format!(
+                "{}: store schema version {v} is newer than this perfgate understands ({SCHEMA_VERSION}); upgrade perfgate",
+                self.label
+            ))),
+            None => Ok(()),
+        })
+    }
+}
+
+fn store_err(label: &str, what: &str, e: &sqlx::Error) -> Error {
+    let why = match e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        sqlx::Error::Io(_) => "connection refused or unreachable".into(),
+        sqlx::Error::PoolTimedOut => "timed out".into(),
+        sqlx::Error::Configuration(_) => "the URL is not valid".into(),
+        sqlx::Error::RowNotFound => "no such row".into(),
+        _ => "request failed".into(),
+    };
+    Error::Store(format!("{label}: {what} failed: {why}"))
+}
+
+fn run_from(r: &PgRow) -> std::result::Result<RunRecord, sqlx::Error> {
+    Ok(RunRecord {
+        id: r.try_get(0)?,
+        started_at: r.try_get(1)?,
+        finished_at: r.try_get(2)?,
+        status: r.try_get(3)?,
+        verdict: r.try_get(4)?,
+        commit: r.try_get(5)?,
+        branch: r.try_get(6)?,
+        config_fingerprint: r.try_get(7)?,
+        host: r.try_get(8)?,
+        mode: r.try_get(9)?,
+    })
+}
+
+fn alert_from(r: &PgRow) -> std::result::Result<Alert, sqlx::Error> {
+    Ok(Alert {
+        id: r.try_get(0)?,
+        metric: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        severity: r.try_get(3)?,
+        state: r.try_get(4)?,
+        opened_run_id: r.try_get(5)?,
+        last_run_id: r.try_get(6)?,
+        value: r.try_get(7)?,
+        baseline: r.try_get(8)?,
+        z: r.try_get(9)?,
+        change_pct: r.try_get(10)?,
+        updated_at: r.try_get(11)?,
+        updated_by: r.try_get(12)?,
+        reason: r.try_get(13)?,
+    })
+}
+
+const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha, branch, config_fingerprint, host, mode";
+const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason";
+const OPEN: &str = "('untriaged','acknowledged','investigating')";
+
+async fn audit_tx(
+    tx: &mut sqlx::PgConnection,
+    who: &str,
+    action: &str,
+    target: &str,
+    reason: &str,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, who, action, target, reason) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(now_string())
+    .bind(who)
+    .bind(action)
+    .bind(target)
+    .bind(reason)
+    .execute(tx)
+    .await
+    .map(|_| ())
+}
+
+/// Serialize baseline and triage changes of one metric across every writer.
+async fn lock_metric(
+    tx: &mut sqlx::PgConnection,
+    metric: &str,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(metric)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
+impl Store for PgStore {
+    fn begin_run(&mut self, meta: &RunMeta) -> Result<i64> {
+        block(
+            sqlx::query_scalar(
+                "INSERT INTO runs (started_at, status, commit_sha, branch, config_fingerprint, config_path, host, mode, pid, run_group)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(&meta.started_at)
+            .bind(RUN_RUNNING)
+            .bind(&meta.commit)
+            .bind(&meta.branch)
+            .bind(&meta.config_fingerprint)
+            .bind(&meta.config_path)
+            .bind(&meta.host)
+            .bind(&meta.mode)
+            .bind(std::process::id() as i64)
+            .bind(&meta.run_group)
+            .fetch_one(&self.pool),
+        )
+        .map_err(|e| store_err(&self.label, "recording the run", &e))
+    }
+
+    fn finish_run(
+        &mut self,
+        run_id: i64,
+        status: &str,
+        verdict: &str,
+        scenarios: &[ScenarioRow],
+        metrics: &[MetricRow],
+    ) -> Result<()> {
+        block(async {
+            let mut tx = self.pool.begin().await?;
+            for s in scenarios {
+                sqlx::query(
+                    "INSERT INTO scenario_results (run_id, scenario, kind, status, error, note, errors_json, requests, histogram)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (run_id, scenario) DO UPDATE SET kind = EXCLUDED.kind, status = EXCLUDED.status, error = EXCLUDED.error,
+                       note = EXCLUDED.note, errors_json = EXCLUDED.errors_json, requests = EXCLUDED.requests, histogram = EXCLUDED.histogram",
+                )
+                .bind(run_id)
+                .bind(&s.scenario)
+                .bind(&s.kind)
+                .bind(&s.status)
+                .bind(&s.error)
+                .bind(&s.note)
+                .bind(&s.errors_json)
+                .bind(s.requests as i64)
+                .bind(&s.histogram)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for m in metrics {
+                sqlx::query(
+                    "INSERT INTO metric_values (run_id, scenario, metric, value, unit, z, severity, suspect, kind, baseline_n, baseline_mean,
+                       baseline_std, baseline_median, change_pct, verdict, rule, baseline_robust_std)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                     ON CONFLICT (run_id, metric) DO NOTHING",
+                )
+                .bind(run_id)
+                .bind(&m.scenario)
+                .bind(&m.metric)
+                .bind(m.value)
+                .bind(&m.unit)
+                .bind(m.z)
+                .bind(&m.severity)
+                .bind(m.suspect)
+                .bind(&m.kind)
+                .bind(m.baseline_n.map(|n| n as i64))
+                .bind(m.baseline_mean)
+                .bind(m.baseline_std)
+                .bind(m.baseline_median)
+                .bind(m.change_pct)
+                .bind(&m.verdict)
+                .bind(&m.rule)
+                .bind(m.baseline_robust_std)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("UPDATE runs SET status = $1, verdict = $2, finished_at = $3 WHERE id = $4")
+                .bind(status)
+                .bind(verdict)
+                .bind(now_string())
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })
+        .map_err(|e| store_err(&self.label, "storing the run", &e))
+    }
+
+    fn runs(&self, limit: usize) -> Result<Vec<RunRecord>> {
+        block(async {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {RUN_COLS} FROM runs ORDER BY id DESC LIMIT $1"
+            )))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(run_from)
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+        })
+        .map_err(|e| store_err(&self.label, "listing runs", &e))
+    }
+
+    fn run(&self, id: i64) -> Result<Option<RunRecord>> {
+        block(async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {RUN_COLS} FROM runs WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.as_ref().map(run_from).transpose()
+        })
+        .map_err(|e| store_err(&self.label, "reading a run", &e))
+    }
+
+    fn run_metrics(&self, run_id: i64) -> Result<Vec<MetricRow>> {
+        block(async {
+            let rows = sqlx::query(
+                "SELECT scenario, metric, value, unit, z, severity, suspect, kind, baseline_n, baseline_mean, baseline_std,
+                        baseline_median, change_pct, verdict, rule, baseline_robust_std
+                 FROM metric_values WHERE run_id = $1 ORDER BY ctid",
+            )
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(MetricRow {
+                        scenario: r.try_get(0)?,
+                        metric: r.try_get(1)?,
+                        value: r.try_get(2)?,
+                        unit: r.try_get(3)?,
+                        z: r.try_get(4)?,
+                        severity: r.try_get(5)?,
+                        suspect: r.try_get(6)?,
+                        kind: r.try_get(7)?,
+                        baseline_n: r.try_get::<Option<i64>, _>(8)?.map(|n| n as usize),
+                        baseline_mean: r.try_get(9)?,
+                        baseline_std: r.try_get(10)?,
+                        baseline_median: r.try_get(11)?,
+                        change_pct: r.try_get(12)?,
+                        verdict: r.try_get(13)?,
+                        rule: r.try_get(14)?,
+                        baseline_robust_std: r.try_get(15)?,
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+        })
+        .map_err(|e| store_err(&self.label, "reading metrics", &e))
+    }
+
+    fn run_scenarios(&self, run_id: i64) -> Result<Vec<ScenarioRow>> {
+        block(async {
+            let rows = sqlx::query(
+                "SELECT scenario, kind, status, error, note, errors_json, requests, histogram FROM scenario_results WHERE run_id = $1 ORDER BY ctid",
+            )
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ScenarioRow {
+                        scenario: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        status: r.try_get(2)?,
+                        error: r.try_get(3)?,
+                        note: r.try_get(4)?,
+                        errors_json: r.try_get(5)?,
+                        requests: r.try_get::<i64, _>(6)? as u64,
+                        histogram: r.try_get(7)?,
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+        })
+        .map_err(|e| store_err(&self.label, "reading scenarios", &e))
+    }
+
+    fn metric_names(&self) -> Result<Vec<String>> {
+        block(
+            sqlx::query_scalar("SELECT DISTINCT metric FROM metric_values ORDER BY metric")
+                .fetch_all(&self.pool),
+        )
+        .map_err(|e| store_err(&self.label, "listing metrics", &e))
+    }
+
+    fn history(
+        &self,
+        metric: &str,
+        after_run: i64,
+        limit: usize,
+        exclude_run: Option<i64>,
+    ) -> Result<Vec<HistoryPoint>> {
+        block(async {
+            let rows = sqlx::query(
+                "SELECT m.run_id, r.started_at, m.value, m.suspect FROM metric_values m JOIN runs r ON r.id = m.run_id
+                 WHERE m.metric = $1 AND m.run_id > $2 AND r.status = $3 AND m.run_id != $4
+                 ORDER BY m.run_id DESC LIMIT $5",
+            )
+            .bind(metric)
+            .bind(after_run)
+            .bind(RUN_COMPLETE)
+            .bind(exclude_run.unwrap_or(-1))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut v: Vec<HistoryPoint> = rows
+                .iter()
+                .map(|r| Ok(HistoryPoint { run_id: r.try_get(0)?, at: r.try_get(1)?, value: r.try_get(2)?, suspect: r.try_get(3)? }))
+                .collect::<std::result::Result<_, sqlx::Error>>()?;
+            v.reverse();
+            Ok(v)
+        })
+        .map_err(|e| store_err(&self.label, "reading history", &e))
+    }
+
+    fn baseline_epoch(&self, metric: &str) -> Result<i64> {
+        block(
+            sqlx::query_scalar("SELECT COALESCE(MAX(since_run), 0)::BIGINT FROM baseline_events WHERE metric = $1 OR metric = '*'")
+                .bind(metric)
+                .fetch_one(&self.pool),
+        )
+        .map_err(|e| store_err(&self.label, "reading baseline events", &e))
+    }
+
+    fn baseline_event(
+        &mut self,
+        metric: &str,
+        action: &str,
+        since_run: i64,
+        who: &str,
+        reason: &str,
+    ) -> Result<()> {
+        block(async {
+            let mut tx = self.pool.begin().await?;
+            lock_metric(&mut tx, metric).await?;
+            sqlx::query("INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(metric)
+                .bind(action)
+                .bind(since_run)
+                .bind(now_string())
+                .bind(who)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+            if action == "accept" {
+                sqlx::query("UPDATE metric_values SET suspect = FALSE WHERE metric = $1 AND run_id > $2")
+                    .bind(metric)
+                    .bind(since_run)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let closing = if action == "accept" { "accepted" } else { "fixed" };
+            sqlx::query(AssertSqlSafe(format!(
+                "UPDATE alerts SET state = $1, updated_at = $2, updated_by = $3, reason = $4 WHERE (metric = $5 OR $5 = '*') AND state IN {OPEN}"
+            )))
+            .bind(closing)
+            .bind(now_string())
+            .bind(who)
+            .bind(format!("baseline {action}: {reason}"))
+            .bind(metric)
+            .execute(&mut *tx)
+            .await?;
+            audit_tx(&mut tx, who, &format!("baseline {action}"), metric, reason).await?;
+            tx.commit().await
+        })
+        .map_err(|e| store_err(&self.label, "recording the baseline change", &e))
+    }
+
+    fn alerts(&self, open_only: bool) -> Result<Vec<Alert>> {
+        let sql = if open_only {
+            format!("SELECT {ALERT_COLS} FROM alerts WHERE state IN {OPEN} ORDER BY id DESC")
+        } else {
+            format!("SELECT {ALERT_COLS} FROM alerts ORDER BY id DESC LIMIT 500")
+        };
+        block(async {
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter()
+                .map(alert_from)
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+        })
+        .map_err(|e| store_err(&self.label, "listing alerts", &e))
+    }
+
+    fn open_alert(&self, metric: &str) -> Result<Option<Alert>> {
+        block(async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ALERT_COLS} FROM alerts WHERE metric = $1 AND state IN {OPEN} ORDER BY id DESC LIMIT 1"
+            )))
+            .bind(metric)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.as_ref().map(alert_from).transpose()
+        })
+        .map_err(|e| store_err(&self.label, "reading alerts", &e))
+    }
+
+    fn upsert_alert(&mut self, a: &Alert) -> Result<i64> {
+        block(async {
+            let mut tx = self.pool.begin().await?;
+            lock_metric(&mut tx, &a.metric).await?;
+            let existing: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT id FROM alerts WHERE metric = $1 AND state IN {OPEN} ORDER BY id DESC LIMIT 1"
+            )))
+            .bind(&a.metric)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let id = match existing {
+                Some(id) => {
+                    sqlx::query("UPDATE alerts SET last_run_id = $1, severity = $2, value = $3, baseline = $4, z = $5, change_pct = $6 WHERE id = $7")
+                        .bind(a.last_run_id)
+                        .bind(&a.severity)
+                        .bind(a.value)
+                        .bind(a.baseline)
+                        .bind(a.z)
+                        .bind(a.change_pct)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    id
+                }
+                None => {
+                    sqlx::query_scalar(
+                        "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason)
+                         VALUES ($1, $2, $3, 'untriaged', $4, $5, $6, $7, $8, $9, $10, $11, '') RETURNING id",
+                    )
+                    .bind(&a.metric)
+                    .bind(&a.kind)
+                    .bind(&a.severity)
+                    .bind(a.opened_run_id)
+                    .bind(a.last_run_id)
+                    .bind(a.value)
+                    .bind(a.baseline)
+                    .bind(a.z)
+                    .bind(a.change_pct)
+                    .bind(now_string())
+                    .bind(actor())
+                    .fetch_one(&mut *tx)
+                    .await?
+                }
+            };
+            tx.commit().await?;
+            Ok(id)
+        })
+        .map_err(|e| store_err(&self.label, "recording the alert", &e))
+    }
+
+    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, reason: &str) -> Result<()> {
+        if !TRIAGE_STATES.contains(&state) {
+            return Err(Error::Usage(format!(
+                "triage state {state:?} is unknown; expected one of {}",
+                TRIAGE_STATES.join(", ")
+            )));
+        }
+        let found = block(async {
+            let mut tx = self.pool.begin().await?;
+            let row: Option<(String, i64)> = sqlx::query_as("SELECT metric, opened_run_id FROM alerts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((metric, opened)) = row else { return Ok(false) };
+            lock_metric(&mut tx, &metric).await?;
+            sqlx::query("UPDATE alerts SET state = $1, updated_at = $2, updated_by = $3, reason = $4 WHERE id = $5")
+                .bind(state)
+                .bind(now_string())
+                .bind(who)
+                .bind(reason)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if state == "accepted" {
+                sqlx::query("INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES ($1, 'accept', $2, $3, $4, $5)")
+                    .bind(&metric)
+                    .bind(opened - 1)
+                    .bind(now_string())
+                    .bind(who)
+                    .bind(reason)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE metric_values SET suspect = FALSE WHERE metric = $1 AND run_id >= $2")
+                    .bind(&metric)
+                    .bind(opened)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            audit_tx(&mut tx, who, &format!("alert {state}"), &format!("#{id} {metric}"), reason).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(true)
+        })
+        .map_err(|e| store_err(&self.label, "changing the alert", &e))?;
+        if found {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!("alert {id} does not exist")))
+        }
+    }
+
+    fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        block(async {
+            let rows = sqlx::query("SELECT id, at, who, action, target, reason FROM audit_log ORDER BY id DESC LIMIT $1")
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AuditEntry {
+                        id: r.try_get(0)?,
+                        at: r.try_get(1)?,
+                        who: r.try_get(2)?,
+                        action: r.try_get(3)?,
+                        target: r.try_get(4)?,
+                        reason: r.try_get(5)?,
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+        })
+        .map_err(|e| store_err(&self.label, "reading the audit log", &e))
+    }
+
+    fn latest_run_id(&self) -> Result<i64> {
+        block(
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0)::BIGINT FROM runs")
+                .fetch_one(&self.pool),
+        )
+        .map_err(|e| store_err(&self.label, "reading runs", &e))
+    }
+
+    fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()> {
+        block(async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO named_runs (name, run_id, at, who) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO UPDATE SET run_id = EXCLUDED.run_id, at = EXCLUDED.at, who = EXCLUDED.who",
+            )
+            .bind(name)
+            .bind(run_id)
+            .bind(now_string())
+            .bind(who)
+            .execute(&mut *tx)
+            .await?;
+            audit_tx(&mut tx, who, "save-baseline", name, &format!("run #{run_id}")).await?;
+            tx.commit().await
+        })
+        .map_err(|e| store_err(&self.label, "saving the run name", &e))
+    }
+
+    fn named_run(&self, name: &str) -> Result<Option<i64>> {
+        block(
+            sqlx::query_scalar("SELECT run_id FROM named_runs WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool),
+        )
+        .map_err(|e| store_err(&self.label, "reading run names", &e))
+    }
+
+    fn group_shards(&self, group: &str) -> Result<Vec<i64>> {
+        block(
+            sqlx::query_scalar(
+                "SELECT id FROM runs WHERE run_group = $1 AND status = $2 ORDER BY id",
+            )
+            .bind(group)
+            .bind(RUN_SHARD)
+            .fetch_all(&self.pool),
+        )
+        .map_err(|e| store_err(&self.label, "reading the run group", &e))
+    }
+
+    fn severities_sent_since(&self, metric: &str, since_unix: i64) -> Result<Vec<String>> {
+        block(
+            sqlx::query_scalar(
+                "SELECT DISTINCT severity FROM alert_log WHERE metric = $1 AND sent_at >= $2",
+            )
+            .bind(metric)
+            .bind(since_unix)
+            .fetch_all(&self.pool),
+        )
+        .map_err(|e| store_err(&self.label, "reading the alert log", &e))
+    }
+
+    fn alerts_sent_since(&self, since_unix: i64) -> Result<usize> {
+        block(
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM alert_log WHERE sent_at >= $1")
+                .bind(since_unix)
+                .fetch_one(&self.pool),
+        )
+        .map(|n| n as usize)
+        .map_err(|e| store_err(&self.label, "reading the alert log", &e))
+    }
+
+    fn record_alert_sent(
+        &mut self,
+        metric: &str,
+        severity: &str,
+        channels: &str,
+        run_id: i64,
+        at_unix: i64,
+    ) -> Result<()> {
+        block(
+            sqlx::query("INSERT INTO alert_log (metric, severity, channels, run_id, sent_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(metric)
+                .bind(severity)
+                .bind(channels)
+                .bind(run_id)
+                .bind(at_unix)
+                .execute(&self.pool),
+        )
+        .map(|_| ())
+        .map_err(|e| store_err(&self.label, "recording a sent alert", &e))
+    }
+}
+
+/// Tables in dependency order, with their columns (the same on both stores).
+const COPY_TABLES: &[(&str, &[&str])] = &[
+    (
+        "runs",
+        &[
+            "id",
+            "started_at",
+            "finished_at",
+            "status",
+            "verdict",
+            "commit_sha",
+            "branch",
+            "config_fingerprint",
+            "config_path",
+            "host",
+            "mode",
+            "pid",
+        ],
+    ),
+    (
+        "scenario_results",
+        &[
+            "run_id",
+            "scenario",
+            "kind",
+            "status",
+            "error",
+            "note",
+            "errors_json",
+            "requests",
+            "histogram",
+        ],
+    ),
+    (
+        "metric_values",
+        &[
+            "run_id",
+            "scenario",
+            "metric",
+            "value",
+            "unit",
+            "z",
+            "severity",
+            "suspect",
+            "kind",
+            "baseline_n",
+            "baseline_mean",
+            "baseline_std",
+            "baseline_median",
+            "change_pct",
+            "verdict",
+            "rule",
+            "baseline_robust_std",
+        ],
+    ),
+    (
+        "baseline_events",
+        &["id", "metric", "action", "since_run", "at", "who", "reason"],
+    ),
+    (
+        "alerts",
+        &[
+            "id",
+            "metric",
+            "kind",
+            "severity",
+            "state",
+            "opened_run_id",
+            "last_run_id",
+            "value",
+            "baseline",
+            "z",
+            "change_pct",
+            "updated_at",
+            "updated_by",
+            "reason",
+        ],
+    ),
+    (
+        "audit_log",
+        &["id", "at", "who", "action", "target", "reason"],
+    ),
+    ("named_runs", &["name", "run_id", "at", "who"]),
+    (
+        "alert_log",
+        &["id", "metric", "severity", "channels", "run_id", "sent_at"],
+    ),
+];
+
+/// One row read from the SQLite store.
+type SqliteRow = Vec<rusqlite::types::Value>;
+
+/// `perfgate store copy`: every row of an SQLite store into an empty PostgreSQL
+/// store, ids kept, in one transaction. Returns rows copied per table.
+pub fn copy_from_sqlite(
+    sqlite_path: &std::path::Path,
+    pg: &PgStore,
+) -> Result<Vec<(String, usize)>> {
+    // Open (and migrate) the source through the normal path so its schema is current.
+    drop(super::SqliteStore::open(sqlite_path)?);
+    let src = rusqlite::Connection::open_with_flags(
+        sqlite_path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .map_err(|e| Error::Store(format!("{}: cannot be read ({e})", sqlite_path.display())))?;
+    let existing: i64 = block(sqlx::query_scalar("SELECT count(*) FROM runs").fetch_one(&pg.pool))
+        .map_err(|e| store_err(&pg.label, "checking the target", &e))?;
+    if existing > 0 {
+        return Err(Error::Usage(format!(
+            "{}: already holds {existing} runs; copy needs an empty store",
+            pg.label
+        )));
+    }
+    let mut counts = Vec::new();
+    let mut tables: Vec<(&str, &[&str], Vec<SqliteRow>)> = Vec::new();
+    for (table, cols) in COPY_TABLES {
+        let sql = format!("SELECT {} FROM {table}", cols.join(", "));
+        let mut st = src.prepare(&sql).map_err(|e| {
+            Error::Store(format!(
+                "{}: reading {table} failed ({e})",
+                sqlite_path.display()
+            ))
+        })?;
+        let rows: Vec<SqliteRow> = st
+            .query_map([], |r| {
+                (0..cols.len())
+                    .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                    .collect()
+            })
+            .and_then(|it| it.collect())
+            .map_err(|e| {
+                Error::Store(format!(
+                    "{}: reading {table} failed ({e})",
+                    sqlite_path.display()
+                ))
+            })?;
+        tables.push((table, cols, rows));
+    }
+    block(async {
+        let mut tx = pg.pool.begin().await?;
+        for (table, cols, rows) in &tables {
+            let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), placeholders.join(", "));
+            for row in rows {
+                let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
+                for (col, v) in cols.iter().zip(row) {
+                    use rusqlite::types::Value as V;
+                    q = match v {
+                        V::Null => match *col {
+                            "histogram" => q.bind(None::<Vec<u8>>),
+                            "z" | "baseline_mean" | "baseline_std" | "baseline_median" | "change_pct" | "baseline_robust_std" => q.bind(None::<f64>),
+                            "baseline_n" => q.bind(None::<i64>),
+                            _ => q.bind(None::<String>),
+                        },
+                        V::Integer(i) if *col == "suspect" => q.bind(*i != 0),
+                        V::Integer(i) => q.bind(*i),
+                        V::Real(f) => q.bind(*f),
+                        V::Text(t) => q.bind(t.clone()),
+                        V::Blob(b) => q.bind(b.clone()),
+                    };
+                }
+                q.execute(&mut *tx).await?;
+            }
+            if cols[0] == "id" {
+                sqlx::query(AssertSqlSafe(format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))"
+                )))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await
+    })
+    .map_err(|e| store_err(&pg.label, "copying", &e))?;
+    for (table, _, rows) in &tables {
+        counts.push((table.to_string(), rows.len()));
+    }
+    Ok(counts)
+}
