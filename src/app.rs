@@ -156,7 +156,15 @@ pub(crate) async fn front_end(
     if wants_tui(args) {
         let label = ci::store_label(&loaded, args.store.as_deref());
         let opts = run_options(args, &loaded.config, "tui");
-        return crate::tui::run(loaded, opts, label, autostart).await;
+        let finish = ci_request(
+            args,
+            opts.clone(),
+            args.output.clone(),
+            formats,
+            args.compare_to.clone(),
+        )
+        .finish_options();
+        return crate::tui::run(loaded, opts, finish, label, autostart).await;
     }
     let req = ci_request(
         args,
@@ -239,7 +247,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             let outcome =
                 crate::engine::report::stored::outcome(st.as_ref(), &store::label(&label), id)?;
             let formats = ci::parse_formats(&format, output.as_ref())?;
-            let ctx = ci::report_context(st.as_ref(), &cfg, &outcome, &formats);
+            let ctx = crate::engine::report::context(st.as_ref(), &cfg, &outcome, &formats);
             match output {
                 Some(out) => {
                     for p in crate::engine::report::write_all(&outcome, &out, &formats, &ctx)? {

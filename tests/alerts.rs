@@ -331,3 +331,49 @@ fn alert_test_reports_each_channel() {
     assert!(stdout(&o).contains("email    failed"), "{}", stdout(&o));
     no_secrets(&o, d);
 }
+
+/// The console is a view over the same pipeline: a run started there with a confirmed
+/// regression alerts GitHub and Slack exactly as `--ci` does.
+#[cfg(feature = "tui")]
+#[test]
+fn a_run_started_in_the_console_alerts_like_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (github, rec) = start_recorder(200);
+    let smtp = Smtp::start();
+    establish(d, &github, smtp.port);
+    let srv = DemoServer::start(&["--delay-ms", "12"]);
+    write_config(d, "c.json", &cfg(&srv.url));
+    let env = format!(
+        "GITHUB_TOKEN={TOKEN} GITHUB_REPOSITORY=acme/shop GITHUB_PR_NUMBER=7 GITHUB_API_URL={github} \
+         SLACK_WEBHOOK_URL={github}/slack/T000/B000/{SLACK_SECRET} SMTP_SERVER=127.0.0.1 SMTP_PORT={} \
+         SMTP_FROM_EMAIL=perfgate@example.com ALERT_EMAIL_RECIPIENTS=dev@example.com",
+        smtp.port
+    );
+    let cmd = format!(
+        "env -u GITHUB_ACTIONS {env} {} --config c.json; sleep 60",
+        bin().display()
+    );
+    let t = common::tmux::Tmux::start(d, "alerts", &cmd);
+    t.wait_for("No load is sent until you start a run", 20);
+    t.keys("s");
+    let s = t.wait_for("regression(s)", 60);
+    t.wait_for("alert slack: sent", 30);
+    let r = rec.lock().unwrap();
+    let slack: Vec<_> = r
+        .requests
+        .iter()
+        .filter(|x| x.1.starts_with("/slack/"))
+        .collect();
+    assert_eq!(slack.len(), 1, "one Slack message: {s}");
+    assert!(slack[0].3.contains("checkout."), "{}", slack[0].3);
+    assert!(
+        r.requests
+            .iter()
+            .any(|x| x.1.starts_with("/repos/acme/shop/issues/7/comments")),
+        "the PR comment is upserted"
+    );
+    assert_eq!(smtp.messages().len(), 1, "one email");
+    drop(r);
+    t.keys("q");
+}

@@ -413,7 +413,7 @@ pub fn compare(
     let outcome = compare::as_outcome(st, label, &c)?;
     let regressed = c.metrics.iter().any(|m| m.verdict == "regression");
     let fmts = super::parse_formats(formats, output)?;
-    let ctx = super::report_context(st, cfg, &outcome, &fmts);
+    let ctx = crate::engine::report::context(st, cfg, &outcome, &fmts);
     if let Some(out) = output {
         for p in crate::engine::report::write_all(&outcome, out, &fmts, &ctx)? {
             eprintln!("report written: {}", p.display());

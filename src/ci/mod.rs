@@ -146,101 +146,87 @@ pub async fn run(loaded: LoadedConfig, req: CiRequest) -> Result<i32> {
     drop(hub);
     let _ = printer.await;
     let mut outcome = outcome?;
-    if let Some(r) = &req.compare_to {
-        merge_comparison(st.as_ref(), &mut outcome, r, req.noise_pct)?;
-    }
-    let ctx = report_context(st.as_ref(), &loaded.config, &outcome, &req.formats);
-    finish(&outcome, &req, &ctx)?;
-    // Alerts never change the verdict: failures are reported once, here.
-    if !req.options.establish_baselines && req.options.shard.is_none() {
-        match crate::engine::alert::dispatch(st.as_mut(), &loaded.config, &outcome).await {
-            Ok(summary) => {
-                for c in &summary.channels {
-                    if c.outcome == "failed" {
-                        eprintln!("alert channel {} failed: {}", c.channel, c.detail);
-                    } else {
-                        tracing::info!(channel = %c.channel, outcome = %c.outcome, detail = %c.detail, "alert channel");
-                    }
-                }
-                for s in &summary.suppressed {
-                    tracing::info!("alert suppressed: {s}");
-                }
-            }
-            Err(e) => eprintln!("alerts were not sent: {e}"),
-        }
-    }
+    let done = run::finish(
+        st.as_mut(),
+        &loaded.config,
+        &mut outcome,
+        &req.options,
+        &req.finish_options(),
+        &cancel,
+    )
+    .await?;
+    show(&outcome, &req, &done, &loaded.config, st.as_ref());
     Ok(outcome.exit_code(req.options.fail_on_regression))
 }
 
-/// `--compare-to REF`: regressions against the reference run join the verdict.
-fn merge_comparison(
-    st: &dyn store::Store,
-    outcome: &mut RunOutcome,
-    r: &str,
-    noise_pct: f64,
-) -> Result<()> {
-    use crate::engine::compare;
-    let reference = compare::resolve(st, r)?;
-    if reference == outcome.run_id {
-        return Err(Error::Usage(format!(
-            "--compare-to {r:?} resolves to this run (#{reference}); expected an earlier run"
-        )));
-    }
-    let c = compare::compare(st, reference, outcome.run_id, noise_pct)?;
-    let ab = compare::as_outcome(st, &outcome.store, &c)?;
-    eprint!("{}", commands::compare_table(&c));
-    for reg in ab.regressions {
-        if !outcome.regressions.iter().any(|x| x.metric == reg.metric) {
-            outcome.regressions.push(reg);
-            outcome.failing += 1;
+impl CiRequest {
+    pub fn finish_options(&self) -> run::FinishOptions {
+        run::FinishOptions {
+            compare_to: self.compare_to.clone(),
+            noise_pct: self.noise_pct,
+            output: self.output.clone(),
+            formats: self.formats.clone(),
         }
     }
-    if outcome.failing > 0 {
-        outcome.status = "regression".into();
-    }
-    Ok(())
 }
 
-/// Chart history is read only when an HTML report is asked for.
-pub fn report_context(
-    st: &dyn store::Store,
-    cfg: &crate::engine::config::Config,
+/// Everything the finish stage did, on stdout (the report) and stderr (the rest).
+fn show(
     outcome: &RunOutcome,
-    formats: &[Format],
-) -> report::ReportContext {
-    let extras = if formats.contains(&Format::Html) {
-        report::stored::extras(st, outcome.run_id).unwrap_or_default()
-    } else {
-        Default::default()
-    };
-    report::ReportContext {
-        extras,
-        z_threshold: cfg.detection.z_threshold,
+    req: &CiRequest,
+    done: &run::Finished,
+    cfg: &crate::engine::config::Config,
+    st: &dyn store::Store,
+) {
+    if let Some(c) = &done.comparison {
+        eprint!("{}", commands::compare_table(c));
+    }
+    for p in &done.written {
+        eprintln!("report written: {}", p.display());
+    }
+    let ctx = report::context(st, cfg, outcome, &req.formats);
+    print_reports(outcome, req, &ctx);
+    // Alerts never change the verdict: failures are reported once, here.
+    match &done.alerts {
+        Some(Ok(summary)) => {
+            for l in &summary.console {
+                eprintln!("{l}");
+            }
+            for c in &summary.channels {
+                if c.outcome == "failed" {
+                    eprintln!("alert channel {} failed: {}", c.channel, c.detail);
+                } else {
+                    tracing::info!(channel = %c.channel, outcome = %c.outcome, detail = %c.detail, "alert channel");
+                }
+            }
+            for s in &summary.suppressed {
+                tracing::info!("alert suppressed: {s}");
+            }
+        }
+        Some(Err(e)) => eprintln!("alerts were not sent: {e}"),
+        None => {}
+    }
+    if done.alerts_abandoned {
+        eprintln!("alerts abandoned: stopped by a signal before delivery finished");
     }
 }
 
-/// Write the reports. stdout carries exactly one thing: the formats asked for when
-/// there is no `--output` (the text summary by default), or the text summary beside
-/// written files, so `perfgate --ci --format markdown > r.md` is a markdown file.
-pub fn finish(outcome: &RunOutcome, req: &CiRequest, ctx: &report::ReportContext) -> Result<()> {
+/// stdout carries exactly one thing: the formats asked for when there is no
+/// `--output` (the text summary by default), or the text summary beside written
+/// files, so `perfgate --ci --format markdown > r.md` is a markdown file.
+pub fn print_reports(outcome: &RunOutcome, req: &CiRequest, ctx: &report::ReportContext) {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = std::io::stdout().lock();
-    let to_stdout: Vec<String> = match &req.output {
-        Some(output) => {
-            for p in report::write_all(outcome, output, &req.formats, ctx)? {
-                eprintln!("report written: {}", p.display());
-            }
-            vec![report::text::render(outcome, color)]
-        }
-        None if req.formats.is_empty() => vec![report::text::render(outcome, color)],
-        None => req
-            .formats
+    let to_stdout: Vec<String> = if req.output.is_some() || req.formats.is_empty() {
+        vec![report::text::render(outcome, color)]
+    } else {
+        req.formats
             .iter()
             .map(|f| match f {
                 Format::Text => report::text::render(outcome, color),
                 f => report::render(outcome, *f, ctx),
             })
-            .collect(),
+            .collect()
     };
     for part in to_stdout {
         // A closed pipe (e.g. `| head`) is not an error.
@@ -270,5 +256,4 @@ pub fn finish(outcome: &RunOutcome, req: &CiRequest, ctx: &report::ReportContext
             );
         }
     }
-    Ok(())
 }

@@ -249,6 +249,36 @@ impl App {
         self.log.push_back(line);
     }
 
+    /// The finish stage's news in the event log: alerts sent, failed channels, reports.
+    pub fn on_finished(&mut self, done: &crate::engine::run::Finished) {
+        let mut lines: Vec<String> = done
+            .written
+            .iter()
+            .map(|p| format!("report written: {}", p.display()))
+            .collect();
+        match &done.alerts {
+            Some(Ok(s)) => {
+                lines.extend(s.console.iter().cloned());
+                lines.extend(
+                    s.channels
+                        .iter()
+                        .map(|c| format!("alert {}: {} ({})", c.channel, c.outcome, c.detail)),
+                );
+            }
+            Some(Err(e)) => lines.push(format!("alerts were not sent: {e}")),
+            None => {}
+        }
+        if done.alerts_abandoned {
+            lines.push("alerts abandoned: the run was stopped".into());
+        }
+        for l in lines {
+            if self.log.len() >= 50 {
+                self.log.pop_front();
+            }
+            self.log.push_back(l);
+        }
+    }
+
     /// The keys that work right now, for the footer.
     pub fn footer_keys(&self) -> Vec<(&'static str, &'static str)> {
         match &self.modal {

@@ -31,8 +31,14 @@ use app::{App, Command, ConfirmAction, RunState};
 /// Redraw at most this often when something changed (>= 4 updates per second).
 const FRAME: Duration = Duration::from_millis(200);
 
+/// A run as the console sees it once the engine is done with it.
+struct Completed {
+    outcome: RunOutcome,
+    finished: run::Finished,
+}
+
 struct Running {
-    task: tokio::task::JoinHandle<Result<RunOutcome>>,
+    task: tokio::task::JoinHandle<Result<Completed>>,
     cancel: CancellationToken,
     rx: LiveReceiver,
 }
@@ -79,10 +85,13 @@ pub fn apply(st: &mut dyn Store, action: &ConfirmAction, reason: &str) -> Result
     })
 }
 
+/// Start the one run pipeline (execute, then finish: compare, reports, alerts) exactly
+/// as the headless front-end does.
 fn start(
     loaded: &LoadedConfig,
     label: &str,
     opts: &RunOptions,
+    finish: &run::FinishOptions,
     only: Vec<String>,
 ) -> Result<Running> {
     let mut st = store::open(label)?;
@@ -93,8 +102,20 @@ fn start(
     let mut opts = opts.clone();
     opts.only = only;
     let c = cancel.clone();
+    let finish = finish.clone();
     let task = tokio::spawn(async move {
-        run::execute(&loaded, st.as_mut(), &store::label(&label), &opts, &hub, &c).await
+        let mut outcome =
+            run::execute(&loaded, st.as_mut(), &store::label(&label), &opts, &hub, &c).await?;
+        let finished = run::finish(
+            st.as_mut(),
+            &loaded.config,
+            &mut outcome,
+            &opts,
+            &finish,
+            &c,
+        )
+        .await?;
+        Ok(Completed { outcome, finished })
     });
     Ok(Running { task, cancel, rx })
 }
@@ -103,6 +124,7 @@ fn start(
 pub async fn run(
     loaded: LoadedConfig,
     opts: RunOptions,
+    finish: run::FinishOptions,
     label: String,
     autostart: bool,
 ) -> Result<i32> {
@@ -136,7 +158,7 @@ pub async fn run(
         .map_err(|e| Error::Run(format!("cannot watch SIGTERM: {e}")))?;
 
     // Kept apart so the select below can borrow the task and the receiver at once.
-    let mut task: Option<tokio::task::JoinHandle<Result<RunOutcome>>> = None;
+    let mut task: Option<tokio::task::JoinHandle<Result<Completed>>> = None;
     let mut rx: Option<LiveReceiver> = None;
     let mut cancel: Option<CancellationToken> = None;
     let launch = |only: Vec<String>,
@@ -144,7 +166,7 @@ pub async fn run(
                   rx: &mut Option<LiveReceiver>,
                   cancel: &mut Option<CancellationToken>|
      -> Result<()> {
-        let r = start(&loaded, &label, &opts, only)?;
+        let r = start(&loaded, &label, &opts, &finish, only)?;
         *task = Some(r.task);
         *rx = Some(r.rx);
         *cancel = Some(r.cancel);
@@ -193,7 +215,8 @@ pub async fn run(
                     app.live = r.snapshot.borrow().clone();
                 }
                 match res {
-                    Ok(Ok(outcome)) => {
+                    Ok(Ok(Completed { outcome, finished })) => {
+                        app.on_finished(&finished);
                         app.status = format!(
                             "run #{} {}: {} regression(s), {} improvement(s)",
                             outcome.run_id, outcome.status, outcome.regressions.len(), outcome.improvements.len()

@@ -121,12 +121,12 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
     let mut t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.as_str())
         .port(port)
         .tls(tls)
-        .timeout(Some(std::time::Duration::from_secs(10)));
+        .timeout(Some(ctx.timeout));
     if let (Some(u), Some(p)) = (env("SMTP_USERNAME"), env("SMTP_PASSWORD")) {
         t = t.credentials(Credentials::new(u, p));
     }
     let transport = t.build();
-    let r = with_retry(ATTEMPTS, || async {
+    let r = with_retry(ATTEMPTS, ctx.timeout, || async {
         transport.send(msg.clone()).await.map(|_| ()).map_err(|e| {
             // Kinds only: never the server's text, which may echo credentials.
             ChannelError(if e.is_permanent() {

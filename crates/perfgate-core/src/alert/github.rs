@@ -87,7 +87,12 @@ pub async fn send(
     let base = std::env::var("GITHUB_API_URL").unwrap_or_else(|_| "https://api.github.com".into());
     let octo = match octocrab::Octocrab::builder()
         .base_uri(base.as_str())
-        .map(|b| b.personal_token(token))
+        .map(|b| {
+            b.personal_token(token)
+                .set_connect_timeout(Some(ctx.timeout))
+                .set_read_timeout(Some(ctx.timeout))
+                .set_write_timeout(Some(ctx.timeout))
+        })
         .and_then(|b| b.build())
     {
         Ok(o) => o,
@@ -97,7 +102,7 @@ pub async fn send(
         Some(pr) => {
             let body = comment_body(ctx, all, o);
             let list = format!("/repos/{repo}/issues/{pr}/comments?per_page=100");
-            let found = with_retry(ATTEMPTS, || async {
+            let found = with_retry(ATTEMPTS, ctx.timeout, || async {
                 let v: Vec<Value> = octo
                     .get(&list, None::<&()>)
                     .await
@@ -117,7 +122,7 @@ pub async fn send(
                 ),
                 Ok(Some(id)) => {
                     let route = format!("/repos/{repo}/issues/comments/{id}");
-                    match with_retry(ATTEMPTS, || async {
+                    match with_retry(ATTEMPTS, ctx.timeout, || async {
                         octo.patch::<Value, _, _>(&route, Some(&json!({ "body": body })))
                             .await
                             .map_err(|e| describe(&e))
@@ -138,7 +143,7 @@ pub async fn send(
                 }
                 Ok(None) => {
                     let route = format!("/repos/{repo}/issues/{pr}/comments");
-                    match with_retry(ATTEMPTS, || async {
+                    match with_retry(ATTEMPTS, ctx.timeout, || async {
                         octo.post::<_, Value>(&route, Some(&json!({ "body": body })))
                             .await
                             .map_err(|e| describe(&e))
@@ -170,7 +175,7 @@ pub async fn send(
                     ),
                     "labels": ["performance"],
                 });
-                match with_retry(ATTEMPTS, || async {
+                match with_retry(ATTEMPTS, ctx.timeout, || async {
                     octo.post::<_, Value>(&route, Some(&body))
                         .await
                         .map_err(|e| describe(&e))

@@ -35,6 +35,11 @@ pub struct AlertConfig {
     pub run_url: Option<String>,
     /// Environment named in messages (default: PERFGATE_ENV, else "default").
     pub environment: Option<String>,
+    /// Deadline of each attempt on a channel (connect, TLS, request, response, each
+    /// SMTP exchange), seconds.
+    pub timeout_seconds: f64,
+    /// All alert delivery of a run ends within this many seconds, whatever hangs.
+    pub budget_seconds: f64,
 }
 
 impl Default for AlertConfig {
@@ -49,6 +54,8 @@ impl Default for AlertConfig {
             ],
             throttle_minutes: 30,
             max_alerts_per_hour: 10,
+            timeout_seconds: 10.0,
+            budget_seconds: 30.0,
             routing: BTreeMap::from([
                 ("low".to_string(), vec!["console".to_string()]),
                 (
@@ -93,6 +100,8 @@ pub struct AlertContext {
     pub branch: String,
     pub host: String,
     pub run_url: Option<String>,
+    /// Deadline of each attempt (`alerts.timeout_seconds`).
+    pub timeout: Duration,
 }
 
 /// What happened on one channel.
@@ -106,6 +115,8 @@ pub struct ChannelResult {
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct AlertSummary {
+    /// The console channel's lines; the front-end shows them (stderr, or the event log).
+    pub console: Vec<String>,
     pub sent: Vec<String>,
     pub suppressed: Vec<String>,
     pub channels: Vec<ChannelResult>,
@@ -130,8 +141,13 @@ pub fn describe(e: &reqwest::Error) -> ChannelError {
     })
 }
 
-/// Retry an operation with exponential backoff, a bounded number of times.
-pub async fn with_retry<T, F, Fut>(attempts: u32, mut op: F) -> std::result::Result<T, ChannelError>
+/// Retry an operation with exponential backoff, a bounded number of times, each
+/// attempt within `deadline`: a peer that accepts and never answers costs one deadline.
+pub async fn with_retry<T, F, Fut>(
+    attempts: u32,
+    deadline: Duration,
+    mut op: F,
+) -> std::result::Result<T, ChannelError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = std::result::Result<T, ChannelError>>,
@@ -139,9 +155,15 @@ where
     let mut delay = Duration::from_millis(200);
     let mut last = ChannelError("not attempted".into());
     for i in 0..attempts.max(1) {
-        match op().await {
-            Ok(v) => return Ok(v),
-            Err(e) => last = e,
+        match tokio::time::timeout(deadline, op()).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => last = e,
+            Err(_) => {
+                last = ChannelError(format!(
+                    "no answer within {} s",
+                    fmt_num(deadline.as_secs_f64())
+                ))
+            }
         }
         if i + 1 < attempts {
             tokio::time::sleep(delay).await;
@@ -182,6 +204,7 @@ pub fn context(cfg: &AlertConfig, o: &RunOutcome) -> AlertContext {
         branch: o.branch.clone().unwrap_or_else(|| "-".into()),
         host: o.host.clone(),
         run_url: run_url(cfg),
+        timeout: Duration::from_secs_f64(cfg.timeout_seconds),
     }
 }
 
@@ -242,6 +265,25 @@ fn routed(cfg: &AlertConfig, severity: &str, channel: &str) -> bool {
             .is_none_or(|chs| chs.iter().any(|c| c == channel))
 }
 
+/// A channel's delivery, cut off at the run's alert budget.
+async fn within(
+    budget: Duration,
+    channel: &str,
+    delivery: impl std::future::Future<Output = ChannelResult>,
+) -> ChannelResult {
+    match tokio::time::timeout(budget, delivery).await {
+        Ok(r) => r,
+        Err(_) => ChannelResult {
+            channel: channel.into(),
+            outcome: "failed".into(),
+            detail: format!(
+                "not delivered within the {} s alert budget (alerts.budget_seconds)",
+                fmt_num(budget.as_secs_f64())
+            ),
+        },
+    }
+}
+
 /// Send the run's regressions through the configured channels. Never fails the run:
 /// problems are returned in the summary and printed once by the caller.
 pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Result<AlertSummary> {
@@ -288,14 +330,14 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
     // Console: always on in --ci, for every fresh alert routed to it.
     let console = for_channel("console");
     for i in &console {
-        eprintln!(
+        summary.console.push(format!(
             "ALERT {} env={} commit={} branch={} run=#{}",
             line(i),
             ctx.environment,
             &ctx.commit[..ctx.commit.len().min(10)],
             ctx.branch,
             ctx.run_id
-        );
+        ));
     }
     if !console.is_empty() {
         summary.channels.push(ChannelResult {
@@ -310,35 +352,35 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
     let want_gh = ac.channels.iter().any(|c| c == "github");
     let slack_items = for_channel("slack");
     let email_items = for_channel("email");
+    // The remote channels run at once, each within the run's delivery budget: one
+    // channel that hangs neither delays the others nor holds up the exit.
+    let budget = Duration::from_secs_f64(ac.budget_seconds);
+    let none = || async { None::<ChannelResult> };
     let (gh, sl, em) = tokio::join!(
         async {
+            // The PR comment is a status: refreshed on every run, throttled or not.
             if want_gh {
-                // The PR comment is a status: refreshed on every run, throttled or not.
-                Some(github::send(&ctx, &all, &gh_items, o).await)
+                Some(within(budget, "github", github::send(&ctx, &all, &gh_items, o)).await)
             } else {
-                None
+                none().await
             }
         },
         async {
-            (!slack_items.is_empty())
-                .then_some(())
-                .map(|_| slack::send(&ctx, &slack_items))
+            if slack_items.is_empty() {
+                none().await
+            } else {
+                Some(within(budget, "slack", slack::send(&ctx, &slack_items)).await)
+            }
         },
         async {
-            (!email_items.is_empty())
-                .then_some(())
-                .map(|_| email::send(&ctx, &email_items))
+            if email_items.is_empty() {
+                none().await
+            } else {
+                Some(within(budget, "email", email::send(&ctx, &email_items)).await)
+            }
         },
     );
-    if let Some(r) = gh {
-        summary.channels.push(r);
-    }
-    if let Some(f) = sl {
-        summary.channels.push(f.await);
-    }
-    if let Some(f) = em {
-        summary.channels.push(f.await);
-    }
+    summary.channels.extend([gh, sl, em].into_iter().flatten());
     let delivered: Vec<String> = summary
         .channels
         .iter()
@@ -443,11 +485,12 @@ mod tests {
     #[tokio::test]
     async fn retries_are_bounded() {
         let mut calls = 0;
-        let r: std::result::Result<(), ChannelError> = with_retry(3, || {
-            calls += 1;
-            async { Err(ChannelError("HTTP 500".into())) }
-        })
-        .await;
+        let r: std::result::Result<(), ChannelError> =
+            with_retry(3, Duration::from_secs(1), || {
+                calls += 1;
+                async { Err(ChannelError("HTTP 500".into())) }
+            })
+            .await;
         assert_eq!(calls, 3);
         assert_eq!(r.unwrap_err().0, "HTTP 500");
     }

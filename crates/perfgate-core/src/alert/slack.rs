@@ -68,14 +68,15 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
         );
     };
     let client = match reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(ctx.timeout)
+        .timeout(ctx.timeout)
         .build()
     {
         Ok(c) => c,
         Err(e) => return result("failed", describe(&e).0),
     };
     let body = message(ctx, items);
-    let r = with_retry(ATTEMPTS, || async {
+    let r = with_retry(ATTEMPTS, ctx.timeout, || async {
         let resp = client
             .post(&url)
             .json(&body)

@@ -72,6 +72,18 @@ fn seconds(field: &'static str, v: Option<f64>, max: f64) -> Result<(), Bad> {
 
 pub fn global(c: &Config) -> Result<(), Bad> {
     seconds("test_duration", Some(c.test_duration), MAX_SECONDS)?;
+    for (field, v) in [
+        ("alerts.timeout_seconds", c.alerts.timeout_seconds),
+        ("alerts.budget_seconds", c.alerts.budget_seconds),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err((
+                field,
+                format!("is {v}; expected a positive number of seconds"),
+            ));
+        }
+        seconds(field, Some(v), MAX_TIMEOUT)?;
+    }
     connections("concurrent_users", u64::from(c.concurrent_users))
 }
 

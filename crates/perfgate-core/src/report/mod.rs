@@ -55,6 +55,24 @@ pub struct ReportContext {
     pub z_threshold: f64,
 }
 
+/// The context for `formats`: chart history is read only when HTML is asked for.
+pub fn context(
+    st: &dyn crate::store::Store,
+    cfg: &crate::config::Config,
+    outcome: &RunOutcome,
+    formats: &[Format],
+) -> ReportContext {
+    let extras = if formats.contains(&Format::Html) {
+        stored::extras(st, outcome.run_id).unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    ReportContext {
+        extras,
+        z_threshold: cfg.detection.z_threshold,
+    }
+}
+
 pub fn render(outcome: &RunOutcome, format: Format, ctx: &ReportContext) -> String {
     match format {
         Format::Json => json(outcome),

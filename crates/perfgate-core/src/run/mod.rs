@@ -2,6 +2,9 @@
 //! against its baseline (with confirmation re-runs), store the run in one
 //! transaction, and return the outcome the reports are written from.
 
+mod finish;
+pub use finish::{FinishOptions, Finished, finish};
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
