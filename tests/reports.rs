@@ -113,3 +113,84 @@ fn all_five_formats_from_a_regressed_run() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("run #99"));
 }
+
+/// `perfgate report RUN` reproduces the run's own regression and failing counts, even
+/// after triage has silenced its alert since.
+#[test]
+fn a_stored_run_reports_the_counts_it_was_judged_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    {
+        let srv = DemoServer::start(&["--delay-ms", "2"]);
+        write_config(d, "c.json", &config(&srv.url));
+        for _ in 0..4 {
+            let o = perfgate(d, &["--ci", "--config", "c.json", "--establish-baselines"]);
+            assert_eq!(code(&o), 0);
+        }
+    }
+    let srv = DemoServer::start(&["--delay-ms", "20"]);
+    write_config(d, "c.json", &config(&srv.url));
+    let counts = |j: &serde_json::Value| {
+        (
+            j["run_id"].as_i64().unwrap(),
+            j["regressions"].as_array().unwrap().len(),
+            j["failing"].as_u64().unwrap(),
+        )
+    };
+    let judged = |file: &str| -> (i64, usize, u64) {
+        let o = perfgate(d, &["--ci", "--config", "c.json", "--output", file]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        counts(&serde_json::from_slice(&std::fs::read(d.join(file)).unwrap()).unwrap())
+    };
+    let stored = |id: i64| {
+        let o = perfgate(
+            d,
+            &[
+                "report",
+                &id.to_string(),
+                "--format",
+                "json",
+                "--config",
+                "c.json",
+            ],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        counts(&serde_json::from_str(&stdout(&o)).expect("JSON on stdout"))
+    };
+    let first = judged("r1.json");
+    assert!(
+        first.1 > 0 && first.2 > 0,
+        "a failing regression: {first:?}"
+    );
+    assert_eq!(stored(first.0), first);
+
+    // Silence every open alert, then regress again: that run does not fail.
+    let o = perfgate(d, &["triage", "list", "--config", "c.json"]);
+    for id in stdout(&o).lines().filter_map(|l| {
+        l.strip_prefix('#')?
+            .split_whitespace()
+            .next()
+            .map(str::to_string)
+    }) {
+        let o = perfgate(
+            d,
+            &[
+                "triage",
+                "set",
+                &id,
+                "acknowledged",
+                "--reason",
+                "known",
+                "--config",
+                "c.json",
+            ],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    let second = judged("r2.json");
+    assert!(second.1 > 0, "still regressed: {second:?}");
+    assert_eq!(second.2, 0, "silenced by triage: {second:?}");
+    assert_eq!(stored(second.0), second);
+    // The first run failed when it was judged, and its report still says so.
+    assert_eq!(stored(first.0), first);
+}

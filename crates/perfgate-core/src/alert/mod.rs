@@ -227,7 +227,7 @@ pub fn line(i: &AlertItem) -> String {
 fn items(st: &dyn Store, cfg: &Config, o: &RunOutcome) -> Vec<AlertItem> {
     o.regressions
         .iter()
-        .filter(|r| r.kind == "threshold" || !crate::store::is_silenced_state(&r.triage_state))
+        .filter(|r| r.fails_build())
         .map(|r| {
             let trend = crate::inspect::baseline_view(st, cfg, &r.metric)
                 .ok()

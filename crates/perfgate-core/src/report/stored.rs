@@ -185,9 +185,16 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
                 .collect(),
         })
         .collect();
+    // Judged as the run judged it: triage since then changes the state shown, not
+    // whether that run failed.
     let failing = regressions
         .iter()
-        .filter(|r| !store::is_silenced_state(&r.triage_state))
+        .filter(|r| {
+            let silenced = rows
+                .iter()
+                .any(|m| m.metric == r.metric && m.verdict.as_deref() == Some("silenced"));
+            crate::run::fails_build(&r.kind, silenced)
+        })
         .count();
     Ok(RunOutcome {
         schema_version: 1,

@@ -161,6 +161,20 @@ impl RunOutcome {
     }
 }
 
+/// The failing rule, the one place it is written: a broken threshold always fails the
+/// build; a confirmed regression fails it unless its alert was silenced by triage
+/// (acknowledged, investigating, invalid) when the run was judged.
+pub fn fails_build(kind: &str, silenced_when_judged: bool) -> bool {
+    kind == "threshold" || (kind == "regression" && !silenced_when_judged)
+}
+
+impl RegressionReport {
+    /// Whether this regression fails the build, by [`fails_build`].
+    pub fn fails_build(&self) -> bool {
+        fails_build(&self.kind, store::is_silenced_state(&self.triage_state))
+    }
+}
+
 /// Commit and branch from the CI environment, else from git.
 pub fn git_info() -> (Option<String>, Option<String>) {
     let env = |names: &[&str]| {
@@ -740,11 +754,7 @@ pub async fn execute(
         })
         .collect();
 
-    let failing_states: Vec<bool> = regressions
-        .iter()
-        .map(|r| r.kind == "threshold" || !store::is_silenced_state(&r.triage_state))
-        .collect();
-    let failing = failing_states.iter().filter(|f| **f).count();
+    let failing = regressions.iter().filter(|r| r.fails_build()).count();
     let has_error = scenario_reports.iter().any(|s| s.error.is_some());
     let status = if !regressions.is_empty() && failing > 0 {
         "regression"
