@@ -9,6 +9,7 @@ use crate::engine::config::Config;
 use crate::engine::detect::Settings;
 use crate::engine::error::{Error, Result};
 use crate::engine::inspect::{self, BaselineView};
+use crate::engine::manage;
 use crate::engine::report::fmt_num;
 use crate::engine::store::{self, Store};
 
@@ -118,7 +119,7 @@ pub fn baseline(store: &mut dyn Store, cfg: &Config, action: BaselineAction) -> 
         BaselineAction::Show { metric } => {
             let known = store.metric_names()?;
             if !known.contains(&metric) {
-                return Err(unknown_metric(&metric, &known));
+                return Err(crate::engine::manage::unknown_metric(&metric, &known));
             }
             let v = inspect::baseline_view(store, cfg, &metric)?;
             print(&show(&v));
@@ -129,24 +130,17 @@ pub fn baseline(store: &mut dyn Store, cfg: &Config, action: BaselineAction) -> 
             all,
             reason,
         } => {
-            let latest = store.latest_run_id()?;
-            let who = store::actor();
             let target = match (metric, all) {
                 (_, true) => "*".to_string(),
-                (Some(m), false) => {
-                    let known = store.metric_names()?;
-                    if !known.contains(&m) {
-                        return Err(unknown_metric(&m, &known));
-                    }
-                    m
-                }
+                (Some(m), false) => m,
                 (None, false) => {
                     return Err(Error::Usage(
                         "baseline reset: name a METRIC or pass --all".into(),
                     ));
                 }
             };
-            store.baseline_event(&target, "reset", latest, &who, &reason)?;
+            let who = store::actor();
+            let latest = manage::reset(store, &target, &who, &reason)?;
             print(&format!(
                 "baseline of {} reset by {who}: history up to run #{latest} no longer counts; {} new runs rebuild it\n",
                 if target == "*" {
@@ -159,27 +153,9 @@ pub fn baseline(store: &mut dyn Store, cfg: &Config, action: BaselineAction) -> 
             Ok(0)
         }
         BaselineAction::Accept { metric, reason } => {
-            let known = store.metric_names()?;
-            if !known.contains(&metric) {
-                return Err(unknown_metric(&metric, &known));
-            }
             let who = store::actor();
-            match store.open_alert(&metric)? {
-                Some(a) => {
-                    store.set_alert_state(a.id, "accepted", &who, &reason)?;
-                    print(&format!(
-                        "{metric}: the level since run #{} is the new baseline (alert #{} accepted by {who})\n",
-                        a.opened_run_id, a.id
-                    ));
-                }
-                None => {
-                    let latest = store.latest_run_id()?;
-                    store.baseline_event(&metric, "accept", latest - 1, &who, &reason)?;
-                    print(&format!(
-                        "{metric}: the latest run #{latest} starts the new baseline (accepted by {who})\n"
-                    ));
-                }
-            }
+            let done = manage::accept(store, &metric, &who, &reason)?;
+            print(&format!("{metric}: {done} by {who}\n"));
             Ok(0)
         }
         BaselineAction::Audit { limit } => {
@@ -197,20 +173,6 @@ pub fn baseline(store: &mut dyn Store, cfg: &Config, action: BaselineAction) -> 
             Ok(0)
         }
     }
-}
-
-fn unknown_metric(metric: &str, known: &[String]) -> Error {
-    let best = known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(metric, k), k))
-        .filter(|(s, _)| *s > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    Error::Usage(match best {
-        Some((_, k)) => format!("metric {metric:?} has no history; did you mean {k:?}?"),
-        None => format!(
-            "metric {metric:?} has no history; `perfgate baseline list` shows the known metrics"
-        ),
-    })
 }
 
 pub fn show(v: &BaselineView) -> String {
@@ -299,7 +261,7 @@ pub fn show(v: &BaselineView) -> String {
 pub fn history(store: &dyn Store, cfg: &Config, metric: &str, format: &str) -> Result<i32> {
     let known = store.metric_names()?;
     if !known.contains(&metric.to_string()) {
-        return Err(unknown_metric(metric, &known));
+        return Err(crate::engine::manage::unknown_metric(metric, &known));
     }
     let v = inspect::baseline_view(store, cfg, metric)?;
     if format == "json" {

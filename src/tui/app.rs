@@ -6,7 +6,6 @@ use std::collections::VecDeque;
 
 use super::theme::Theme;
 use crate::engine::config::Config;
-use crate::engine::detect::effective_threshold;
 use crate::engine::inspect::BaselineView;
 use crate::engine::live::{EngineEvent, LiveSnapshot};
 use crate::engine::run::RunOutcome;
@@ -188,9 +187,7 @@ impl App {
     /// Baseline band of a metric: (centre - k*std, robust centre, centre + k*std),
     /// k the t-corrected alert threshold.
     pub fn band(&self, v: &BaselineView) -> Option<(f64, f64, f64)> {
-        let s = v.stats.as_ref()?;
-        let k = effective_threshold(self.config.detection.z_threshold, s.n - s.outliers);
-        Some((s.mean - k * s.std, s.median, s.mean + k * s.std))
+        Some(v.stats.as_ref()?.band(self.config.detection.z_threshold))
     }
 
     fn rows(&self) -> usize {

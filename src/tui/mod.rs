@@ -24,6 +24,7 @@ use crate::engine::config::LoadedConfig;
 use crate::engine::error::{Error, Result};
 use crate::engine::inspect;
 use crate::engine::live::{LiveHub, LiveReceiver};
+use crate::engine::manage;
 use crate::engine::run::{self, RunOptions, RunOutcome};
 use crate::engine::store::{self, Store};
 use app::{App, Command, ConfirmAction, RunState};
@@ -57,27 +58,16 @@ pub fn apply(st: &mut dyn Store, action: &ConfirmAction, reason: &str) -> Result
     let who = store::actor();
     Ok(match action {
         ConfirmAction::ResetMetric(m) => {
-            st.baseline_event(m, "reset", st.latest_run_id()?, &who, reason)?;
+            manage::reset(st, m, &who, reason)?;
             format!("baseline of {m} reset by {who}")
         }
         ConfirmAction::ResetAll => {
-            st.baseline_event("*", "reset", st.latest_run_id()?, &who, reason)?;
+            manage::reset(st, "*", &who, reason)?;
             format!("every baseline reset by {who}")
         }
-        ConfirmAction::Accept(m) => match st.open_alert(m)? {
-            Some(a) => {
-                st.set_alert_state(a.id, "accepted", &who, reason)?;
-                format!(
-                    "{m}: level since run #{} accepted as the baseline",
-                    a.opened_run_id
-                )
-            }
-            None => {
-                let latest = st.latest_run_id()?;
-                st.baseline_event(m, "accept", latest - 1, &who, reason)?;
-                format!("{m}: run #{latest} starts the new baseline")
-            }
-        },
+        ConfirmAction::Accept(m) => {
+            format!("{m}: {} by {who}", manage::accept(st, m, &who, reason)?)
+        }
         ConfirmAction::SetAlertState { id, state, .. } => {
             st.set_alert_state(*id, state, &who, reason)?;
             format!("alert #{id} is now {state}")

@@ -63,6 +63,16 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
 }
 
 impl BaselineStats {
+    /// Samples the mean and std come from (outliers excluded).
+    pub fn kept(&self) -> usize {
+        self.n - self.outliers
+    }
+
+    /// The baseline band by [`crate::detect::band`].
+    pub fn band(&self, z_threshold: f64) -> (f64, f64, f64) {
+        crate::detect::band(z_threshold, self.mean, self.std, self.median, self.kept())
+    }
+
     pub fn compute(values: &[f64], outlier_threshold: f64) -> Option<BaselineStats> {
         let s = sorted(values);
         if s.is_empty() {

@@ -169,6 +169,15 @@ pub fn center_scale(stats: &BaselineStats, window: &[f64]) -> (f64, f64) {
     }
 }
 
+/// The band rule, the one place it is written: the values a metric can take without
+/// alerting, `(low, centre, high)` = mean -/+ the t-corrected threshold times the std
+/// of the `kept` samples (outliers excluded), drawn around the median. The judge,
+/// the console and every report use it.
+pub fn band(z_threshold: f64, mean: f64, std: f64, median: f64, kept: usize) -> (f64, f64, f64) {
+    let k = effective_threshold(z_threshold, kept);
+    (mean - k * std, median, mean + k * std)
+}
+
 /// The z threshold corrected for a baseline estimated from `n` samples: a new
 /// observation's z against an estimated mean/std follows Student's t with n-1
 /// degrees of freedom scaled by sqrt(1 + 1/n), so the same nominal threshold keeps
@@ -240,7 +249,7 @@ pub fn judge(
     let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
     let z = zf(value);
     let change = change_pct(value, center);
-    let thr = effective_threshold(s.z_threshold, stats.n - stats.outliers);
+    let thr = effective_threshold(s.z_threshold, stats.kept());
     let suspect = suspect_of(s, thr, z, change, dir);
 
     let mut confirmed = None;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod ingest;
 pub mod inspect;
 pub mod live;
+pub mod manage;
 pub mod metrics;
 pub mod report;
 pub mod run;

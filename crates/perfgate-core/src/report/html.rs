@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::fmt_num;
 use super::stored::Extras;
-use crate::detect::effective_threshold;
 use crate::run::RunOutcome;
 
 const TEMPLATE: &str = include_str!("../../assets/report.html.j2");
@@ -154,10 +153,7 @@ pub fn render(o: &RunOutcome, ex: &Extras, z_threshold: f64) -> String {
         if values.last().map(|p| p.0) != Some(o.run_id) {
             values.push((o.run_id, m.value));
         }
-        let band = m.baseline.as_ref().map(|b| {
-            let k = effective_threshold(z_threshold, b.n);
-            (b.mean - k * b.std, b.median, b.mean + k * b.std)
-        });
+        let band = m.baseline.as_ref().map(|b| b.band(z_threshold));
         let cps = ex.change_points.get(&m.name).cloned().unwrap_or_default();
         let bad = m.verdict == "regression";
         charts.push(Chart {

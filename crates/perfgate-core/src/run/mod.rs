@@ -62,6 +62,7 @@ pub fn shard_scenario(s: &ScenarioConfig, cfg: &Config, i: u32, n: u32) -> Optio
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BaselineSummary {
+    /// Samples the mean and std were computed from (outliers excluded).
     pub n: usize,
     pub mean: f64,
     pub std: f64,
@@ -158,6 +159,13 @@ impl RunOutcome {
         } else {
             0
         }
+    }
+}
+
+impl BaselineSummary {
+    /// The baseline band by [`crate::detect::band`].
+    pub fn band(&self, z_threshold: f64) -> (f64, f64, f64) {
+        crate::detect::band(z_threshold, self.mean, self.std, self.median, self.n)
     }
 }
 
@@ -585,7 +593,7 @@ pub async fn execute(
                 unit: unit_of(&name).to_string(),
                 direction: dir,
                 baseline: j.as_ref().map(|j| BaselineSummary {
-                    n: j.baseline.n,
+                    n: j.baseline.kept(),
                     mean: j.baseline.mean,
                     std: j.baseline.std,
                     median: j.baseline.median,

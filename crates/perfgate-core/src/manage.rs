@@ -1,0 +1,85 @@
+//! The on-call actions on baselines, written once for every front-end: reset and
+//! accept, each recorded with who and why (the store keeps the audit log).
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// What accepting a metric's current level did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Accepted {
+    /// An open alert was accepted: its level (from `since_run`) is the new baseline.
+    Alert { alert_id: i64, since_run: i64 },
+    /// No alert was open: the latest run starts the new baseline.
+    LatestRun { run_id: i64 },
+}
+
+impl std::fmt::Display for Accepted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Accepted::Alert {
+                alert_id,
+                since_run,
+            } => write!(
+                f,
+                "the level since run #{since_run} is the new baseline (alert #{alert_id} accepted)"
+            ),
+            Accepted::LatestRun { run_id } => {
+                write!(f, "the latest run #{run_id} starts the new baseline")
+            }
+        }
+    }
+}
+
+/// The accept rule: accept the open alert when there is one (its runs become the
+/// baseline), else let the latest run start a new baseline.
+pub fn accept(st: &mut dyn Store, metric: &str, who: &str, reason: &str) -> Result<Accepted> {
+    known(st, metric)?;
+    match st.open_alert(metric)? {
+        Some(a) => {
+            st.set_alert_state(a.id, "accepted", who, reason)?;
+            Ok(Accepted::Alert {
+                alert_id: a.id,
+                since_run: a.opened_run_id,
+            })
+        }
+        None => {
+            let latest = st.latest_run_id()?;
+            st.baseline_event(metric, "accept", latest - 1, who, reason)?;
+            Ok(Accepted::LatestRun { run_id: latest })
+        }
+    }
+}
+
+/// Reset one metric's baseline (or every one with `*`): history up to the latest run
+/// no longer counts. Returns that run's id.
+pub fn reset(st: &mut dyn Store, target: &str, who: &str, reason: &str) -> Result<i64> {
+    if target != "*" {
+        known(st, target)?;
+    }
+    let latest = st.latest_run_id()?;
+    st.baseline_event(target, "reset", latest, who, reason)?;
+    Ok(latest)
+}
+
+fn known(st: &dyn Store, metric: &str) -> Result<()> {
+    let known = st.metric_names()?;
+    if known.iter().any(|m| m == metric) {
+        return Ok(());
+    }
+    Err(unknown_metric(metric, &known))
+}
+
+/// "metric X has no history; did you mean Y?"
+pub fn unknown_metric(metric: &str, known: &[String]) -> Error {
+    let best = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(metric, k), k))
+        .filter(|(s, _)| *s > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    Error::Usage(match best {
+        Some((_, k)) => format!("metric {metric:?} has no history; did you mean {k:?}?"),
+        None => format!(
+            "metric {metric:?} has no history; `perfgate baseline list` shows the known metrics"
+        ),
+    })
+}
