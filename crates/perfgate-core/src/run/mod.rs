@@ -3,25 +3,25 @@
 //! transaction, and return the outcome the reports are written from.
 
 mod finish;
+mod judge;
+mod measure;
+mod persist;
+mod plan;
+mod verdict;
 pub use finish::{FinishOptions, Finished, finish};
 
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LoadedConfig, ScenarioConfig};
-use crate::detect::{self, Judgement, Kind, Settings};
-use crate::error::{Error, Result};
-use crate::live::{EngineEvent, LiveHub, ScenarioPhase};
-use crate::metrics::{Direction, metric_name, unit_of};
-use crate::scenario::system::Sampler;
-use crate::scenario::{self, ScenarioOutput};
-use crate::store::{
-    self, Alert, HistoryPoint, MetricRow, RUN_COMPLETE, RUN_INTERRUPTED, RunMeta, ScenarioRow,
-    Store,
-};
-use crate::threshold::{self, Threshold, ThresholdResult};
+use crate::detect::Settings;
+use crate::error::Result;
+use crate::live::{EngineEvent, LiveHub};
+use crate::metrics::Direction;
+use crate::scenario::ScenarioOutput;
+use crate::store::{self, Alert, HistoryPoint, Store};
+use crate::threshold::ThresholdResult;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -265,7 +265,8 @@ pub fn metric_context(
     })
 }
 
-/// Run the suite described by `loaded` and store it.
+/// Run the suite described by `loaded` and store it: plan, measure, judge, verdict,
+/// persist. (The finish stage, [`finish`], follows in both front-ends.)
 pub async fn execute(
     loaded: &LoadedConfig,
     store: &mut dyn Store,
@@ -275,53 +276,66 @@ pub async fn execute(
     cancel: &CancellationToken,
 ) -> Result<RunOutcome> {
     let cfg = &loaded.config;
-    let settings = Settings::from_config(cfg);
-    let thresholds = threshold::parse_all(cfg, &loaded.path.display().to_string())?;
-    let (commit, branch) = git_info();
-    let meta = RunMeta {
-        started_at: store::now_string(),
-        commit,
-        branch,
-        config_fingerprint: cfg.fingerprint(),
-        config_path: loaded.path.display().to_string(),
-        host: host_name(),
-        mode: if opts.shard.is_some() {
-            "shard".into()
-        } else if opts.establish_baselines {
-            "establish".into()
+    let plan = plan::plan(loaded, opts)?;
+    let run_id = store.begin_run(&plan.meta)?;
+    announce(live, cfg, run_id, &plan.scenarios).await;
+    let (sampler_stop, sampler) = measure::machine_sampler(live);
+    let outputs =
+        measure::measure(cfg, &plan.scenarios, &plan.thresholds, opts, live, cancel).await;
+    let judge = judge::Judge {
+        cfg,
+        settings: &plan.settings,
+        opts,
+        run_id,
+        live,
+        cancel,
+    };
+    let judged = judge.judge(store, &outputs).await;
+    sampler_stop.cancel();
+    let _ = sampler.await;
+    let mut judged = judged?;
+    let verdict = verdict::decide(&mut judged, &outputs, &plan.thresholds, opts, cancel);
+    persist::persist(store, run_id, &mut judged, &verdict, &plan.settings)?;
+
+    live.update(|s| {
+        s.phase = if verdict.interrupted {
+            "interrupted".into()
         } else {
-            opts.mode.clone()
-        },
-        run_group: opts.run_group.clone(),
-    };
-    let sharded: Vec<ScenarioConfig> = match opts.shard {
-        Some((i, n)) => cfg
-            .test_scenarios
-            .iter()
-            .filter_map(|s| shard_scenario(s, cfg, i, n))
-            .collect(),
-        None => Vec::new(),
-    };
-    let scenarios: Vec<&ScenarioConfig> = if opts.shard.is_some() {
-        sharded
-            .iter()
-            .filter(|s| opts.only.is_empty() || opts.only.contains(&s.name))
-            .collect()
-    } else if opts.ingested.is_empty() {
-        cfg.test_scenarios
-            .iter()
-            .filter(|s| opts.only.is_empty() || opts.only.contains(&s.name))
-            .collect()
-    } else {
-        opts.ingested.iter().map(|(s, _)| s).collect()
-    };
-    if scenarios.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: field `test_scenarios` has no scenario to run; expected at least one",
-            loaded.path.display()
-        )));
-    }
-    let run_id = store.begin_run(&meta)?;
+            "finished".into()
+        }
+    });
+    live.emit(EngineEvent::RunFinished {
+        run_id,
+        status: verdict.status.to_string(),
+    })
+    .await;
+    let meta = plan.meta;
+    Ok(RunOutcome {
+        schema_version: 1,
+        run_id,
+        status: verdict.status.to_string(),
+        interrupted: verdict.interrupted,
+        establish_baselines: opts.establish_baselines,
+        started_at: meta.started_at,
+        finished_at: store::now_string(),
+        commit: meta.commit,
+        branch: meta.branch,
+        config_fingerprint: meta.config_fingerprint,
+        config_path: meta.config_path,
+        host: meta.host,
+        store: store_label.to_string(),
+        scenarios: verdict.scenarios,
+        metrics: judged.metrics,
+        regressions: judged.regressions,
+        improvements: judged.improvements,
+        failing: verdict.failing,
+        thresholds: verdict.thresholds,
+        aborted: verdict.aborted,
+    })
+}
+
+/// The live view learns the run and its scenarios before anything runs.
+async fn announce(live: &LiveHub, cfg: &Config, run_id: i64, scenarios: &[ScenarioConfig]) {
     live.update(|s| {
         s.run_id = Some(run_id);
         s.phase = "running".into();
@@ -336,536 +350,6 @@ pub async fn execute(
             .collect();
     });
     live.emit(EngineEvent::RunStarted { run_id }).await;
-
-    // Machine-wide CPU/memory for the live view while anything runs.
-    let sys_stop = CancellationToken::new();
-    let sys_task = {
-        let live = live.clone();
-        let stop = sys_stop.clone();
-        tokio::spawn(async move {
-            let mut sampler = Sampler::new();
-            let mut tick = tokio::time::interval(Duration::from_millis(500));
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {},
-                    _ = stop.cancelled() => break,
-                }
-                let x = sampler.sample();
-                live.update(|s| {
-                    s.system.cpu_pct = x.cpu_pct;
-                    s.system.mem_mb = x.mem_mb;
-                    s.system.mem_total_mb = x.mem_total_mb;
-                });
-            }
-        })
-    };
-
-    let mut outputs: Vec<(&ScenarioConfig, ScenarioOutput)> = Vec::new();
-    for sc in &scenarios {
-        if cancel.is_cancelled() {
-            break;
-        }
-        // Runs alongside its partner (below), not on its own.
-        if sc
-            .during
-            .as_ref()
-            .is_some_and(|d| scenarios.iter().any(|p| &p.name == d))
-        {
-            continue;
-        }
-        let mut companion_outputs: Vec<(&ScenarioConfig, ScenarioOutput)> = Vec::new();
-        live.emit(EngineEvent::ScenarioStarted {
-            name: sc.name.clone(),
-        })
-        .await;
-        live.update_scenario(&sc.name, |l| {
-            l.phase = if sc.warmup.unwrap_or(0.0) > 0.0 {
-                ScenarioPhase::Warmup
-            } else {
-                ScenarioPhase::Running
-            }
-        });
-        tracing::debug!(scenario = %sc.name, kind = sc.kind.as_str(), "scenario starting");
-        let abort_rules: Vec<Threshold> = thresholds
-            .iter()
-            .filter(|t| t.abort_on_fail)
-            .cloned()
-            .collect();
-        let scenario_name = sc.name.clone();
-        let abort = move |m: &BTreeMap<String, f64>| {
-            threshold::evaluate(&abort_rules, &scenario_name, m)
-                .into_iter()
-                .find(|r| !r.passed)
-                .map(|r| {
-                    format!(
-                        "aborted: threshold {} {} broken ({} = {})",
-                        r.threshold,
-                        r.expr,
-                        r.metric,
-                        crate::report::fmt_num(r.value)
-                    )
-                })
-        };
-        let abort_ref: Option<&scenario::AbortCheck> = if thresholds.iter().any(|t| t.abort_on_fail)
-        {
-            Some(&abort)
-        } else {
-            None
-        };
-        // System scenarios `during` this one sample alongside it, until it ends.
-        let until = CancellationToken::new();
-        let companions: Vec<_> = scenarios
-            .iter()
-            .filter(|c| c.during.as_deref() == Some(sc.name.as_str()))
-            .map(|c| {
-                let (cfg, c, live, cancel, until) = (
-                    cfg.clone(),
-                    (*c).clone(),
-                    live.clone(),
-                    cancel.clone(),
-                    until.clone(),
-                );
-                tokio::spawn(async move {
-                    let out = scenario::system::run(&cfg, &c, &live, &cancel, Some(&until)).await;
-                    (c.name.clone(), out)
-                })
-            })
-            .collect();
-        let out = match opts.ingested.iter().find(|(s, _)| s.name == sc.name) {
-            Some((_, o)) => o.clone(),
-            None => scenario::run(cfg, sc, live, cancel, abort_ref).await,
-        };
-        until.cancel();
-        for c in companions {
-            if let Ok((name, o)) = c.await
-                && let Some(csc) = scenarios.iter().find(|x| x.name == name)
-            {
-                companion_outputs.push((*csc, o));
-            }
-        }
-        tracing::debug!(
-            scenario = %sc.name,
-            requests = out.requests,
-            errors = ?out.errors,
-            metrics = ?out.metrics,
-            error = ?out.error,
-            "scenario finished"
-        );
-        let failed = out.error.is_some();
-        live.update_scenario(&sc.name, |l| {
-            if failed {
-                l.phase = ScenarioPhase::Failed;
-            }
-        });
-        live.emit(EngineEvent::ScenarioFinished {
-            name: sc.name.clone(),
-            ok: !failed,
-            message: out.error.clone().or(out.note.clone()),
-        })
-        .await;
-        outputs.push((sc, out));
-        outputs.append(&mut companion_outputs);
-    }
-
-    // Judge every metric; re-run a scenario once to confirm or clear a lone suspect.
-    let mut metric_reports = Vec::new();
-    let mut rows = Vec::new();
-    let mut regressions = Vec::new();
-    let mut improvements = Vec::new();
-    // A failed scenario's figures are reported, never judged or stored as history.
-    for (sc, out) in outputs.iter().filter(|(_, o)| o.error.is_none()) {
-        let mut judged: Vec<(String, f64, Option<Judgement>, MetricContext)> = Vec::new();
-        for (short, &value) in &out.metrics {
-            let name = metric_name(&sc.name, short);
-            let ctx = metric_context(&*store, &settings, &name, Some(run_id))?;
-            let dir = Direction::of(&name);
-            let j = if opts.establish_baselines || opts.shard.is_some() {
-                None
-            } else {
-                detect::judge(&settings, &ctx.base, &ctx.recent, value, dir)
-            };
-            if let Some(j) = &j {
-                tracing::debug!(
-                    metric = %name,
-                    value,
-                    baseline_n = ctx.base.len(),
-                    mean = j.baseline.mean,
-                    std = j.baseline.std,
-                    z = j.z,
-                    change_pct = j.change_pct,
-                    suspect = ?j.suspect,
-                    confirmed = ?j.confirmed,
-                    "judged"
-                );
-            } else {
-                tracing::debug!(metric = %name, value, baseline_n = ctx.base.len(), "not judged (baseline building)");
-            }
-            judged.push((name, value, j, ctx));
-        }
-        let needs_confirmation = judged.iter().any(|(_, _, j, _)| {
-            j.as_ref()
-                .is_some_and(|j| j.suspect == Some(Kind::Regression) && j.confirmed.is_none())
-        });
-        let mut confirmation: Option<ScenarioOutput> = None;
-        if needs_confirmation
-            && opts.ingested.is_empty()
-            && settings.persistence > 1
-            && cfg.detection.confirm_reruns > 0
-            && !cancel.is_cancelled()
-            && out.error.is_none()
-        {
-            for _ in 0..cfg.detection.confirm_reruns {
-                live.emit(EngineEvent::Confirming {
-                    scenario: sc.name.clone(),
-                })
-                .await;
-                live.update_scenario(&sc.name, |l| l.phase = ScenarioPhase::Confirming);
-                let again = scenario::run(cfg, sc, live, cancel, None).await;
-                let still = judged.iter().any(|(name, value, j, ctx)| {
-                    let short = name.rsplit('.').next().unwrap_or(name);
-                    match (j, again.metrics.get(short)) {
-                        (Some(j), Some(&v2))
-                            if j.suspect == Some(Kind::Regression) && j.confirmed.is_none() =>
-                        {
-                            let mut recent = ctx.recent.clone();
-                            recent.push(*value);
-                            detect::judge(&settings, &ctx.base, &recent, v2, Direction::of(name))
-                                .is_some_and(|j2| j2.suspect == Some(Kind::Regression))
-                        }
-                        _ => false,
-                    }
-                });
-                confirmation = Some(again);
-                if !still {
-                    break;
-                }
-            }
-        }
-        // Ingested results confirm from their own data (a second half of the
-        // iterations, or a confidence bound) when the tool provides it.
-        if confirmation.is_none()
-            && needs_confirmation
-            && let Some(c) = &out.confirmation
-        {
-            confirmation = Some(ScenarioOutput {
-                metrics: c.clone(),
-                ..Default::default()
-            });
-        }
-        for (name, value, j, ctx) in judged {
-            let dir = Direction::of(&name);
-            let short = name.rsplit('.').next().unwrap_or(&name).to_string();
-            // A confirmation observation extends the sequence the rule sees.
-            let (j, conf_value) = match (
-                &j,
-                confirmation.as_ref().and_then(|c| c.metrics.get(&short)),
-            ) {
-                (Some(j0), Some(&v2)) if j0.suspect.is_some() && j0.confirmed.is_none() => {
-                    let mut recent = ctx.recent.clone();
-                    recent.push(value);
-                    let j2 = detect::judge(&settings, &ctx.base, &recent, v2, dir);
-                    match j2 {
-                        Some(j2) if j2.confirmed == j0.suspect => {
-                            let mut j = j0.clone();
-                            j.confirmed = j2.confirmed;
-                            j.rule = j2.rule.map(|r| format!("{r} (confirmed by a re-run)"));
-                            (Some(j), Some(v2))
-                        }
-                        _ => (j, Some(v2)),
-                    }
-                }
-                _ => (j, None),
-            };
-            let verdict = match &j {
-                None if opts.establish_baselines => "baseline".to_string(),
-                None => "building".to_string(),
-                Some(j) => match (j.confirmed, j.suspect) {
-                    (Some(k), _) => k.as_str().to_string(),
-                    (None, Some(_)) if conf_value.is_some() => "cleared".to_string(),
-                    (None, Some(_)) => "suspect".to_string(),
-                    _ => "ok".to_string(),
-                },
-            };
-            let mut report = MetricReport {
-                name: name.clone(),
-                scenario: sc.name.clone(),
-                value,
-                unit: unit_of(&name).to_string(),
-                direction: dir,
-                baseline: j.as_ref().map(|j| BaselineSummary {
-                    n: j.baseline.kept(),
-                    mean: j.baseline.mean,
-                    std: j.baseline.std,
-                    median: j.baseline.median,
-                    robust_std: j.baseline.robust_std,
-                }),
-                z_score: j.as_ref().map(|j| j.z),
-                change_pct: j.as_ref().map(|j| j.change_pct),
-                severity: j
-                    .as_ref()
-                    .and_then(|j| j.severity)
-                    .map(|s| s.as_str().to_string()),
-                verdict,
-                rule: j.as_ref().and_then(|j| j.rule.clone()),
-            };
-            if let Some(j) = &j
-                && let Some(kind) = j.confirmed
-            {
-                let r = RegressionReport {
-                    metric: name.clone(),
-                    value,
-                    baseline_mean: j.baseline.mean,
-                    baseline_std: j.baseline.std,
-                    baseline_median: j.baseline.median,
-                    z_score: j.z,
-                    change_pct: j.change_pct,
-                    severity: j.severity.map(|s| s.as_str()).unwrap_or("low").to_string(),
-                    kind: kind.as_str().to_string(),
-                    rule: j.rule.clone().unwrap_or_default(),
-                    confirmation_value: conf_value,
-                    alert_id: None,
-                    triage_state: if kind == Kind::Regression {
-                        ctx.open_alert
-                            .as_ref()
-                            .map(|a| a.state.clone())
-                            .unwrap_or_else(|| "untriaged".into())
-                    } else {
-                        String::new()
-                    },
-                };
-                match kind {
-                    Kind::Regression => regressions.push(r),
-                    Kind::Improvement => improvements.push(r),
-                }
-            }
-            if report.verdict == "regression"
-                && ctx
-                    .open_alert
-                    .as_ref()
-                    .is_some_and(|a| store::is_silenced_state(&a.state))
-            {
-                report.verdict = "silenced".into();
-            }
-            rows.push(MetricRow {
-                scenario: sc.name.clone(),
-                metric: name.clone(),
-                value,
-                unit: report.unit.clone(),
-                z: report.z_score,
-                severity: report.severity.clone(),
-                suspect: j
-                    .as_ref()
-                    .is_some_and(|j| j.suspect == Some(Kind::Regression)),
-                kind: j
-                    .as_ref()
-                    .and_then(|j| j.confirmed)
-                    .map(|k| k.as_str().to_string()),
-                baseline_n: report.baseline.as_ref().map(|b| b.n),
-                baseline_mean: report.baseline.as_ref().map(|b| b.mean),
-                baseline_std: report.baseline.as_ref().map(|b| b.std),
-                baseline_median: report.baseline.as_ref().map(|b| b.median),
-                baseline_robust_std: report.baseline.as_ref().map(|b| b.robust_std),
-                change_pct: report.change_pct,
-                verdict: Some(report.verdict.clone()),
-                rule: report.rule.clone(),
-            });
-            metric_reports.push(report);
-        }
-    }
-
-    sys_stop.cancel();
-    let _ = sys_task.await;
-
-    // Absolute thresholds: broken ones fail the run whatever the history says.
-    let mut threshold_results: Vec<ThresholdResult> = Vec::new();
-    for (sc, out) in outputs
-        .iter()
-        .filter(|(_, o)| opts.shard.is_none() && o.error.is_none())
-    {
-        threshold_results.extend(threshold::evaluate(&thresholds, &sc.name, &out.metrics));
-    }
-    for t in threshold_results.iter().filter(|t| !t.passed) {
-        let bound = thresholds
-            .iter()
-            .find(|x| x.key == t.threshold)
-            .map(|x| x.bound)
-            .unwrap_or(0.0);
-        if let Some(m) = metric_reports.iter_mut().find(|m| m.name == t.metric)
-            && m.verdict != "regression"
-        {
-            m.verdict = "threshold".into();
-        }
-        if let Some(row) = rows.iter_mut().find(|r| r.metric == t.metric)
-            && row.verdict.as_deref() != Some("regression")
-        {
-            row.verdict = Some("threshold".into());
-            row.kind = Some("threshold".into());
-            row.rule = Some(format!("threshold {} {}", t.threshold, t.expr));
-            row.severity = Some("critical".into());
-        }
-        regressions.push(RegressionReport {
-            metric: t.metric.clone(),
-            value: t.value,
-            baseline_mean: bound,
-            baseline_std: 0.0,
-            baseline_median: bound,
-            z_score: 0.0,
-            change_pct: if bound.abs() > 1e-12 {
-                (t.value - bound) / bound.abs() * 100.0
-            } else {
-                0.0
-            },
-            severity: "critical".into(),
-            kind: "threshold".into(),
-            rule: format!("threshold {} {}", t.threshold, t.expr),
-            confirmation_value: None,
-            alert_id: None,
-            triage_state: "untriaged".into(),
-        });
-    }
-
-    let interrupted =
-        cancel.is_cancelled() || outputs.iter().any(|(_, o)| o.interrupted && !o.aborted);
-    let scenario_reports: Vec<ScenarioReport> = outputs
-        .iter()
-        .map(|(sc, o)| ScenarioReport {
-            name: sc.name.clone(),
-            kind: sc.kind.as_str().into(),
-            status: if o.error.is_some() {
-                "error".into()
-            } else if o.aborted {
-                "aborted".into()
-            } else if o.interrupted {
-                "interrupted".into()
-            } else {
-                "ok".into()
-            },
-            error: o.error.clone(),
-            note: o.note.clone(),
-            requests: o.requests,
-            errors: o.errors.clone(),
-            metrics: o.metrics.clone(),
-        })
-        .collect();
-    let scenario_rows: Vec<ScenarioRow> = outputs
-        .iter()
-        .zip(&scenario_reports)
-        .map(|((_, o), r)| ScenarioRow {
-            scenario: r.name.clone(),
-            kind: r.kind.clone(),
-            status: r.status.clone(),
-            error: r.error.clone(),
-            note: r.note.clone(),
-            errors_json: serde_json::to_string(&r.errors).unwrap_or_else(|_| "{}".into()),
-            requests: r.requests,
-            histogram: o.histogram.clone(),
-        })
-        .collect();
-
-    let failing = regressions.iter().filter(|r| r.fails_build()).count();
-    let has_error = scenario_reports.iter().any(|s| s.error.is_some());
-    let status = if !regressions.is_empty() && failing > 0 {
-        "regression"
-    } else if has_error {
-        "error"
-    } else {
-        "pass"
-    };
-    let aborted = outputs.iter().any(|(_, o)| o.aborted);
-    store.finish_run(
-        run_id,
-        if aborted {
-            store::RUN_ABORTED
-        } else if interrupted {
-            RUN_INTERRUPTED
-        } else if opts.shard.is_some() {
-            store::RUN_SHARD
-        } else {
-            RUN_COMPLETE
-        },
-        status,
-        &scenario_rows,
-        &rows,
-    )?;
-
-    // Open or refresh alerts; close those whose metric has recovered.
-    for r in regressions.iter_mut() {
-        let open = store.open_alert(&r.metric)?;
-        let id = store.upsert_alert(&Alert {
-            id: 0,
-            metric: r.metric.clone(),
-            kind: r.kind.clone(),
-            severity: r.severity.clone(),
-            state: "untriaged".into(),
-            opened_run_id: open.as_ref().map(|a| a.opened_run_id).unwrap_or(run_id),
-            last_run_id: run_id,
-            value: r.value,
-            baseline: r.baseline_median,
-            z: r.z_score,
-            change_pct: r.change_pct,
-            updated_at: String::new(),
-            updated_by: String::new(),
-            reason: String::new(),
-        })?;
-        r.alert_id = Some(id);
-    }
-    if !interrupted {
-        for a in store.alerts(true)? {
-            let recent = store.history(
-                &a.metric,
-                a.opened_run_id - 1,
-                settings.persistence + 1,
-                None,
-            )?;
-            if recent.len() > settings.persistence
-                && recent.iter().all(|p| !p.suspect)
-                && recent.iter().all(|p| p.run_id > a.last_run_id)
-            {
-                store.set_alert_state(
-                    a.id,
-                    "fixed",
-                    "perfgate",
-                    "recovered: recent runs are back within the baseline",
-                )?;
-            }
-        }
-    }
-
-    live.update(|s| {
-        s.phase = if interrupted {
-            "interrupted".into()
-        } else {
-            "finished".into()
-        }
-    });
-    live.emit(EngineEvent::RunFinished {
-        run_id,
-        status: status.to_string(),
-    })
-    .await;
-
-    Ok(RunOutcome {
-        schema_version: 1,
-        run_id,
-        status: status.to_string(),
-        interrupted,
-        establish_baselines: opts.establish_baselines,
-        started_at: meta.started_at,
-        finished_at: store::now_string(),
-        commit: meta.commit,
-        branch: meta.branch,
-        config_fingerprint: meta.config_fingerprint,
-        config_path: meta.config_path,
-        host: meta.host,
-        store: store_label.to_string(),
-        scenarios: scenario_reports,
-        metrics: metric_reports,
-        regressions,
-        improvements,
-        failing,
-        thresholds: threshold_results,
-        aborted,
-    })
 }
 
 /// The config a run will use, for callers that only have a `Config`.

@@ -1,0 +1,311 @@
+//! Stage 3, judge: every metric of every scenario that ran against its baseline; a
+//! lone suspect scenario is re-run at once so one run can confirm or clear it.
+
+use tokio_util::sync::CancellationToken;
+
+use super::measure::Outputs;
+use super::{
+    BaselineSummary, MetricContext, MetricReport, RegressionReport, RunOptions, metric_context,
+};
+use crate::config::{Config, ScenarioConfig};
+use crate::detect::{self, Judgement, Kind, Settings};
+use crate::error::Result;
+use crate::live::{EngineEvent, LiveHub, ScenarioPhase};
+use crate::metrics::{Direction, metric_name, unit_of};
+use crate::scenario::{self, ScenarioOutput};
+use crate::store::{self, MetricRow, Store};
+
+/// What judging produced: one report and one stored row per metric, and the
+/// confirmed changes.
+#[derive(Default)]
+pub struct Judged {
+    pub metrics: Vec<MetricReport>,
+    pub rows: Vec<MetricRow>,
+    pub regressions: Vec<RegressionReport>,
+    pub improvements: Vec<RegressionReport>,
+}
+
+/// One metric's value with its first judgement and the history it was judged on.
+struct Observed {
+    name: String,
+    value: f64,
+    judgement: Option<Judgement>,
+    ctx: MetricContext,
+}
+
+/// Everything a judge needs besides the outputs.
+pub struct Judge<'a> {
+    pub cfg: &'a Config,
+    pub settings: &'a Settings,
+    pub opts: &'a RunOptions,
+    pub run_id: i64,
+    pub live: &'a LiveHub,
+    pub cancel: &'a CancellationToken,
+}
+
+impl Judge<'_> {
+    pub async fn judge(&self, store: &mut dyn Store, outputs: &Outputs) -> Result<Judged> {
+        let mut judged = Judged::default();
+        // A failed scenario's figures are reported, never judged or stored as history.
+        for (sc, out) in outputs.iter().filter(|(_, o)| o.error.is_none()) {
+            let observed = self.observe(&*store, sc, out)?;
+            let confirmation = self.confirm(sc, out, &observed).await;
+            for o in observed {
+                self.record(&mut judged, sc, o, confirmation.as_ref());
+            }
+        }
+        Ok(judged)
+    }
+
+    fn observe(
+        &self,
+        store: &dyn Store,
+        sc: &ScenarioConfig,
+        out: &ScenarioOutput,
+    ) -> Result<Vec<Observed>> {
+        let mut observed = Vec::new();
+        for (short, &value) in &out.metrics {
+            let name = metric_name(&sc.name, short);
+            let ctx = metric_context(store, self.settings, &name, Some(self.run_id))?;
+            let judgement = if self.opts.establish_baselines || self.opts.shard.is_some() {
+                None
+            } else {
+                detect::judge(
+                    self.settings,
+                    &ctx.base,
+                    &ctx.recent,
+                    value,
+                    Direction::of(&name),
+                )
+            };
+            match &judgement {
+                Some(j) => tracing::debug!(
+                    metric = %name, value, baseline_n = ctx.base.len(), mean = j.baseline.mean,
+                    std = j.baseline.std, z = j.z, change_pct = j.change_pct,
+                    suspect = ?j.suspect, confirmed = ?j.confirmed, "judged"
+                ),
+                None => tracing::debug!(
+                    metric = %name, value, baseline_n = ctx.base.len(),
+                    "not judged (baseline building)"
+                ),
+            }
+            observed.push(Observed {
+                name,
+                value,
+                judgement,
+                ctx,
+            });
+        }
+        Ok(observed)
+    }
+
+    /// A second observation for a scenario with an unconfirmed suspect regression: a
+    /// re-run, or the tool's own confirming data for ingested results.
+    async fn confirm(
+        &self,
+        sc: &ScenarioConfig,
+        out: &ScenarioOutput,
+        observed: &[Observed],
+    ) -> Option<ScenarioOutput> {
+        let lone_suspect =
+            |j: &Judgement| j.suspect == Some(Kind::Regression) && j.confirmed.is_none();
+        if !observed
+            .iter()
+            .any(|o| o.judgement.as_ref().is_some_and(lone_suspect))
+        {
+            return None;
+        }
+        let mut confirmation = None;
+        if self.opts.ingested.is_empty()
+            && self.settings.persistence > 1
+            && self.cfg.detection.confirm_reruns > 0
+            && !self.cancel.is_cancelled()
+        {
+            for _ in 0..self.cfg.detection.confirm_reruns {
+                self.live
+                    .emit(EngineEvent::Confirming {
+                        scenario: sc.name.clone(),
+                    })
+                    .await;
+                self.live
+                    .update_scenario(&sc.name, |l| l.phase = ScenarioPhase::Confirming);
+                let again = scenario::run(self.cfg, sc, self.live, self.cancel, None).await;
+                let still = observed.iter().any(|o| {
+                    let short = o.name.rsplit('.').next().unwrap_or(&o.name);
+                    match (&o.judgement, again.metrics.get(short)) {
+                        (Some(j), Some(&v2)) if lone_suspect(j) => {
+                            let mut recent = o.ctx.recent.clone();
+                            recent.push(o.value);
+                            let dir = Direction::of(&o.name);
+                            detect::judge(self.settings, &o.ctx.base, &recent, v2, dir)
+                                .is_some_and(|j2| j2.suspect == Some(Kind::Regression))
+                        }
+                        _ => false,
+                    }
+                });
+                confirmation = Some(again);
+                if !still {
+                    break;
+                }
+            }
+        }
+        // Ingested results confirm from their own data (a second half of the
+        // iterations, or a confidence bound) when the tool provides it.
+        confirmation.or_else(|| {
+            out.confirmation.as_ref().map(|c| ScenarioOutput {
+                metrics: c.clone(),
+                ..Default::default()
+            })
+        })
+    }
+
+    /// A confirmation observation extends the sequence the rule sees.
+    fn with_confirmation(
+        &self,
+        o: &Observed,
+        confirmation: Option<&ScenarioOutput>,
+    ) -> (Option<Judgement>, Option<f64>) {
+        let short = o.name.rsplit('.').next().unwrap_or(&o.name);
+        match (
+            &o.judgement,
+            confirmation.and_then(|c| c.metrics.get(short)),
+        ) {
+            (Some(j0), Some(&v2)) if j0.suspect.is_some() && j0.confirmed.is_none() => {
+                let mut recent = o.ctx.recent.clone();
+                recent.push(o.value);
+                let dir = Direction::of(&o.name);
+                match detect::judge(self.settings, &o.ctx.base, &recent, v2, dir) {
+                    Some(j2) if j2.confirmed == j0.suspect => {
+                        let mut j = j0.clone();
+                        j.confirmed = j2.confirmed;
+                        j.rule = j2.rule.map(|r| format!("{r} (confirmed by a re-run)"));
+                        (Some(j), Some(v2))
+                    }
+                    _ => (o.judgement.clone(), Some(v2)),
+                }
+            }
+            _ => (o.judgement.clone(), None),
+        }
+    }
+
+    fn record(
+        &self,
+        out: &mut Judged,
+        sc: &ScenarioConfig,
+        o: Observed,
+        confirmation: Option<&ScenarioOutput>,
+    ) {
+        let (j, conf_value) = self.with_confirmation(&o, confirmation);
+        let mut report = metric_report(sc, &o, j.as_ref(), conf_value, self.opts);
+        if let Some(j) = &j
+            && let Some(kind) = j.confirmed
+        {
+            let r = regression_report(&o, j, kind, conf_value);
+            match kind {
+                Kind::Regression => out.regressions.push(r),
+                Kind::Improvement => out.improvements.push(r),
+            }
+        }
+        if report.verdict == "regression"
+            && o.ctx
+                .open_alert
+                .as_ref()
+                .is_some_and(|a| store::is_silenced_state(&a.state))
+        {
+            report.verdict = "silenced".into();
+        }
+        out.rows.push(metric_row(&report, j.as_ref()));
+        out.metrics.push(report);
+    }
+}
+
+fn metric_report(
+    sc: &ScenarioConfig,
+    o: &Observed,
+    j: Option<&Judgement>,
+    conf_value: Option<f64>,
+    opts: &RunOptions,
+) -> MetricReport {
+    let verdict = match j {
+        None if opts.establish_baselines => "baseline".to_string(),
+        None => "building".to_string(),
+        Some(j) => match (j.confirmed, j.suspect) {
+            (Some(k), _) => k.as_str().to_string(),
+            (None, Some(_)) if conf_value.is_some() => "cleared".to_string(),
+            (None, Some(_)) => "suspect".to_string(),
+            _ => "ok".to_string(),
+        },
+    };
+    MetricReport {
+        name: o.name.clone(),
+        scenario: sc.name.clone(),
+        value: o.value,
+        unit: unit_of(&o.name).to_string(),
+        direction: Direction::of(&o.name),
+        baseline: j.map(|j| BaselineSummary {
+            n: j.baseline.kept(),
+            mean: j.baseline.mean,
+            std: j.baseline.std,
+            median: j.baseline.median,
+            robust_std: j.baseline.robust_std,
+        }),
+        z_score: j.map(|j| j.z),
+        change_pct: j.map(|j| j.change_pct),
+        severity: j.and_then(|j| j.severity).map(|s| s.as_str().to_string()),
+        verdict,
+        rule: j.and_then(|j| j.rule.clone()),
+    }
+}
+
+fn regression_report(
+    o: &Observed,
+    j: &Judgement,
+    kind: Kind,
+    conf_value: Option<f64>,
+) -> RegressionReport {
+    RegressionReport {
+        metric: o.name.clone(),
+        value: o.value,
+        baseline_mean: j.baseline.mean,
+        baseline_std: j.baseline.std,
+        baseline_median: j.baseline.median,
+        z_score: j.z,
+        change_pct: j.change_pct,
+        severity: j.severity.map(|s| s.as_str()).unwrap_or("low").to_string(),
+        kind: kind.as_str().to_string(),
+        rule: j.rule.clone().unwrap_or_default(),
+        confirmation_value: conf_value,
+        alert_id: None,
+        triage_state: if kind == Kind::Regression {
+            o.ctx
+                .open_alert
+                .as_ref()
+                .map(|a| a.state.clone())
+                .unwrap_or_else(|| "untriaged".into())
+        } else {
+            String::new()
+        },
+    }
+}
+
+fn metric_row(report: &MetricReport, j: Option<&Judgement>) -> MetricRow {
+    let b = report.baseline.as_ref();
+    MetricRow {
+        scenario: report.scenario.clone(),
+        metric: report.name.clone(),
+        value: report.value,
+        unit: report.unit.clone(),
+        z: report.z_score,
+        severity: report.severity.clone(),
+        suspect: j.is_some_and(|j| j.suspect == Some(Kind::Regression)),
+        kind: j.and_then(|j| j.confirmed).map(|k| k.as_str().to_string()),
+        baseline_n: b.map(|b| b.n),
+        baseline_mean: b.map(|b| b.mean),
+        baseline_std: b.map(|b| b.std),
+        baseline_median: b.map(|b| b.median),
+        baseline_robust_std: b.map(|b| b.robust_std),
+        change_pct: report.change_pct,
+        verdict: Some(report.verdict.clone()),
+        rule: report.rule.clone(),
+    }
+}
