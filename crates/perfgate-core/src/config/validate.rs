@@ -1,0 +1,373 @@
+//! Config validation after parsing: every rule names its field and what it expected.
+//! One function per part of the config (settings, detection, alerts, and each kind of
+//! scenario) so each reads on its own.
+
+use super::{
+    Config, HTTP_METHODS, ProcessRef, SYSTEM_METRICS, ScenarioConfig, ScenarioType, bounds,
+    system_metric_key,
+};
+
+/// (field, what was expected)
+pub type Invalid = (String, String);
+
+fn positive(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+pub fn settings(c: &Config) -> Result<(), Invalid> {
+    let this = c;
+    bounds::url(&this.base_url).map_err(|m| ("base_url".to_string(), m))?;
+    bounds::global(this).map_err(|(field, m)| (field.to_string(), m))?;
+    if !positive(this.test_duration) {
+        return Err((
+            "test_duration".into(),
+            "must be a positive number of seconds".into(),
+        ));
+    }
+    if this.shards == 0 {
+        return Err(("shards".into(), "must be at least 1".into()));
+    }
+    if this.concurrent_users == 0 {
+        return Err(("concurrent_users".into(), "must be at least 1".into()));
+    }
+    if !(this.regression_threshold.is_finite() && this.regression_threshold >= 0.0) {
+        return Err((
+            "regression_threshold".into(),
+            "must be a percentage >= 0".into(),
+        ));
+    }
+    if this.min_baseline_samples < 2 {
+        return Err(("min_baseline_samples".into(), "must be at least 2".into()));
+    }
+    if !positive(this.outlier_threshold) {
+        return Err((
+            "outlier_threshold".into(),
+            "must be a positive number of standard deviations".into(),
+        ));
+    }
+    if this.trend_window_days == 0 {
+        return Err(("trend_window_days".into(), "must be at least 1 day".into()));
+    }
+    if !(this.baseline_update_threshold.is_finite() && this.baseline_update_threshold > 0.0) {
+        return Err((
+            "baseline_update_threshold".into(),
+            "must be a positive fraction such as 0.15".into(),
+        ));
+    }
+    if this.tracking_db.trim().is_empty() {
+        return Err((
+            "tracking_db".into(),
+            "is empty; expected a file path for the SQLite store".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub fn detection(c: &Config) -> Result<(), Invalid> {
+    let this = c;
+    let d = &this.detection;
+    if !positive(d.z_threshold) {
+        return Err((
+            "detection.z_threshold".into(),
+            "must be a positive number".into(),
+        ));
+    }
+    if d.persistence == 0 || d.persistence > 10 {
+        return Err((
+            "detection.persistence".into(),
+            "must be between 1 and 10".into(),
+        ));
+    }
+    if !(d.min_change_pct.is_finite() && d.min_change_pct >= 0.0) {
+        return Err((
+            "detection.min_change_pct".into(),
+            "must be a percentage >= 0".into(),
+        ));
+    }
+    if d.baseline_window < this.min_baseline_samples {
+        return Err((
+            "detection.baseline_window".into(),
+            format!(
+                "is {}; expected at least min_baseline_samples ({})",
+                d.baseline_window, this.min_baseline_samples
+            ),
+        ));
+    }
+    if d.confirm_reruns > 5 {
+        return Err((
+            "detection.confirm_reruns".into(),
+            "must be between 0 and 5".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub fn alerts(c: &Config) -> Result<(), Invalid> {
+    let this = c;
+    for (i, ch) in this.alerts.channels.iter().enumerate() {
+        if !crate::alert::CHANNELS.contains(&ch.as_str()) {
+            return Err((
+                format!("alerts.channels[{i}]"),
+                format!("is {ch:?}; expected one of console, github, slack, email"),
+            ));
+        }
+    }
+    for (sev, chs) in &this.alerts.routing {
+        if crate::detect::Severity::parse(sev).is_none() {
+            return Err((
+                format!("alerts.routing.{sev}"),
+                "is not a severity; expected low, medium, high or critical".into(),
+            ));
+        }
+        if let Some(ch) = chs
+            .iter()
+            .find(|c| !crate::alert::CHANNELS.contains(&c.as_str()))
+        {
+            return Err((
+                format!("alerts.routing.{sev}"),
+                format!("names channel {ch:?}; expected console, github, slack or email"),
+            ));
+        }
+    }
+    if this.alerts.max_alerts_per_hour == 0 {
+        return Err((
+            "alerts.max_alerts_per_hour".into(),
+            "must be at least 1 (set alerts.enabled to false to turn alerts off)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// One scenario, `i` its index in `test_scenarios`; `seen` the names before it.
+pub fn scenario<'a>(
+    c: &'a Config,
+    i: usize,
+    s: &'a ScenarioConfig,
+    seen: &mut std::collections::HashSet<&'a str>,
+) -> Result<(), Invalid> {
+    let f = |k: &str| format!("test_scenarios[{i}].{k}");
+    bounds::scenario(s).map_err(|(field, m)| (f(field), m))?;
+    if s.name.is_empty()
+        || !s
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err((
+            f("name"),
+            format!(
+                "is {:?}; expected a non-empty name of letters, digits, '_' or '-' (it prefixes metric names)",
+                s.name
+            ),
+        ));
+    }
+    if !seen.insert(s.name.as_str()) {
+        return Err((
+            f("name"),
+            format!("{:?} is used twice; expected unique scenario names", s.name),
+        ));
+    }
+    let allowed: &[&str] = match s.kind {
+        ScenarioType::Api => &[
+            "endpoint",
+            "method",
+            "concurrent_users",
+            "headers",
+            "body",
+            "timeout",
+            "warmup",
+            "duration",
+            "rate",
+            "arrival",
+            "ramp_up",
+            "max_in_flight",
+            "http2",
+            "tls_insecure",
+        ],
+        ScenarioType::System => &["duration", "metrics", "interval_ms", "process", "during"],
+        ScenarioType::Database => &[
+            "query",
+            "iterations",
+            "connection_string",
+            "timeout",
+            "commit",
+            "concurrency",
+        ],
+        ScenarioType::Ingested => {
+            return Err((
+                f("type"),
+                "\"ingested\" is only for `perfgate ingest`; expected \"api\", \"system\" or \"database\"".into(),
+            ));
+        }
+    };
+    for key in s.present_keys() {
+        if !allowed.contains(&key) {
+            return Err((
+                f(key),
+                format!(
+                    "is not a key of a {} scenario; expected one of: {}",
+                    s.kind.as_str(),
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    api(c, s, &f)?;
+    system(c, s, &f)?;
+    database(s, &f)
+}
+
+/// Keys of API scenarios (and the durations every kind shares).
+fn api(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    if let Some(v) = s.duration
+        && !positive(v)
+    {
+        return Err((f("duration"), "must be a positive number of seconds".into()));
+    }
+    if let Some(v) = s.timeout
+        && !positive(v)
+    {
+        return Err((f("timeout"), "must be a positive number of seconds".into()));
+    }
+    if let Some(v) = s.warmup
+        && !(v.is_finite() && v >= 0.0 && v < s.duration.unwrap_or(c.test_duration))
+    {
+        return Err((
+            f("warmup"),
+            "must be >= 0 seconds and shorter than the scenario's duration".into(),
+        ));
+    }
+    if let Some(r) = s.rate
+        && !(r.is_finite() && r > 0.0 && r <= 10_000_000.0)
+    {
+        return Err((
+            f("rate"),
+            "must be a positive number of requests per second".into(),
+        ));
+    }
+    if let Some(a) = &s.arrival
+        && a != "constant"
+        && a != "poisson"
+    {
+        return Err((
+            f("arrival"),
+            format!("is {a:?}; expected \"constant\" or \"poisson\""),
+        ));
+    }
+    if (s.arrival.is_some() || s.ramp_up.is_some()) && s.rate.is_none() {
+        return Err((
+            f(if s.arrival.is_some() {
+                "arrival"
+            } else {
+                "ramp_up"
+            }),
+            "needs `rate` (open-loop mode)".into(),
+        ));
+    }
+    if let Some(v) = s.ramp_up
+        && !(v.is_finite() && v >= 0.0 && v < s.duration.unwrap_or(c.test_duration))
+    {
+        return Err((
+            f("ramp_up"),
+            "must be >= 0 seconds and shorter than the scenario's duration".into(),
+        ));
+    }
+    if s.max_in_flight == Some(0) {
+        return Err((f("max_in_flight"), "must be at least 1".into()));
+    }
+    if s.concurrent_users == Some(0) {
+        return Err((f("concurrent_users"), "must be at least 1".into()));
+    }
+    if let Some(m) = &s.method
+        && !HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str())
+    {
+        return Err((
+            f("method"),
+            format!("is {m:?}; expected one of {}", HTTP_METHODS.join(", ")),
+        ));
+    }
+    if let Some(ep) = &s.endpoint
+        && !ep.starts_with('/')
+    {
+        return Err((
+            f("endpoint"),
+            format!("is {ep:?}; expected a path starting with '/'"),
+        ));
+    }
+    if let Some(h) = &s.headers {
+        for (k, v) in h {
+            if hyper::header::HeaderName::from_bytes(k.as_bytes()).is_err()
+                || hyper::header::HeaderValue::from_str(v).is_err()
+            {
+                return Err((
+                    f(&format!("headers.{k}")),
+                    "is not a valid HTTP header name/value".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn system(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    if let Some(ms) = &s.metrics {
+        for m in ms {
+            if system_metric_key(m).is_none() {
+                return Err((
+                    f("metrics"),
+                    format!(
+                        "contains {m:?}; expected some of {}",
+                        SYSTEM_METRICS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(d) = &s.during {
+        match c.test_scenarios.iter().find(|o| &o.name == d) {
+            Some(o) if o.kind != ScenarioType::System && o.during.is_none() => {}
+            Some(_) => {
+                return Err((
+                    f("during"),
+                    format!("names {d:?}, a system scenario; expected an api or database scenario"),
+                ));
+            }
+            None => {
+                return Err((
+                    f("during"),
+                    format!("names {d:?}, which is not in test_scenarios"),
+                ));
+            }
+        }
+    }
+    if let Some(ProcessRef::Name(n)) = &s.process
+        && n.trim().is_empty()
+    {
+        return Err((
+            f("process"),
+            "is empty; expected a process name or pid".into(),
+        ));
+    }
+    if s.interval_ms == Some(0) {
+        return Err((f("interval_ms"), "must be at least 1".into()));
+    }
+    Ok(())
+}
+
+fn database(s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    if s.kind == ScenarioType::Database {
+        if s.query.as_deref().unwrap_or("").trim().is_empty() {
+            return Err((f("query"), "is missing; expected an SQL query".into()));
+        }
+        if s.connection_string.as_deref().unwrap_or("").is_empty() {
+            return Err((
+                f("connection_string"),
+                "is missing; expected a database URL".into(),
+            ));
+        }
+        if s.iterations == Some(0) {
+            return Err((f("iterations"), "must be at least 1".into()));
+        }
+    }
+    Ok(())
+}
