@@ -15,46 +15,45 @@ fn positive(v: f64) -> bool {
 }
 
 pub fn settings(c: &Config) -> Result<(), Invalid> {
-    let this = c;
-    bounds::url(&this.base_url).map_err(|m| ("base_url".to_string(), m))?;
-    bounds::global(this).map_err(|(field, m)| (field.to_string(), m))?;
-    if !positive(this.test_duration) {
+    bounds::url(&c.base_url).map_err(|m| ("base_url".to_string(), m))?;
+    bounds::global(c).map_err(|(field, m)| (field.to_string(), m))?;
+    if !positive(c.test_duration) {
         return Err((
             "test_duration".into(),
             "must be a positive number of seconds".into(),
         ));
     }
-    if this.shards == 0 {
+    if c.shards == 0 {
         return Err(("shards".into(), "must be at least 1".into()));
     }
-    if this.concurrent_users == 0 {
+    if c.concurrent_users == 0 {
         return Err(("concurrent_users".into(), "must be at least 1".into()));
     }
-    if !(this.regression_threshold.is_finite() && this.regression_threshold >= 0.0) {
+    if !(c.regression_threshold.is_finite() && c.regression_threshold >= 0.0) {
         return Err((
             "regression_threshold".into(),
             "must be a percentage >= 0".into(),
         ));
     }
-    if this.min_baseline_samples < 2 {
+    if c.min_baseline_samples < 2 {
         return Err(("min_baseline_samples".into(), "must be at least 2".into()));
     }
-    if !positive(this.outlier_threshold) {
+    if !positive(c.outlier_threshold) {
         return Err((
             "outlier_threshold".into(),
             "must be a positive number of standard deviations".into(),
         ));
     }
-    if this.trend_window_days == 0 {
+    if c.trend_window_days == 0 {
         return Err(("trend_window_days".into(), "must be at least 1 day".into()));
     }
-    if !(this.baseline_update_threshold.is_finite() && this.baseline_update_threshold > 0.0) {
+    if !(c.baseline_update_threshold.is_finite() && c.baseline_update_threshold > 0.0) {
         return Err((
             "baseline_update_threshold".into(),
             "must be a positive fraction such as 0.15".into(),
         ));
     }
-    if this.tracking_db.trim().is_empty() {
+    if c.tracking_db.trim().is_empty() {
         return Err((
             "tracking_db".into(),
             "is empty; expected a file path for the SQLite store".into(),
@@ -64,8 +63,7 @@ pub fn settings(c: &Config) -> Result<(), Invalid> {
 }
 
 pub fn detection(c: &Config) -> Result<(), Invalid> {
-    let this = c;
-    let d = &this.detection;
+    let d = &c.detection;
     if !positive(d.z_threshold) {
         return Err((
             "detection.z_threshold".into(),
@@ -84,12 +82,12 @@ pub fn detection(c: &Config) -> Result<(), Invalid> {
             "must be a percentage >= 0".into(),
         ));
     }
-    if d.baseline_window < this.min_baseline_samples {
+    if d.baseline_window < c.min_baseline_samples {
         return Err((
             "detection.baseline_window".into(),
             format!(
                 "is {}; expected at least min_baseline_samples ({})",
-                d.baseline_window, this.min_baseline_samples
+                d.baseline_window, c.min_baseline_samples
             ),
         ));
     }
@@ -103,8 +101,7 @@ pub fn detection(c: &Config) -> Result<(), Invalid> {
 }
 
 pub fn alerts(c: &Config) -> Result<(), Invalid> {
-    let this = c;
-    for (i, ch) in this.alerts.channels.iter().enumerate() {
+    for (i, ch) in c.alerts.channels.iter().enumerate() {
         if !crate::alert::CHANNELS.contains(&ch.as_str()) {
             return Err((
                 format!("alerts.channels[{i}]"),
@@ -112,7 +109,7 @@ pub fn alerts(c: &Config) -> Result<(), Invalid> {
             ));
         }
     }
-    for (sev, chs) in &this.alerts.routing {
+    for (sev, chs) in &c.alerts.routing {
         if crate::detect::Severity::parse(sev).is_none() {
             return Err((
                 format!("alerts.routing.{sev}"),
@@ -129,7 +126,7 @@ pub fn alerts(c: &Config) -> Result<(), Invalid> {
             ));
         }
     }
-    if this.alerts.max_alerts_per_hour == 0 {
+    if c.alerts.max_alerts_per_hour == 0 {
         return Err((
             "alerts.max_alerts_per_hour".into(),
             "must be at least 1 (set alerts.enabled to false to turn alerts off)".into(),

@@ -674,24 +674,7 @@ pub async fn run(
             _ = tick.tick() => false,
             _ = &mut finished => true,
         };
-        // Drain every worker's interval into this tick's slice and the total.
-        let mut slice = Tally::new();
-        for slot in &slots {
-            let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
-            g.warm.drain_into(&mut slice);
-            let mut m = Tally::new();
-            std::mem::swap(&mut m, &mut g.measured);
-            drop(g);
-            let _ = total.hist.add(&m.hist);
-            let _ = total.raw.add(&m.raw);
-            total.late += m.late;
-            total.ok += m.ok;
-            total.bytes += m.bytes;
-            for (t, e) in total.errors.iter_mut().zip(m.errors.iter()) {
-                *t += e;
-            }
-            m.drain_into(&mut slice);
-        }
+        let slice = drain(&slots, &mut total);
         all_requests += slice.ok + slice.error_count();
         for (a, e) in all_errors.iter_mut().zip(slice.errors.iter()) {
             *a += e;
@@ -765,9 +748,51 @@ pub async fn run(
     let measured_secs = (started.elapsed().saturating_sub(warmup))
         .as_secs_f64()
         .max(1e-3);
+    output(
+        &total,
+        measured_secs,
+        schedule.as_deref(),
+        deadline,
+        aborted,
+        cancel,
+    )
+}
+
+/// Every worker's interval into this tick's slice (for the live view) and, past the
+/// warm-up, into the total.
+fn drain(slots: &[Arc<Mutex<Interval>>], total: &mut Tally) -> Tally {
+    let mut slice = Tally::new();
+    for slot in slots {
+        let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
+        g.warm.drain_into(&mut slice);
+        let mut m = Tally::new();
+        std::mem::swap(&mut m, &mut g.measured);
+        drop(g);
+        let _ = total.hist.add(&m.hist);
+        let _ = total.raw.add(&m.raw);
+        total.late += m.late;
+        total.ok += m.ok;
+        total.bytes += m.bytes;
+        for (t, e) in total.errors.iter_mut().zip(m.errors.iter()) {
+            *t += e;
+        }
+        m.drain_into(&mut slice);
+    }
+    slice
+}
+
+/// The scenario's result from its total tally.
+fn output(
+    total: &Tally,
+    measured_secs: f64,
+    schedule: Option<&Schedule>,
+    deadline: Instant,
+    aborted: Option<String>,
+    cancel: &CancellationToken,
+) -> ScenarioOutput {
     let attempts = total.ok + total.error_count();
-    let mut metrics = tally_metrics(&total, measured_secs);
-    if let Some(sch) = &schedule {
+    let mut metrics = tally_metrics(total, measured_secs);
+    if let Some(sch) = schedule {
         if !total.raw.is_empty() {
             let q = |p: f64| total.raw.value_at_quantile(p) as f64 / 1000.0;
             metrics.insert("response_time_p50_uncorrected_ms".into(), q(0.50));
@@ -797,7 +822,7 @@ pub async fn run(
     // No successful response is a failed scenario, never a baseline sample: a dead
     // target must not pass the gate with 100% errors.
     let error = (total.ok == 0 && attempts > 0 && aborted.is_none() && !cancel.is_cancelled())
-        .then(|| no_success_reason(&total, attempts));
+        .then(|| no_success_reason(total, attempts));
     ScenarioOutput {
         metrics,
         errors,
