@@ -8,25 +8,36 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 /// MAD to standard deviation for normal data.
 pub const MAD_TO_SIGMA: f64 = 1.4826;
 
+/// Statistics of a metric's baseline samples.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct BaselineStats {
     /// Samples the baseline was computed from (before outlier rejection).
     pub n: usize,
     /// Samples rejected as outliers from mean/std.
     pub outliers: usize,
+    /// Mean of the kept samples.
     pub mean: f64,
+    /// Standard deviation of the kept samples.
     pub std: f64,
+    /// Median of all samples.
     pub median: f64,
     /// 1.4826 * MAD: a standard deviation that a few spikes cannot inflate.
     pub robust_std: f64,
+    /// 5th percentile.
     pub p5: f64,
+    /// 25th percentile.
     pub p25: f64,
+    /// 75th percentile.
     pub p75: f64,
+    /// 95th percentile.
     pub p95: f64,
+    /// Smallest sample.
     pub min: f64,
+    /// Largest sample.
     pub max: f64,
 }
 
+/// Median of already sorted values (0 when empty).
 pub fn median(sorted: &[f64]) -> f64 {
     percentile(sorted, 50.0)
 }
@@ -73,6 +84,7 @@ impl BaselineStats {
         crate::detect::band(z_threshold, self.mean, self.std, self.median, self.kept())
     }
 
+    /// Statistics of `values`, rejecting outliers beyond `outlier_threshold` robust sigmas.
     pub fn compute(values: &[f64], outlier_threshold: f64) -> Option<BaselineStats> {
         let s = sorted(values);
         if s.is_empty() {
@@ -121,9 +133,13 @@ impl BaselineStats {
 /// Least-squares slope of value over time with a 95% confidence interval.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Trend {
+    /// Samples the trend was fitted on.
     pub samples: usize,
+    /// OLS slope, in the metric's unit per day.
     pub slope_per_day: f64,
+    /// Lower bound of the slope's 95% confidence interval.
     pub ci_low: f64,
+    /// Upper bound of the slope's 95% confidence interval.
     pub ci_high: f64,
     /// Slope relative to the mean, percent per day.
     pub pct_per_day: f64,
@@ -171,6 +187,7 @@ impl Trend {
         })
     }
 
+    /// An arrow for the trend's direction (flat when not significant).
     pub fn arrow(&self) -> &'static str {
         if !self.significant {
             "→"
@@ -199,19 +216,27 @@ impl Trend {
 /// Below 0.7 the seed advises refreshing the baseline.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Health {
+    /// The health score in [0, 1].
     pub score: f64,
+    /// Share of `min_baseline_samples` present.
     pub count: f64,
+    /// 1 for a fresh newest sample, 0 at `trend_window_days` old.
     pub freshness: f64,
+    /// Low noise: 1 / (1 + (cv / 0.10)^2).
     pub quietness: f64,
+    /// No significant drift over the window.
     pub stability: f64,
+    /// Few outliers.
     pub cleanliness: f64,
     /// Why the score is what it is, worst factor first.
     pub reasons: Vec<String>,
 }
 
+/// Below this health score a baseline should be refreshed (the seed's advice).
 pub const HEALTH_REFRESH_BELOW: f64 = 0.7;
 
 impl Health {
+    /// The health of a baseline from its statistics, trend and age.
     pub fn score(
         stats: &BaselineStats,
         trend: Option<&Trend>,

@@ -20,12 +20,17 @@ use crate::baseline::{BaselineStats, robust_center_scale};
 use crate::config::Config;
 use crate::metrics::Direction;
 
+/// The seed's severity bands, as labels of magnitude.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// 1.5 to 2 sigma.
     Low,
+    /// 2 to 3 sigma.
     Medium,
+    /// 3 to 4 sigma.
     High,
+    /// Beyond 4 sigma.
     Critical,
 }
 
@@ -45,6 +50,7 @@ impl Severity {
             None
         }
     }
+    /// The name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",
@@ -53,6 +59,7 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+    /// Parse a severity name.
     pub fn parse(s: &str) -> Option<Severity> {
         match s {
             "low" => Some(Severity::Low),
@@ -64,14 +71,18 @@ impl Severity {
     }
 }
 
+/// The direction of a confirmed change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// Worse than the baseline.
     Regression,
+    /// Better than the baseline.
     Improvement,
 }
 
 impl Kind {
+    /// The name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Regression => "regression",
@@ -80,14 +91,22 @@ impl Kind {
     }
 }
 
+/// Detection settings, from the config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// Nominal z for a suspect observation.
     pub z_threshold: f64,
+    /// Consecutive suspect observations that confirm.
     pub persistence: usize,
+    /// Smallest relative change that can fail a build, percent.
     pub min_change_pct: f64,
+    /// The config's `regression_threshold`, percent.
     pub regression_threshold_pct: f64,
+    /// Most recent eligible runs a baseline is computed from.
     pub window: usize,
+    /// Runs needed before a metric is judged.
     pub min_samples: usize,
+    /// Robust z beyond which history samples are outliers.
     pub outlier_threshold: f64,
     /// CUSUM reference (per-observation allowance, in robust sigmas).
     pub cusum_k: f64,
@@ -103,6 +122,7 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of a config.
     pub fn from_config(c: &Config) -> Settings {
         Settings {
             z_threshold: c.detection.z_threshold,
@@ -140,10 +160,13 @@ impl Default for Settings {
 /// An observation judged against a baseline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Judgement {
+    /// The value judged.
     pub value: f64,
     /// Robust z, signed as the raw change (positive = value went up).
     pub z: f64,
+    /// Change against the baseline centre, percent.
     pub change_pct: f64,
+    /// Magnitude label from the z-score.
     pub severity: Option<Severity>,
     /// Suspect on its own (one observation).
     pub suspect: Option<Kind>,
@@ -151,6 +174,7 @@ pub struct Judgement {
     pub confirmed: Option<Kind>,
     /// How it was confirmed, for people.
     pub rule: Option<String>,
+    /// The baseline the value was judged against.
     pub baseline: BaselineStats,
 }
 
@@ -329,7 +353,9 @@ pub fn judge(
 /// Replays one metric's history through the detector, as `perfgate backtest` and
 /// the CI gate both see it: each run judged only on the runs before it.
 pub struct Replay<'a> {
-    pub settings: &'a Settings,
+    /// The detection settings.
+    pub settings: std::borrow::Cow<'a, Settings>,
+    /// The metric's good direction.
     pub dir: Direction,
     values: Vec<f64>,
     suspect_bad: Vec<bool>,
@@ -339,9 +365,22 @@ pub struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
+    /// A replay borrowing `settings`.
     pub fn new(settings: &'a Settings, dir: Direction) -> Replay<'a> {
         Replay {
-            settings,
+            settings: std::borrow::Cow::Borrowed(settings),
+            dir,
+            values: Vec::new(),
+            suspect_bad: Vec::new(),
+            alert_from: None,
+            improvement_open: false,
+        }
+    }
+
+    /// A replay that owns its settings (for a long-lived detector).
+    pub fn owned(settings: Settings, dir: Direction) -> Replay<'static> {
+        Replay {
+            settings: std::borrow::Cow::Owned(settings),
             dir,
             values: Vec::new(),
             suspect_bad: Vec::new(),
@@ -365,7 +404,7 @@ impl<'a> Replay<'a> {
             .len()
             .saturating_sub(self.settings.cusum_span.max(self.settings.persistence));
         let j = judge(
-            self.settings,
+            &self.settings,
             &base,
             &self.values[recent_from..],
             value,

@@ -5,9 +5,13 @@ use std::fmt;
 /// Invalid configuration: one sentence naming file, field, position and expectation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigError {
+    /// The config file.
     pub file: String,
+    /// The field at fault, when known.
     pub field: Option<String>,
+    /// Line and column, when known.
     pub position: Option<(usize, usize)>,
+    /// What was expected.
     pub message: String,
 }
 
@@ -40,11 +44,13 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Every error perfgate reports, by exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Exit 2: the user asked for something malformed.
     #[error("{0}")]
     Config(#[from] ConfigError),
+    /// Bad usage or invalid config (exit 2).
     #[error("{0}")]
     Usage(String),
     /// Exit 3: the store cannot be used; nothing was changed.
@@ -56,6 +62,7 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code of this error.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Usage(_) => 2,
@@ -64,4 +71,5 @@ impl Error {
     }
 }
 
+/// perfgate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

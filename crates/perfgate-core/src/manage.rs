@@ -8,9 +8,17 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Accepted {
     /// An open alert was accepted: its level (from `since_run`) is the new baseline.
-    Alert { alert_id: i64, since_run: i64 },
+    Alert {
+        /// The accepted alert.
+        alert_id: i64,
+        /// First run of the accepted level.
+        since_run: i64,
+    },
     /// No alert was open: the latest run starts the new baseline.
-    LatestRun { run_id: i64 },
+    LatestRun {
+        /// The run that starts the new baseline.
+        run_id: i64,
+    },
 }
 
 impl std::fmt::Display for Accepted {

@@ -17,6 +17,7 @@ mod validate;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// Target of API scenarios.
     pub base_url: String,
     /// Default scenario duration in seconds.
     pub test_duration: f64,
@@ -25,17 +26,25 @@ pub struct Config {
     /// A persistent change of at least this many percent is a regression even on a
     /// metric whose history is too noisy for the z-test to see it.
     pub regression_threshold: f64,
+    /// Exit 1 on a confirmed regression.
     pub fail_on_regression: bool,
+    /// Directory for baseline artefacts.
     pub baseline_storage: String,
+    /// The store: an SQLite path or a `postgresql://` URL.
     pub tracking_db: String,
+    /// Runs a metric needs before it is judged.
     pub min_baseline_samples: usize,
     /// Robust z beyond which a history sample is an outlier (excluded from mean/std).
     pub outlier_threshold: f64,
+    /// Window of the trend analysis and staleness horizon, days.
     pub trend_window_days: u32,
     /// Relative drift of the baseline across its window that counts as "drifting".
     pub baseline_update_threshold: f64,
+    /// Alert channels on or off.
     pub enable_alerts: bool,
+    /// The scenarios to run, in order.
     pub test_scenarios: Vec<ScenarioConfig>,
+    /// The detection rule's settings.
     pub detection: DetectionConfig,
     /// Absolute bounds per metric (`scenario.metric`, `*` wildcards): `"< 200"`.
     pub thresholds: BTreeMap<String, crate::threshold::ThresholdSpec>,
@@ -102,16 +111,22 @@ impl Default for DetectionConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioConfig {
+    /// Names the scenario and prefixes its metrics.
     pub name: String,
+    /// api, system or database.
     #[serde(rename = "type")]
     pub kind: ScenarioType,
     // api
+    /// API: path under `base_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// API: HTTP method (GET).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// API: closed-loop workers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrent_users: Option<u32>,
+    /// API: request headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<BTreeMap<String, String>>,
     /// A string is sent as is; any other JSON value is sent as JSON.
@@ -142,18 +157,24 @@ pub struct ScenarioConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_insecure: Option<bool>,
     // api + system
+    /// Seconds the scenario runs (default `test_duration`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     // system
+    /// System: which metrics to sample (default all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Vec<String>>,
+    /// System: milliseconds between samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_ms: Option<u64>,
     // database
+    /// Database: the query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// Database: times the query runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iterations: Option<u64>,
+    /// Database: the database URL (`${VAR}` expanded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_string: Option<String>,
     /// System: a process (name or pid) whose own CPU and memory are sampled too.
@@ -174,7 +195,9 @@ pub struct ScenarioConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum ProcessRef {
+    /// A process id.
     Pid(u32),
+    /// Every process with this name.
     Name(String),
 }
 
@@ -187,18 +210,23 @@ impl std::fmt::Display for ProcessRef {
     }
 }
 
+/// The kind of a scenario.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ScenarioType {
+    /// HTTP load.
     #[default]
     Api,
+    /// System resources.
     System,
+    /// Database queries.
     Database,
     /// Results ingested from another tool (never in a config file).
     Ingested,
 }
 
 impl ScenarioType {
+    /// The name used in config files.
     pub fn as_str(self) -> &'static str {
         match self {
             ScenarioType::Api => "api",
@@ -212,12 +240,15 @@ impl ScenarioType {
 /// System metrics a `system` scenario can sample (seed names without units).
 pub const SYSTEM_METRICS: [&str; 4] = ["cpu_usage", "memory_usage", "disk_io", "network_io"];
 
+/// HTTP methods a scenario may use.
 pub const HTTP_METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
 /// A config with its resolved location, ready to run.
 #[derive(Debug, Clone)]
 pub struct LoadedConfig {
+    /// Where the config was read from.
     pub path: PathBuf,
+    /// The parsed config.
     pub config: Config,
 }
 
@@ -309,6 +340,7 @@ impl Config {
         digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
     }
 
+    /// Seconds a scenario runs: its own `duration`, else `test_duration`.
     pub fn scenario_duration(&self, s: &ScenarioConfig) -> f64 {
         s.duration.unwrap_or(self.test_duration)
     }

@@ -21,12 +21,14 @@ pub struct FinishOptions {
     pub noise_pct: f64,
     /// Report files go here (a file, or a folder for several formats).
     pub output: Option<PathBuf>,
+    /// Report formats to write.
     pub formats: Vec<Format>,
 }
 
 /// What the finish stage did, for the front-end to show.
 #[derive(Debug, Default)]
 pub struct Finished {
+    /// The `--compare-to` comparison, when asked for.
     pub comparison: Option<Comparison>,
     /// Report files written.
     pub written: Vec<PathBuf>,

@@ -23,6 +23,7 @@ use crate::scenario::ScenarioOutput;
 use crate::store::{self, Alert, HistoryPoint, Store};
 use crate::threshold::ThresholdResult;
 
+/// How a run is carried out.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Store the run as baseline history without judging it.
@@ -39,6 +40,7 @@ pub struct RunOptions {
     /// Sharded load (index, count): this process runs 1/count of every API
     /// scenario and stores raw data for `perfgate merge`, judging nothing.
     pub shard: Option<(u32, u32)>,
+    /// Sharded runs of one build share this group.
     pub run_group: Option<String>,
 }
 
@@ -60,82 +62,137 @@ pub fn shard_scenario(s: &ScenarioConfig, cfg: &Config, i: u32, n: u32) -> Optio
     Some(out)
 }
 
+/// A metric's baseline as reported.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BaselineSummary {
     /// Samples the mean and std were computed from (outliers excluded).
     pub n: usize,
+    /// Mean of the kept samples.
     pub mean: f64,
+    /// Standard deviation of the kept samples.
     pub std: f64,
+    /// Median of the samples.
     pub median: f64,
+    /// 1.4826 x MAD.
     pub robust_std: f64,
 }
 
+/// One metric of a run, judged.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct MetricReport {
+    /// `<scenario>.<metric>` with the unit in the name.
     pub name: String,
+    /// The scenario it came from.
     pub scenario: String,
+    /// The run's value.
     pub value: f64,
+    /// Unit, from the name.
     pub unit: String,
+    /// Good direction.
     pub direction: Direction,
+    /// The baseline it was judged against, once there is one.
     pub baseline: Option<BaselineSummary>,
+    /// z-score against the baseline.
     pub z_score: Option<f64>,
+    /// Change against the baseline centre, percent.
     pub change_pct: Option<f64>,
+    /// Magnitude label.
     pub severity: Option<String>,
     /// ok, building, suspect, cleared, regression, improvement, silenced.
     pub verdict: String,
+    /// The rule that decided, in words.
     pub rule: Option<String>,
 }
 
+/// A confirmed change (regression, improvement or broken threshold).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RegressionReport {
+    /// The metric.
     pub metric: String,
+    /// The run's value.
     pub value: f64,
+    /// Baseline mean (the bound, for a threshold).
     pub baseline_mean: f64,
+    /// Baseline standard deviation.
     pub baseline_std: f64,
+    /// Baseline median.
     pub baseline_median: f64,
+    /// z-score against the baseline.
     pub z_score: f64,
+    /// Change against the baseline centre, percent.
     pub change_pct: f64,
+    /// low, medium, high or critical.
     pub severity: String,
+    /// regression, improvement or threshold.
     pub kind: String,
+    /// The rule that confirmed it, in words.
     pub rule: String,
+    /// The re-run's value that confirmed it.
     pub confirmation_value: Option<f64>,
+    /// The alert it opened or refreshed.
     pub alert_id: Option<i64>,
+    /// The alert's triage state when the run was judged.
     pub triage_state: String,
 }
 
+/// One scenario of a run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ScenarioReport {
+    /// The scenario's name.
     pub name: String,
+    /// api, system or database.
     #[serde(rename = "type")]
     pub kind: String,
+    /// ok, error, aborted or interrupted.
     pub status: String,
+    /// Why it could not run.
     pub error: Option<String>,
+    /// What to know about its figures.
     pub note: Option<String>,
+    /// Requests (or samples, or queries) made.
     pub requests: u64,
+    /// Errors by class.
     pub errors: BTreeMap<String, u64>,
+    /// The scenario's metrics by short name.
     pub metrics: BTreeMap<String, f64>,
 }
 
 /// Everything a report needs about one run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RunOutcome {
+    /// Version of this report's schema.
     pub schema_version: u32,
+    /// The run's id in the store.
     pub run_id: i64,
     /// pass, regression or error.
     pub status: String,
+    /// Stopped by a signal or the user.
     pub interrupted: bool,
+    /// Recorded as baseline history without judging.
     pub establish_baselines: bool,
+    /// When the run started (RFC 3339).
     pub started_at: String,
+    /// When the run finished.
     pub finished_at: String,
+    /// The commit tested, when known.
     pub commit: Option<String>,
+    /// The branch tested, when known.
     pub branch: Option<String>,
+    /// Fingerprint of the effective config.
     pub config_fingerprint: String,
+    /// The config file.
     pub config_path: String,
+    /// The machine.
     pub host: String,
+    /// The store, password masked.
     pub store: String,
+    /// Each scenario.
     pub scenarios: Vec<ScenarioReport>,
+    /// Each metric, judged.
     pub metrics: Vec<MetricReport>,
+    /// Regressions and broken thresholds.
     pub regressions: Vec<RegressionReport>,
+    /// Confirmed improvements.
     pub improvements: Vec<RegressionReport>,
     /// Regressions that fail the build (not silenced by triage).
     pub failing: usize,
@@ -145,13 +202,56 @@ pub struct RunOutcome {
     pub aborted: bool,
 }
 
+/// The run's verdict: the `status` of the JSON report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No regression fails the build and every scenario ran.
+    Pass,
+    /// At least one regression (or broken threshold) fails the build.
+    Regression,
+    /// A scenario could not run (no successful response, a database error...).
+    Error,
+}
+
+impl Verdict {
+    /// The name used in reports and the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Regression => "regression",
+            Verdict::Error => "error",
+        }
+    }
+
+    /// The verdict of a report or store status; anything unknown is an error.
+    pub fn parse(s: &str) -> Verdict {
+        match s {
+            "pass" => Verdict::Pass,
+            "regression" => Verdict::Regression,
+            _ => Verdict::Error,
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl RunOutcome {
+    /// The run's verdict.
+    pub fn verdict(&self) -> Verdict {
+        Verdict::parse(&self.status)
+    }
+
     /// Exit code by DESIGN.md: 1 regressions with failing on, 3 run not carried out.
     pub fn exit_code(&self, fail_on_regression: bool) -> i32 {
         let broken = self.thresholds.iter().any(|t| !t.passed);
         if broken || (fail_on_regression && self.failing > 0) {
             1
-        } else if self.status == "error"
+        } else if self.verdict() == Verdict::Error
             || self.interrupted
             || self.scenarios.iter().any(|s| s.error.is_some())
         {
@@ -218,6 +318,7 @@ pub fn git_info() -> (Option<String>, Option<String>) {
     (commit, branch)
 }
 
+/// This machine's name.
 pub fn host_name() -> String {
     sysinfo::System::host_name().unwrap_or_else(|| "unknown".into())
 }
@@ -230,12 +331,17 @@ fn history_limit(s: &Settings) -> usize {
 /// Baseline samples and recent observations for a metric, honouring resets,
 /// accepts and the freeze of an open alert.
 pub struct MetricContext {
+    /// Baseline samples.
     pub base: Vec<f64>,
+    /// The most recent values, for persistence and CUSUM.
     pub recent: Vec<f64>,
+    /// The most recent history points.
     pub recent_points: Vec<HistoryPoint>,
+    /// The metric's open alert.
     pub open_alert: Option<Alert>,
 }
 
+/// A metric's baseline and recent history from the store.
 pub fn metric_context(
     store: &dyn Store,
     s: &Settings,

@@ -17,7 +17,7 @@ pub fn persist(
     store.finish_run(
         run_id,
         verdict.run_status,
-        verdict.status,
+        verdict.status.as_str(),
         &verdict.scenario_rows,
         &judged.rows,
     )?;

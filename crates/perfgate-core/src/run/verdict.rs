@@ -11,8 +11,7 @@ use crate::store::{self, ScenarioRow};
 use crate::threshold::{self, Threshold, ThresholdResult};
 
 pub struct Verdict {
-    /// pass, regression or error.
-    pub status: &'static str,
+    pub status: super::Verdict,
     /// The run's state in the store (complete, interrupted, aborted, shard).
     pub run_status: &'static str,
     pub failing: usize,
@@ -75,11 +74,11 @@ pub fn decide(
         .filter(|r| r.fails_build())
         .count();
     let status = if failing > 0 {
-        "regression"
+        super::Verdict::Regression
     } else if scenarios.iter().any(|s| s.error.is_some()) {
-        "error"
+        super::Verdict::Error
     } else {
-        "pass"
+        super::Verdict::Pass
     };
     let run_status = if aborted {
         store::RUN_ABORTED
