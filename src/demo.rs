@@ -147,7 +147,7 @@ async fn record_history(loaded: &LoadedConfig, label: &str) -> Result<()> {
         // Nobody watches these runs: the receiver is dropped and events go nowhere.
         let (hub, _) = LiveHub::new();
         let o = run::execute(&history, st.as_mut(), label, &opts, &hub, &cancel).await?;
-        if o.status == "error" {
+        if o.status == crate::engine::model::Verdict::Error {
             return Err(Error::Run(format!(
                 "demo: history run {i} failed: {}",
                 o.scenarios

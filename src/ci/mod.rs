@@ -245,7 +245,7 @@ pub fn print_reports(outcome: &RunOutcome, req: &CiRequest, ctx: &report::Report
     }
     if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
         for r in &outcome.regressions {
-            let level = if r.severity == "critical" || r.severity == "high" {
+            let level = if r.severity >= crate::engine::detect::Severity::High {
                 "error"
             } else {
                 "warning"

@@ -102,7 +102,10 @@ pub enum RunState {
     Idle,
     Running,
     Stopping,
-    Finished { run_id: i64, status: String },
+    Finished {
+        run_id: i64,
+        status: crate::engine::model::Verdict,
+    },
     Failed(String),
 }
 

@@ -214,7 +214,7 @@ pub async fn run(
                         app.hint = (outcome.failing > 0).then(|| {
                             "next: 3 Triage, Enter to acknowledge; 4 Baselines, a accept or r reset".to_string()
                         });
-                        app.run = RunState::Finished { run_id: outcome.run_id, status: outcome.status.clone() };
+                        app.run = RunState::Finished { run_id: outcome.run_id, status: outcome.status };
                         app.outcome = Some(outcome);
                     }
                     Ok(Err(e)) => { app.status = e.to_string(); app.run = RunState::Failed(e.to_string()); }

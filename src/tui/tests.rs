@@ -360,7 +360,7 @@ fn live_keys_start_stop_and_rerun() {
     );
     app.run = RunState::Finished {
         run_id: 31,
-        status: "pass".into(),
+        status: crate::engine::model::Verdict::Pass,
     };
     app.on_key(key(KeyCode::Char('j')));
     assert_eq!(

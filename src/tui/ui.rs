@@ -17,6 +17,7 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 use super::app::{App, Modal, RunState, Tab};
 use super::tabs;
+use crate::engine::model::Verdict;
 use crate::engine::store::TRIAGE_STATES;
 
 pub fn draw(f: &mut Frame, app: &App) {
@@ -94,8 +95,14 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
         RunState::Failed(e) => format!("failed: {e}"),
     };
     let run_style = match &app.run {
-        RunState::Finished { status, .. } if status == "regression" => t.bad(),
-        RunState::Finished { status, .. } if status == "pass" => t.good(),
+        RunState::Finished {
+            status: Verdict::Regression,
+            ..
+        } => t.bad(),
+        RunState::Finished {
+            status: Verdict::Pass,
+            ..
+        } => t.good(),
         RunState::Failed(_) => t.bad(),
         RunState::Running | RunState::Stopping => t.warn(),
         _ => t.dim(),

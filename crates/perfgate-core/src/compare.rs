@@ -10,8 +10,10 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 use std::collections::BTreeMap;
 
+use crate::detect::Severity;
 use crate::error::{Error, Result};
 use crate::metrics::Direction;
+use crate::model::{AlertKind, MetricVerdict, TriageState, Verdict};
 use crate::report::stored;
 use crate::run::{BaselineSummary, MetricReport, RegressionReport, RunOutcome};
 use crate::store::Store;
@@ -250,14 +252,15 @@ pub fn as_outcome(st: &dyn Store, store_label: &str, c: &Comparison) -> Result<R
         });
         r.change_pct = Some(mc.change_pct);
         r.z_score = None;
-        r.severity = (mc.verdict != "none").then(|| severity_of(mc.change_pct.abs()).to_string());
-        r.verdict = if mc.verdict == "none" {
-            "ok".into()
-        } else {
-            mc.verdict.clone()
+        let kind = AlertKind::parse(&mc.verdict);
+        r.severity = kind.map(|_| severity_of(mc.change_pct.abs()));
+        r.verdict = match kind {
+            None => MetricVerdict::Ok,
+            Some(AlertKind::Regression) => MetricVerdict::Regression,
+            Some(_) => MetricVerdict::Improvement,
         };
         r.rule = Some(format!("vs run #{}: {}", c.run_a, mc.why));
-        if mc.verdict != "none" {
+        if let Some(kind) = kind {
             let rep = RegressionReport {
                 metric: mc.metric.clone(),
                 value: mc.b,
@@ -266,18 +269,14 @@ pub fn as_outcome(st: &dyn Store, store_label: &str, c: &Comparison) -> Result<R
                 baseline_median: mc.a,
                 z_score: 0.0,
                 change_pct: mc.change_pct,
-                severity: severity_of(mc.change_pct.abs()).into(),
-                kind: mc.verdict.clone(),
+                severity: severity_of(mc.change_pct.abs()),
+                kind,
                 rule: format!("A/B vs run #{}: {}", c.run_a, mc.why),
                 confirmation_value: None,
                 alert_id: None,
-                triage_state: if mc.verdict == "regression" {
-                    "untriaged".into()
-                } else {
-                    String::new()
-                },
+                triage_state: (kind == AlertKind::Regression).then_some(TriageState::Untriaged),
             };
-            if mc.verdict == "regression" {
+            if kind == AlertKind::Regression {
                 o.regressions.push(rep);
             } else {
                 o.improvements.push(rep);
@@ -288,23 +287,23 @@ pub fn as_outcome(st: &dyn Store, store_label: &str, c: &Comparison) -> Result<R
     o.metrics = metrics;
     o.failing = o.regressions.len();
     o.status = if o.regressions.is_empty() {
-        "pass".into()
+        Verdict::Pass
     } else {
-        "regression".into()
+        Verdict::Regression
     };
     Ok(o)
 }
 
 /// Magnitude labels for A/B changes (no z-score without a history).
-fn severity_of(change_abs: f64) -> &'static str {
+fn severity_of(change_abs: f64) -> Severity {
     if change_abs >= 50.0 {
-        "critical"
+        Severity::Critical
     } else if change_abs >= 20.0 {
-        "high"
+        Severity::High
     } else if change_abs >= 10.0 {
-        "medium"
+        Severity::Medium
     } else {
-        "low"
+        Severity::Low
     }
 }
 

@@ -43,6 +43,7 @@ pub mod live;
 pub mod manage;
 #[doc(hidden)]
 pub mod metrics;
+pub mod model;
 #[doc(hidden)]
 pub mod report;
 pub mod run;

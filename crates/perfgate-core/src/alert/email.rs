@@ -41,7 +41,7 @@ pub fn bodies(ctx: &AlertContext, items: &[AlertItem]) -> (String, String) {
         rows += &format!(
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{:+.1}%</td><td>{}</td></tr>",
             xml_escape(&i.metric),
-            xml_escape(&i.severity),
+            xml_escape(i.severity.as_str()),
             crate::report::fmt_num(i.value),
             crate::report::fmt_num(i.baseline),
             i.change_pct,

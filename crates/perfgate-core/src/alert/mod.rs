@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::detect::Severity;
 use crate::error::Result;
 use crate::report::fmt_num;
 use crate::run::RunOutcome;
@@ -79,8 +80,9 @@ pub const CHANNELS: [&str; 4] = ["console", "github", "slack", "email"];
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AlertItem {
     pub metric: String,
+    /// regression, improvement, threshold (or "test" for `perfgate alert test`).
     pub kind: String,
-    pub severity: String,
+    pub severity: Severity,
     pub value: f64,
     pub baseline: f64,
     pub baseline_std: f64,
@@ -194,7 +196,7 @@ fn run_url(cfg: &AlertConfig) -> Option<String> {
 pub fn context(cfg: &AlertConfig, o: &RunOutcome) -> AlertContext {
     AlertContext {
         run_id: o.run_id,
-        status: o.status.clone(),
+        status: o.status.to_string(),
         environment: cfg
             .environment
             .clone()
@@ -236,8 +238,8 @@ fn items(st: &dyn Store, cfg: &Config, o: &RunOutcome) -> Vec<AlertItem> {
                 .unwrap_or_else(|| "n/a".into());
             AlertItem {
                 metric: r.metric.clone(),
-                kind: r.kind.clone(),
-                severity: r.severity.clone(),
+                kind: r.kind.to_string(),
+                severity: r.severity,
                 value: r.value,
                 baseline: r.baseline_mean,
                 baseline_std: r.baseline_std,
@@ -252,16 +254,16 @@ fn items(st: &dyn Store, cfg: &Config, o: &RunOutcome) -> Vec<AlertItem> {
 
 /// The throttle rule: within the window a metric alerts again only when its severity
 /// rose above every severity already sent for it (noise between two bands is no news).
-fn throttled(sent: &[String], severity: &str) -> bool {
-    let rank = |s: &str| crate::detect::Severity::parse(s);
-    sent.iter().any(|s| rank(s) >= rank(severity))
+fn throttled(sent: &[String], severity: Severity) -> bool {
+    sent.iter()
+        .any(|s| Severity::parse(s).is_some_and(|s| s >= severity))
 }
 
-fn routed(cfg: &AlertConfig, severity: &str, channel: &str) -> bool {
+fn routed(cfg: &AlertConfig, severity: Severity, channel: &str) -> bool {
     cfg.channels.iter().any(|c| c == channel)
         && cfg
             .routing
-            .get(severity)
+            .get(severity.as_str())
             .is_none_or(|chs| chs.iter().any(|c| c == channel))
 }
 
@@ -303,7 +305,7 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
     for i in &all {
         if throttled(
             &st.severities_sent_since(&i.metric, since_throttle)?,
-            &i.severity,
+            i.severity,
         ) {
             summary.suppressed.push(format!(
                 "{} ({}): sent within {} min",
@@ -322,7 +324,7 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
     let for_channel = |ch: &str| -> Vec<AlertItem> {
         fresh
             .iter()
-            .filter(|i| routed(ac, &i.severity, ch))
+            .filter(|i| routed(ac, i.severity, ch))
             .cloned()
             .collect()
     };
@@ -388,7 +390,13 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
         .map(|c| c.channel.clone())
         .collect();
     for i in &fresh {
-        st.record_alert_sent(&i.metric, &i.severity, &delivered.join(","), o.run_id, now)?;
+        st.record_alert_sent(
+            &i.metric,
+            i.severity.as_str(),
+            &delivered.join(","),
+            o.run_id,
+            now,
+        )?;
         summary.sent.push(i.metric.clone());
     }
     Ok(summary)
@@ -401,7 +409,7 @@ pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
     let o = RunOutcome {
         schema_version: 1,
         run_id: 0,
-        status: "test".into(),
+        status: crate::model::Verdict::Pass,
         interrupted: false,
         establish_baselines: false,
         started_at: crate::store::now_string(),
@@ -424,7 +432,7 @@ pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
     let item = AlertItem {
         metric: "perfgate.test_alert_ms".into(),
         kind: "test".into(),
-        severity: "low".into(),
+        severity: Severity::Low,
         value: 1.0,
         baseline: 1.0,
         baseline_std: 0.0,
@@ -467,19 +475,25 @@ mod tests {
     #[test]
     fn routing_defaults_send_low_to_the_console_only() {
         let c = AlertConfig::default();
-        assert!(routed(&c, "low", "console"));
-        assert!(!routed(&c, "low", "slack"));
-        assert!(routed(&c, "critical", "email") && routed(&c, "critical", "slack"));
-        assert!(!routed(&c, "medium", "email"));
+        assert!(routed(&c, Severity::Low, "console"));
+        assert!(!routed(&c, Severity::Low, "slack"));
+        assert!(routed(&c, Severity::Critical, "email") && routed(&c, Severity::Critical, "slack"));
+        assert!(!routed(&c, Severity::Medium, "email"));
     }
 
     #[test]
     fn throttle_lets_only_an_escalation_through() {
         let sent = vec!["high".to_string()];
-        assert!(throttled(&sent, "high"));
-        assert!(throttled(&sent, "medium"), "a milder repeat is no news");
-        assert!(!throttled(&sent, "critical"), "an escalation goes out");
-        assert!(!throttled(&[], "low"));
+        assert!(throttled(&sent, Severity::High));
+        assert!(
+            throttled(&sent, Severity::Medium),
+            "a milder repeat is no news"
+        );
+        assert!(
+            !throttled(&sent, Severity::Critical),
+            "an escalation goes out"
+        );
+        assert!(!throttled(&[], Severity::Low));
     }
 
     #[tokio::test]

@@ -29,8 +29,8 @@ pub fn render(o: &RunOutcome) -> String {
             opt(m.baseline.as_ref().map(|b| b.mean)),
             opt(m.baseline.as_ref().map(|b| b.std)),
             opt(m.z_score),
-            m.severity.clone().unwrap_or_default(),
-            m.verdict.clone(),
+            m.severity.map(|s| s.to_string()).unwrap_or_default(),
+            m.verdict.to_string(),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::fmt_num;
 use super::stored::Extras;
+use crate::model::MetricVerdict;
 use crate::run::RunOutcome;
 
 const TEMPLATE: &str = include_str!("../../assets/report.html.j2");
@@ -155,7 +156,7 @@ pub fn render(o: &RunOutcome, ex: &Extras, z_threshold: f64) -> String {
         }
         let band = m.baseline.as_ref().map(|b| b.band(z_threshold));
         let cps = ex.change_points.get(&m.name).cloned().unwrap_or_default();
-        let bad = m.verdict == "regression";
+        let bad = m.verdict == MetricVerdict::Regression;
         charts.push(Chart {
             title: format!(
                 "{} ({}) — {} {}{}",
@@ -168,7 +169,7 @@ pub fn render(o: &RunOutcome, ex: &Extras, z_threshold: f64) -> String {
                     .map(|s| format!(", {s}"))
                     .unwrap_or_default()
             ),
-            class: m.verdict.clone(),
+            class: m.verdict.to_string(),
             svg: history_svg(&values, band, &cps, bad),
         });
     }

@@ -67,18 +67,18 @@ pub fn render(o: &RunOutcome) -> String {
             );
             x += &format!(
                 "<failure type=\"{}\" message=\"{}\">{}\nrule: {}\ntriage: {}</failure>",
-                xml_escape(&r.severity),
+                xml_escape(r.severity.as_str()),
                 xml_escape(&msg),
                 xml_escape(&msg),
                 xml_escape(&r.rule),
-                xml_escape(&r.triage_state)
+                xml_escape(r.triage_state.map(|t| t.as_str()).unwrap_or(""))
             );
         } else {
             x += &format!(
                 "<system-out>{} {} ({})</system-out>",
                 fmt_num(m.value),
                 xml_escape(&m.unit),
-                xml_escape(&m.verdict)
+                xml_escape(m.verdict.as_str())
             );
         }
         x += "</testcase>\n";

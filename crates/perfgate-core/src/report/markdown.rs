@@ -36,7 +36,7 @@ pub fn render(o: &RunOutcome) -> String {
                 r.change_pct,
                 r.z_score,
                 r.severity,
-                cell(&r.triage_state)
+                cell(r.triage_state.map(|t| t.as_str()).unwrap_or(""))
             );
         }
         out += "\n";

@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::detect::Severity;
 use crate::error::{Error, Result};
 use crate::metrics::Direction;
+use crate::model::{AlertKind, MetricVerdict, ScenarioStatus, TriageState, Verdict};
 use crate::run::{BaselineSummary, MetricReport, RegressionReport, RunOutcome, ScenarioReport};
 use crate::store::{self, Store};
 
@@ -101,13 +103,15 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
             }),
             _ => None,
         };
-        let verdict = m.verdict.clone().unwrap_or_else(|| {
-            if m.z.is_some() {
-                "ok".into()
+        let verdict = m
+            .verdict
+            .as_deref()
+            .and_then(MetricVerdict::parse)
+            .unwrap_or(if m.z.is_some() {
+                MetricVerdict::Ok
             } else {
-                "building".into()
-            }
-        });
+                MetricVerdict::Building
+            });
         metrics.push(MetricReport {
             name: m.metric.clone(),
             scenario: m.scenario.clone(),
@@ -117,10 +121,11 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
             baseline: baseline.clone(),
             z_score: m.z,
             change_pct: m.change_pct,
-            severity: m.severity.clone(),
-            verdict: verdict.clone(),
+            severity: m.severity.as_deref().and_then(Severity::parse),
+            verdict,
             rule: m.rule.clone(),
         });
+        let kind = m.kind.as_deref().and_then(AlertKind::parse);
         let fallback = BaselineSummary {
             n: 0,
             mean: 0.0,
@@ -130,8 +135,8 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         };
         let b = baseline
             .as_ref()
-            .or((m.kind.as_deref() == Some("threshold")).then_some(&fallback));
-        if let (Some(kind), Some(b)) = (&m.kind, b) {
+            .or((kind == Some(AlertKind::Threshold)).then_some(&fallback));
+        if let (Some(kind), Some(b)) = (kind, b) {
             let alert = alerts.iter().find(|a| {
                 a.metric == m.metric && a.opened_run_id <= run_id && run_id <= a.last_run_id
             });
@@ -143,20 +148,22 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
                 baseline_median: b.median,
                 z_score: m.z.unwrap_or(0.0),
                 change_pct: m.change_pct.unwrap_or(0.0),
-                severity: m.severity.clone().unwrap_or_else(|| "low".into()),
-                kind: kind.clone(),
+                severity: m
+                    .severity
+                    .as_deref()
+                    .and_then(Severity::parse)
+                    .unwrap_or(Severity::Low),
+                kind,
                 rule: m.rule.clone().unwrap_or_default(),
                 confirmation_value: None,
                 alert_id: alert.map(|a| a.id),
-                triage_state: if kind != "improvement" {
+                triage_state: (kind != AlertKind::Improvement).then(|| {
                     alert
-                        .map(|a| a.state.clone())
-                        .unwrap_or_else(|| "untriaged".into())
-                } else {
-                    String::new()
-                },
+                        .and_then(|a| TriageState::parse(&a.state))
+                        .unwrap_or(TriageState::Untriaged)
+                }),
             };
-            if kind == "regression" || kind == "threshold" {
+            if kind != AlertKind::Improvement {
                 regressions.push(r);
             } else {
                 improvements.push(r);
@@ -168,7 +175,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         .map(|s| ScenarioReport {
             name: s.scenario.clone(),
             kind: s.kind.clone(),
-            status: s.status.clone(),
+            status: ScenarioStatus::parse(&s.status).unwrap_or(ScenarioStatus::Error),
             error: s.error.clone(),
             note: s.note.clone(),
             requests: s.requests,
@@ -190,16 +197,22 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
     let failing = regressions
         .iter()
         .filter(|r| {
-            let silenced = rows
-                .iter()
-                .any(|m| m.metric == r.metric && m.verdict.as_deref() == Some("silenced"));
-            crate::run::fails_build(&r.kind, silenced)
+            let silenced = rows.iter().any(|m| {
+                m.metric == r.metric
+                    && m.verdict.as_deref().and_then(MetricVerdict::parse)
+                        == Some(MetricVerdict::Silenced)
+            });
+            crate::run::fails_build(r.kind, silenced)
         })
         .count();
     Ok(RunOutcome {
         schema_version: 1,
         run_id,
-        status: run.verdict.clone().unwrap_or_else(|| "error".into()),
+        status: run
+            .verdict
+            .as_deref()
+            .and_then(Verdict::parse)
+            .unwrap_or(Verdict::Error),
         interrupted: run.status != store::RUN_COMPLETE,
         establish_baselines: run.mode == "establish",
         started_at: run.started_at.clone(),

@@ -1,6 +1,7 @@
 //! The summary table `--ci` prints to stdout.
 
 use super::fmt_num;
+use crate::model::{MetricVerdict, Verdict};
 use crate::run::RunOutcome;
 
 pub fn render(o: &RunOutcome, color: bool) -> String {
@@ -64,11 +65,13 @@ pub fn render(o: &RunOutcome, color: bool) -> String {
             .z_score
             .map(|z| format!("{z:+.2}"))
             .unwrap_or_else(|| "-".into());
-        let verdict = match m.verdict.as_str() {
-            "regression" => paint("31;1", m.verdict.clone()),
-            "improvement" => paint("32", m.verdict.clone()),
-            "suspect" | "silenced" => paint("33", m.verdict.clone()),
-            _ => m.verdict.clone(),
+        let verdict = match m.verdict {
+            MetricVerdict::Regression | MetricVerdict::Threshold => {
+                paint("31;1", m.verdict.to_string())
+            }
+            MetricVerdict::Improvement => paint("32", m.verdict.to_string()),
+            MetricVerdict::Suspect | MetricVerdict::Silenced => paint("33", m.verdict.to_string()),
+            _ => m.verdict.to_string(),
         };
         out += &format!(
             "{:<w$}  {:>12}  {:>12}  {:>8}  {:>8}  {:<9}  {}\n",
@@ -77,14 +80,14 @@ pub fn render(o: &RunOutcome, color: bool) -> String {
             base,
             change,
             z,
-            m.severity.as_deref().unwrap_or("-"),
+            m.severity.map(|s| s.as_str()).unwrap_or("-"),
             verdict
         );
     }
-    let status = match o.status.as_str() {
-        "pass" => paint("32;1", "PASS".into()),
-        "regression" => paint("31;1", "REGRESSION".into()),
-        _ => paint("33;1", o.status.to_uppercase()),
+    let status = match o.status {
+        Verdict::Pass => paint("32;1", "PASS".into()),
+        Verdict::Regression => paint("31;1", "REGRESSION".into()),
+        Verdict::Error => paint("33;1", "ERROR".into()),
     };
     out += &format!(
         "{status}: {} regression(s), {} failing, {} improvement(s){}{}\n",

@@ -90,7 +90,7 @@ fn merge_comparison(
         }
     }
     if outcome.failing > 0 {
-        outcome.status = "regression".into();
+        outcome.status = crate::model::Verdict::Regression;
     }
     Ok(c)
 }

@@ -8,12 +8,14 @@ use super::{
     BaselineSummary, MetricContext, MetricReport, RegressionReport, RunOptions, metric_context,
 };
 use crate::config::{Config, ScenarioConfig};
+use crate::detect::Severity;
 use crate::detect::{self, Judgement, Kind, Settings};
 use crate::error::Result;
 use crate::live::{EngineEvent, LiveHub, ScenarioPhase};
 use crate::metrics::{Direction, metric_name, unit_of};
+use crate::model::{AlertKind, MetricVerdict, TriageState};
 use crate::scenario::{self, ScenarioOutput};
-use crate::store::{self, MetricRow, Store};
+use crate::store::{MetricRow, Store};
 
 /// What judging produced: one report and one stored row per metric, and the
 /// confirmed changes.
@@ -206,17 +208,22 @@ impl Judge<'_> {
                 Kind::Improvement => out.improvements.push(r),
             }
         }
-        if report.verdict == "regression"
-            && o.ctx
-                .open_alert
-                .as_ref()
-                .is_some_and(|a| store::is_silenced_state(&a.state))
+        if report.verdict == MetricVerdict::Regression
+            && open_state(&o).is_some_and(TriageState::is_silenced)
         {
-            report.verdict = "silenced".into();
+            report.verdict = MetricVerdict::Silenced;
         }
         out.rows.push(metric_row(&report, j.as_ref()));
         out.metrics.push(report);
     }
+}
+
+/// The triage state of the metric's open alert, when it has one.
+fn open_state(o: &Observed) -> Option<TriageState> {
+    o.ctx
+        .open_alert
+        .as_ref()
+        .and_then(|a| TriageState::parse(&a.state))
 }
 
 fn metric_report(
@@ -227,13 +234,14 @@ fn metric_report(
     opts: &RunOptions,
 ) -> MetricReport {
     let verdict = match j {
-        None if opts.establish_baselines => "baseline".to_string(),
-        None => "building".to_string(),
+        None if opts.establish_baselines => MetricVerdict::Baseline,
+        None => MetricVerdict::Building,
         Some(j) => match (j.confirmed, j.suspect) {
-            (Some(k), _) => k.as_str().to_string(),
-            (None, Some(_)) if conf_value.is_some() => "cleared".to_string(),
-            (None, Some(_)) => "suspect".to_string(),
-            _ => "ok".to_string(),
+            (Some(Kind::Regression), _) => MetricVerdict::Regression,
+            (Some(Kind::Improvement), _) => MetricVerdict::Improvement,
+            (None, Some(_)) if conf_value.is_some() => MetricVerdict::Cleared,
+            (None, Some(_)) => MetricVerdict::Suspect,
+            _ => MetricVerdict::Ok,
         },
     };
     MetricReport {
@@ -251,7 +259,7 @@ fn metric_report(
         }),
         z_score: j.map(|j| j.z),
         change_pct: j.map(|j| j.change_pct),
-        severity: j.and_then(|j| j.severity).map(|s| s.as_str().to_string()),
+        severity: j.and_then(|j| j.severity),
         verdict,
         rule: j.and_then(|j| j.rule.clone()),
     }
@@ -271,20 +279,16 @@ fn regression_report(
         baseline_median: j.baseline.median,
         z_score: j.z,
         change_pct: j.change_pct,
-        severity: j.severity.map(|s| s.as_str()).unwrap_or("low").to_string(),
-        kind: kind.as_str().to_string(),
+        severity: j.severity.unwrap_or(Severity::Low),
+        kind: match kind {
+            Kind::Regression => AlertKind::Regression,
+            Kind::Improvement => AlertKind::Improvement,
+        },
         rule: j.rule.clone().unwrap_or_default(),
         confirmation_value: conf_value,
         alert_id: None,
-        triage_state: if kind == Kind::Regression {
-            o.ctx
-                .open_alert
-                .as_ref()
-                .map(|a| a.state.clone())
-                .unwrap_or_else(|| "untriaged".into())
-        } else {
-            String::new()
-        },
+        triage_state: (kind == Kind::Regression)
+            .then(|| open_state(o).unwrap_or(TriageState::Untriaged)),
     }
 }
 
@@ -296,7 +300,7 @@ fn metric_row(report: &MetricReport, j: Option<&Judgement>) -> MetricRow {
         value: report.value,
         unit: report.unit.clone(),
         z: report.z_score,
-        severity: report.severity.clone(),
+        severity: report.severity.map(|s| s.to_string()),
         suspect: j.is_some_and(|j| j.suspect == Some(Kind::Regression)),
         kind: j.and_then(|j| j.confirmed).map(|k| k.as_str().to_string()),
         baseline_n: b.map(|b| b.n),
@@ -305,7 +309,7 @@ fn metric_row(report: &MetricReport, j: Option<&Judgement>) -> MetricRow {
         baseline_median: b.map(|b| b.median),
         baseline_robust_std: b.map(|b| b.robust_std),
         change_pct: report.change_pct,
-        verdict: Some(report.verdict.clone()),
+        verdict: Some(report.verdict.to_string()),
         rule: report.rule.clone(),
     }
 }

@@ -16,9 +16,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LoadedConfig, ScenarioConfig};
 use crate::detect::Settings;
+use crate::detect::Severity;
 use crate::error::Result;
 use crate::live::{EngineEvent, LiveHub};
 use crate::metrics::Direction;
+pub use crate::model::{AlertKind, MetricVerdict, ScenarioStatus, TriageState, Verdict};
 use crate::scenario::ScenarioOutput;
 use crate::store::{self, Alert, HistoryPoint, Store};
 use crate::threshold::ThresholdResult;
@@ -97,9 +99,9 @@ pub struct MetricReport {
     /// Change against the baseline centre, percent.
     pub change_pct: Option<f64>,
     /// Magnitude label.
-    pub severity: Option<String>,
-    /// ok, building, suspect, cleared, regression, improvement, silenced.
-    pub verdict: String,
+    pub severity: Option<Severity>,
+    /// What became of the metric in this run.
+    pub verdict: MetricVerdict,
     /// The rule that decided, in words.
     pub rule: Option<String>,
 }
@@ -121,18 +123,19 @@ pub struct RegressionReport {
     pub z_score: f64,
     /// Change against the baseline centre, percent.
     pub change_pct: f64,
-    /// low, medium, high or critical.
-    pub severity: String,
+    /// Magnitude label.
+    pub severity: Severity,
     /// regression, improvement or threshold.
-    pub kind: String,
+    pub kind: AlertKind,
     /// The rule that confirmed it, in words.
     pub rule: String,
     /// The re-run's value that confirmed it.
     pub confirmation_value: Option<f64>,
     /// The alert it opened or refreshed.
     pub alert_id: Option<i64>,
-    /// The alert's triage state when the run was judged.
-    pub triage_state: String,
+    /// The alert's triage state when the run was judged (none for improvements).
+    #[serde(serialize_with = "state_or_empty")]
+    pub triage_state: Option<TriageState>,
 }
 
 /// One scenario of a run.
@@ -143,8 +146,8 @@ pub struct ScenarioReport {
     /// api, system or database.
     #[serde(rename = "type")]
     pub kind: String,
-    /// ok, error, aborted or interrupted.
-    pub status: String,
+    /// How the scenario ended.
+    pub status: ScenarioStatus,
     /// Why it could not run.
     pub error: Option<String>,
     /// What to know about its figures.
@@ -164,8 +167,8 @@ pub struct RunOutcome {
     pub schema_version: u32,
     /// The run's id in the store.
     pub run_id: i64,
-    /// pass, regression or error.
-    pub status: String,
+    /// The verdict.
+    pub status: Verdict,
     /// Stopped by a signal or the user.
     pub interrupted: bool,
     /// Recorded as baseline history without judging.
@@ -202,48 +205,10 @@ pub struct RunOutcome {
     pub aborted: bool,
 }
 
-/// The run's verdict: the `status` of the JSON report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// No regression fails the build and every scenario ran.
-    Pass,
-    /// At least one regression (or broken threshold) fails the build.
-    Regression,
-    /// A scenario could not run (no successful response, a database error...).
-    Error,
-}
-
-impl Verdict {
-    /// The name used in reports and the store.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Regression => "regression",
-            Verdict::Error => "error",
-        }
-    }
-
-    /// The verdict of a report or store status; anything unknown is an error.
-    pub fn parse(s: &str) -> Verdict {
-        match s {
-            "pass" => Verdict::Pass,
-            "regression" => Verdict::Regression,
-            _ => Verdict::Error,
-        }
-    }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl RunOutcome {
     /// The run's verdict.
     pub fn verdict(&self) -> Verdict {
-        Verdict::parse(&self.status)
+        self.status
     }
 
     /// Exit code by DESIGN.md: 1 regressions with failing on, 3 run not carried out.
@@ -269,17 +234,32 @@ impl BaselineSummary {
     }
 }
 
+/// Improvements have no triage state: reported as "".
+fn state_or_empty<S: serde::Serializer>(
+    state: &Option<TriageState>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(state.map(TriageState::as_str).unwrap_or(""))
+}
+
 /// The failing rule, the one place it is written: a broken threshold always fails the
 /// build; a confirmed regression fails it unless its alert was silenced by triage
 /// (acknowledged, investigating, invalid) when the run was judged.
-pub fn fails_build(kind: &str, silenced_when_judged: bool) -> bool {
-    kind == "threshold" || (kind == "regression" && !silenced_when_judged)
+pub fn fails_build(kind: AlertKind, silenced_when_judged: bool) -> bool {
+    match kind {
+        AlertKind::Threshold => true,
+        AlertKind::Regression => !silenced_when_judged,
+        AlertKind::Improvement => false,
+    }
 }
 
 impl RegressionReport {
     /// Whether this regression fails the build, by [`fails_build`].
     pub fn fails_build(&self) -> bool {
-        fails_build(&self.kind, store::is_silenced_state(&self.triage_state))
+        fails_build(
+            self.kind,
+            self.triage_state.is_some_and(TriageState::is_silenced),
+        )
     }
 }
 
@@ -419,7 +399,7 @@ pub async fn execute(
     Ok(RunOutcome {
         schema_version: 1,
         run_id,
-        status: verdict.status.to_string(),
+        status: verdict.status,
         interrupted: verdict.interrupted,
         establish_baselines: opts.establish_baselines,
         started_at: meta.started_at,

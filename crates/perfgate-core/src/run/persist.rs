@@ -5,6 +5,7 @@ use super::judge::Judged;
 use super::verdict::Verdict;
 use crate::detect::Settings;
 use crate::error::Result;
+use crate::model::TriageState;
 use crate::store::{Alert, Store};
 
 pub fn persist(
@@ -26,9 +27,9 @@ pub fn persist(
         let id = store.upsert_alert(&Alert {
             id: 0,
             metric: r.metric.clone(),
-            kind: r.kind.clone(),
-            severity: r.severity.clone(),
-            state: "untriaged".into(),
+            kind: r.kind.to_string(),
+            severity: r.severity.to_string(),
+            state: TriageState::Untriaged.to_string(),
             opened_run_id: open.as_ref().map(|a| a.opened_run_id).unwrap_or(run_id),
             last_run_id: run_id,
             value: r.value,
@@ -62,7 +63,7 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
         {
             store.set_alert_state(
                 a.id,
-                "fixed",
+                TriageState::Fixed.as_str(),
                 "perfgate",
                 "recovered: recent runs are back within the baseline",
             )?;

@@ -7,6 +7,8 @@ use tokio_util::sync::CancellationToken;
 use super::judge::Judged;
 use super::measure::Outputs;
 use super::{RegressionReport, RunOptions, ScenarioReport};
+use crate::detect::Severity;
+use crate::model::{AlertKind, MetricVerdict, ScenarioStatus, TriageState};
 use crate::store::{self, ScenarioRow};
 use crate::threshold::{self, Threshold, ThresholdResult};
 
@@ -39,13 +41,13 @@ pub fn decide(
             name: sc.name.clone(),
             kind: sc.kind.as_str().into(),
             status: if o.error.is_some() {
-                "error".into()
+                ScenarioStatus::Error
             } else if o.aborted {
-                "aborted".into()
+                ScenarioStatus::Aborted
             } else if o.interrupted {
-                "interrupted".into()
+                ScenarioStatus::Interrupted
             } else {
-                "ok".into()
+                ScenarioStatus::Ok
             },
             error: o.error.clone(),
             note: o.note.clone(),
@@ -60,7 +62,7 @@ pub fn decide(
         .map(|((_, o), r)| ScenarioRow {
             scenario: r.name.clone(),
             kind: r.kind.clone(),
-            status: r.status.clone(),
+            status: r.status.to_string(),
             error: r.error.clone(),
             note: r.note.clone(),
             errors_json: serde_json::to_string(&r.errors).unwrap_or_else(|_| "{}".into()),
@@ -123,17 +125,16 @@ fn apply_thresholds(
             .unwrap_or(0.0);
         let rule = format!("threshold {} {}", t.threshold, t.expr);
         if let Some(m) = judged.metrics.iter_mut().find(|m| m.name == t.metric)
-            && m.verdict != "regression"
+            && m.verdict != MetricVerdict::Regression
         {
-            m.verdict = "threshold".into();
-        }
-        if let Some(row) = judged.rows.iter_mut().find(|r| r.metric == t.metric)
-            && row.verdict.as_deref() != Some("regression")
-        {
-            row.verdict = Some("threshold".into());
-            row.kind = Some("threshold".into());
-            row.rule = Some(rule.clone());
-            row.severity = Some("critical".into());
+            m.verdict = MetricVerdict::Threshold;
+            // The stored row follows the report's verdict.
+            if let Some(row) = judged.rows.iter_mut().find(|r| r.metric == t.metric) {
+                row.verdict = Some(MetricVerdict::Threshold.to_string());
+                row.kind = Some(AlertKind::Threshold.to_string());
+                row.rule = Some(rule.clone());
+                row.severity = Some(Severity::Critical.to_string());
+            }
         }
         judged.regressions.push(RegressionReport {
             metric: t.metric.clone(),
@@ -147,12 +148,12 @@ fn apply_thresholds(
             } else {
                 0.0
             },
-            severity: "critical".into(),
-            kind: "threshold".into(),
+            severity: Severity::Critical,
+            kind: AlertKind::Threshold,
             rule,
             confirmation_value: None,
             alert_id: None,
-            triage_state: "untriaged".into(),
+            triage_state: Some(TriageState::Untriaged),
         });
     }
     results

@@ -1,0 +1,145 @@
+//! The domain's words as types: each enum has one parse and one display (the name in
+//! reports, the store and the config), so nothing compares their strings.
+
+use serde::{Serialize, Serializer};
+
+/// Declares a lowercase-named enum with `as_str`, `parse`, `ALL` and `Display`.
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vm])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The name used in reports, the store and the config.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The value with this name.
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// The run's verdict: the `status` of the JSON report.
+    Verdict {
+        /// No regression fails the build and every scenario ran.
+        Pass = "pass",
+        /// At least one regression (or broken threshold) fails the build.
+        Regression = "regression",
+        /// A scenario could not run (no successful response, a database error...).
+        Error = "error",
+    }
+);
+
+named_enum!(
+    /// What became of one metric in one run.
+    MetricVerdict {
+        /// Within its baseline.
+        Ok = "ok",
+        /// Too little history to judge yet.
+        Building = "building",
+        /// Recorded as baseline history without judging (`--establish-baselines`).
+        Baseline = "baseline",
+        /// Beyond the threshold once; not confirmed yet.
+        Suspect = "suspect",
+        /// Suspect, then cleared by the confirming re-run.
+        Cleared = "cleared",
+        /// A confirmed regression.
+        Regression = "regression",
+        /// A confirmed improvement.
+        Improvement = "improvement",
+        /// A confirmed regression whose alert triage has silenced.
+        Silenced = "silenced",
+        /// An absolute threshold is broken.
+        Threshold = "threshold",
+    }
+);
+
+named_enum!(
+    /// The kind of a confirmed change, and of the alert it opens.
+    AlertKind {
+        /// Worse than the baseline.
+        Regression = "regression",
+        /// Better than the baseline.
+        Improvement = "improvement",
+        /// An absolute threshold broken, whatever the history.
+        Threshold = "threshold",
+    }
+);
+
+named_enum!(
+    /// Triage states of an alert (Perfherder's).
+    TriageState {
+        /// Nobody has looked yet.
+        Untriaged = "untriaged",
+        /// Known; does not fail builds again.
+        Acknowledged = "acknowledged",
+        /// Being looked into; does not fail builds again.
+        Investigating = "investigating",
+        /// A false alarm.
+        Invalid = "invalid",
+        /// The metric recovered.
+        Fixed = "fixed",
+        /// The new level is the baseline.
+        Accepted = "accepted",
+    }
+);
+
+impl TriageState {
+    /// States of an open alert (its baseline stays frozen).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            TriageState::Untriaged | TriageState::Acknowledged | TriageState::Investigating
+        )
+    }
+
+    /// States in which a regression no longer fails a build.
+    pub fn is_silenced(self) -> bool {
+        matches!(
+            self,
+            TriageState::Acknowledged | TriageState::Investigating | TriageState::Invalid
+        )
+    }
+}
+
+named_enum!(
+    /// How one scenario of a run ended.
+    ScenarioStatus {
+        /// Ran to the end.
+        Ok = "ok",
+        /// Could not run, or got no successful response.
+        Error = "error",
+        /// Stopped by a signal or the user.
+        Interrupted = "interrupted",
+        /// Stopped early by an abort-on-fail threshold.
+        Aborted = "aborted",
+    }
+);
