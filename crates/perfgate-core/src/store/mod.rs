@@ -6,6 +6,8 @@ pub mod sqlite;
 
 use serde::Serialize;
 
+use crate::model::TriageState;
+
 use crate::error::Result;
 
 pub use sqlite::SqliteStore;
@@ -121,7 +123,7 @@ pub struct AuditEntry {
     pub reason: String,
 }
 
-/// Triage states (Perfherder's).
+/// Triage states (Perfherder's), by name.
 pub const TRIAGE_STATES: [&str; 6] = [
     "untriaged",
     "acknowledged",
@@ -131,14 +133,18 @@ pub const TRIAGE_STATES: [&str; 6] = [
     "accepted",
 ];
 
+/// The open states as an SQL list, for both backends' queries: the one place the
+/// open rule ([`TriageState::is_open`]) is spelled in SQL.
+pub const OPEN_STATES_SQL: &str = "('untriaged','acknowledged','investigating')";
+
 /// States in which an alert is still open (baseline frozen for its metric).
 pub fn is_open_state(state: &str) -> bool {
-    matches!(state, "untriaged" | "acknowledged" | "investigating")
+    TriageState::parse(state).is_some_and(TriageState::is_open)
 }
 
 /// States in which an open alert no longer fails a build.
 pub fn is_silenced_state(state: &str) -> bool {
-    matches!(state, "acknowledged" | "invalid" | "investigating")
+    TriageState::parse(state).is_some_and(TriageState::is_silenced)
 }
 
 pub trait Store: Send {
@@ -251,4 +257,21 @@ pub fn open(tracking_db: &str) -> Result<Box<dyn Store>> {
 /// A store location as shown to people (passwords masked).
 pub fn label(location: &str) -> String {
     postgres::mask(location)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_and_the_open_list_follow_the_enum() {
+        let names: Vec<&str> = TriageState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, TRIAGE_STATES);
+        let open: Vec<String> = TriageState::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| format!("'{s}'"))
+            .collect();
+        assert_eq!(OPEN_STATES_SQL, format!("({})", open.join(",")));
+    }
 }

@@ -236,7 +236,7 @@ fn alert_from(r: &PgRow) -> std::result::Result<Alert, sqlx::Error> {
 
 const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha, branch, config_fingerprint, host, mode";
 const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason";
-const OPEN: &str = "('untriaged','acknowledged','investigating')";
+const OPEN: &str = super::OPEN_STATES_SQL;
 
 async fn audit_tx(
     tx: &mut sqlx::PgConnection,

@@ -753,9 +753,17 @@ impl Store for SqliteStore {
             "fixed"
         };
         tx.execute(
-            "UPDATE alerts SET state = ?1, updated_at = ?2, updated_by = ?3, reason = ?4
-             WHERE (metric = ?5 OR ?5 = '*') AND state IN ('untriaged','acknowledged','investigating')",
-            params![closing, now_string(), who, format!("baseline {action}: {reason}"), metric],
+            &format!(
+                "UPDATE alerts SET state = ?1, updated_at = ?2, updated_by = ?3, reason = ?4
+                 WHERE (metric = ?5 OR ?5 = '*') AND state IN {OPEN_STATES_SQL}"
+            ),
+            params![
+                closing,
+                now_string(),
+                who,
+                format!("baseline {action}: {reason}"),
+                metric
+            ],
         )
         .map_err(e)?;
         Self::audit_tx(&tx, who, &format!("baseline {action}"), metric, reason).map_err(e)?;
@@ -765,7 +773,7 @@ impl Store for SqliteStore {
     fn alerts(&self, open_only: bool) -> Result<Vec<Alert>> {
         let sql = if open_only {
             format!(
-                "SELECT {ALERT_COLS} FROM alerts WHERE state IN ('untriaged','acknowledged','investigating') ORDER BY id DESC"
+                "SELECT {ALERT_COLS} FROM alerts WHERE state IN {OPEN_STATES_SQL} ORDER BY id DESC"
             )
         } else {
             format!("SELECT {ALERT_COLS} FROM alerts ORDER BY id DESC LIMIT 500")
@@ -783,7 +791,7 @@ impl Store for SqliteStore {
         self.conn
             .query_row(
                 &format!(
-                    "SELECT {ALERT_COLS} FROM alerts WHERE metric = ?1 AND state IN ('untriaged','acknowledged','investigating') ORDER BY id DESC LIMIT 1"
+                    "SELECT {ALERT_COLS} FROM alerts WHERE metric = ?1 AND state IN {OPEN_STATES_SQL} ORDER BY id DESC LIMIT 1"
                 ),
                 [metric],
                 alert_from_row,
@@ -801,7 +809,9 @@ impl Store for SqliteStore {
             .map_err(e)?;
         let existing: Option<i64> = tx
             .query_row(
-                "SELECT id FROM alerts WHERE metric = ?1 AND state IN ('untriaged','acknowledged','investigating') ORDER BY id DESC LIMIT 1",
+                &format!(
+                    "SELECT id FROM alerts WHERE metric = ?1 AND state IN {OPEN_STATES_SQL} ORDER BY id DESC LIMIT 1"
+                ),
                 [&a.metric],
                 |r| r.get(0),
             )

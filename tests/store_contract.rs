@@ -1,0 +1,302 @@
+//! One contract for every store backend: the same cases against SQLite and a real
+//! PostgreSQL (a throwaway server, or PERFGATE_TEST_POSTGRES_URL), through the
+//! `Store` interface the engine uses. A backend that answers differently fails here.
+
+mod common;
+
+use perfgate::engine::store::{self, Alert, MetricRow, RUN_COMPLETE, RunMeta, ScenarioRow, Store};
+
+type Case = fn(&mut dyn Store);
+
+const CASES: &[(&str, Case)] = &[
+    ("runs round-trip with their metrics", runs_round_trip),
+    (
+        "history is complete runs only, after the latest reset",
+        history_and_epoch,
+    ),
+    (
+        "an open alert is refreshed, a closed one is not",
+        upsert_alert_if_open,
+    ),
+    ("accepting an alert moves the baseline", accept_alert),
+    (
+        "a baseline change closes open alerts",
+        baseline_events_close_alerts,
+    ),
+    ("triage states are checked", triage_state_checks),
+    ("a saved run name moves to the newer run", named_runs),
+    ("the alert log feeds throttling", alert_log),
+];
+
+fn meta(mode: &str) -> RunMeta {
+    RunMeta {
+        started_at: store::now_string(),
+        config_fingerprint: "f".into(),
+        host: "h".into(),
+        mode: mode.into(),
+        ..RunMeta::default()
+    }
+}
+
+fn row(metric: &str, value: f64, suspect: bool) -> MetricRow {
+    MetricRow {
+        scenario: metric.split('.').next().unwrap().into(),
+        metric: metric.into(),
+        value,
+        unit: "ms".into(),
+        suspect,
+        verdict: Some("ok".into()),
+        baseline_n: Some(5),
+        ..MetricRow::default()
+    }
+}
+
+/// A complete run holding `values` of `metric`; returns its id.
+fn run_with(st: &mut dyn Store, metric: &str, value: f64, suspect: bool) -> i64 {
+    let id = st.begin_run(&meta("ci")).unwrap();
+    let scen = ScenarioRow {
+        scenario: "api".into(),
+        kind: "api".into(),
+        status: "ok".into(),
+        errors_json: "{}".into(),
+        ..ScenarioRow::default()
+    };
+    st.finish_run(
+        id,
+        RUN_COMPLETE,
+        "pass",
+        &[scen],
+        &[row(metric, value, suspect)],
+    )
+    .unwrap();
+    id
+}
+
+fn alert(metric: &str, run: i64, severity: &str) -> Alert {
+    Alert {
+        id: 0,
+        metric: metric.into(),
+        kind: "regression".into(),
+        severity: severity.into(),
+        state: "untriaged".into(),
+        opened_run_id: run,
+        last_run_id: run,
+        value: 2.0,
+        baseline: 1.0,
+        z: 5.0,
+        change_pct: 100.0,
+        updated_at: String::new(),
+        updated_by: String::new(),
+        reason: String::new(),
+    }
+}
+
+fn runs_round_trip(st: &mut dyn Store) {
+    let id = run_with(st, "api.p95_ms", 12.5, false);
+    assert_eq!(st.latest_run_id().unwrap(), id);
+    let r = st.run(id).unwrap().expect("stored");
+    assert_eq!(
+        (r.status.as_str(), r.verdict.as_deref()),
+        (RUN_COMPLETE, Some("pass"))
+    );
+    let m = st.run_metrics(id).unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!((m[0].value, m[0].baseline_n), (12.5, Some(5)));
+    assert_eq!(st.run_scenarios(id).unwrap()[0].status, "ok");
+    assert_eq!(st.metric_names().unwrap(), vec!["api.p95_ms".to_string()]);
+    assert_eq!(st.runs(10).unwrap().len(), 1);
+}
+
+fn history_and_epoch(st: &mut dyn Store) {
+    let a = run_with(st, "api.p95_ms", 1.0, false);
+    let b = run_with(st, "api.p95_ms", 2.0, true);
+    let running = st.begin_run(&meta("ci")).unwrap();
+    let h = st.history("api.p95_ms", 0, 10, None).unwrap();
+    assert_eq!(h.iter().map(|p| p.run_id).collect::<Vec<_>>(), vec![a, b]);
+    assert!(h[1].suspect && !h[0].suspect);
+    assert!(
+        !h.iter().any(|p| p.run_id == running),
+        "a running run is no history"
+    );
+    let h = st.history("api.p95_ms", 0, 10, Some(b)).unwrap();
+    assert_eq!(h.len(), 1, "excluded run left out");
+    st.baseline_event("api.p95_ms", "reset", b, "t", "why")
+        .unwrap();
+    assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), b);
+    st.baseline_event("*", "reset", b + 1, "t", "all").unwrap();
+    assert_eq!(
+        st.baseline_epoch("api.other_ms").unwrap(),
+        b + 1,
+        "'*' resets all"
+    );
+}
+
+fn upsert_alert_if_open(st: &mut dyn Store) {
+    let r1 = run_with(st, "api.p95_ms", 2.0, true);
+    let id = st.upsert_alert(&alert("api.p95_ms", r1, "high")).unwrap();
+    let r2 = run_with(st, "api.p95_ms", 3.0, true);
+    let mut again = alert("api.p95_ms", r2, "critical");
+    again.opened_run_id = r1;
+    assert_eq!(
+        st.upsert_alert(&again).unwrap(),
+        id,
+        "the open alert is refreshed"
+    );
+    let open = st.open_alert("api.p95_ms").unwrap().unwrap();
+    assert_eq!((open.last_run_id, open.severity.as_str()), (r2, "critical"));
+    assert_eq!(open.opened_run_id, r1);
+    st.set_alert_state(id, "fixed", "t", "recovered").unwrap();
+    assert!(st.open_alert("api.p95_ms").unwrap().is_none());
+    let new = st.upsert_alert(&alert("api.p95_ms", r2, "low")).unwrap();
+    assert_ne!(new, id, "a closed alert is never reopened");
+    assert_eq!(st.alerts(true).unwrap().len(), 1);
+    assert_eq!(st.alerts(false).unwrap().len(), 2);
+}
+
+fn accept_alert(st: &mut dyn Store) {
+    run_with(st, "api.p95_ms", 1.0, false);
+    let r = run_with(st, "api.p95_ms", 2.0, true);
+    let id = st.upsert_alert(&alert("api.p95_ms", r, "high")).unwrap();
+    st.set_alert_state(id, "accepted", "oncall", "new level")
+        .unwrap();
+    assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), r - 1);
+    let h = st.history("api.p95_ms", r - 1, 10, None).unwrap();
+    assert!(!h[0].suspect, "the accepted level may enter the baseline");
+    let audit = st.audit(10).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.who == "oncall" && a.reason.contains("new level"))
+    );
+}
+
+fn baseline_events_close_alerts(st: &mut dyn Store) {
+    let r = run_with(st, "api.p95_ms", 2.0, true);
+    st.upsert_alert(&alert("api.p95_ms", r, "high")).unwrap();
+    st.upsert_alert(&alert("api.p99_ms", r, "high")).unwrap();
+    st.baseline_event("api.p95_ms", "accept", r - 1, "t", "ok")
+        .unwrap();
+    let all = st.alerts(false).unwrap();
+    let state = |m: &str| all.iter().find(|a| a.metric == m).unwrap().state.clone();
+    assert_eq!(state("api.p95_ms"), "accepted");
+    assert_eq!(state("api.p99_ms"), "untriaged");
+    st.baseline_event("*", "reset", r, "t", "all").unwrap();
+    let all = st.alerts(false).unwrap();
+    assert!(
+        all.iter()
+            .any(|a| a.metric == "api.p99_ms" && a.state == "fixed")
+    );
+    assert!(st.alerts(true).unwrap().is_empty());
+}
+
+fn triage_state_checks(st: &mut dyn Store) {
+    let r = run_with(st, "api.p95_ms", 2.0, true);
+    let id = st.upsert_alert(&alert("api.p95_ms", r, "high")).unwrap();
+    assert!(st.set_alert_state(id, "bogus", "t", "x").is_err());
+    assert!(st.set_alert_state(id + 1000, "fixed", "t", "x").is_err());
+    st.set_alert_state(id, "acknowledged", "t", "known")
+        .unwrap();
+    let a = st
+        .open_alert("api.p95_ms")
+        .unwrap()
+        .expect("acknowledged is still open");
+    assert_eq!(
+        (a.state.as_str(), a.updated_by.as_str()),
+        ("acknowledged", "t")
+    );
+}
+
+fn named_runs(st: &mut dyn Store) {
+    let a = run_with(st, "api.p95_ms", 1.0, false);
+    let b = run_with(st, "api.p95_ms", 1.0, false);
+    assert_eq!(st.named_run("main").unwrap(), None);
+    st.save_named_run("main", a, "t").unwrap();
+    assert_eq!(st.named_run("main").unwrap(), Some(a));
+    st.save_named_run("main", b, "t").unwrap();
+    assert_eq!(st.named_run("main").unwrap(), Some(b));
+}
+
+fn alert_log(st: &mut dyn Store) {
+    let r = run_with(st, "api.p95_ms", 1.0, false);
+    let now = chrono_now();
+    assert!(
+        st.severities_sent_since("api.p95_ms", now - 60)
+            .unwrap()
+            .is_empty()
+    );
+    st.record_alert_sent("api.p95_ms", "high", "slack", r, now)
+        .unwrap();
+    st.record_alert_sent("api.p99_ms", "low", "console", r, now - 7200)
+        .unwrap();
+    assert_eq!(
+        st.severities_sent_since("api.p95_ms", now - 60).unwrap(),
+        vec!["high".to_string()]
+    );
+    assert_eq!(st.alerts_sent_since(now - 3600).unwrap(), 1);
+    assert_eq!(st.alerts_sent_since(now - 8000).unwrap(), 2);
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn run_all(open: &dyn Fn(&str) -> Box<dyn Store>) {
+    for (name, case) in CASES {
+        let mut st = open(name);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(st.as_mut())));
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(Box::new(format!("case {name:?}: {e:?}")));
+        }
+    }
+}
+
+#[test]
+fn sqlite_keeps_the_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = std::cell::Cell::new(0);
+    run_all(&|_| {
+        n.set(n.get() + 1);
+        store::open(
+            dir.path()
+                .join(format!("s{}.db", n.get()))
+                .to_str()
+                .unwrap(),
+        )
+        .unwrap()
+    });
+}
+
+/// The PostgreSQL store blocks on the runtime it is opened in, as in perfgate itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keeps_the_store_contract() {
+    let admin = common::services::postgres_url();
+    tokio::task::block_in_place(|| {
+        let n = std::cell::Cell::new(0);
+        run_all(&|_| {
+            n.set(n.get() + 1);
+            let name = format!("contract{}_{}", n.get(), std::process::id());
+            store::open(&fresh_db(&admin, &name)).unwrap()
+        });
+    });
+}
+
+/// A fresh database on the server; returns its URL.
+fn fresh_db(admin: &str, name: &str) -> String {
+    tokio::runtime::Handle::current().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(admin).await.unwrap();
+        for q in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(q))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    });
+    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
