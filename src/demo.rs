@@ -52,7 +52,7 @@ pub async fn run(args: &RunArgs, duration: Option<f64>, server: &DemoServerArgs)
         }
         None => 8.0,
     };
-    let mut opts = crate::app::demo_options(server)?;
+    let mut opts = crate::commands::demo_server::options(server)?;
     if opts.delay_ms == 0 && opts.jitter_ms == 0 {
         opts.delay_ms = BASE_DELAY_MS;
         opts.jitter_ms = BASE_JITTER_MS;

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod ci;
 pub mod cli;
+pub mod commands;
 pub mod demo;
 pub use perfgate_core as engine;
 #[cfg(feature = "tui")]

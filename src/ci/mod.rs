@@ -160,6 +160,25 @@ pub async fn run(loaded: LoadedConfig, req: CiRequest) -> Result<i32> {
 }
 
 impl CiRequest {
+    /// A headless run request; the store override and the A/B noise threshold always
+    /// come from the command line.
+    pub fn new(
+        args: &crate::cli::RunArgs,
+        options: RunOptions,
+        output: Option<PathBuf>,
+        formats: Vec<Format>,
+        compare_to: Option<String>,
+    ) -> CiRequest {
+        CiRequest {
+            options,
+            output,
+            formats,
+            store: args.store.clone(),
+            compare_to,
+            noise_pct: args.noise_pct,
+        }
+    }
+
     pub fn finish_options(&self) -> run::FinishOptions {
         run::FinishOptions {
             compare_to: self.compare_to.clone(),

@@ -1,0 +1,82 @@
+//! `perfgate store migrate|copy|check|repair`: the store itself.
+
+use std::path::Path;
+
+use super::config_or_default;
+use crate::cli::{RunArgs, StoreAction};
+use crate::engine::error::{Error, Result};
+use crate::engine::store;
+
+pub fn run(args: &RunArgs, action: StoreAction) -> Result<i32> {
+    let cfg = config_or_default(args.config.as_deref())?;
+    let label = args
+        .store
+        .clone()
+        .unwrap_or_else(|| cfg.tracking_db.clone());
+    let path = Path::new(&label);
+    match action {
+        StoreAction::Migrate => {
+            drop(store::open(&label)?);
+            println!("{}: schema is current", store::label(&label));
+            Ok(0)
+        }
+        StoreAction::Copy { from, to } => {
+            let src = from
+                .strip_prefix("sqlite://")
+                .or_else(|| from.strip_prefix("sqlite:"))
+                .unwrap_or(&from);
+            if !Path::new(src).exists() {
+                return Err(Error::Usage(format!("--from {src}: no such SQLite store")));
+            }
+            let url = crate::engine::config::expand_env(&to)
+                .map_err(|e| Error::Usage(format!("--to {e}")))?;
+            if !store::is_postgres(&url) {
+                return Err(Error::Usage("--to: expected a postgresql:// URL".into()));
+            }
+            let pg = store::postgres::PgStore::open(&url)?;
+            let t0 = std::time::Instant::now();
+            let counts = store::postgres::copy_from_sqlite(Path::new(src), &pg)?;
+            println!(
+                "copied {src} to {} in {:.2} s:",
+                store::label(&url),
+                t0.elapsed().as_secs_f64()
+            );
+            for (t, n) in counts {
+                println!("  {t}: {n} rows");
+            }
+            Ok(0)
+        }
+        StoreAction::Check => {
+            let r = store::sqlite::check(path)?;
+            println!(
+                "{label}: integrity {}, schema version {} (this perfgate: {}), {} runs",
+                r.integrity,
+                r.version,
+                store::sqlite::SCHEMA_VERSION,
+                r.runs
+            );
+            Ok(
+                if r.integrity == "ok" && r.version <= store::sqlite::SCHEMA_VERSION {
+                    0
+                } else {
+                    3
+                },
+            )
+        }
+        StoreAction::Repair => {
+            let (backup, rows) = store::sqlite::repair(path)?;
+            println!("{label}: backed up to {}", backup.display());
+            for (t, n) in rows {
+                println!(
+                    "  {t}: {}",
+                    if n < 0 {
+                        "unreadable".to_string()
+                    } else {
+                        format!("{n} rows recovered")
+                    }
+                );
+            }
+            Ok(0)
+        }
+    }
+}
