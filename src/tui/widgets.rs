@@ -58,10 +58,13 @@ impl Widget for BandSparkline<'_> {
         };
         let n = self.values.len().min(area.width as usize);
         let start = self.values.len() - n;
-        let x0 = area.x + area.width - n as u16;
+        // Few samples get room (up to 3 columns each) and the band spans only them,
+        // rather than a full-width band with the points crammed at the right edge.
+        let step = (area.width as usize / n.max(1)).clamp(1, 3) as u16;
+        let x0 = area.x + area.width - n as u16 * step;
         if let Some((bl, bc, bh)) = self.band {
             let (top, bottom, mid) = (row(bh), row(bl), row(bc));
-            for x in area.x..area.x + area.width {
+            for x in x0..area.x + area.width {
                 for r in top..=bottom {
                     buf[(x, area.y + r)]
                         .set_symbol("░")
@@ -81,7 +84,7 @@ impl Widget for BandSparkline<'_> {
             }
         }
         for (i, &v) in self.values[start..].iter().enumerate() {
-            let x = x0 + i as u16;
+            let x = x0 + i as u16 * step + step / 2;
             let inside = self.band.is_none_or(|(l, _, hh)| v >= l && v <= hh);
             let style = if inside {
                 self.point_style
@@ -122,7 +125,29 @@ mod tests {
         w.render(area, &mut buf);
         assert_eq!(
             buf,
-            Buffer::with_lines(["     ◆", "      ", "░░░░░░", "─●●─●─", "░░░●░░",])
+            Buffer::with_lines(["     ◆", "      ", " ░░░░░", " ●●─●─", " ░░●░░",])
+        );
+    }
+
+    #[test]
+    fn few_points_get_room_and_the_band_spans_only_them() {
+        let values = [10.0, 10.0];
+        let w = BandSparkline {
+            values: &values,
+            band: Some((9.0, 10.0, 11.0)),
+            thresholds: &[],
+            change_points: &[],
+            point_style: Style::new(),
+            out_style: Style::new(),
+            band_style: Style::new(),
+            center_style: Style::new(),
+        };
+        let area = Rect::new(0, 0, 12, 3);
+        let mut buf = Buffer::empty(area);
+        w.render(area, &mut buf);
+        assert_eq!(
+            buf,
+            Buffer::with_lines(["      ░░░░░░", "      ─●──●─", "      ░░░░░░"])
         );
     }
 }

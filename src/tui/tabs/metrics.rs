@@ -156,6 +156,9 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
         .map(|(k, p)| (k as f64, p.value))
         .collect();
     let n = pts.len().max(2) as f64;
+    // Room for the history a judged metric needs, so a few samples are not stretched
+    // across the whole width; the band spans only the runs there are.
+    let span = n.max(app.config.min_baseline_samples as f64);
     let band = app.band(v);
     let mut lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let mut hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
@@ -248,7 +251,9 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
         .unwrap_or_default();
     let [chart_a, info_a] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
+    // The key goes below the chart, where it covers no data.
     let chart = Chart::new(datasets)
+        .legend_position(None)
         .block(
             Block::bordered()
                 .title(format!(" {} ({}) ", v.metric, v.unit))
@@ -258,7 +263,7 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
             Axis::default()
                 .title("run")
                 .style(t.dim())
-                .bounds([0.0, n - 1.0])
+                .bounds([0.0, span - 1.0])
                 .labels([first_run, last_run]),
         )
         .y_axis(
@@ -269,6 +274,17 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
                 .labels([fmt_num(lo), fmt_num((lo + hi) / 2.0), fmt_num(hi)]),
         );
     f.render_widget(chart, chart_a);
+    let mut key = vec![
+        Span::styled(" ⣿ value", t.line()),
+        Span::styled("  ⣿ band", t.band()),
+        Span::styled("  ⣿ centre", t.dim()),
+    ];
+    if !bounds.is_empty() {
+        key.push(Span::styled("  ⣿ SLO bound", t.bad()));
+    }
+    if !cps.is_empty() {
+        key.push(Span::styled("  • change point", t.bad()));
+    }
     let mut info = vec![];
     if let Some(s) = &v.stats {
         info.push(Span::raw(format!(
@@ -294,5 +310,8 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
     if let Some(h) = &v.health {
         info.push(Span::raw(format!("  health {:.2}", h.score)));
     }
-    f.render_widget(Paragraph::new(Line::from(info)), info_a);
+    f.render_widget(
+        Paragraph::new(vec![Line::from(info), Line::from(key)]),
+        info_a,
+    );
 }
