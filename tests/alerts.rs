@@ -314,6 +314,19 @@ fn a_failing_channel_blocks_nothing_and_changes_no_verdict() {
     );
     assert_eq!(r.comments.len(), 1, "GitHub still delivered");
     assert_eq!(smtp.messages().len(), 1, "email still delivered");
+    assert!(err.contains("undelivered, will be sent again"), "{err}");
+    drop(r);
+    // Not logged as sent, so not throttled: the next run tries Slack again.
+    let o = perfgate(d, &github, smtp.port, &["--ci", "--config", "c.json"]);
+    assert_eq!(code(&o), 1);
+    let slack = rec
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|x| x.1.starts_with("/slack/"))
+        .count();
+    assert_eq!(slack, 6, "the undelivered alert goes out again");
 }
 
 #[test]

@@ -198,3 +198,21 @@ fn sigterm_during_delivery_ends_promptly_with_the_run_stored() {
     assert!(err.contains("alerts abandoned"), "{err}");
     assert_eq!(run_status(&db).as_deref(), Some("complete"), "{err}");
 }
+
+#[test]
+fn a_silent_store_server_ends_in_bounded_time_and_is_named() {
+    let port = silent::start(Silence::NeverAnswers);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("postgresql://perfgate:store-secret@127.0.0.1:{port}/db");
+    let t0 = Instant::now();
+    let o = run(dir.path(), &["runs", "--store", &url]);
+    let took = t0.elapsed();
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("timed out"),
+        "names the store and why: {err}"
+    );
+    assert!(!err.contains("store-secret"), "password masked: {err}");
+    assert!(took < Duration::from_secs(60), "bounded: {took:?}");
+}

@@ -94,6 +94,9 @@ async fn progress(mut rx: LiveReceiver, tty: bool) {
     }
 }
 
+/// How long a stopped run may take to save before the process exits regardless.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// Cancel on the first SIGINT/SIGTERM (partial run saved); exit at once on the second.
 pub fn install_signals(cancel: CancellationToken) {
     tokio::spawn(async move {
@@ -120,6 +123,17 @@ pub fn install_signals(cancel: CancellationToken) {
             if count == 1 {
                 eprintln!("\nstopping: saving the partial run (press Ctrl-C again to abort)");
                 cancel.cancel();
+                // Saving is bounded: a run still busy after the grace period exits as
+                // interrupted (the store keeps it whole: an unfinished run is marked
+                // incomplete by the next perfgate).
+                tokio::spawn(async {
+                    tokio::time::sleep(STOP_GRACE).await;
+                    eprintln!(
+                        "perfgate: still stopping after {} s; exiting as interrupted",
+                        STOP_GRACE.as_secs()
+                    );
+                    std::process::exit(3);
+                });
             } else {
                 std::process::exit(130);
             }
@@ -220,6 +234,12 @@ fn show(
             }
             for s in &summary.suppressed {
                 tracing::info!("alert suppressed: {s}");
+            }
+            if !summary.undelivered.is_empty() {
+                eprintln!(
+                    "undelivered, will be sent again with the next run: {}",
+                    summary.undelivered.join(", ")
+                );
             }
         }
         Some(Err(e)) => eprintln!("alerts were not sent: {e}"),

@@ -191,7 +191,14 @@ pub async fn run(
                 }
                 dirty = true;
             }
-            _ = sigterm.recv() => commands.push(Command::Quit),
+            _ = sigterm.recv() => {
+                // A second signal while stopping ends the console at once.
+                if quitting {
+                    ratatui::restore();
+                    std::process::exit(130);
+                }
+                commands.push(Command::Quit);
+            }
             ev = async { match rx.as_mut() { Some(r) => r.events.recv().await, None => std::future::pending().await } } => {
                 if let Some(ev) = ev {
                     app.on_engine_event(&ev);

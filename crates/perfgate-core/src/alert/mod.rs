@@ -120,6 +120,8 @@ pub struct AlertSummary {
     /// The console channel's lines; the front-end shows them (stderr, or the event log).
     pub console: Vec<String>,
     pub sent: Vec<String>,
+    /// Alerts a routed channel failed to deliver: not logged, sent again next run.
+    pub undelivered: Vec<String>,
     pub suppressed: Vec<String>,
     pub channels: Vec<ChannelResult>,
 }
@@ -389,7 +391,19 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
         .filter(|c| c.outcome == "sent" || c.outcome == "updated")
         .map(|c| c.channel.clone())
         .collect();
+    let failed: Vec<&str> = summary
+        .channels
+        .iter()
+        .filter(|c| c.outcome == "failed")
+        .map(|c| c.channel.as_str())
+        .collect();
     for i in &fresh {
+        // Logged as sent only when every channel it was routed to took it: an alert
+        // a channel failed to deliver is not throttled, so the next run sends it again.
+        if failed.iter().any(|ch| routed(ac, i.severity, ch)) {
+            summary.undelivered.push(i.metric.clone());
+            continue;
+        }
         st.record_alert_sent(
             &i.metric,
             i.severity.as_str(),

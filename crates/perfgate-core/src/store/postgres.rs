@@ -152,8 +152,14 @@ impl PgStore {
     pub fn open(url: &str) -> Result<PgStore> {
         let label = mask(url);
         let err = |what: &str, e: sqlx::Error| store_err(&label, what, &e);
-        let pool = block(PgPoolOptions::new().max_connections(4).connect(url))
-            .map_err(|e| err("connecting", e))?;
+        let pool = block(
+            PgPoolOptions::new()
+                .max_connections(4)
+                // Connect and every wait for a connection end in bounded time.
+                .acquire_timeout(std::time::Duration::from_secs(30))
+                .connect(url),
+        )
+        .map_err(|e| err("connecting", e))?;
         let store = PgStore { pool, label };
         store.migrate()?;
         Ok(store)
