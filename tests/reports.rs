@@ -162,6 +162,16 @@ fn a_stored_run_reports_the_counts_it_was_judged_with() {
         first.1 > 0 && first.2 > 0,
         "a failing regression: {first:?}"
     );
+    // A magnitude label only beside a confirmed change.
+    let r1: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("r1.json")).unwrap()).unwrap();
+    let metrics = r1["metrics"].as_array().unwrap();
+    assert!(metrics.iter().any(|m| m["verdict"] == "ok"), "{r1}");
+    for m in metrics {
+        let confirmed = ["regression", "improvement", "silenced", "threshold"]
+            .contains(&m["verdict"].as_str().unwrap());
+        assert_eq!(!m["severity"].is_null(), confirmed, "{m}");
+    }
     assert_eq!(stored(first.0), first);
 
     // Silence every open alert, then regress again: that run does not fail.

@@ -13,9 +13,18 @@ pub fn change_points(values: &[f64], min_segment: usize) -> Vec<usize> {
     }
     let mut diffs: Vec<f64> = values.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
     diffs.sort_by(f64::total_cmp);
+    // A constant series has no change point (its zero-variance segments must not be
+    // split by rounding noise).
+    let Some(&step) = diffs.iter().find(|d| **d > 0.0) else {
+        return Vec::new();
+    };
+    // Noise from consecutive differences; for quantised data whose differences are
+    // mostly 0, the data's resolution (its smallest step) sets the floor.
     let sigma = (MAD_TO_SIGMA * median(&diffs) / std::f64::consts::SQRT_2)
-        .max(1e-9 * values.iter().map(|v| v.abs()).fold(1.0, f64::max));
-    let z: Vec<f64> = values.iter().map(|v| v / sigma).collect();
+        .max(step / std::f64::consts::SQRT_2);
+    let mean = values.iter().sum::<f64>() / n as f64;
+    // Centred before scaling: sums of squares of large offsets lose the segment costs.
+    let z: Vec<f64> = values.iter().map(|v| (v - mean) / sigma).collect();
     let mut s1 = vec![0.0; n + 1];
     let mut s2 = vec![0.0; n + 1];
     for i in 0..n {
@@ -71,6 +80,22 @@ pub fn change_points(values: &[f64], min_segment: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_constant_series_has_no_change_point() {
+        assert!(change_points(&[15.0; 40], 5).is_empty());
+        assert!(change_points(&[1.0e9; 40], 5).is_empty());
+    }
+
+    #[test]
+    fn a_quantised_series_keeps_its_real_step_only() {
+        // Whole milliseconds around 12 (mostly equal), then a level of 15.
+        let noise = [0.0, 0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        let v: Vec<f64> = (0..40)
+            .map(|i| if i < 25 { 12.0 } else { 15.0 } + noise[i % 10])
+            .collect();
+        assert_eq!(change_points(&v, 5), vec![25]);
+    }
 
     #[test]
     fn finds_a_step_and_nothing_in_noise() {

@@ -259,7 +259,9 @@ fn metric_report(
         }),
         z_score: j.map(|j| j.z),
         change_pct: j.map(|j| j.change_pct),
-        severity: j.and_then(|j| j.severity),
+        // A magnitude label belongs to a confirmed change only: "critical" beside an
+        // "ok" verdict reads as an alarm that is not one.
+        severity: j.filter(|j| j.confirmed.is_some()).and_then(|j| j.severity),
         verdict,
         rule: j.and_then(|j| j.rule.clone()),
     }

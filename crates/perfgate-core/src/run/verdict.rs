@@ -128,6 +128,7 @@ fn apply_thresholds(
             && m.verdict != MetricVerdict::Regression
         {
             m.verdict = MetricVerdict::Threshold;
+            m.severity = Some(Severity::Critical);
             // The stored row follows the report's verdict.
             if let Some(row) = judged.rows.iter_mut().find(|r| r.metric == t.metric) {
                 row.verdict = Some(MetricVerdict::Threshold.to_string());
