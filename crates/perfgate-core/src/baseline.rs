@@ -68,8 +68,19 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     let mut dev: Vec<f64> = s.iter().map(|x| (x - med).abs()).collect();
     dev.sort_by(f64::total_cmp);
     let mad = MAD_TO_SIGMA * median(&dev);
-    // Floor: 0.1% of the centre, or 1e-9 for a zero centre.
-    let floor = (med.abs() * 1e-3).max(1e-9);
+    // Floor: the data's resolution (its smallest step between distinct values), so
+    // quantised metrics whose samples are mostly equal keep a sane scale and their
+    // neighbouring values are not thrown out as outliers; else 0.1% of the centre.
+    let resolution = s
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let floor = (med.abs() * 1e-3).max(1e-9).max(if resolution.is_finite() {
+        resolution
+    } else {
+        0.0
+    });
     (med, mad.max(floor))
 }
 

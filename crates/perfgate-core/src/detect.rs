@@ -466,6 +466,28 @@ mod tests {
     }
 
     #[test]
+    fn quantised_metrics_keep_a_sane_scale() {
+        // Whole milliseconds around 12 ms, mostly equal: the MAD is 0.
+        let pattern = [12.0, 12.0, 12.0, 13.0, 12.0, 11.0, 12.0, 12.0, 13.0, 12.0];
+        let base: Vec<f64> = (0..30).map(|i| pattern[i % 10]).collect();
+        let s = Settings::default();
+        let j = judge(&s, &base, &base[28..], 13.0, Direction::Lower).unwrap();
+        assert!(
+            j.z < 3.0,
+            "one step of the resolution is ordinary: z {}",
+            j.z
+        );
+        assert_eq!(j.suspect, None);
+        assert_eq!(
+            j.baseline.outliers, 0,
+            "neighbouring values are not outliers"
+        );
+        // A real shift still stands out.
+        let j = judge(&s, &base, &[18.0], 18.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression));
+    }
+
+    #[test]
     fn severity_bands_are_the_seeds() {
         assert_eq!(Severity::from_z(4.01), Some(Severity::Critical));
         assert_eq!(Severity::from_z(3.5), Some(Severity::High));
