@@ -147,15 +147,15 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 Some(p) => Some(Config::load(p)?.config),
                 None => None,
             };
-            ci::commands::backtest(&input, &format, output.as_deref(), cfg.as_ref())
+            crate::commands::backtest::backtest(&input, &format, output.as_deref(), cfg.as_ref())
         }
         Some(Command::Baseline { action }) => {
             let (mut st, cfg) = store_for(&args)?;
-            ci::commands::baseline(st.as_mut(), &cfg, action)
+            crate::commands::baseline::baseline(st.as_mut(), &cfg, action)
         }
         Some(Command::History { metric, format }) => {
             let (st, cfg) = store_for(&args)?;
-            ci::commands::history(st.as_ref(), &cfg, &metric, &format)
+            crate::commands::history::history(st.as_ref(), &cfg, &metric, &format)
         }
         Some(Command::Report {
             run,
@@ -175,7 +175,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 .store
                 .clone()
                 .unwrap_or_else(|| cfg.tracking_db.clone());
-            ci::commands::compare(
+            crate::commands::compare::compare(
                 st.as_ref(),
                 &cfg,
                 &label,
@@ -243,11 +243,11 @@ async fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Manpage) => crate::commands::docs::manpage(),
         Some(Command::Runs { limit }) => {
             let (st, _) = store_for(&args)?;
-            ci::commands::runs(st.as_ref(), limit)
+            crate::commands::runs::runs(st.as_ref(), limit)
         }
         Some(Command::Triage { action }) => {
             let (mut st, _) = store_for(&args)?;
-            ci::commands::triage(st.as_mut(), action)
+            crate::commands::triage::triage(st.as_mut(), action)
         }
     }
 }

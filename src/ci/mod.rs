@@ -1,8 +1,6 @@
 //! The headless front-end: run, print progress and a summary, write reports,
 //! and turn the verdict into an exit code.
 
-pub mod commands;
-
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -212,7 +210,7 @@ fn show(
     st: &dyn store::Store,
 ) {
     if let Some(c) = &done.comparison {
-        eprint!("{}", commands::compare_table(c));
+        eprint!("{}", crate::commands::compare::compare_table(c));
     }
     for p in &done.written {
         eprintln!("report written: {}", p.display());

@@ -1,14 +1,21 @@
 //! One module per subcommand; the helpers they share load the config and the store.
 
 pub mod alert;
+pub mod backtest;
+pub mod baseline;
+pub mod compare;
 pub mod demo_server;
 pub mod docs;
+pub mod history;
 pub mod ingest;
 pub mod merge;
 pub mod report;
+pub mod runs;
 pub mod save_baseline;
 pub mod store;
+pub mod triage;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::RunArgs;
@@ -62,4 +69,10 @@ pub fn store_for(args: &RunArgs) -> Result<(Box<dyn stores::Store>, Config)> {
         )));
     }
     Ok((stores::open(&label)?, cfg))
+}
+
+pub(crate) fn print(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
 }
