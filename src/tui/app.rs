@@ -243,6 +243,11 @@ impl App {
                 format!("run #{run_id} finished: {status}")
             }
         };
+        self.push_log(line);
+    }
+
+    /// The event log keeps its latest 50 lines.
+    fn push_log(&mut self, line: String) {
         if self.log.len() >= 50 {
             self.log.pop_front();
         }
@@ -272,10 +277,7 @@ impl App {
             lines.push("alerts abandoned: the run was stopped".into());
         }
         for l in lines {
-            if self.log.len() >= 50 {
-                self.log.pop_front();
-            }
-            self.log.push_back(l);
+            self.push_log(l);
         }
     }
 
