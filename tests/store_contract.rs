@@ -4,7 +4,11 @@
 
 mod common;
 
-use perfgate::engine::store::{self, Alert, MetricRow, RUN_COMPLETE, RunMeta, ScenarioRow, Store};
+use perfgate::engine::model::{
+    AlertKind, BaselineAction, MetricVerdict, RunStatus, ScenarioStatus, Severity, TriageState,
+    Verdict,
+};
+use perfgate::engine::store::{self, Alert, MetricRow, RunMeta, ScenarioRow, Store};
 
 type Case = fn(&mut dyn Store);
 
@@ -45,7 +49,7 @@ fn row(metric: &str, value: f64, suspect: bool) -> MetricRow {
         value,
         unit: "ms".into(),
         suspect,
-        verdict: Some("ok".into()),
+        verdict: Some(MetricVerdict::Ok),
         baseline_n: Some(5),
         ..MetricRow::default()
     }
@@ -57,14 +61,14 @@ fn run_with(st: &mut dyn Store, metric: &str, value: f64, suspect: bool) -> i64 
     let scen = ScenarioRow {
         scenario: "api".into(),
         kind: "api".into(),
-        status: "ok".into(),
+        status: ScenarioStatus::Ok,
         errors_json: "{}".into(),
         ..ScenarioRow::default()
     };
     st.finish_run(
         id,
-        RUN_COMPLETE,
-        "pass",
+        RunStatus::Complete,
+        Verdict::Pass,
         &[scen],
         &[row(metric, value, suspect)],
     )
@@ -72,13 +76,13 @@ fn run_with(st: &mut dyn Store, metric: &str, value: f64, suspect: bool) -> i64 
     id
 }
 
-fn alert(metric: &str, run: i64, severity: &str) -> Alert {
+fn alert(metric: &str, run: i64, severity: Severity) -> Alert {
     Alert {
         id: 0,
         metric: metric.into(),
-        kind: "regression".into(),
-        severity: severity.into(),
-        state: "untriaged".into(),
+        kind: AlertKind::Regression,
+        severity,
+        state: TriageState::Untriaged,
         opened_run_id: run,
         last_run_id: run,
         value: 2.0,
@@ -96,13 +100,14 @@ fn runs_round_trip(st: &mut dyn Store) {
     assert_eq!(st.latest_run_id().unwrap(), id);
     let r = st.run(id).unwrap().expect("stored");
     assert_eq!(
-        (r.status.as_str(), r.verdict.as_deref()),
-        (RUN_COMPLETE, Some("pass"))
+        (r.status, r.verdict),
+        (RunStatus::Complete, Some(Verdict::Pass))
     );
     let m = st.run_metrics(id).unwrap();
     assert_eq!(m.len(), 1);
     assert_eq!((m[0].value, m[0].baseline_n), (12.5, Some(5)));
-    assert_eq!(st.run_scenarios(id).unwrap()[0].status, "ok");
+    assert_eq!(st.run_scenarios(id).unwrap()[0].status, ScenarioStatus::Ok);
+    assert_eq!(m[0].verdict, Some(MetricVerdict::Ok));
     assert_eq!(st.metric_names().unwrap(), vec!["api.p95_ms".to_string()]);
     assert_eq!(st.runs(10).unwrap().len(), 1);
 }
@@ -120,10 +125,11 @@ fn history_and_epoch(st: &mut dyn Store) {
     );
     let h = st.history("api.p95_ms", 0, 10, Some(b)).unwrap();
     assert_eq!(h.len(), 1, "excluded run left out");
-    st.baseline_event("api.p95_ms", "reset", b, "t", "why")
+    st.baseline_event("api.p95_ms", BaselineAction::Reset, b, "t", "why")
         .unwrap();
     assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), b);
-    st.baseline_event("*", "reset", b + 1, "t", "all").unwrap();
+    st.baseline_event("*", BaselineAction::Reset, b + 1, "t", "all")
+        .unwrap();
     assert_eq!(
         st.baseline_epoch("api.other_ms").unwrap(),
         b + 1,
@@ -133,9 +139,11 @@ fn history_and_epoch(st: &mut dyn Store) {
 
 fn upsert_alert_if_open(st: &mut dyn Store) {
     let r1 = run_with(st, "api.p95_ms", 2.0, true);
-    let id = st.upsert_alert(&alert("api.p95_ms", r1, "high")).unwrap();
+    let id = st
+        .upsert_alert(&alert("api.p95_ms", r1, Severity::High))
+        .unwrap();
     let r2 = run_with(st, "api.p95_ms", 3.0, true);
-    let mut again = alert("api.p95_ms", r2, "critical");
+    let mut again = alert("api.p95_ms", r2, Severity::Critical);
     again.opened_run_id = r1;
     assert_eq!(
         st.upsert_alert(&again).unwrap(),
@@ -143,11 +151,14 @@ fn upsert_alert_if_open(st: &mut dyn Store) {
         "the open alert is refreshed"
     );
     let open = st.open_alert("api.p95_ms").unwrap().unwrap();
-    assert_eq!((open.last_run_id, open.severity.as_str()), (r2, "critical"));
+    assert_eq!((open.last_run_id, open.severity), (r2, Severity::Critical));
     assert_eq!(open.opened_run_id, r1);
-    st.set_alert_state(id, "fixed", "t", "recovered").unwrap();
+    st.set_alert_state(id, TriageState::Fixed, "t", "recovered")
+        .unwrap();
     assert!(st.open_alert("api.p95_ms").unwrap().is_none());
-    let new = st.upsert_alert(&alert("api.p95_ms", r2, "low")).unwrap();
+    let new = st
+        .upsert_alert(&alert("api.p95_ms", r2, Severity::Low))
+        .unwrap();
     assert_ne!(new, id, "a closed alert is never reopened");
     assert_eq!(st.alerts(true).unwrap().len(), 1);
     assert_eq!(st.alerts(false).unwrap().len(), 2);
@@ -156,8 +167,10 @@ fn upsert_alert_if_open(st: &mut dyn Store) {
 fn accept_alert(st: &mut dyn Store) {
     run_with(st, "api.p95_ms", 1.0, false);
     let r = run_with(st, "api.p95_ms", 2.0, true);
-    let id = st.upsert_alert(&alert("api.p95_ms", r, "high")).unwrap();
-    st.set_alert_state(id, "accepted", "oncall", "new level")
+    let id = st
+        .upsert_alert(&alert("api.p95_ms", r, Severity::High))
+        .unwrap();
+    st.set_alert_state(id, TriageState::Accepted, "oncall", "new level")
         .unwrap();
     assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), r - 1);
     let h = st.history("api.p95_ms", r - 1, 10, None).unwrap();
@@ -172,37 +185,51 @@ fn accept_alert(st: &mut dyn Store) {
 
 fn baseline_events_close_alerts(st: &mut dyn Store) {
     let r = run_with(st, "api.p95_ms", 2.0, true);
-    st.upsert_alert(&alert("api.p95_ms", r, "high")).unwrap();
-    st.upsert_alert(&alert("api.p99_ms", r, "high")).unwrap();
-    st.baseline_event("api.p95_ms", "accept", r - 1, "t", "ok")
+    st.upsert_alert(&alert("api.p95_ms", r, Severity::High))
+        .unwrap();
+    st.upsert_alert(&alert("api.p99_ms", r, Severity::High))
+        .unwrap();
+    st.baseline_event("api.p95_ms", BaselineAction::Accept, r - 1, "t", "ok")
         .unwrap();
     let all = st.alerts(false).unwrap();
-    let state = |m: &str| all.iter().find(|a| a.metric == m).unwrap().state.clone();
-    assert_eq!(state("api.p95_ms"), "accepted");
-    assert_eq!(state("api.p99_ms"), "untriaged");
-    st.baseline_event("*", "reset", r, "t", "all").unwrap();
+    let state = |m: &str| all.iter().find(|a| a.metric == m).unwrap().state;
+    assert_eq!(state("api.p95_ms"), TriageState::Accepted);
+    assert_eq!(state("api.p99_ms"), TriageState::Untriaged);
+    st.baseline_event("*", BaselineAction::Reset, r, "t", "all")
+        .unwrap();
     let all = st.alerts(false).unwrap();
     assert!(
         all.iter()
-            .any(|a| a.metric == "api.p99_ms" && a.state == "fixed")
+            .any(|a| a.metric == "api.p99_ms" && a.state == TriageState::Fixed)
     );
     assert!(st.alerts(true).unwrap().is_empty());
 }
 
 fn triage_state_checks(st: &mut dyn Store) {
     let r = run_with(st, "api.p95_ms", 2.0, true);
-    let id = st.upsert_alert(&alert("api.p95_ms", r, "high")).unwrap();
-    assert!(st.set_alert_state(id, "bogus", "t", "x").is_err());
-    assert!(st.set_alert_state(id + 1000, "fixed", "t", "x").is_err());
-    st.set_alert_state(id, "acknowledged", "t", "known")
+    let id = st
+        .upsert_alert(&alert("api.p95_ms", r, Severity::High))
+        .unwrap();
+    assert!(TriageState::parse("bogus").is_none(), "no such state");
+    let audited = st.audit(100).unwrap().len();
+    let err = st
+        .set_alert_state(id + 1000, TriageState::Fixed, "t", "x")
+        .unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert_eq!(
+        st.audit(100).unwrap().len(),
+        audited,
+        "a refused change writes nothing"
+    );
+    st.set_alert_state(id, TriageState::Acknowledged, "t", "known")
         .unwrap();
     let a = st
         .open_alert("api.p95_ms")
         .unwrap()
         .expect("acknowledged is still open");
     assert_eq!(
-        (a.state.as_str(), a.updated_by.as_str()),
-        ("acknowledged", "t")
+        (a.state, a.updated_by.as_str()),
+        (TriageState::Acknowledged, "t")
     );
 }
 

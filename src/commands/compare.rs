@@ -3,6 +3,7 @@
 use super::print;
 use crate::engine::config::Config;
 use crate::engine::error::{Error, Result};
+use crate::engine::model::Change;
 use crate::engine::report::fmt_num;
 use crate::engine::store::Store;
 
@@ -28,7 +29,7 @@ pub fn compare(
     let (ia, ib) = (compare::resolve(st, a)?, compare::resolve(st, b)?);
     let c = compare::compare(st, ia, ib, noise_pct)?;
     let outcome = compare::as_outcome(st, label, &c)?;
-    let regressed = c.metrics.iter().any(|m| m.verdict == "regression");
+    let regressed = c.metrics.iter().any(|m| m.verdict == Change::Regression);
     let fmts = crate::ci::parse_formats(formats, output)?;
     let ctx = crate::engine::report::context(st, cfg, &outcome, &fmts);
     if let Some(out) = output {
@@ -60,8 +61,8 @@ pub fn compare_table(c: &crate::engine::compare::Comparison) -> String {
         c.run_a, c.run_b, c.noise_pct, "metric", "A", "B", "change", "verdict", "why"
     );
     for m in &c.metrics {
-        let verdict = match m.verdict.as_str() {
-            "none" => "no significant change".to_string(),
+        let verdict = match m.verdict {
+            Change::None => "no significant change".to_string(),
             v => v.to_string(),
         };
         s += &format!(
@@ -77,7 +78,7 @@ pub fn compare_table(c: &crate::engine::compare::Comparison) -> String {
     let n = c
         .metrics
         .iter()
-        .filter(|m| m.verdict == "regression")
+        .filter(|m| m.verdict == Change::Regression)
         .count();
     s += &if n == 0 {
         "no significant change beyond noise\n".to_string()

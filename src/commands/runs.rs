@@ -14,8 +14,8 @@ pub fn runs(store: &dyn Store, limit: usize) -> Result<i32> {
             "#{:<5} {:<26} {:<12} {:<11} {:<10} {:<12} {}\n",
             r.id,
             r.started_at,
-            r.status,
-            r.verdict.as_deref().unwrap_or("-"),
+            r.status.as_str(),
+            r.verdict.map_or("-", |v| v.as_str()),
             r.mode,
             r.commit
                 .as_deref()

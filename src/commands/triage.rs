@@ -2,7 +2,8 @@
 
 use super::print;
 use crate::cli::TriageAction;
-use crate::engine::error::Result;
+use crate::engine::error::{Error, Result};
+use crate::engine::model::TriageState;
 use crate::engine::store::{self, Store};
 
 pub fn triage(store: &mut dyn Store, action: TriageAction) -> Result<i32> {
@@ -35,7 +36,13 @@ pub fn triage(store: &mut dyn Store, action: TriageAction) -> Result<i32> {
         }
         TriageAction::Set { id, state, reason } => {
             let who = store::actor();
-            store.set_alert_state(id, &state, &who, &reason)?;
+            let state = TriageState::parse(&state).ok_or_else(|| {
+                Error::Usage(format!(
+                    "triage state {state:?} is unknown; expected one of {}",
+                    TriageState::names()
+                ))
+            })?;
+            store.set_alert_state(id, state, &who, &reason)?;
             print(&format!("alert #{id} is now {state} (by {who})\n"));
             Ok(0)
         }

@@ -8,8 +8,9 @@ use super::theme::Theme;
 use crate::engine::config::Config;
 use crate::engine::inspect::BaselineView;
 use crate::engine::live::{EngineEvent, LiveSnapshot};
+use crate::engine::model::TriageState;
 use crate::engine::run::RunOutcome;
-use crate::engine::store::{Alert, AuditEntry, TRIAGE_STATES, is_open_state};
+use crate::engine::store::{Alert, AuditEntry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -49,7 +50,7 @@ pub enum ConfirmAction {
     SetAlertState {
         id: i64,
         metric: String,
-        state: String,
+        state: TriageState,
     },
 }
 
@@ -172,18 +173,12 @@ impl App {
 
     /// Alerts in triage order: open first, then by severity, newest first.
     pub fn sort_alerts(&mut self) {
-        let rank = |s: &str| match s {
-            "critical" => 0,
-            "high" => 1,
-            "medium" => 2,
-            _ => 3,
-        };
-        self.alerts.sort_by(|a, b| {
-            (!is_open_state(&a.state), rank(&a.severity), -a.id).cmp(&(
-                !is_open_state(&b.state),
-                rank(&b.severity),
-                -b.id,
-            ))
+        self.alerts.sort_by_key(|a| {
+            (
+                !a.state.is_open(),
+                std::cmp::Reverse(a.severity),
+                std::cmp::Reverse(a.id),
+            )
         });
     }
 
@@ -378,7 +373,7 @@ impl App {
                     KeyCode::Char('j') | KeyCode::Down => {
                         self.modal = Modal::StatePicker {
                             alert,
-                            selected: (selected + 1).min(TRIAGE_STATES.len() - 1),
+                            selected: (selected + 1).min(TriageState::ALL.len() - 1),
                         }
                     }
                     KeyCode::Char('k') | KeyCode::Up => {
@@ -389,8 +384,8 @@ impl App {
                     }
                     KeyCode::Enter => {
                         if let Some(a) = self.alerts.get(alert) {
-                            let state = TRIAGE_STATES[selected].to_string();
-                            let consequence = if state == "accepted" {
+                            let state = TriageState::ALL[selected];
+                            let consequence = if state == TriageState::Accepted {
                                 format!(
                                     "The level of {} since run #{} becomes its baseline; the runs before stop counting.",
                                     a.metric, a.opened_run_id
@@ -508,7 +503,7 @@ impl App {
                 None
             }
             (Tab::Triage, KeyCode::Enter) if !self.alerts.is_empty() => {
-                let current = TRIAGE_STATES
+                let current = TriageState::ALL
                     .iter()
                     .position(|s| *s == self.alerts[i].state)
                     .unwrap_or(0);

@@ -69,7 +69,7 @@ pub fn apply(st: &mut dyn Store, action: &ConfirmAction, reason: &str) -> Result
             format!("{m}: {} by {who}", manage::accept(st, m, &who, reason)?)
         }
         ConfirmAction::SetAlertState { id, state, .. } => {
-            st.set_alert_state(*id, state, &who, reason)?;
+            st.set_alert_state(*id, *state, &who, reason)?;
             format!("alert #{id} is now {state}")
         }
     })

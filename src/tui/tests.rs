@@ -14,6 +14,7 @@ use crate::engine::config::Config;
 use crate::engine::inspect::BaselineView;
 use crate::engine::live::{LiveScenario, LiveSnapshot, LiveSystem, ScenarioPhase};
 use crate::engine::metrics::{Direction, unit_of};
+use crate::engine::model::{AlertKind, RunStatus, Severity, TriageState, Verdict};
 use crate::engine::store::{Alert, AuditEntry, HistoryPoint, RunMeta, SqliteStore, Store};
 
 fn key(c: KeyCode) -> KeyEvent {
@@ -178,9 +179,9 @@ fn alert(
     Alert {
         id,
         metric: metric.into(),
-        kind: "regression".into(),
-        severity: sev.into(),
-        state: state.into(),
+        kind: AlertKind::Regression,
+        severity: Severity::parse(sev).expect("a severity name"),
+        state: TriageState::parse(state).expect("a triage state name"),
         opened_run_id: 27,
         last_run_id: 30,
         value: 1.0,
@@ -398,7 +399,7 @@ fn triage_state_goes_through_picker_and_confirmation() {
                 &ConfirmAction::SetAlertState {
                     id: 7,
                     metric: "health_check.throughput_rps".into(),
-                    state: "acknowledged".into()
+                    state: TriageState::Acknowledged
                 }
             );
             assert!(
@@ -419,7 +420,7 @@ fn triage_state_goes_through_picker_and_confirmation() {
             ConfirmAction::SetAlertState {
                 id: 7,
                 metric: "health_check.throughput_rps".into(),
-                state: "acknowledged".into()
+                state: TriageState::Acknowledged
             },
             "know".into()
         ))
@@ -473,7 +474,8 @@ fn confirmed_actions_change_the_store_and_the_audit_log() {
             unit: "ms".into(),
             ..Default::default()
         };
-        st.finish_run(id, "complete", "pass", &[], &[row]).unwrap();
+        st.finish_run(id, RunStatus::Complete, Verdict::Pass, &[], &[row])
+            .unwrap();
     }
     assert_eq!(st.baseline_epoch("a.x_ms").unwrap(), 0);
     let msg = super::apply(

@@ -1,5 +1,6 @@
 //! One theme for every colour on screen; NO_COLOR turns them all off.
 
+use crate::engine::model::Severity;
 use ratatui::style::{Color, Modifier, Style};
 
 #[derive(Debug, Clone, Copy)]
@@ -81,12 +82,12 @@ impl Theme {
         }
     }
     /// Style for a severity label.
-    pub fn severity(&self, s: Option<&str>) -> Style {
+    pub fn severity(&self, s: Option<Severity>) -> Style {
         match s {
-            Some("critical") | Some("high") => self.bad(),
-            Some("medium") => self.warn(),
-            Some("low") => self.fg(Color::LightYellow),
-            _ => self.dim(),
+            Some(Severity::Critical | Severity::High) => self.bad(),
+            Some(Severity::Medium) => self.warn(),
+            Some(Severity::Low) => self.fg(Color::LightYellow),
+            None => self.dim(),
         }
     }
 }

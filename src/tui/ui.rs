@@ -17,8 +17,8 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 use super::app::{App, Modal, RunState, Tab};
 use super::tabs;
+use crate::engine::model::TriageState;
 use crate::engine::model::Verdict;
-use crate::engine::store::TRIAGE_STATES;
 
 pub fn draw(f: &mut Frame, app: &App) {
     let [header, body, status, footer] = Layout::vertical([
@@ -167,14 +167,14 @@ fn draw_help(f: &mut Frame, app: &App, body: Rect) {
 
 fn draw_picker(f: &mut Frame, app: &App, body: Rect, alert: usize, selected: usize) {
     let t = &app.theme;
-    let area = centered(body, 46, TRIAGE_STATES.len() as u16 + 2);
+    let area = centered(body, 46, TriageState::ALL.len() as u16 + 2);
     f.render_widget(Clear, area);
     let title = app
         .alerts
         .get(alert)
         .map(|a| format!(" Alert #{} state ", a.id))
         .unwrap_or_else(|| " State ".into());
-    let items: Vec<ListItem> = TRIAGE_STATES
+    let items: Vec<ListItem> = TriageState::ALL
         .iter()
         .map(|s| ListItem::new(format!(" {s}")))
         .collect();

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::detect::Severity;
 use crate::error::{Error, Result};
 use crate::metrics::Direction;
-use crate::model::{AlertKind, MetricVerdict, TriageState, Verdict};
+use crate::model::{AlertKind, Change, MetricVerdict, RunStatus, TriageState, Verdict};
 use crate::report::stored;
 use crate::run::{BaselineSummary, MetricReport, RegressionReport, RunOutcome};
 use crate::store::Store;
@@ -33,7 +33,7 @@ pub struct MetricComparison {
     /// Mann-Whitney two-sided p-value for the scenario's latency distributions.
     pub p_value: Option<f64>,
     /// regression, improvement or none (within noise).
-    pub verdict: String,
+    pub verdict: Change,
     pub why: String,
 }
 
@@ -187,7 +187,7 @@ pub fn compare(st: &dyn Store, a: i64, b: i64, noise_pct: f64) -> Result<Compari
             a_ci: None,
             b_ci: None,
             p_value: None,
-            verdict: "none".into(),
+            verdict: Change::None,
             why: String::new(),
         };
         let significant = match (latency_quantile(metric), ha.get(scenario), hb.get(scenario)) {
@@ -216,9 +216,9 @@ pub fn compare(st: &dyn Store, a: i64, b: i64, noise_pct: f64) -> Result<Compari
         };
         if significant {
             cmp.verdict = if change * bad_sign > 0.0 {
-                "regression".into()
+                Change::Regression
             } else {
-                "improvement".into()
+                Change::Improvement
             };
         }
         out.push(cmp);
@@ -252,12 +252,16 @@ pub fn as_outcome(st: &dyn Store, store_label: &str, c: &Comparison) -> Result<R
         });
         r.change_pct = Some(mc.change_pct);
         r.z_score = None;
-        let kind = AlertKind::parse(&mc.verdict);
+        let kind = match mc.verdict {
+            Change::None => None,
+            Change::Regression => Some(AlertKind::Regression),
+            Change::Improvement => Some(AlertKind::Improvement),
+        };
         r.severity = kind.map(|_| severity_of(mc.change_pct.abs()));
-        r.verdict = match kind {
-            None => MetricVerdict::Ok,
-            Some(AlertKind::Regression) => MetricVerdict::Regression,
-            Some(_) => MetricVerdict::Improvement,
+        r.verdict = match mc.verdict {
+            Change::None => MetricVerdict::Ok,
+            Change::Regression => MetricVerdict::Regression,
+            Change::Improvement => MetricVerdict::Improvement,
         };
         r.rule = Some(format!("vs run #{}: {}", c.run_a, mc.why));
         if let Some(kind) = kind {
@@ -315,7 +319,7 @@ pub fn resolve(st: &dyn Store, r: &str) -> Result<i64> {
         return st
             .runs(50)?
             .into_iter()
-            .find(|x| x.status == "complete")
+            .find(|x| x.status == RunStatus::Complete)
             .map(|x| x.id)
             .ok_or_else(|| Error::Usage("no complete run stored yet".into()));
     }
@@ -327,7 +331,7 @@ pub fn resolve(st: &dyn Store, r: &str) -> Result<i64> {
     }
     let runs = st.runs(10_000)?;
     runs.iter()
-        .filter(|x| x.status == "complete")
+        .filter(|x| x.status == RunStatus::Complete)
         .find(|x| {
             x.branch.as_deref() == Some(r)
                 || x.commit

@@ -20,19 +20,7 @@ use crate::baseline::{BaselineStats, robust_center_scale};
 use crate::config::Config;
 use crate::metrics::Direction;
 
-/// The seed's severity bands, as labels of magnitude.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// 1.5 to 2 sigma.
-    Low,
-    /// 2 to 3 sigma.
-    Medium,
-    /// 3 to 4 sigma.
-    High,
-    /// Beyond 4 sigma.
-    Critical,
-}
+pub use crate::model::Severity;
 
 impl Severity {
     /// The seed's bands.
@@ -49,31 +37,6 @@ impl Severity {
         } else {
             None
         }
-    }
-    /// The name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-    /// Parse a severity name.
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s {
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            "critical" => Some(Severity::Critical),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -93,6 +56,15 @@ impl Kind {
         match self {
             Kind::Regression => "regression",
             Kind::Improvement => "improvement",
+        }
+    }
+}
+
+impl From<Kind> for crate::model::AlertKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Regression => crate::model::AlertKind::Regression,
+            Kind::Improvement => crate::model::AlertKind::Improvement,
         }
     }
 }

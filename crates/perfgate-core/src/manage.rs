@@ -2,6 +2,7 @@
 //! accept, each recorded with who and why (the store keeps the audit log).
 
 use crate::error::{Error, Result};
+use crate::model::{BaselineAction, TriageState};
 use crate::store::Store;
 
 /// What accepting a metric's current level did.
@@ -44,7 +45,7 @@ pub fn accept(st: &mut dyn Store, metric: &str, who: &str, reason: &str) -> Resu
     known(st, metric)?;
     match st.open_alert(metric)? {
         Some(a) => {
-            st.set_alert_state(a.id, "accepted", who, reason)?;
+            st.set_alert_state(a.id, TriageState::Accepted, who, reason)?;
             Ok(Accepted::Alert {
                 alert_id: a.id,
                 since_run: a.opened_run_id,
@@ -52,7 +53,7 @@ pub fn accept(st: &mut dyn Store, metric: &str, who: &str, reason: &str) -> Resu
         }
         None => {
             let latest = st.latest_run_id()?;
-            st.baseline_event(metric, "accept", latest - 1, who, reason)?;
+            st.baseline_event(metric, BaselineAction::Accept, latest - 1, who, reason)?;
             Ok(Accepted::LatestRun { run_id: latest })
         }
     }
@@ -65,7 +66,7 @@ pub fn reset(st: &mut dyn Store, target: &str, who: &str, reason: &str) -> Resul
         known(st, target)?;
     }
     let latest = st.latest_run_id()?;
-    st.baseline_event(target, "reset", latest, who, reason)?;
+    st.baseline_event(target, BaselineAction::Reset, latest, who, reason)?;
     Ok(latest)
 }
 

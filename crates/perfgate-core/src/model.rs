@@ -23,6 +23,11 @@ macro_rules! named_enum {
                 }
             }
 
+            /// Every name, comma-separated, for error messages.
+            pub fn names() -> String {
+                [$($text),+].join(", ")
+            }
+
             /// The value with this name.
             pub fn parse(s: &str) -> Option<$name> {
                 match s {
@@ -132,8 +137,10 @@ impl TriageState {
 
 named_enum!(
     /// How one scenario of a run ended.
+    #[derive(Default)]
     ScenarioStatus {
         /// Ran to the end.
+        #[default]
         Ok = "ok",
         /// Could not run, or got no successful response.
         Error = "error",
@@ -141,5 +148,61 @@ named_enum!(
         Interrupted = "interrupted",
         /// Stopped early by an abort-on-fail threshold.
         Aborted = "aborted",
+    }
+);
+
+named_enum!(
+    /// A change an engineer makes to a metric's baseline.
+    BaselineAction {
+        /// The new level is the baseline from a given run on.
+        Accept = "accept",
+        /// The history so far leaves the baseline; it rebuilds from the next runs.
+        Reset = "reset",
+    }
+);
+
+named_enum!(
+    /// The seed's severity bands, as labels of magnitude (ordered, low first).
+    Severity {
+        /// 1.5 to 2 sigma.
+        Low = "low",
+        /// 2 to 3 sigma.
+        Medium = "medium",
+        /// 3 to 4 sigma.
+        High = "high",
+        /// Beyond 4 sigma.
+        Critical = "critical",
+    }
+);
+
+named_enum!(
+    /// Where a run stands in the store.
+    #[derive(Default)]
+    RunStatus {
+        /// Started and not finished (or its process died: see `incomplete`).
+        #[default]
+        Running = "running",
+        /// Finished; its values are baseline history.
+        Complete = "complete",
+        /// Stopped by a signal or the user; kept out of baselines.
+        Interrupted = "interrupted",
+        /// Its process died without finishing it.
+        Incomplete = "incomplete",
+        /// Stopped early by an abort-on-fail threshold.
+        Aborted = "aborted",
+        /// One shard of a sharded run: raw data for `perfgate merge`, never a baseline sample.
+        Shard = "shard",
+    }
+);
+
+named_enum!(
+    /// The outcome of comparing one metric of two runs (`perfgate compare`).
+    Change {
+        /// Not significant, or within the noise threshold.
+        None = "none",
+        /// Significantly worse.
+        Regression = "regression",
+        /// Significantly better.
+        Improvement = "improvement",
     }
 );

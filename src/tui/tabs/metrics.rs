@@ -101,7 +101,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 spark_a.height,
             ),
         );
-        let sev = v.latest_z.and_then(Severity::from_z).map(|s| s.as_str());
+        let sev = v.latest_z.and_then(Severity::from_z);
         let z = v
             .latest_z
             .map(|z| format!("z {z:+.2}"))
@@ -122,7 +122,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 ]),
                 Line::from(vec![
                     Span::styled(format!("{z}  "), t.dim()),
-                    Span::styled(sev.unwrap_or("-").to_string(), t.severity(sev)),
+                    Span::styled(sev.map_or("-", |s| s.as_str()), t.severity(sev)),
                     Span::styled(
                         if v.change_points.is_empty() {
                             String::new()

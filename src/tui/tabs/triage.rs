@@ -6,16 +6,12 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
-use crate::engine::store::is_open_state;
+use crate::engine::model::TriageState;
 use crate::tui::app::{App, Tab};
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let open = app
-        .alerts
-        .iter()
-        .filter(|a| is_open_state(&a.state))
-        .count();
+    let open = app.alerts.iter().filter(|a| a.state.is_open()).count();
     let block = Block::bordered()
         .title(format!(
             " Regressions: {open} open, {} total ",
@@ -42,18 +38,18 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .alerts
         .iter()
         .map(|a| {
-            let state_style = match a.state.as_str() {
-                "untriaged" => t.bad(),
-                "acknowledged" | "investigating" => t.warn(),
+            let state_style = match a.state {
+                TriageState::Untriaged => t.bad(),
+                s if s.is_open() => t.warn(),
                 _ => t.dim(),
             };
             Row::new(vec![
                 Cell::from(format!("#{}", a.id)),
                 Cell::from(a.metric.clone()),
-                Cell::from(a.severity.clone()).style(t.severity(Some(&a.severity))),
+                Cell::from(a.severity.as_str()).style(t.severity(Some(a.severity))),
                 Cell::from(format!("{:+.1}%", a.change_pct)),
                 Cell::from(format!("{:+.2}", a.z)),
-                Cell::from(a.state.clone()).style(state_style),
+                Cell::from(a.state.as_str()).style(state_style),
                 Cell::from(format!("#{}..#{}", a.opened_run_id, a.last_run_id)),
                 Cell::from(format!(
                     "{} {}",

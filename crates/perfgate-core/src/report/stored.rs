@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use crate::detect::Severity;
 use crate::error::{Error, Result};
 use crate::metrics::Direction;
-use crate::model::{AlertKind, MetricVerdict, ScenarioStatus, TriageState, Verdict};
+use crate::model::{AlertKind, MetricVerdict, RunStatus, TriageState, Verdict};
 use crate::run::{BaselineSummary, MetricReport, RegressionReport, RunOutcome, ScenarioReport};
-use crate::store::{self, Store};
+use crate::store::Store;
 
 /// Context the HTML report draws beyond the outcome itself.
 #[derive(Debug, Clone, Default)]
@@ -103,15 +103,11 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
             }),
             _ => None,
         };
-        let verdict = m
-            .verdict
-            .as_deref()
-            .and_then(MetricVerdict::parse)
-            .unwrap_or(if m.z.is_some() {
-                MetricVerdict::Ok
-            } else {
-                MetricVerdict::Building
-            });
+        let verdict = m.verdict.unwrap_or(if m.z.is_some() {
+            MetricVerdict::Ok
+        } else {
+            MetricVerdict::Building
+        });
         metrics.push(MetricReport {
             name: m.metric.clone(),
             scenario: m.scenario.clone(),
@@ -121,11 +117,11 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
             baseline: baseline.clone(),
             z_score: m.z,
             change_pct: m.change_pct,
-            severity: m.severity.as_deref().and_then(Severity::parse),
+            severity: m.severity,
             verdict,
             rule: m.rule.clone(),
         });
-        let kind = m.kind.as_deref().and_then(AlertKind::parse);
+        let kind = m.kind;
         let fallback = BaselineSummary {
             n: 0,
             mean: 0.0,
@@ -148,20 +144,13 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
                 baseline_median: b.median,
                 z_score: m.z.unwrap_or(0.0),
                 change_pct: m.change_pct.unwrap_or(0.0),
-                severity: m
-                    .severity
-                    .as_deref()
-                    .and_then(Severity::parse)
-                    .unwrap_or(Severity::Low),
+                severity: m.severity.unwrap_or(Severity::Low),
                 kind,
                 rule: m.rule.clone().unwrap_or_default(),
                 confirmation_value: None,
                 alert_id: alert.map(|a| a.id),
-                triage_state: (kind != AlertKind::Improvement).then(|| {
-                    alert
-                        .and_then(|a| TriageState::parse(&a.state))
-                        .unwrap_or(TriageState::Untriaged)
-                }),
+                triage_state: (kind != AlertKind::Improvement)
+                    .then(|| alert.map(|a| a.state).unwrap_or(TriageState::Untriaged)),
             };
             if kind != AlertKind::Improvement {
                 regressions.push(r);
@@ -175,7 +164,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         .map(|s| ScenarioReport {
             name: s.scenario.clone(),
             kind: s.kind.clone(),
-            status: ScenarioStatus::parse(&s.status).unwrap_or(ScenarioStatus::Error),
+            status: s.status,
             error: s.error.clone(),
             note: s.note.clone(),
             requests: s.requests,
@@ -197,23 +186,17 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
     let failing = regressions
         .iter()
         .filter(|r| {
-            let silenced = rows.iter().any(|m| {
-                m.metric == r.metric
-                    && m.verdict.as_deref().and_then(MetricVerdict::parse)
-                        == Some(MetricVerdict::Silenced)
-            });
+            let silenced = rows
+                .iter()
+                .any(|m| m.metric == r.metric && m.verdict == Some(MetricVerdict::Silenced));
             crate::run::fails_build(r.kind, silenced)
         })
         .count();
     Ok(RunOutcome {
         schema_version: 1,
         run_id,
-        status: run
-            .verdict
-            .as_deref()
-            .and_then(Verdict::parse)
-            .unwrap_or(Verdict::Error),
-        interrupted: run.status != store::RUN_COMPLETE,
+        status: run.verdict.unwrap_or(Verdict::Error),
+        interrupted: run.status != RunStatus::Complete,
         establish_baselines: run.mode == "establish",
         started_at: run.started_at.clone(),
         finished_at: run.finished_at.clone().unwrap_or_default(),
@@ -229,6 +212,6 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         improvements,
         failing,
         thresholds: Vec::new(),
-        aborted: run.status == store::RUN_ABORTED,
+        aborted: run.status == RunStatus::Aborted,
     })
 }

@@ -220,10 +220,7 @@ impl Judge<'_> {
 
 /// The triage state of the metric's open alert, when it has one.
 fn open_state(o: &Observed) -> Option<TriageState> {
-    o.ctx
-        .open_alert
-        .as_ref()
-        .and_then(|a| TriageState::parse(&a.state))
+    o.ctx.open_alert.as_ref().map(|a| a.state)
 }
 
 fn metric_report(
@@ -302,16 +299,16 @@ fn metric_row(report: &MetricReport, j: Option<&Judgement>) -> MetricRow {
         value: report.value,
         unit: report.unit.clone(),
         z: report.z_score,
-        severity: report.severity.map(|s| s.to_string()),
+        severity: report.severity,
         suspect: j.is_some_and(|j| j.suspect == Some(Kind::Regression)),
-        kind: j.and_then(|j| j.confirmed).map(|k| k.as_str().to_string()),
+        kind: j.and_then(|j| j.confirmed).map(AlertKind::from),
         baseline_n: b.map(|b| b.n),
         baseline_mean: b.map(|b| b.mean),
         baseline_std: b.map(|b| b.std),
         baseline_median: b.map(|b| b.median),
         baseline_robust_std: b.map(|b| b.robust_std),
         change_pct: report.change_pct,
-        verdict: Some(report.verdict.to_string()),
+        verdict: Some(report.verdict),
         rule: report.rule.clone(),
     }
 }

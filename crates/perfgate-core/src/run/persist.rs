@@ -18,7 +18,7 @@ pub fn persist(
     store.finish_run(
         run_id,
         verdict.run_status,
-        verdict.status.as_str(),
+        verdict.status,
         &verdict.scenario_rows,
         &judged.rows,
     )?;
@@ -27,9 +27,9 @@ pub fn persist(
         let id = store.upsert_alert(&Alert {
             id: 0,
             metric: r.metric.clone(),
-            kind: r.kind.to_string(),
-            severity: r.severity.to_string(),
-            state: TriageState::Untriaged.to_string(),
+            kind: r.kind,
+            severity: r.severity,
+            state: TriageState::Untriaged,
             opened_run_id: open.as_ref().map(|a| a.opened_run_id).unwrap_or(run_id),
             last_run_id: run_id,
             value: r.value,
@@ -63,7 +63,7 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
         {
             store.set_alert_state(
                 a.id,
-                TriageState::Fixed.as_str(),
+                TriageState::Fixed,
                 "perfgate",
                 "recovered: recent runs are back within the baseline",
             )?;

@@ -8,14 +8,14 @@ use super::judge::Judged;
 use super::measure::Outputs;
 use super::{RegressionReport, RunOptions, ScenarioReport};
 use crate::detect::Severity;
-use crate::model::{AlertKind, MetricVerdict, ScenarioStatus, TriageState};
-use crate::store::{self, ScenarioRow};
+use crate::model::{AlertKind, MetricVerdict, RunStatus, ScenarioStatus, TriageState};
+use crate::store::ScenarioRow;
 use crate::threshold::{self, Threshold, ThresholdResult};
 
 pub struct Verdict {
     pub status: super::Verdict,
     /// The run's state in the store (complete, interrupted, aborted, shard).
-    pub run_status: &'static str,
+    pub run_status: RunStatus,
     pub failing: usize,
     pub interrupted: bool,
     pub aborted: bool,
@@ -62,7 +62,7 @@ pub fn decide(
         .map(|((_, o), r)| ScenarioRow {
             scenario: r.name.clone(),
             kind: r.kind.clone(),
-            status: r.status.to_string(),
+            status: r.status,
             error: r.error.clone(),
             note: r.note.clone(),
             errors_json: serde_json::to_string(&r.errors).unwrap_or_else(|_| "{}".into()),
@@ -83,13 +83,13 @@ pub fn decide(
         super::Verdict::Pass
     };
     let run_status = if aborted {
-        store::RUN_ABORTED
+        RunStatus::Aborted
     } else if interrupted {
-        store::RUN_INTERRUPTED
+        RunStatus::Interrupted
     } else if opts.shard.is_some() {
-        store::RUN_SHARD
+        RunStatus::Shard
     } else {
-        store::RUN_COMPLETE
+        RunStatus::Complete
     };
     Verdict {
         status,
@@ -131,10 +131,10 @@ fn apply_thresholds(
             m.severity = Some(Severity::Critical);
             // The stored row follows the report's verdict.
             if let Some(row) = judged.rows.iter_mut().find(|r| r.metric == t.metric) {
-                row.verdict = Some(MetricVerdict::Threshold.to_string());
-                row.kind = Some(AlertKind::Threshold.to_string());
+                row.verdict = Some(MetricVerdict::Threshold);
+                row.kind = Some(AlertKind::Threshold);
                 row.rule = Some(rule.clone());
-                row.severity = Some(Severity::Critical.to_string());
+                row.severity = Some(Severity::Critical);
             }
         }
         judged.regressions.push(RegressionReport {

@@ -1,26 +1,21 @@
 //! Where history lives. A small interface so that a shared PostgreSQL store can
 //! sit beside the embedded SQLite one.
 
+mod names;
 pub mod postgres;
+pub mod rules;
 pub mod sqlite;
 
 use serde::Serialize;
 
-use crate::model::TriageState;
+use crate::model::{
+    AlertKind, BaselineAction, MetricVerdict, RunStatus, ScenarioStatus, Severity, TriageState,
+    Verdict,
+};
 
 use crate::error::Result;
 
 pub use sqlite::SqliteStore;
-
-/// Run status values.
-pub const RUN_RUNNING: &str = "running";
-pub const RUN_COMPLETE: &str = "complete";
-pub const RUN_INTERRUPTED: &str = "interrupted";
-pub const RUN_INCOMPLETE: &str = "incomplete";
-/// Stopped early by an abort-on-fail threshold.
-pub const RUN_ABORTED: &str = "aborted";
-/// One shard of a sharded run: raw data for `perfgate merge`, never a baseline sample.
-pub const RUN_SHARD: &str = "shard";
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunMeta {
@@ -41,8 +36,8 @@ pub struct RunRecord {
     pub id: i64,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub status: String,
-    pub verdict: Option<String>,
+    pub status: RunStatus,
+    pub verdict: Option<Verdict>,
     pub commit: Option<String>,
     pub branch: Option<String>,
     pub config_fingerprint: String,
@@ -58,18 +53,18 @@ pub struct MetricRow {
     pub value: f64,
     pub unit: String,
     pub z: Option<f64>,
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
     /// Beyond the suspect threshold in the bad direction: kept out of baselines.
     pub suspect: bool,
     /// `regression`, `improvement` or none.
-    pub kind: Option<String>,
+    pub kind: Option<AlertKind>,
     pub baseline_n: Option<usize>,
     pub baseline_mean: Option<f64>,
     pub baseline_std: Option<f64>,
     pub baseline_median: Option<f64>,
     pub baseline_robust_std: Option<f64>,
     pub change_pct: Option<f64>,
-    pub verdict: Option<String>,
+    pub verdict: Option<MetricVerdict>,
     pub rule: Option<String>,
 }
 
@@ -77,7 +72,7 @@ pub struct MetricRow {
 pub struct ScenarioRow {
     pub scenario: String,
     pub kind: String,
-    pub status: String,
+    pub status: ScenarioStatus,
     pub error: Option<String>,
     pub note: Option<String>,
     pub errors_json: String,
@@ -99,9 +94,9 @@ pub struct HistoryPoint {
 pub struct Alert {
     pub id: i64,
     pub metric: String,
-    pub kind: String,
-    pub severity: String,
-    pub state: String,
+    pub kind: AlertKind,
+    pub severity: Severity,
+    pub state: TriageState,
     pub opened_run_id: i64,
     pub last_run_id: i64,
     pub value: f64,
@@ -123,29 +118,9 @@ pub struct AuditEntry {
     pub reason: String,
 }
 
-/// Triage states (Perfherder's), by name.
-pub const TRIAGE_STATES: [&str; 6] = [
-    "untriaged",
-    "acknowledged",
-    "investigating",
-    "invalid",
-    "fixed",
-    "accepted",
-];
-
 /// The open states as an SQL list, for both backends' queries: the one place the
 /// open rule ([`TriageState::is_open`]) is spelled in SQL.
 pub const OPEN_STATES_SQL: &str = "('untriaged','acknowledged','investigating')";
-
-/// States in which an alert is still open (baseline frozen for its metric).
-pub fn is_open_state(state: &str) -> bool {
-    TriageState::parse(state).is_some_and(TriageState::is_open)
-}
-
-/// States in which an open alert no longer fails a build.
-pub fn is_silenced_state(state: &str) -> bool {
-    TriageState::parse(state).is_some_and(TriageState::is_silenced)
-}
 
 pub trait Store: Send {
     /// Record that a run started (committed at once, status `running`).
@@ -154,8 +129,8 @@ pub trait Store: Send {
     fn finish_run(
         &mut self,
         run_id: i64,
-        status: &str,
-        verdict: &str,
+        status: RunStatus,
+        verdict: Verdict,
         scenarios: &[ScenarioRow],
         metrics: &[MetricRow],
     ) -> Result<()>;
@@ -175,25 +150,10 @@ pub trait Store: Send {
     ) -> Result<Vec<HistoryPoint>>;
     /// History only counts after this run id (set by reset / accept).
     fn baseline_epoch(&self, metric: &str) -> Result<i64>;
-    /// Reset (`since_run` = newest run, history discarded from the baseline) or accept
-    /// (`since_run` = first run of the new level, whose suspect marks are cleared).
-    fn baseline_event(
-        &mut self,
-        metric: &str,
-        action: &str,
-        since_run: i64,
-        who: &str,
-        reason: &str,
-    ) -> Result<()>;
     fn alerts(&self, open_only: bool) -> Result<Vec<Alert>>;
     fn open_alert(&self, metric: &str) -> Result<Option<Alert>>;
-    /// Open a new alert or refresh the open one for the same metric.
-    fn upsert_alert(&mut self, a: &Alert) -> Result<i64>;
-    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, reason: &str) -> Result<()>;
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>>;
     fn latest_run_id(&self) -> Result<i64>;
-    /// Name a run (`perfgate save-baseline NAME`), audited.
-    fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()>;
     fn named_run(&self, name: &str) -> Result<Option<i64>>;
     /// Severities of the alerts for this metric that went out at or after `since_unix`.
     fn severities_sent_since(&self, metric: &str, since_unix: i64) -> Result<Vec<String>>;
@@ -209,6 +169,56 @@ pub trait Store: Send {
         run_id: i64,
         at_unix: i64,
     ) -> Result<()>;
+
+    /// Run `f` in one write transaction, committed when it returns `Ok`; `what` names
+    /// the change in errors. The rules of [`rules`] are the only callers.
+    fn write(
+        &mut self,
+        what: &str,
+        f: &mut dyn FnMut(&mut dyn rules::Tx) -> Result<i64>,
+    ) -> Result<i64>;
+
+    /// Reset or accept a metric's baseline ([`rules::baseline_event`]).
+    fn baseline_event(
+        &mut self,
+        metric: &str,
+        action: BaselineAction,
+        since_run: i64,
+        who: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.write("recording the baseline change", &mut |tx| {
+            rules::baseline_event(tx, metric, action, since_run, who, reason).map(|()| 0)
+        })
+        .map(drop)
+    }
+
+    /// Open a new alert or refresh the open one for the same metric.
+    fn upsert_alert(&mut self, a: &Alert) -> Result<i64> {
+        self.write("recording the alert", &mut |tx| rules::upsert_alert(tx, a))
+    }
+
+    /// Set an alert's triage state ([`rules::set_alert_state`]).
+    fn set_alert_state(
+        &mut self,
+        id: i64,
+        state: TriageState,
+        who: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.write("changing the alert", &mut |tx| {
+            rules::set_alert_state(tx, id, state, who, reason).map(|()| 0)
+        })
+        .map(drop)
+    }
+
+    /// Name a run (`perfgate save-baseline NAME`), audited.
+    fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()> {
+        self.write("saving the run name", &mut |tx| {
+            rules::save_named_run(tx, name, run_id, who).map(|()| 0)
+        })
+        .map(drop)
+    }
 }
 
 pub fn now_string() -> String {
@@ -266,7 +276,7 @@ mod tests {
     #[test]
     fn state_names_and_the_open_list_follow_the_enum() {
         let names: Vec<&str> = TriageState::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(names, TRIAGE_STATES);
+        assert_eq!(names[0], "untriaged");
         let open: Vec<String> = TriageState::ALL
             .iter()
             .filter(|s| s.is_open())

@@ -244,38 +244,6 @@ const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha
 const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason";
 const OPEN: &str = super::OPEN_STATES_SQL;
 
-async fn audit_tx(
-    tx: &mut sqlx::PgConnection,
-    who: &str,
-    action: &str,
-    target: &str,
-    reason: &str,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, who, action, target, reason) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(now_string())
-    .bind(who)
-    .bind(action)
-    .bind(target)
-    .bind(reason)
-    .execute(tx)
-    .await
-    .map(|_| ())
-}
-
-/// Serialize baseline and triage changes of one metric across every writer.
-async fn lock_metric(
-    tx: &mut sqlx::PgConnection,
-    metric: &str,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-        .bind(metric)
-        .execute(tx)
-        .await
-        .map(|_| ())
-}
-
 impl Store for PgStore {
     fn begin_run(&mut self, meta: &RunMeta) -> Result<i64> {
         block(
@@ -284,7 +252,7 @@ impl Store for PgStore {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(&meta.started_at)
-            .bind(RUN_RUNNING)
+            .bind(RunStatus::Running)
             .bind(&meta.commit)
             .bind(&meta.branch)
             .bind(&meta.config_fingerprint)
@@ -301,8 +269,8 @@ impl Store for PgStore {
     fn finish_run(
         &mut self,
         run_id: i64,
-        status: &str,
-        verdict: &str,
+        status: RunStatus,
+        verdict: Verdict,
         scenarios: &[ScenarioRow],
         metrics: &[MetricRow],
     ) -> Result<()> {
@@ -318,7 +286,7 @@ impl Store for PgStore {
                 .bind(run_id)
                 .bind(&s.scenario)
                 .bind(&s.kind)
-                .bind(&s.status)
+                .bind(s.status)
                 .bind(&s.error)
                 .bind(&s.note)
                 .bind(&s.errors_json)
@@ -340,15 +308,15 @@ impl Store for PgStore {
                 .bind(m.value)
                 .bind(&m.unit)
                 .bind(m.z)
-                .bind(&m.severity)
+                .bind(m.severity)
                 .bind(m.suspect)
-                .bind(&m.kind)
+                .bind(m.kind)
                 .bind(m.baseline_n.map(|n| n as i64))
                 .bind(m.baseline_mean)
                 .bind(m.baseline_std)
                 .bind(m.baseline_median)
                 .bind(m.change_pct)
-                .bind(&m.verdict)
+                .bind(m.verdict)
                 .bind(&m.rule)
                 .bind(m.baseline_robust_std)
                 .execute(&mut *tx)
@@ -479,7 +447,7 @@ impl Store for PgStore {
             )
             .bind(metric)
             .bind(after_run)
-            .bind(RUN_COMPLETE)
+            .bind(RunStatus::Complete)
             .bind(exclude_run.unwrap_or(-1))
             .bind(limit as i64)
             .fetch_all(&self.pool)
@@ -503,48 +471,17 @@ impl Store for PgStore {
         .map_err(|e| store_err(&self.label, "reading baseline events", &e))
     }
 
-    fn baseline_event(
+    fn write(
         &mut self,
-        metric: &str,
-        action: &str,
-        since_run: i64,
-        who: &str,
-        reason: &str,
-    ) -> Result<()> {
-        block(async {
-            let mut tx = self.pool.begin().await?;
-            lock_metric(&mut tx, metric).await?;
-            sqlx::query("INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(metric)
-                .bind(action)
-                .bind(since_run)
-                .bind(now_string())
-                .bind(who)
-                .bind(reason)
-                .execute(&mut *tx)
-                .await?;
-            if action == "accept" {
-                sqlx::query("UPDATE metric_values SET suspect = FALSE WHERE metric = $1 AND run_id > $2")
-                    .bind(metric)
-                    .bind(since_run)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let closing = if action == "accept" { "accepted" } else { "fixed" };
-            sqlx::query(AssertSqlSafe(format!(
-                "UPDATE alerts SET state = $1, updated_at = $2, updated_by = $3, reason = $4 WHERE (metric = $5 OR $5 = '*') AND state IN {OPEN}"
-            )))
-            .bind(closing)
-            .bind(now_string())
-            .bind(who)
-            .bind(format!("baseline {action}: {reason}"))
-            .bind(metric)
-            .execute(&mut *tx)
-            .await?;
-            audit_tx(&mut tx, who, &format!("baseline {action}"), metric, reason).await?;
-            tx.commit().await
-        })
-        .map_err(|e| store_err(&self.label, "recording the baseline change", &e))
+        what: &str,
+        f: &mut dyn FnMut(&mut dyn rules::Tx) -> Result<i64>,
+    ) -> Result<i64> {
+        let label = self.label.as_str();
+        let tx = block(self.pool.begin()).map_err(|e| store_err(label, what, &e))?;
+        let mut t = PgTx { tx, label };
+        let out = f(&mut t)?;
+        block(t.tx.commit()).map_err(|e| store_err(label, what, &e))?;
+        Ok(out)
     }
 
     fn alerts(&self, open_only: bool) -> Result<Vec<Alert>> {
@@ -577,106 +514,6 @@ impl Store for PgStore {
         .map_err(|e| store_err(&self.label, "reading alerts", &e))
     }
 
-    fn upsert_alert(&mut self, a: &Alert) -> Result<i64> {
-        block(async {
-            let mut tx = self.pool.begin().await?;
-            lock_metric(&mut tx, &a.metric).await?;
-            let existing: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-                "SELECT id FROM alerts WHERE metric = $1 AND state IN {OPEN} ORDER BY id DESC LIMIT 1"
-            )))
-            .bind(&a.metric)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let id = match existing {
-                Some(id) => {
-                    sqlx::query("UPDATE alerts SET last_run_id = $1, severity = $2, value = $3, baseline = $4, z = $5, change_pct = $6 WHERE id = $7")
-                        .bind(a.last_run_id)
-                        .bind(&a.severity)
-                        .bind(a.value)
-                        .bind(a.baseline)
-                        .bind(a.z)
-                        .bind(a.change_pct)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    id
-                }
-                None => {
-                    sqlx::query_scalar(
-                        "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason)
-                         VALUES ($1, $2, $3, 'untriaged', $4, $5, $6, $7, $8, $9, $10, $11, '') RETURNING id",
-                    )
-                    .bind(&a.metric)
-                    .bind(&a.kind)
-                    .bind(&a.severity)
-                    .bind(a.opened_run_id)
-                    .bind(a.last_run_id)
-                    .bind(a.value)
-                    .bind(a.baseline)
-                    .bind(a.z)
-                    .bind(a.change_pct)
-                    .bind(now_string())
-                    .bind(actor())
-                    .fetch_one(&mut *tx)
-                    .await?
-                }
-            };
-            tx.commit().await?;
-            Ok(id)
-        })
-        .map_err(|e| store_err(&self.label, "recording the alert", &e))
-    }
-
-    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, reason: &str) -> Result<()> {
-        if !TRIAGE_STATES.contains(&state) {
-            return Err(Error::Usage(format!(
-                "triage state {state:?} is unknown; expected one of {}",
-                TRIAGE_STATES.join(", ")
-            )));
-        }
-        let found = block(async {
-            let mut tx = self.pool.begin().await?;
-            let row: Option<(String, i64)> = sqlx::query_as("SELECT metric, opened_run_id FROM alerts WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some((metric, opened)) = row else { return Ok(false) };
-            lock_metric(&mut tx, &metric).await?;
-            sqlx::query("UPDATE alerts SET state = $1, updated_at = $2, updated_by = $3, reason = $4 WHERE id = $5")
-                .bind(state)
-                .bind(now_string())
-                .bind(who)
-                .bind(reason)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if state == "accepted" {
-                sqlx::query("INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES ($1, 'accept', $2, $3, $4, $5)")
-                    .bind(&metric)
-                    .bind(opened - 1)
-                    .bind(now_string())
-                    .bind(who)
-                    .bind(reason)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE metric_values SET suspect = FALSE WHERE metric = $1 AND run_id >= $2")
-                    .bind(&metric)
-                    .bind(opened)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            audit_tx(&mut tx, who, &format!("alert {state}"), &format!("#{id} {metric}"), reason).await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(true)
-        })
-        .map_err(|e| store_err(&self.label, "changing the alert", &e))?;
-        if found {
-            Ok(())
-        } else {
-            Err(Error::Usage(format!("alert {id} does not exist")))
-        }
-    }
-
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         block(async {
             let rows = sqlx::query("SELECT id, at, who, action, target, reason FROM audit_log ORDER BY id DESC LIMIT $1")
@@ -707,25 +544,6 @@ impl Store for PgStore {
         .map_err(|e| store_err(&self.label, "reading runs", &e))
     }
 
-    fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()> {
-        block(async {
-            let mut tx = self.pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO named_runs (name, run_id, at, who) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (name) DO UPDATE SET run_id = EXCLUDED.run_id, at = EXCLUDED.at, who = EXCLUDED.who",
-            )
-            .bind(name)
-            .bind(run_id)
-            .bind(now_string())
-            .bind(who)
-            .execute(&mut *tx)
-            .await?;
-            audit_tx(&mut tx, who, "save-baseline", name, &format!("run #{run_id}")).await?;
-            tx.commit().await
-        })
-        .map_err(|e| store_err(&self.label, "saving the run name", &e))
-    }
-
     fn named_run(&self, name: &str) -> Result<Option<i64>> {
         block(
             sqlx::query_scalar("SELECT run_id FROM named_runs WHERE name = $1")
@@ -741,7 +559,7 @@ impl Store for PgStore {
                 "SELECT id FROM runs WHERE run_group = $1 AND status = $2 ORDER BY id",
             )
             .bind(group)
-            .bind(RUN_SHARD)
+            .bind(RunStatus::Shard)
             .fetch_all(&self.pool),
         )
         .map_err(|e| store_err(&self.label, "reading the run group", &e))
@@ -969,4 +787,180 @@ pub fn copy_from_sqlite(
         counts.push((table.to_string(), rows.len()));
     }
     Ok(counts)
+}
+
+/// One write transaction of [`rules`] on PostgreSQL.
+struct PgTx<'a> {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    label: &'a str,
+}
+
+type PgArgs = sqlx::postgres::PgArguments;
+
+impl PgTx<'_> {
+    fn exec(&mut self, q: sqlx::query::Query<'_, sqlx::Postgres, PgArgs>) -> Result<()> {
+        block(q.execute(&mut *self.tx))
+            .map(drop)
+            .map_err(|e| store_err(self.label, "writing", &e))
+    }
+
+    fn one<T>(
+        &mut self,
+        q: sqlx::query::QueryScalar<'_, sqlx::Postgres, T, PgArgs>,
+    ) -> Result<Option<T>>
+    where
+        T: Send + Unpin,
+        (T,): for<'r> sqlx::FromRow<'r, PgRow>,
+    {
+        block(q.fetch_optional(&mut *self.tx)).map_err(|e| store_err(self.label, "reading", &e))
+    }
+}
+
+impl rules::Tx for PgTx<'_> {
+    fn lock_metric(&mut self, metric: &str) -> Result<()> {
+        // Serialises baseline and triage changes of one metric across every writer.
+        self.exec(
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(metric.to_string()),
+        )
+    }
+
+    fn open_alert_id(&mut self, metric: &str) -> Result<Option<i64>> {
+        self.one(
+            sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT id FROM alerts WHERE metric = $1 AND state IN {OPEN} ORDER BY id DESC LIMIT 1"
+            )))
+            .bind(metric.to_string()),
+        )
+    }
+
+    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64)>> {
+        block(
+            sqlx::query_as("SELECT metric, opened_run_id FROM alerts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *self.tx),
+        )
+        .map_err(|e| store_err(self.label, "reading alerts", &e))
+    }
+
+    fn insert_alert(&mut self, a: &Alert) -> Result<i64> {
+        let id = self.one(
+            sqlx::query_scalar(
+                "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason)
+                 VALUES ($1, $2, $3, 'untriaged', $4, $5, $6, $7, $8, $9, $10, $11, '') RETURNING id",
+            )
+            .bind(a.metric.clone())
+            .bind(a.kind.as_str())
+            .bind(a.severity.as_str())
+            .bind(a.opened_run_id)
+            .bind(a.last_run_id)
+            .bind(a.value)
+            .bind(a.baseline)
+            .bind(a.z)
+            .bind(a.change_pct)
+            .bind(now_string())
+            .bind(actor()),
+        )?;
+        id.ok_or_else(|| {
+            Error::Store(format!(
+                "{}: recording the alert returned no id",
+                self.label
+            ))
+        })
+    }
+
+    fn refresh_alert(&mut self, id: i64, a: &Alert) -> Result<()> {
+        self.exec(
+            sqlx::query("UPDATE alerts SET last_run_id = $1, severity = $2, value = $3, baseline = $4, z = $5, change_pct = $6 WHERE id = $7")
+                .bind(a.last_run_id)
+                .bind(a.severity.as_str())
+                .bind(a.value)
+                .bind(a.baseline)
+                .bind(a.z)
+                .bind(a.change_pct)
+                .bind(id),
+        )
+    }
+
+    fn set_state(&mut self, id: i64, state: TriageState, who: &str, reason: &str) -> Result<()> {
+        self.exec(
+            sqlx::query("UPDATE alerts SET state = $1, updated_at = $2, updated_by = $3, reason = $4 WHERE id = $5")
+                .bind(state.as_str())
+                .bind(now_string())
+                .bind(who.to_string())
+                .bind(reason.to_string())
+                .bind(id),
+        )
+    }
+
+    fn close_open(
+        &mut self,
+        metric: &str,
+        state: TriageState,
+        who: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.exec(
+            sqlx::query(AssertSqlSafe(format!(
+                "UPDATE alerts SET state = $1, updated_at = $2, updated_by = $3, reason = $4 WHERE (metric = $5 OR $5 = '*') AND state IN {OPEN}"
+            )))
+            .bind(state.as_str())
+            .bind(now_string())
+            .bind(who.to_string())
+            .bind(reason.to_string())
+            .bind(metric.to_string()),
+        )
+    }
+
+    fn insert_baseline_event(
+        &mut self,
+        metric: &str,
+        action: BaselineAction,
+        since_run: i64,
+        who: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.exec(
+            sqlx::query("INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(metric.to_string())
+                .bind(action.as_str())
+                .bind(since_run)
+                .bind(now_string())
+                .bind(who.to_string())
+                .bind(reason.to_string()),
+        )
+    }
+
+    fn clear_suspect_from(&mut self, metric: &str, first_run: i64) -> Result<()> {
+        self.exec(
+            sqlx::query(
+                "UPDATE metric_values SET suspect = FALSE WHERE metric = $1 AND run_id >= $2",
+            )
+            .bind(metric.to_string())
+            .bind(first_run),
+        )
+    }
+
+    fn name_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()> {
+        self.exec(
+            sqlx::query(
+                "INSERT INTO named_runs (name, run_id, at, who) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO UPDATE SET run_id = EXCLUDED.run_id, at = EXCLUDED.at, who = EXCLUDED.who",
+            )
+            .bind(name.to_string())
+            .bind(run_id)
+            .bind(now_string())
+            .bind(who.to_string()),
+        )
+    }
+
+    fn audit(&mut self, who: &str, action: &str, target: &str, reason: &str) -> Result<()> {
+        self.exec(
+            sqlx::query("INSERT INTO audit_log (at, who, action, target, reason) VALUES ($1, $2, $3, $4, $5)")
+                .bind(now_string())
+                .bind(who.to_string())
+                .bind(action.to_string())
+                .bind(target.to_string())
+                .bind(reason.to_string()),
+        )
+    }
 }

@@ -254,7 +254,7 @@ impl SqliteStore {
                 .conn
                 .prepare("SELECT id, pid FROM runs WHERE status = ?1")
                 .map_err(|e| db_err(&self.path, "reading runs", e))?;
-            st.query_map([RUN_RUNNING], |r| Ok((r.get(0)?, r.get(1)?)))
+            st.query_map([RunStatus::Running], |r| Ok((r.get(0)?, r.get(1)?)))
                 .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
                 .map_err(|e| db_err(&self.path, "reading runs", e))?
         };
@@ -263,7 +263,7 @@ impl SqliteStore {
                 self.conn
                     .execute(
                         "UPDATE runs SET status = ?1 WHERE id = ?2 AND status = ?3",
-                        params![RUN_INCOMPLETE, id, RUN_RUNNING],
+                        params![RunStatus::Incomplete, id, RunStatus::Running],
                     )
                     .map_err(|e| db_err(&self.path, "marking an interrupted run", e))?;
             }
@@ -281,20 +281,6 @@ impl SqliteStore {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(|e| db_err(&self.path, "integrity check", e))?;
         Ok(r == "ok")
-    }
-
-    fn audit_tx(
-        tx: &rusqlite::Transaction<'_>,
-        who: &str,
-        action: &str,
-        target: &str,
-        reason: &str,
-    ) -> rusqlite::Result<()> {
-        tx.execute(
-            "INSERT INTO audit_log (at, who, action, target, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![now_string(), who, action, target, reason],
-        )?;
-        Ok(())
     }
 }
 
@@ -493,7 +479,7 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     meta.started_at,
-                    RUN_RUNNING,
+                    RunStatus::Running,
                     meta.commit,
                     meta.branch,
                     meta.config_fingerprint,
@@ -511,8 +497,8 @@ impl Store for SqliteStore {
     fn finish_run(
         &mut self,
         run_id: i64,
-        status: &str,
-        verdict: &str,
+        status: RunStatus,
+        verdict: Verdict,
         scenarios: &[ScenarioRow],
         metrics: &[MetricRow],
     ) -> Result<()> {
@@ -690,7 +676,7 @@ impl Store for SqliteStore {
                 params![
                     metric,
                     after_run,
-                    RUN_COMPLETE,
+                    RunStatus::Complete,
                     exclude_run.unwrap_or(-1),
                     limit as i64
                 ],
@@ -719,55 +705,20 @@ impl Store for SqliteStore {
             .map_err(|e| db_err(&self.path, "reading baseline events", e))
     }
 
-    fn baseline_event(
+    fn write(
         &mut self,
-        metric: &str,
-        action: &str,
-        since_run: i64,
-        who: &str,
-        reason: &str,
-    ) -> Result<()> {
-        let path = self.path.clone();
-        let e = |e| db_err(&path, "recording the baseline change", e);
+        what: &str,
+        f: &mut dyn FnMut(&mut dyn rules::Tx) -> Result<i64>,
+    ) -> Result<i64> {
+        let path = &self.path;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(e)?;
-        tx.execute(
-            "INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![metric, action, since_run, now_string(), who, reason],
-        )
-        .map_err(e)?;
-        if action == "accept" {
-            // The new level becomes history the baseline may learn from.
-            tx.execute(
-                "UPDATE metric_values SET suspect = 0 WHERE metric = ?1 AND run_id > ?2",
-                params![metric, since_run],
-            )
-            .map_err(e)?;
-        }
-        // Resolving the baseline closes its open alerts.
-        let closing = if action == "accept" {
-            "accepted"
-        } else {
-            "fixed"
-        };
-        tx.execute(
-            &format!(
-                "UPDATE alerts SET state = ?1, updated_at = ?2, updated_by = ?3, reason = ?4
-                 WHERE (metric = ?5 OR ?5 = '*') AND state IN {OPEN_STATES_SQL}"
-            ),
-            params![
-                closing,
-                now_string(),
-                who,
-                format!("baseline {action}: {reason}"),
-                metric
-            ],
-        )
-        .map_err(e)?;
-        Self::audit_tx(&tx, who, &format!("baseline {action}"), metric, reason).map_err(e)?;
-        tx.commit().map_err(e)
+            .map_err(|e| db_err(path, what, e))?;
+        let mut t = SqliteTx { tx, path };
+        let out = f(&mut t)?;
+        t.tx.commit().map_err(|e| db_err(path, what, e))?;
+        Ok(out)
     }
 
     fn alerts(&self, open_only: bool) -> Result<Vec<Alert>> {
@@ -800,98 +751,6 @@ impl Store for SqliteStore {
             .map_err(|e| db_err(&self.path, "reading alerts", e))
     }
 
-    fn upsert_alert(&mut self, a: &Alert) -> Result<i64> {
-        let path = self.path.clone();
-        let e = |e| db_err(&path, "recording the alert", e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(e)?;
-        let existing: Option<i64> = tx
-            .query_row(
-                &format!(
-                    "SELECT id FROM alerts WHERE metric = ?1 AND state IN {OPEN_STATES_SQL} ORDER BY id DESC LIMIT 1"
-                ),
-                [&a.metric],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(e)?;
-        let id = match existing {
-            Some(id) => {
-                tx.execute(
-                    "UPDATE alerts SET last_run_id = ?1, severity = ?2, value = ?3, baseline = ?4, z = ?5, change_pct = ?6 WHERE id = ?7",
-                    params![a.last_run_id, a.severity, a.value, a.baseline, a.z, a.change_pct, id],
-                )
-                .map_err(e)?;
-                id
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason)
-                     VALUES (?1, ?2, ?3, 'untriaged', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '')",
-                    params![a.metric, a.kind, a.severity, a.opened_run_id, a.last_run_id, a.value, a.baseline, a.z, a.change_pct, now_string(), actor()],
-                )
-                .map_err(e)?;
-                tx.last_insert_rowid()
-            }
-        };
-        tx.commit().map_err(e)?;
-        Ok(id)
-    }
-
-    fn set_alert_state(&mut self, id: i64, state: &str, who: &str, reason: &str) -> Result<()> {
-        if !TRIAGE_STATES.contains(&state) {
-            return Err(Error::Usage(format!(
-                "triage state {state:?} is unknown; expected one of {}",
-                TRIAGE_STATES.join(", ")
-            )));
-        }
-        let path = self.path.clone();
-        let e = |e| db_err(&path, "changing the alert", e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(e)?;
-        let metric: Option<(String, i64)> = tx
-            .query_row(
-                "SELECT metric, opened_run_id FROM alerts WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(e)?;
-        let Some((metric, opened)) = metric else {
-            return Err(Error::Usage(format!("alert {id} does not exist")));
-        };
-        tx.execute(
-            "UPDATE alerts SET state = ?1, updated_at = ?2, updated_by = ?3, reason = ?4 WHERE id = ?5",
-            params![state, now_string(), who, reason, id],
-        )
-        .map_err(e)?;
-        if state == "accepted" {
-            tx.execute(
-                "INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES (?1, 'accept', ?2, ?3, ?4, ?5)",
-                params![metric, opened - 1, now_string(), who, reason],
-            )
-            .map_err(e)?;
-            tx.execute(
-                "UPDATE metric_values SET suspect = 0 WHERE metric = ?1 AND run_id >= ?2",
-                params![metric, opened],
-            )
-            .map_err(e)?;
-        }
-        Self::audit_tx(
-            &tx,
-            who,
-            &format!("alert {state}"),
-            &format!("#{id} {metric}"),
-            reason,
-        )
-        .map_err(e)?;
-        tx.commit().map_err(e)
-    }
-
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         let mut st = self
             .conn
@@ -911,22 +770,6 @@ impl Store for SqliteStore {
         .map_err(|e| db_err(&self.path, "reading the audit log", e))
     }
 
-    fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()> {
-        let path = self.path.clone();
-        let e = |e| db_err(&path, "saving the run name", e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(e)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO named_runs (name, run_id, at, who) VALUES (?1, ?2, ?3, ?4)",
-            params![name, run_id, now_string(), who],
-        )
-        .map_err(e)?;
-        Self::audit_tx(&tx, who, "save-baseline", name, &format!("run #{run_id}")).map_err(e)?;
-        tx.commit().map_err(e)
-    }
-
     fn named_run(&self, name: &str) -> Result<Option<i64>> {
         self.conn
             .query_row(
@@ -943,7 +786,7 @@ impl Store for SqliteStore {
             .conn
             .prepare("SELECT id FROM runs WHERE run_group = ?1 AND status = ?2 ORDER BY id")
             .map_err(|e| db_err(&self.path, "reading the run group", e))?;
-        st.query_map(params![group, RUN_SHARD], |r| r.get(0))
+        st.query_map(params![group, RunStatus::Shard], |r| r.get(0))
             .and_then(|r| r.collect())
             .map_err(|e| db_err(&self.path, "reading the run group", e))
     }
@@ -991,5 +834,124 @@ impl Store for SqliteStore {
         self.conn
             .query_row("SELECT COALESCE(MAX(id), 0) FROM runs", [], |r| r.get(0))
             .map_err(|e| db_err(&self.path, "reading runs", e))
+    }
+}
+
+/// One write transaction of [`rules`] on SQLite.
+struct SqliteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: &'a Path,
+}
+
+impl SqliteTx<'_> {
+    fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<()> {
+        self.tx
+            .execute(sql, p)
+            .map(|_| ())
+            .map_err(|e| db_err(self.path, "writing", e))
+    }
+}
+
+impl rules::Tx for SqliteTx<'_> {
+    fn lock_metric(&mut self, _metric: &str) -> Result<()> {
+        Ok(()) // the immediate transaction holds the write lock already
+    }
+
+    fn open_alert_id(&mut self, metric: &str) -> Result<Option<i64>> {
+        self.tx
+            .query_row(
+                &format!(
+                    "SELECT id FROM alerts WHERE metric = ?1 AND state IN {OPEN_STATES_SQL} ORDER BY id DESC LIMIT 1"
+                ),
+                [metric],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| db_err(self.path, "reading alerts", e))
+    }
+
+    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64)>> {
+        self.tx
+            .query_row(
+                "SELECT metric, opened_run_id FROM alerts WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| db_err(self.path, "reading alerts", e))
+    }
+
+    fn insert_alert(&mut self, a: &Alert) -> Result<i64> {
+        self.exec(
+            "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason)
+             VALUES (?1, ?2, ?3, 'untriaged', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '')",
+            params![a.metric, a.kind, a.severity, a.opened_run_id, a.last_run_id, a.value, a.baseline, a.z, a.change_pct, now_string(), actor()],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    fn refresh_alert(&mut self, id: i64, a: &Alert) -> Result<()> {
+        self.exec(
+            "UPDATE alerts SET last_run_id = ?1, severity = ?2, value = ?3, baseline = ?4, z = ?5, change_pct = ?6 WHERE id = ?7",
+            params![a.last_run_id, a.severity, a.value, a.baseline, a.z, a.change_pct, id],
+        )
+    }
+
+    fn set_state(&mut self, id: i64, state: TriageState, who: &str, reason: &str) -> Result<()> {
+        self.exec(
+            "UPDATE alerts SET state = ?1, updated_at = ?2, updated_by = ?3, reason = ?4 WHERE id = ?5",
+            params![state, now_string(), who, reason, id],
+        )
+    }
+
+    fn close_open(
+        &mut self,
+        metric: &str,
+        state: TriageState,
+        who: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.exec(
+            &format!(
+                "UPDATE alerts SET state = ?1, updated_at = ?2, updated_by = ?3, reason = ?4
+                 WHERE (metric = ?5 OR ?5 = '*') AND state IN {OPEN_STATES_SQL}"
+            ),
+            params![state, now_string(), who, reason, metric],
+        )
+    }
+
+    fn insert_baseline_event(
+        &mut self,
+        metric: &str,
+        action: BaselineAction,
+        since_run: i64,
+        who: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![metric, action, since_run, now_string(), who, reason],
+        )
+    }
+
+    fn clear_suspect_from(&mut self, metric: &str, first_run: i64) -> Result<()> {
+        self.exec(
+            "UPDATE metric_values SET suspect = 0 WHERE metric = ?1 AND run_id >= ?2",
+            params![metric, first_run],
+        )
+    }
+
+    fn name_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO named_runs (name, run_id, at, who) VALUES (?1, ?2, ?3, ?4)",
+            params![name, run_id, now_string(), who],
+        )
+    }
+
+    fn audit(&mut self, who: &str, action: &str, target: &str, reason: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO audit_log (at, who, action, target, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![now_string(), who, action, target, reason],
+        )
     }
 }
