@@ -14,8 +14,8 @@ use crate::detect::Severity;
 use crate::error::{Error, Result};
 use crate::metrics::Direction;
 use crate::model::{AlertKind, Change, MetricVerdict, RunStatus, TriageState, Verdict};
+use crate::outcome::{BaselineSummary, MetricReport, RegressionReport, RunOutcome};
 use crate::report::stored;
-use crate::run::{BaselineSummary, MetricReport, RegressionReport, RunOutcome};
 use crate::store::Store;
 
 /// Default noise threshold, percent.

@@ -171,31 +171,7 @@ pub fn center_scale(stats: &BaselineStats, window: &[f64]) -> (f64, f64) {
     }
 }
 
-/// The band rule, the one place it is written: the values a metric can take without
-/// alerting, `(low, centre, high)` = mean -/+ the t-corrected threshold times the std
-/// of the `kept` samples (outliers excluded), drawn around the median. The judge,
-/// the console and every report use it.
-pub fn band(z_threshold: f64, mean: f64, std: f64, median: f64, kept: usize) -> (f64, f64, f64) {
-    let k = effective_threshold(z_threshold, kept);
-    (mean - k * std, median, mean + k * std)
-}
-
-/// The z threshold corrected for a baseline estimated from `n` samples: a new
-/// observation's z against an estimated mean/std follows Student's t with n-1
-/// degrees of freedom scaled by sqrt(1 + 1/n), so the same nominal threshold keeps
-/// the same false-alarm rate whether the history holds 20 runs or 200.
-pub fn effective_threshold(z: f64, n: usize) -> f64 {
-    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
-    if n < 3 {
-        return z;
-    }
-    let p = Normal::standard().cdf(z);
-    let nf = n as f64;
-    match StudentsT::new(0.0, 1.0, nf - 1.0) {
-        Ok(t) => t.inverse_cdf(p) * (1.0 + 1.0 / nf).sqrt(),
-        Err(_) => z,
-    }
-}
+pub use crate::baseline::{band, effective_threshold};
 
 /// Largest |z| reported.
 pub const Z_CAP: f64 = 999.0;

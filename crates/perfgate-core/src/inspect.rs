@@ -9,7 +9,6 @@ use crate::config::Config;
 use crate::detect::Settings;
 use crate::error::Result;
 use crate::metrics::{Direction, unit_of};
-use crate::run::metric_context;
 use crate::store::{Alert, HistoryPoint, Store};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -118,4 +117,52 @@ pub fn baseline_views(store: &dyn Store, cfg: &Config) -> Result<Vec<BaselineVie
         .iter()
         .map(|m| baseline_view(store, cfg, m))
         .collect()
+}
+
+/// How far back history is read for one judgement.
+fn history_limit(s: &Settings) -> usize {
+    s.window * 4 + s.cusum_span + s.persistence
+}
+
+/// Baseline samples and recent observations for a metric, honouring resets,
+/// accepts and the freeze of an open alert.
+pub struct MetricContext {
+    /// Baseline samples.
+    pub base: Vec<f64>,
+    /// The most recent values, for persistence and CUSUM.
+    pub recent: Vec<f64>,
+    /// The most recent history points.
+    pub recent_points: Vec<HistoryPoint>,
+    /// The metric's open alert.
+    pub open_alert: Option<Alert>,
+}
+
+/// A metric's baseline and recent history from the store.
+pub fn metric_context(
+    store: &dyn Store,
+    s: &Settings,
+    metric: &str,
+    exclude_run: Option<i64>,
+) -> Result<MetricContext> {
+    let epoch = store.baseline_epoch(metric)?;
+    let hist = store.history(metric, epoch, history_limit(s), exclude_run)?;
+    let open_alert = store.open_alert(metric)?;
+    let frozen_before = open_alert
+        .as_ref()
+        .map(|a| a.opened_run_id)
+        .unwrap_or(i64::MAX);
+    let base: Vec<f64> = hist
+        .iter()
+        .filter(|p| !p.suspect && p.run_id < frozen_before)
+        .map(|p| p.value)
+        .collect();
+    let base = base[base.len().saturating_sub(s.window)..].to_vec();
+    let span = s.cusum_span.max(s.persistence);
+    let recent_points = hist[hist.len().saturating_sub(span)..].to_vec();
+    Ok(MetricContext {
+        base,
+        recent: recent_points.iter().map(|p| p.value).collect(),
+        recent_points,
+        open_alert,
+    })
 }

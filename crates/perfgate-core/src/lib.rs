@@ -18,7 +18,8 @@ pub use api::{
     SystemTest,
 };
 pub use error::{Error, Result};
-pub use run::{RunOutcome, Verdict};
+pub use model::Verdict;
+pub use outcome::RunOutcome;
 
 #[doc(hidden)]
 pub mod alert;
@@ -35,6 +36,8 @@ pub mod demo_server;
 pub mod detect;
 pub mod error;
 #[doc(hidden)]
+pub mod host;
+#[doc(hidden)]
 pub mod ingest;
 #[doc(hidden)]
 pub mod inspect;
@@ -44,6 +47,7 @@ pub mod manage;
 #[doc(hidden)]
 pub mod metrics;
 pub mod model;
+pub mod outcome;
 #[doc(hidden)]
 pub mod report;
 pub mod run;
@@ -54,7 +58,7 @@ pub mod shard;
 #[doc(hidden)]
 pub mod store;
 #[doc(hidden)]
-pub mod threshold;
+pub use config::threshold;
 
 /// Version with the commit it was built from.
 pub const VERSION: &str = concat!(

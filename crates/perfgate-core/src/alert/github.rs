@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use super::{ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, line, with_retry};
+use crate::outcome::RunOutcome;
 use crate::report::markdown;
-use crate::run::RunOutcome;
 
 /// Hidden in the comment body so later runs find and update it.
 pub const MARKER: &str = "<!-- perfgate:pr-comment -->";

@@ -10,71 +10,17 @@ pub mod email;
 pub mod github;
 pub mod slack;
 
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Serialize;
 use std::time::Duration;
 
 use crate::config::Config;
 use crate::detect::Severity;
 use crate::error::Result;
+use crate::outcome::RunOutcome;
 use crate::report::fmt_num;
-use crate::run::RunOutcome;
 use crate::store::Store;
 
-/// The `alerts` section of the config.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct AlertConfig {
-    pub enabled: bool,
-    /// console, github, slack, email.
-    pub channels: Vec<String>,
-    pub throttle_minutes: u64,
-    pub max_alerts_per_hour: usize,
-    /// Severity → channels; severities not listed go to every channel.
-    pub routing: BTreeMap<String, Vec<String>>,
-    /// Link to the run in messages (default: the GitHub Actions run, when known).
-    pub run_url: Option<String>,
-    /// Environment named in messages (default: PERFGATE_ENV, else "default").
-    pub environment: Option<String>,
-    /// Deadline of each attempt on a channel (connect, TLS, request, response, each
-    /// SMTP exchange), seconds.
-    pub timeout_seconds: f64,
-    /// All alert delivery of a run ends within this many seconds, whatever hangs.
-    pub budget_seconds: f64,
-}
-
-impl Default for AlertConfig {
-    fn default() -> Self {
-        AlertConfig {
-            enabled: true,
-            channels: vec![
-                "console".into(),
-                "github".into(),
-                "slack".into(),
-                "email".into(),
-            ],
-            throttle_minutes: 30,
-            max_alerts_per_hour: 10,
-            timeout_seconds: 10.0,
-            budget_seconds: 30.0,
-            routing: BTreeMap::from([
-                ("low".to_string(), vec!["console".to_string()]),
-                (
-                    "medium".to_string(),
-                    vec![
-                        "console".to_string(),
-                        "github".to_string(),
-                        "slack".to_string(),
-                    ],
-                ),
-            ]),
-            run_url: None,
-            environment: None,
-        }
-    }
-}
-
-pub const CHANNELS: [&str; 4] = ["console", "github", "slack", "email"];
+pub use crate::config::alerts::{AlertConfig, CHANNELS};
 
 /// One regression as the channels present it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -419,7 +365,7 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
 /// `perfgate alert test`: one test alert through each configured channel.
 pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
     let ac = &cfg.alerts;
-    let (commit, branch) = crate::run::git_info();
+    let (commit, branch) = crate::host::git_info();
     let o = RunOutcome {
         schema_version: 1,
         run_id: 0,
@@ -432,7 +378,7 @@ pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
         branch,
         config_fingerprint: cfg.fingerprint(),
         config_path: String::new(),
-        host: crate::run::host_name(),
+        host: crate::host::host_name(),
         store: String::new(),
         scenarios: vec![],
         metrics: vec![],

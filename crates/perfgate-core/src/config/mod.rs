@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ConfigError;
 
+#[doc(hidden)]
+pub mod alerts;
 mod bounds;
+#[doc(hidden)]
+pub mod threshold;
 mod validate;
 
 /// Framework configuration ("Configuration Reference" of the seed, plus perfgate's `detection`).
@@ -47,9 +51,9 @@ pub struct Config {
     /// The detection rule's settings.
     pub detection: DetectionConfig,
     /// Absolute bounds per metric (`scenario.metric`, `*` wildcards): `"< 200"`.
-    pub thresholds: BTreeMap<String, crate::threshold::ThresholdSpec>,
+    pub thresholds: BTreeMap<String, threshold::ThresholdSpec>,
     /// Alert channels, throttling and routing.
-    pub alerts: crate::alert::AlertConfig,
+    pub alerts: alerts::AlertConfig,
     /// Shards a sharded run is split into (with JOB_COMPLETION_INDEX as the index).
     pub shards: u32,
 }
@@ -310,7 +314,7 @@ impl Config {
             });
         }
         config.validate(file)?;
-        crate::threshold::parse_all(&config, file)?;
+        threshold::parse_all(&config, file)?;
         Ok(config)
     }
 

@@ -102,7 +102,7 @@ pub fn detection(c: &Config) -> Result<(), Invalid> {
 
 pub fn alerts(c: &Config) -> Result<(), Invalid> {
     for (i, ch) in c.alerts.channels.iter().enumerate() {
-        if !crate::alert::CHANNELS.contains(&ch.as_str()) {
+        if !super::alerts::CHANNELS.contains(&ch.as_str()) {
             return Err((
                 format!("alerts.channels[{i}]"),
                 format!("is {ch:?}; expected one of console, github, slack, email"),
@@ -110,7 +110,7 @@ pub fn alerts(c: &Config) -> Result<(), Invalid> {
         }
     }
     for (sev, chs) in &c.alerts.routing {
-        if crate::detect::Severity::parse(sev).is_none() {
+        if crate::model::Severity::parse(sev).is_none() {
             return Err((
                 format!("alerts.routing.{sev}"),
                 "is not a severity; expected low, medium, high or critical".into(),
@@ -118,7 +118,7 @@ pub fn alerts(c: &Config) -> Result<(), Invalid> {
         }
         if let Some(ch) = chs
             .iter()
-            .find(|c| !crate::alert::CHANNELS.contains(&c.as_str()))
+            .find(|c| !super::alerts::CHANNELS.contains(&c.as_str()))
         {
             return Err((
                 format!("alerts.routing.{sev}"),

@@ -1,6 +1,6 @@
 //! One row per metric value, for spreadsheets and notebooks.
 
-use crate::run::RunOutcome;
+use crate::outcome::RunOutcome;
 
 pub fn render(o: &RunOutcome) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());

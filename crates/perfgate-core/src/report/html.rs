@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::fmt_num;
 use super::stored::Extras;
 use crate::model::MetricVerdict;
-use crate::run::RunOutcome;
+use crate::outcome::RunOutcome;
 
 const TEMPLATE: &str = include_str!("../../assets/report.html.j2");
 

@@ -2,7 +2,7 @@
 //! system shows perfgate's verdict as test results.
 
 use super::fmt_num;
-use crate::run::RunOutcome;
+use crate::outcome::RunOutcome;
 
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

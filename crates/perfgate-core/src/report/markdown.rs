@@ -1,7 +1,7 @@
 //! A compact summary for pull-request comments and GITHUB_STEP_SUMMARY.
 
 use super::fmt_num;
-use crate::run::RunOutcome;
+use crate::outcome::RunOutcome;
 
 /// Escape text for a Markdown table cell.
 pub fn cell(s: &str) -> String {

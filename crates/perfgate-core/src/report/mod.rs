@@ -10,7 +10,7 @@ pub mod text;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::run::RunOutcome;
+use crate::outcome::RunOutcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

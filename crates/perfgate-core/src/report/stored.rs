@@ -7,7 +7,7 @@ use crate::detect::Severity;
 use crate::error::{Error, Result};
 use crate::metrics::Direction;
 use crate::model::{AlertKind, MetricVerdict, RunStatus, TriageState, Verdict};
-use crate::run::{BaselineSummary, MetricReport, RegressionReport, RunOutcome, ScenarioReport};
+use crate::outcome::{BaselineSummary, MetricReport, RegressionReport, RunOutcome, ScenarioReport};
 use crate::store::Store;
 
 /// Context the HTML report draws beyond the outcome itself.
@@ -43,7 +43,7 @@ pub fn extras(st: &dyn Store, run_id: i64) -> Result<Extras> {
     let mut ex = Extras {
         machine: format!(
             "{} ({} cores, {})",
-            crate::run::host_name(),
+            crate::host::host_name(),
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
@@ -189,7 +189,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
             let silenced = rows
                 .iter()
                 .any(|m| m.metric == r.metric && m.verdict == Some(MetricVerdict::Silenced));
-            crate::run::fails_build(r.kind, silenced)
+            crate::outcome::fails_build(r.kind, silenced)
         })
         .count();
     Ok(RunOutcome {

@@ -2,7 +2,7 @@
 
 use super::fmt_num;
 use crate::model::{MetricVerdict, Verdict};
-use crate::run::RunOutcome;
+use crate::outcome::RunOutcome;
 
 pub fn render(o: &RunOutcome, color: bool) -> String {
     let paint = |code: &str, s: String| {

@@ -6,11 +6,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::RunOptions;
+use crate::config::threshold::{self, Threshold};
 use crate::config::{Config, ScenarioConfig};
 use crate::live::{EngineEvent, LiveHub, ScenarioPhase};
 use crate::scenario::system::Sampler;
 use crate::scenario::{self, ScenarioOutput};
-use crate::threshold::{self, Threshold};
 
 /// Every scenario's output, in the order they ran (companions after their partner).
 pub type Outputs = Vec<(ScenarioConfig, ScenarioOutput)>;

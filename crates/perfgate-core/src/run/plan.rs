@@ -2,11 +2,11 @@
 //! results), with which thresholds and detection settings, recorded as what run.
 
 use super::{RunOptions, git_info, host_name, shard_scenario};
+use crate::config::threshold::{self, Threshold};
 use crate::config::{LoadedConfig, ScenarioConfig};
 use crate::detect::Settings;
 use crate::error::{Error, Result};
 use crate::store::{self, RunMeta};
-use crate::threshold::{self, Threshold};
 
 pub struct Plan {
     pub settings: Settings,

@@ -7,10 +7,10 @@ use tokio_util::sync::CancellationToken;
 use super::judge::Judged;
 use super::measure::Outputs;
 use super::{RegressionReport, RunOptions, ScenarioReport};
+use crate::config::threshold::{self, Threshold, ThresholdResult};
 use crate::detect::Severity;
 use crate::model::{AlertKind, MetricVerdict, RunStatus, ScenarioStatus, TriageState};
 use crate::store::ScenarioRow;
-use crate::threshold::{self, Threshold, ThresholdResult};
 
 pub struct Verdict {
     pub status: super::Verdict,

@@ -1,0 +1,208 @@
+//! What a run produced, as the JSON report's schema holds it: the outcome every
+//! front-end, report and alert reads, and the failing rule that decides the exit code.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::config::threshold::ThresholdResult;
+use crate::metrics::Direction;
+use crate::model::{AlertKind, MetricVerdict, ScenarioStatus, Severity, TriageState, Verdict};
+
+/// A metric's baseline as reported.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BaselineSummary {
+    /// Samples the mean and std were computed from (outliers excluded).
+    pub n: usize,
+    /// Mean of the kept samples.
+    pub mean: f64,
+    /// Standard deviation of the kept samples.
+    pub std: f64,
+    /// Median of the samples.
+    pub median: f64,
+    /// 1.4826 x MAD.
+    pub robust_std: f64,
+}
+
+/// One metric of a run, judged.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MetricReport {
+    /// `<scenario>.<metric>` with the unit in the name.
+    pub name: String,
+    /// The scenario it came from.
+    pub scenario: String,
+    /// The run's value.
+    pub value: f64,
+    /// Unit, from the name.
+    pub unit: String,
+    /// Good direction.
+    pub direction: Direction,
+    /// The baseline it was judged against, once there is one.
+    pub baseline: Option<BaselineSummary>,
+    /// z-score against the baseline.
+    pub z_score: Option<f64>,
+    /// Change against the baseline centre, percent.
+    pub change_pct: Option<f64>,
+    /// Magnitude label.
+    pub severity: Option<Severity>,
+    /// What became of the metric in this run.
+    pub verdict: MetricVerdict,
+    /// The rule that decided, in words.
+    pub rule: Option<String>,
+}
+
+/// A confirmed change (regression, improvement or broken threshold).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RegressionReport {
+    /// The metric.
+    pub metric: String,
+    /// The run's value.
+    pub value: f64,
+    /// Baseline mean (the bound, for a threshold).
+    pub baseline_mean: f64,
+    /// Baseline standard deviation.
+    pub baseline_std: f64,
+    /// Baseline median.
+    pub baseline_median: f64,
+    /// z-score against the baseline.
+    pub z_score: f64,
+    /// Change against the baseline centre, percent.
+    pub change_pct: f64,
+    /// Magnitude label.
+    pub severity: Severity,
+    /// regression, improvement or threshold.
+    pub kind: AlertKind,
+    /// The rule that confirmed it, in words.
+    pub rule: String,
+    /// The re-run's value that confirmed it.
+    pub confirmation_value: Option<f64>,
+    /// The alert it opened or refreshed.
+    pub alert_id: Option<i64>,
+    /// The alert's triage state when the run was judged (none for improvements).
+    #[serde(serialize_with = "state_or_empty")]
+    pub triage_state: Option<TriageState>,
+}
+
+/// One scenario of a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScenarioReport {
+    /// The scenario's name.
+    pub name: String,
+    /// api, system or database.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How the scenario ended.
+    pub status: ScenarioStatus,
+    /// Why it could not run.
+    pub error: Option<String>,
+    /// What to know about its figures.
+    pub note: Option<String>,
+    /// Requests (or samples, or queries) made.
+    pub requests: u64,
+    /// Errors by class.
+    pub errors: BTreeMap<String, u64>,
+    /// The scenario's metrics by short name.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// Everything a report needs about one run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunOutcome {
+    /// Version of this report's schema.
+    pub schema_version: u32,
+    /// The run's id in the store.
+    pub run_id: i64,
+    /// The verdict.
+    pub status: Verdict,
+    /// Stopped by a signal or the user.
+    pub interrupted: bool,
+    /// Recorded as baseline history without judging.
+    pub establish_baselines: bool,
+    /// When the run started (RFC 3339).
+    pub started_at: String,
+    /// When the run finished.
+    pub finished_at: String,
+    /// The commit tested, when known.
+    pub commit: Option<String>,
+    /// The branch tested, when known.
+    pub branch: Option<String>,
+    /// Fingerprint of the effective config.
+    pub config_fingerprint: String,
+    /// The config file.
+    pub config_path: String,
+    /// The machine.
+    pub host: String,
+    /// The store, password masked.
+    pub store: String,
+    /// Each scenario.
+    pub scenarios: Vec<ScenarioReport>,
+    /// Each metric, judged.
+    pub metrics: Vec<MetricReport>,
+    /// Regressions and broken thresholds.
+    pub regressions: Vec<RegressionReport>,
+    /// Confirmed improvements.
+    pub improvements: Vec<RegressionReport>,
+    /// Regressions that fail the build (not silenced by triage).
+    pub failing: usize,
+    /// Every absolute threshold checked, passed or not.
+    pub thresholds: Vec<ThresholdResult>,
+    /// A scenario was stopped early by an abort-on-fail threshold.
+    pub aborted: bool,
+}
+
+impl RunOutcome {
+    /// The run's verdict.
+    pub fn verdict(&self) -> Verdict {
+        self.status
+    }
+
+    /// Exit code by DESIGN.md: 1 regressions with failing on, 3 run not carried out.
+    pub fn exit_code(&self, fail_on_regression: bool) -> i32 {
+        let broken = self.thresholds.iter().any(|t| !t.passed);
+        if broken || (fail_on_regression && self.failing > 0) {
+            1
+        } else if self.verdict() == Verdict::Error
+            || self.interrupted
+            || self.scenarios.iter().any(|s| s.error.is_some())
+        {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+impl BaselineSummary {
+    /// The baseline band by [`crate::baseline::band`].
+    pub fn band(&self, z_threshold: f64) -> (f64, f64, f64) {
+        crate::baseline::band(z_threshold, self.mean, self.std, self.median, self.n)
+    }
+}
+
+/// Improvements have no triage state: reported as "".
+fn state_or_empty<S: serde::Serializer>(
+    state: &Option<TriageState>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(state.map(TriageState::as_str).unwrap_or(""))
+}
+
+/// The failing rule, the one place it is written: a broken threshold always fails the
+/// build; a confirmed regression fails it unless its alert was silenced by triage
+/// (acknowledged, investigating, invalid) when the run was judged.
+pub fn fails_build(kind: AlertKind, silenced_when_judged: bool) -> bool {
+    match kind {
+        AlertKind::Threshold => true,
+        AlertKind::Regression => !silenced_when_judged,
+        AlertKind::Improvement => false,
+    }
+}
+
+impl RegressionReport {
+    /// Whether this regression fails the build, by [`fails_build`].
+    pub fn fails_build(&self) -> bool {
+        fails_build(
+            self.kind,
+            self.triage_state.is_some_and(TriageState::is_silenced),
+        )
+    }
+}
