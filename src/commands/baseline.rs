@@ -194,13 +194,12 @@ pub fn show(v: &BaselineView) -> String {
     }
     if let Some(t) = &v.trend {
         s += &format!(
-            "  trend {} {:+.3}/day (95% CI {:+.3} .. {:+.3}, {:+.2}%/day, {} samples)\n",
-            t.arrow(),
-            t.slope_per_day,
+            "  trend {} ({:+.3} .. {:+.3} {}/{})\n",
+            t.describe(),
             t.ci_low,
             t.ci_high,
-            t.pct_per_day,
-            t.samples
+            v.unit,
+            t.per
         );
     }
     if let Some(a) = &v.open_alert {

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use super::theme::Theme;
 use crate::engine::config::Config;
+use crate::engine::config::threshold;
 use crate::engine::inspect::BaselineView;
 use crate::engine::live::{EngineEvent, LiveSnapshot};
 use crate::engine::model::TriageState;
@@ -130,6 +131,9 @@ pub struct App {
     pub quit: bool,
     /// Baseline band per metric, computed when the views load (not per frame).
     pub bands: std::collections::HashMap<String, (f64, f64, f64)>,
+    /// SLO bounds per metric, from the config's thresholds parsed when the views
+    /// load (not per frame).
+    pub slo_bounds: std::collections::HashMap<String, Vec<f64>>,
     /// What to try next, shown in the footer (the demo's guide).
     pub hint: Option<String>,
 }
@@ -154,6 +158,7 @@ impl App {
             log: VecDeque::new(),
             quit: false,
             bands: Default::default(),
+            slo_bounds: Default::default(),
             hint: None,
         }
     }
@@ -164,7 +169,20 @@ impl App {
             .iter()
             .filter_map(|v| Some((v.metric.clone(), self.band(v)?)))
             .collect();
+        let thresholds = threshold::parse_all(&self.config, "").unwrap_or_default();
+        self.slo_bounds = views
+            .iter()
+            .map(|v| {
+                let b = thresholds.iter().filter(|t| t.matches(&v.metric));
+                (v.metric.clone(), b.map(|t| t.bound).collect())
+            })
+            .collect();
         self.views = views;
+    }
+
+    /// The SLO bounds drawn for a metric.
+    pub fn bounds_of(&self, metric: &str) -> &[f64] {
+        self.slo_bounds.get(metric).map_or(&[], Vec::as_slice)
     }
 
     pub fn running(&self) -> bool {

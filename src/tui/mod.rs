@@ -110,6 +110,136 @@ fn start(
     Ok(Running { task, cancel, rx })
 }
 
+/// The console's side of a run: the store, what starts a run, and the run in flight.
+struct Session {
+    loaded: LoadedConfig,
+    opts: RunOptions,
+    finish: run::FinishOptions,
+    label: String,
+    st: Box<dyn Store>,
+    task: Option<tokio::task::JoinHandle<Result<Completed>>>,
+    rx: Option<LiveReceiver>,
+    cancel: Option<CancellationToken>,
+    quitting: bool,
+}
+
+impl Session {
+    fn launch(&mut self, only: Vec<String>) -> Result<()> {
+        let r = start(&self.loaded, &self.label, &self.opts, &self.finish, only)?;
+        self.task = Some(r.task);
+        self.rx = Some(r.rx);
+        self.cancel = Some(r.cancel);
+        Ok(())
+    }
+
+    /// The run task ended: show its outcome and reload what it changed.
+    fn finished(
+        &mut self,
+        app: &mut App,
+        res: std::result::Result<Result<Completed>, tokio::task::JoinError>,
+    ) {
+        self.task = None;
+        self.cancel = None;
+        if let Some(r) = self.rx.take() {
+            app.live = r.snapshot.borrow().clone();
+        }
+        match res {
+            Ok(Ok(Completed { outcome, finished })) => {
+                app.on_finished(&finished);
+                app.status = format!(
+                    "run #{} {}: {} regression(s), {} improvement(s)",
+                    outcome.run_id,
+                    outcome.status,
+                    outcome.regressions.len(),
+                    outcome.improvements.len()
+                );
+                app.hint = (outcome.failing > 0).then(|| {
+                    "next: 3 Triage, Enter to acknowledge; 4 Baselines, a accept or r reset"
+                        .to_string()
+                });
+                app.run = RunState::Finished {
+                    run_id: outcome.run_id,
+                    status: outcome.status,
+                };
+                app.outcome = Some(outcome);
+            }
+            Ok(Err(e)) => {
+                app.status = e.to_string();
+                app.run = RunState::Failed(e.to_string());
+            }
+            Err(e) => {
+                app.status = format!("run task failed: {e}");
+                app.run = RunState::Failed("task".into());
+            }
+        }
+        self.reload(app);
+    }
+
+    fn reload(&self, app: &mut App) {
+        if let Err(e) = refresh(app, self.st.as_ref()) {
+            app.status = e.to_string();
+        }
+    }
+
+    fn stop(&self, app: &mut App) {
+        if let Some(c) = &self.cancel {
+            c.cancel();
+            app.run = RunState::Stopping;
+        }
+    }
+
+    /// Carry out what the keys asked for.
+    fn command(&mut self, app: &mut App, c: Command) {
+        match c {
+            Command::Quit => {
+                self.quitting = true;
+                // Stop the run and wait for it to save the partial results.
+                if self.cancel.is_some() {
+                    self.stop(app);
+                    app.status = "stopping: saving the partial run…".into();
+                }
+            }
+            Command::Start(only) if self.task.is_none() => match self.launch(only) {
+                Ok(()) => {
+                    app.run = RunState::Running;
+                    app.live = Default::default();
+                    app.status = "running…".into();
+                }
+                Err(e) => app.status = e.to_string(),
+            },
+            Command::Start(_) => {}
+            Command::Stop => self.stop(app),
+            Command::Refresh => {
+                app.status = "reloaded".into();
+                self.reload(app);
+            }
+            Command::Confirmed(action, reason) => {
+                app.status = match apply(self.st.as_mut(), &action, &reason) {
+                    Ok(msg) => msg,
+                    Err(e) => e.to_string(),
+                };
+                self.reload(app);
+            }
+        }
+    }
+}
+
+/// Terminal input on its own thread (crossterm's read blocks), until `stop`.
+fn spawn_input(stop: CancellationToken) -> mpsc::Receiver<Event> {
+    let (keys_tx, keys) = mpsc::channel::<Event>(64);
+    std::thread::spawn(move || {
+        while !stop.is_cancelled() {
+            if let Ok(true) = event::poll(Duration::from_millis(100))
+                && let Ok(ev) = event::read()
+                && keys_tx.blocking_send(ev).is_err()
+            {
+                break;
+            }
+        }
+    });
+    keys
+}
+
 /// Run the console until the user quits. `autostart` begins a run at once.
 pub async fn run(
     loaded: LoadedConfig,
@@ -118,7 +248,7 @@ pub async fn run(
     label: String,
     autostart: bool,
 ) -> Result<i32> {
-    let mut st = store::open(&label)?;
+    let st = store::open(&label)?;
     let mut app = App::new(
         loaded.config.clone(),
         loaded.path.display().to_string(),
@@ -126,50 +256,29 @@ pub async fn run(
         theme::Theme::from_env(),
     );
     refresh(&mut app, st.as_ref())?;
-
-    // Terminal input on its own thread: crossterm's read blocks.
-    let (keys_tx, mut keys) = mpsc::channel::<Event>(64);
+    let mut s = Session {
+        loaded,
+        opts,
+        finish,
+        label,
+        st,
+        task: None,
+        rx: None,
+        cancel: None,
+        quitting: false,
+    };
     let input_stop = CancellationToken::new();
-    {
-        let stop = input_stop.clone();
-        std::thread::spawn(move || {
-            while !stop.is_cancelled() {
-                if let Ok(true) = event::poll(Duration::from_millis(100))
-                    && let Ok(ev) = event::read()
-                    && keys_tx.blocking_send(ev).is_err()
-                {
-                    break;
-                }
-            }
-        });
-    }
+    let mut keys = spawn_input(input_stop.clone());
     let mut term = ratatui::init();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::Run(format!("cannot watch SIGTERM: {e}")))?;
-
-    // Kept apart so the select below can borrow the task and the receiver at once.
-    let mut task: Option<tokio::task::JoinHandle<Result<Completed>>> = None;
-    let mut rx: Option<LiveReceiver> = None;
-    let mut cancel: Option<CancellationToken> = None;
-    let launch = |only: Vec<String>,
-                  task: &mut Option<_>,
-                  rx: &mut Option<LiveReceiver>,
-                  cancel: &mut Option<CancellationToken>|
-     -> Result<()> {
-        let r = start(&loaded, &label, &opts, &finish, only)?;
-        *task = Some(r.task);
-        *rx = Some(r.rx);
-        *cancel = Some(r.cancel);
-        Ok(())
-    };
     if autostart {
-        launch(Vec::new(), &mut task, &mut rx, &mut cancel)?;
+        s.launch(Vec::new())?;
         app.run = RunState::Running;
     }
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
-    let mut quitting = false;
     let result: Result<()> = loop {
         if dirty {
             if let Err(e) = term.draw(|f| ui::draw(f, &app)) {
@@ -180,6 +289,7 @@ pub async fn run(
         let mut commands = Vec::new();
         tokio::select! {
             ev = keys.recv() => {
+                // Coalesce whatever input queued up into one redraw.
                 let mut batch = ev.into_iter().collect::<Vec<_>>();
                 while let Ok(more) = keys.try_recv() {
                     batch.push(more);
@@ -193,50 +303,27 @@ pub async fn run(
             }
             _ = sigterm.recv() => {
                 // A second signal while stopping ends the console at once.
-                if quitting {
+                if s.quitting {
                     ratatui::restore();
                     std::process::exit(130);
                 }
                 commands.push(Command::Quit);
             }
-            ev = async { match rx.as_mut() { Some(r) => r.events.recv().await, None => std::future::pending().await } } => {
+            ev = async { match s.rx.as_mut() { Some(r) => r.events.recv().await, None => std::future::pending().await } } => {
                 if let Some(ev) = ev {
                     app.on_engine_event(&ev);
                     dirty = true;
                 }
             }
-            res = async { match task.as_mut() { Some(t) => t.await, None => std::future::pending().await } } => {
-                task = None;
-                cancel = None;
-                if let Some(r) = rx.take() {
-                    app.live = r.snapshot.borrow().clone();
-                }
-                match res {
-                    Ok(Ok(Completed { outcome, finished })) => {
-                        app.on_finished(&finished);
-                        app.status = format!(
-                            "run #{} {}: {} regression(s), {} improvement(s)",
-                            outcome.run_id, outcome.status, outcome.regressions.len(), outcome.improvements.len()
-                        );
-                        app.hint = (outcome.failing > 0).then(|| {
-                            "next: 3 Triage, Enter to acknowledge; 4 Baselines, a accept or r reset".to_string()
-                        });
-                        app.run = RunState::Finished { run_id: outcome.run_id, status: outcome.status };
-                        app.outcome = Some(outcome);
-                    }
-                    Ok(Err(e)) => { app.status = e.to_string(); app.run = RunState::Failed(e.to_string()); }
-                    Err(e) => { app.status = format!("run task failed: {e}"); app.run = RunState::Failed("task".into()); }
-                }
-                if let Err(e) = refresh(&mut app, st.as_ref()) {
-                    app.status = e.to_string();
-                }
+            res = async { match s.task.as_mut() { Some(t) => t.await, None => std::future::pending().await } } => {
+                s.finished(&mut app, res);
                 dirty = true;
-                if quitting {
+                if s.quitting {
                     break Ok(());
                 }
             }
             _ = tick.tick() => {
-                if let Some(r) = rx.as_mut()
+                if let Some(r) = s.rx.as_mut()
                     && r.snapshot.has_changed().unwrap_or(false)
                 {
                     app.live = r.snapshot.borrow_and_update().clone();
@@ -245,52 +332,9 @@ pub async fn run(
             }
         }
         for c in commands {
-            match c {
-                Command::Quit => {
-                    quitting = true;
-                    // Stop the run and wait for it to save the partial results.
-                    if let Some(c) = &cancel {
-                        c.cancel();
-                        app.run = RunState::Stopping;
-                        app.status = "stopping: saving the partial run…".into();
-                    }
-                }
-                Command::Start(only) if task.is_none() => {
-                    match launch(only, &mut task, &mut rx, &mut cancel) {
-                        Ok(()) => {
-                            app.run = RunState::Running;
-                            app.live = Default::default();
-                            app.status = "running…".into();
-                        }
-                        Err(e) => app.status = e.to_string(),
-                    }
-                }
-                Command::Start(_) => {}
-                Command::Stop => {
-                    if let Some(c) = &cancel {
-                        c.cancel();
-                        app.run = RunState::Stopping;
-                    }
-                }
-                Command::Refresh => {
-                    if let Err(e) = refresh(&mut app, st.as_ref()) {
-                        app.status = e.to_string();
-                    } else {
-                        app.status = "reloaded".into();
-                    }
-                }
-                Command::Confirmed(action, reason) => {
-                    app.status = match apply(st.as_mut(), &action, &reason) {
-                        Ok(msg) => msg,
-                        Err(e) => e.to_string(),
-                    };
-                    if let Err(e) = refresh(&mut app, st.as_ref()) {
-                        app.status = e.to_string();
-                    }
-                }
-            }
+            s.command(&mut app, c);
         }
-        if quitting && task.is_none() {
+        if s.quitting && s.task.is_none() {
             break Ok(());
         }
     };

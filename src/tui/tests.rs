@@ -39,10 +39,10 @@ fn view(metric: &str, values: &[f64], frozen: bool) -> BaselineView {
         .enumerate()
         .map(|(i, &v)| (i as f64, v))
         .collect();
-    let trend = Trend::fit(&pts);
+    let trend = Trend::of_history(&pts);
     let health = stats
         .as_ref()
-        .map(|s| Health::score(s, trend.as_ref(), 0.5, 24.0, 20, 30.0, 0.15));
+        .map(|s| Health::score(s, trend.as_ref(), 0.5, 20, 30.0, 0.15));
     let latest = values.last().copied();
     let latest_z = stats
         .as_ref()
@@ -509,6 +509,9 @@ fn metrics_tab_draws_slo_bounds_beside_the_band() {
         "health_check.response_time_p95_ms".into(),
         crate::engine::threshold::ThresholdSpec::Expr("< 12".into()),
     );
+    // Thresholds are parsed when the views load, never per frame.
+    let views = app.views.clone();
+    app.set_views(views);
     app.on_key(key(KeyCode::Char('2')));
     let s = screen(&render(&app, 120, 40));
     let first_metric: Vec<&str> = s.lines().skip(2).take(3).collect();

@@ -141,26 +141,82 @@ impl BaselineStats {
     }
 }
 
-/// Least-squares slope of value over time with a 95% confidence interval.
+/// What a trend's slope is measured per.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TrendPer {
+    /// Per run: the history is too short in time for a rate per day.
+    Run,
+    /// Per day: the history spans at least [`MIN_TREND_DAYS`].
+    Day,
+}
+
+impl std::fmt::Display for TrendPer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TrendPer::Run => "run",
+            TrendPer::Day => "day",
+        })
+    }
+}
+
+/// No trend is fitted on fewer runs: a slope from a handful of points is noise.
+pub const MIN_TREND_RUNS: usize = 8;
+/// A rate per day needs history spread over at least this many days; runs seconds
+/// apart extrapolated to a day give absurd rates.
+pub const MIN_TREND_DAYS: f64 = 2.0;
+
+/// Least-squares slope of value over runs (or days) with a 95% confidence interval,
+/// in the metric's unit and in percent of its mean level; each interval contains its
+/// estimate.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Trend {
     /// Samples the trend was fitted on.
     pub samples: usize,
-    /// OLS slope, in the metric's unit per day.
-    pub slope_per_day: f64,
+    /// Whether the slope is per run or per day.
+    pub per: TrendPer,
+    /// OLS slope, in the metric's unit per run or per day.
+    pub slope: f64,
     /// Lower bound of the slope's 95% confidence interval.
     pub ci_low: f64,
     /// Upper bound of the slope's 95% confidence interval.
     pub ci_high: f64,
-    /// Slope relative to the mean, percent per day.
-    pub pct_per_day: f64,
+    /// The slope relative to the mean level, percent.
+    pub pct: f64,
+    /// The interval relative to the mean level, percent.
+    pub pct_ci_low: f64,
+    /// The interval relative to the mean level, percent.
+    pub pct_ci_high: f64,
+    /// Runs or days the fit covers.
+    pub span: f64,
     /// The interval excludes zero.
     pub significant: bool,
 }
 
 impl Trend {
-    /// `points` are (days, value). Needs at least 3 points spread over time.
-    pub fn fit(points: &[(f64, f64)]) -> Option<Trend> {
+    /// The trend of a history given as (days since its first point, value), oldest
+    /// first: per day when it spans [`MIN_TREND_DAYS`], else per run; none from
+    /// fewer than [`MIN_TREND_RUNS`] points.
+    pub fn of_history(points: &[(f64, f64)]) -> Option<Trend> {
+        if points.len() < MIN_TREND_RUNS {
+            return None;
+        }
+        let days = points.last()?.0 - points.first()?.0;
+        if days >= MIN_TREND_DAYS {
+            Trend::fit(points, TrendPer::Day)
+        } else {
+            let by_run: Vec<(f64, f64)> = points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i as f64, p.1))
+                .collect();
+            Trend::fit(&by_run, TrendPer::Run)
+        }
+    }
+
+    /// Fit (x, value) points, x in runs or days as `per` says. Needs 3 points spread
+    /// over x.
+    pub fn fit(points: &[(f64, f64)], per: TrendPer) -> Option<Trend> {
         let n = points.len();
         if n < 3 {
             return None;
@@ -184,16 +240,25 @@ impl Trend {
             .map(|d| d.inverse_cdf(0.975))
             .unwrap_or(1.96);
         let (lo, hi) = (slope - t * se, slope + t * se);
-        Some(Trend {
-            samples: n,
-            slope_per_day: slope,
-            ci_low: lo,
-            ci_high: hi,
-            pct_per_day: if my.abs() > 1e-12 {
-                slope / my.abs() * 100.0
+        let pct = |x: f64| {
+            if my.abs() > 1e-12 {
+                x / my.abs() * 100.0
             } else {
                 0.0
-            },
+            }
+        };
+        let xs = points.iter().map(|p| p.0);
+        let span = xs.clone().fold(f64::NEG_INFINITY, f64::max) - xs.fold(f64::INFINITY, f64::min);
+        Some(Trend {
+            samples: n,
+            per,
+            slope,
+            ci_low: lo,
+            ci_high: hi,
+            pct: pct(slope),
+            pct_ci_low: pct(lo),
+            pct_ci_high: pct(hi),
+            span,
             significant: lo > 0.0 || hi < 0.0,
         })
     }
@@ -202,11 +267,27 @@ impl Trend {
     pub fn arrow(&self) -> &'static str {
         if !self.significant {
             "→"
-        } else if self.slope_per_day > 0.0 {
+        } else if self.slope > 0.0 {
             "↗"
         } else {
             "↘"
         }
+    }
+
+    /// `↗ +1.20%/run`: direction and relative rate.
+    pub fn short(&self) -> String {
+        format!("{} {:+.2}%/{}", self.arrow(), self.pct, self.per)
+    }
+
+    /// `↗ +1.20%/run (95% CI +0.40..+2.00%, 12 runs)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} (95% CI {:+.2}..{:+.2}%, {} runs)",
+            self.short(),
+            self.pct_ci_low,
+            self.pct_ci_high,
+            self.samples
+        )
     }
 }
 
@@ -220,7 +301,7 @@ impl Trend {
 /// - freshness = 1 - age of the newest sample / trend_window_days (clamped to [0, 1])
 /// - quietness = 1 / (1 + (cv / 0.10)^2), cv = robust std / median
 /// - stability = 1 - |relative drift over the window| / baseline_update_threshold, where the
-///   drift is the trend slope times the window's span relative to the median (0 when the
+///   drift is the trend slope times the span it was fitted on, relative to the median (0 when the
 ///   trend is not significant)
 /// - cleanliness = 1 - outlier share / 0.20
 ///
@@ -252,7 +333,6 @@ impl Health {
         stats: &BaselineStats,
         trend: Option<&Trend>,
         age_days: f64,
-        span_days: f64,
         min_samples: usize,
         trend_window_days: f64,
         update_threshold: f64,
@@ -263,7 +343,7 @@ impl Health {
         let quietness = 1.0 / (1.0 + (cv / 0.10).powi(2));
         let drift = match trend {
             Some(t) if t.significant && stats.median.abs() > 1e-12 => {
-                (t.slope_per_day * span_days / stats.median.abs()).abs()
+                (t.slope * t.span / stats.median.abs()).abs()
             }
             _ => 0.0,
         };
@@ -353,12 +433,43 @@ mod tests {
         let up: Vec<(f64, f64)> = (0..20)
             .map(|i| (i as f64, 100.0 + 2.0 * i as f64 + (i % 3) as f64))
             .collect();
-        let t = Trend::fit(&up).unwrap();
-        assert!(t.significant && t.slope_per_day > 1.5 && t.ci_low < 2.0 && t.ci_high > 2.0);
+        let t = Trend::fit(&up, TrendPer::Run).unwrap();
+        assert!(t.significant && t.slope > 1.5 && t.ci_low < 2.0 && t.ci_high > 2.0);
         let flat: Vec<(f64, f64)> = (0..20)
             .map(|i| (i as f64, 100.0 + [1.0, -1.0, 0.5, -0.5][i % 4]))
             .collect();
-        assert!(!Trend::fit(&flat).unwrap().significant);
+        assert!(!Trend::fit(&flat, TrendPer::Run).unwrap().significant);
+    }
+
+    #[test]
+    fn trend_rate_is_per_run_for_runs_seconds_apart_and_its_interval_holds_it() {
+        // Twelve runs a few seconds apart, rising 3 units a run with noise: the
+        // real-run case that printed "+300.86%/day (CI -89.469..+145.543)".
+        let pts: Vec<(f64, f64)> = (0..12)
+            .map(|i| {
+                (
+                    i as f64 * 5.0 / 86400.0,
+                    50.0 + 3.0 * i as f64 + [4.0, -3.0, 1.0][i % 3],
+                )
+            })
+            .collect();
+        let t = Trend::of_history(&pts).unwrap();
+        assert_eq!(t.per, TrendPer::Run);
+        assert!(t.ci_low <= t.slope && t.slope <= t.ci_high, "{t:?}");
+        assert!(t.pct_ci_low <= t.pct && t.pct <= t.pct_ci_high, "{t:?}");
+        assert!(t.pct > 2.0 && t.pct < 10.0, "a rate per run: {t:?}");
+        assert!(t.describe().contains("%/run"), "{}", t.describe());
+        // The same values over three weeks: per day.
+        let days: Vec<(f64, f64)> = pts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i as f64 * 2.0, p.1))
+            .collect();
+        let d = Trend::of_history(&days).unwrap();
+        assert_eq!(d.per, TrendPer::Day);
+        assert!(d.pct_ci_low <= d.pct && d.pct <= d.pct_ci_high);
+        // Too few runs: no trend at all.
+        assert!(Trend::of_history(&pts[..MIN_TREND_RUNS - 1]).is_none());
     }
 
     #[test]
@@ -368,10 +479,10 @@ mod tests {
             3.0,
         )
         .unwrap();
-        let h = Health::score(&good, None, 0.1, 10.0, 20, 30.0, 0.15);
+        let h = Health::score(&good, None, 0.1, 20, 30.0, 0.15);
         assert!(h.score > 0.9, "{h:?}");
         let bad = BaselineStats::compute(&[100.0, 160.0, 60.0, 130.0, 80.0], 3.0).unwrap();
-        let h = Health::score(&bad, None, 20.0, 10.0, 20, 30.0, 0.15);
+        let h = Health::score(&bad, None, 20.0, 20, 30.0, 0.15);
         assert!(h.score < HEALTH_REFRESH_BELOW, "{h:?}");
         assert!(h.reasons.iter().any(|r| r.contains("5 of 20")));
     }

@@ -62,7 +62,7 @@ pub fn baseline_view(store: &dyn Store, cfg: &Config, metric: &str) -> Result<Ba
             )
         })
         .collect();
-    let trend = Trend::fit(&pts);
+    let trend = Trend::of_history(&pts);
     let last_update = history
         .iter()
         .rev()
@@ -73,12 +73,10 @@ pub fn baseline_view(store: &dyn Store, cfg: &Config, metric: &str) -> Result<Ba
             .as_deref()
             .map(|l| days_between(l, &now))
             .unwrap_or(0.0);
-        let span = pts.last().map(|p| p.0).unwrap_or(0.0);
         Health::score(
             st,
             trend.as_ref(),
             age,
-            span,
             cfg.min_baseline_samples,
             cfg.trend_window_days as f64,
             cfg.baseline_update_threshold,

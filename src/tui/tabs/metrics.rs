@@ -32,7 +32,6 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let thresholds = crate::engine::threshold::parse_all(&app.config, "").unwrap_or_default();
     let row_h = 3u16;
     let visible = (inner.height / row_h).max(1) as usize;
     let sel = app.selected_row(Tab::Metrics);
@@ -78,16 +77,11 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             name_a,
         );
         let values: Vec<f64> = v.history.iter().map(|p| p.value).collect();
-        let bounds: Vec<f64> = thresholds
-            .iter()
-            .filter(|t| t.matches(&v.metric))
-            .map(|t| t.bound)
-            .collect();
         f.render_widget(
             BandSparkline {
                 values: &values,
                 band: app.band(v),
-                thresholds: &bounds,
+                thresholds: app.bounds_of(&v.metric),
                 change_points: &v.change_points,
                 point_style: t.line(),
                 out_style: t.bad(),
@@ -138,6 +132,77 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     }
 }
 
+/// The value range a detail chart shows: the points, the band and the SLO bounds,
+/// padded a little.
+fn y_range(pts: &[(f64, f64)], band: Option<(f64, f64, f64)>, bounds: &[f64]) -> (f64, f64) {
+    let mut lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let mut hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    if let Some((l, _, h)) = band {
+        lo = lo.min(l);
+        hi = hi.max(h);
+    }
+    for &b in bounds {
+        lo = lo.min(b);
+        hi = hi.max(b);
+    }
+    if !lo.is_finite() {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.01).max(1e-9);
+    (lo - pad, hi + pad)
+}
+
+fn series<'a>(name: String, style: ratatui::style::Style, data: &'a [(f64, f64)]) -> Dataset<'a> {
+    Dataset::default()
+        .name(name)
+        .graph_type(GraphType::Line)
+        .marker(Marker::Braille)
+        .style(style)
+        .data(data)
+}
+
+/// The statistics line and the chart's key, below the chart.
+fn detail_info<'a>(
+    app: &App,
+    v: &crate::engine::inspect::BaselineView,
+    slo: bool,
+    cps: bool,
+) -> Vec<Line<'a>> {
+    let t = &app.theme;
+    let mut key = vec![
+        Span::styled(" ⣿ value", t.line()),
+        Span::styled("  ⣿ band", t.band()),
+        Span::styled("  ⣿ centre", t.dim()),
+    ];
+    if slo {
+        key.push(Span::styled("  ⣿ SLO bound", t.bad()));
+    }
+    if cps {
+        key.push(Span::styled("  • change point", t.bad()));
+    }
+    let mut info = vec![];
+    if let Some(s) = &v.stats {
+        info.push(Span::raw(format!(
+            " mean {}  std {}  median {}  n {}",
+            fmt_num(s.mean),
+            fmt_num(s.std),
+            fmt_num(s.median),
+            s.n
+        )));
+    }
+    if let Some(tr) = &v.trend {
+        info.push(Span::styled(
+            format!("  trend {}", tr.describe()),
+            t.accent(),
+        ));
+    }
+    if let Some(h) = &v.health {
+        info.push(Span::raw(format!("  health {:.2}", h.score)));
+    }
+    vec![Line::from(info), Line::from(key)]
+}
+
 /// One metric large, with axis labels, band lines and change points.
 pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
     let t = &app.theme;
@@ -160,28 +225,8 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
     // across the whole width; the band spans only the runs there are.
     let span = n.max(app.config.min_baseline_samples as f64);
     let band = app.band(v);
-    let mut lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let mut hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-    if let Some((l, _, h)) = band {
-        lo = lo.min(l);
-        hi = hi.max(h);
-    }
-    let bound_values: Vec<f64> = crate::engine::threshold::parse_all(&app.config, "")
-        .unwrap_or_default()
-        .iter()
-        .filter(|t| t.matches(&v.metric))
-        .map(|t| t.bound)
-        .collect();
-    for &b in &bound_values {
-        lo = lo.min(b);
-        hi = hi.max(b);
-    }
-    if !lo.is_finite() {
-        lo = 0.0;
-        hi = 1.0;
-    }
-    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.01).max(1e-9);
-    let (lo, hi) = (lo - pad, hi + pad);
+    let bound_values = app.bounds_of(&v.metric);
+    let (lo, hi) = y_range(&pts, band, bound_values);
     let line = |y: f64| vec![(0.0, y), (n - 1.0, y)];
     let bounds: Vec<Vec<(f64, f64)>> = bound_values.iter().map(|&b| line(b)).collect();
     let (upper, center, lower) = match band {
@@ -194,40 +239,13 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
         .filter_map(|&k| pts.get(k).copied())
         .collect();
     let mut datasets = vec![
-        Dataset::default()
-            .name("band +")
-            .graph_type(GraphType::Line)
-            .marker(Marker::Braille)
-            .style(t.band())
-            .data(&upper),
-        Dataset::default()
-            .name("centre")
-            .graph_type(GraphType::Line)
-            .marker(Marker::Braille)
-            .style(t.dim())
-            .data(&center),
-        Dataset::default()
-            .name("band -")
-            .graph_type(GraphType::Line)
-            .marker(Marker::Braille)
-            .style(t.band())
-            .data(&lower),
-        Dataset::default()
-            .name(v.metric.clone())
-            .graph_type(GraphType::Line)
-            .marker(Marker::Braille)
-            .style(t.line())
-            .data(&pts),
+        series("band +".into(), t.band(), &upper),
+        series("centre".into(), t.dim(), &center),
+        series("band -".into(), t.band(), &lower),
+        series(v.metric.clone(), t.line(), &pts),
     ];
     for b in &bounds {
-        datasets.push(
-            Dataset::default()
-                .name("SLO bound")
-                .graph_type(GraphType::Line)
-                .marker(Marker::Braille)
-                .style(t.bad())
-                .data(b),
-        );
+        datasets.push(series("SLO bound".into(), t.bad(), b));
     }
     if !cps.is_empty() {
         datasets.push(
@@ -239,16 +257,9 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
                 .data(&cps),
         );
     }
-    let first_run = v
-        .history
-        .first()
-        .map(|p| format!("#{}", p.run_id))
-        .unwrap_or_default();
-    let last_run = v
-        .history
-        .last()
-        .map(|p| format!("#{}", p.run_id))
-        .unwrap_or_default();
+    let run_label = |p: Option<&crate::engine::store::HistoryPoint>| {
+        p.map(|p| format!("#{}", p.run_id)).unwrap_or_default()
+    };
     let [chart_a, info_a] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
     // The key goes below the chart, where it covers no data.
@@ -264,7 +275,7 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
                 .title("run")
                 .style(t.dim())
                 .bounds([0.0, span - 1.0])
-                .labels([first_run, last_run]),
+                .labels([run_label(v.history.first()), run_label(v.history.last())]),
         )
         .y_axis(
             Axis::default()
@@ -274,44 +285,8 @@ pub fn draw_detail(f: &mut Frame, app: &App, body: Rect, i: usize) {
                 .labels([fmt_num(lo), fmt_num((lo + hi) / 2.0), fmt_num(hi)]),
         );
     f.render_widget(chart, chart_a);
-    let mut key = vec![
-        Span::styled(" ⣿ value", t.line()),
-        Span::styled("  ⣿ band", t.band()),
-        Span::styled("  ⣿ centre", t.dim()),
-    ];
-    if !bounds.is_empty() {
-        key.push(Span::styled("  ⣿ SLO bound", t.bad()));
-    }
-    if !cps.is_empty() {
-        key.push(Span::styled("  • change point", t.bad()));
-    }
-    let mut info = vec![];
-    if let Some(s) = &v.stats {
-        info.push(Span::raw(format!(
-            " mean {}  std {}  median {}  n {}",
-            fmt_num(s.mean),
-            fmt_num(s.std),
-            fmt_num(s.median),
-            s.n
-        )));
-    }
-    if let Some(tr) = &v.trend {
-        info.push(Span::styled(
-            format!(
-                "  trend {} {:+.2}%/day (CI {:+.3}..{:+.3})",
-                tr.arrow(),
-                tr.pct_per_day,
-                tr.ci_low,
-                tr.ci_high
-            ),
-            t.accent(),
-        ));
-    }
-    if let Some(h) = &v.health {
-        info.push(Span::raw(format!("  health {:.2}", h.score)));
-    }
     f.render_widget(
-        Paragraph::new(vec![Line::from(info), Line::from(key)]),
+        Paragraph::new(detail_info(app, v, !bounds.is_empty(), !cps.is_empty())),
         info_a,
     );
 }

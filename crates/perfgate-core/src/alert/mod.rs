@@ -182,7 +182,7 @@ fn items(st: &dyn Store, cfg: &Config, o: &RunOutcome) -> Vec<AlertItem> {
             let trend = crate::inspect::baseline_view(st, cfg, &r.metric)
                 .ok()
                 .and_then(|v| v.trend)
-                .map(|t| format!("{} {:+.2}%/day", t.arrow(), t.pct_per_day))
+                .map(|t| t.short())
                 .unwrap_or_else(|| "n/a".into());
             AlertItem {
                 metric: r.metric.clone(),
