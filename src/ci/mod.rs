@@ -288,8 +288,11 @@ pub fn print_reports(outcome: &RunOutcome, req: &CiRequest, ctx: &report::Report
                 "warning"
             };
             println!(
-                "::{level} title=perfgate regression::{} {:+.1}% (z {:+.2}, {})",
-                r.metric, r.change_pct, r.z_score, r.severity
+                "::{level} title=perfgate regression::{} {:+.1}% ({}, {})",
+                r.metric,
+                r.change_pct,
+                r.size(),
+                r.severity
             );
         }
     }

@@ -297,7 +297,7 @@ impl Detector {
         let replay = self
             .metrics
             .entry(metric.to_string())
-            .or_insert_with(|| Replay::owned(settings.clone(), Direction::of(metric)));
+            .or_insert_with(|| Replay::owned(settings.for_metric(metric), Direction::of(metric)));
         match replay.push(value) {
             Some((j, opens)) => Observation {
                 judgement: Some(j),

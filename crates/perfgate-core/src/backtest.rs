@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use crate::detect::{Kind, Replay, Settings};
 use crate::error::{Error, Result};
 use crate::metrics::Direction;
+use crate::model::{AlertKind, Severity};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BacktestAlert {
     pub metric: String,
     /// The run as written in the input (a number when it parses as one).
     pub run: serde_json::Value,
-    pub severity: String,
-    pub kind: String,
+    pub severity: Severity,
+    pub kind: AlertKind,
     pub z_score: f64,
     pub change_pct: f64,
     pub rule: String,
@@ -131,7 +132,8 @@ pub fn backtest(text: &str, file: &str, settings: &Settings) -> Result<BacktestR
     };
     for (metric, s) in &series {
         let dir = s.dir.unwrap_or_else(|| Direction::of(metric));
-        let mut replay = Replay::new(settings, dir);
+        let per_metric = settings.for_metric(metric);
+        let mut replay = Replay::new(&per_metric, dir);
         report.runs += s.points.len();
         for (run, value) in &s.points {
             let Some((j, opened)) = replay.push(*value) else {
@@ -146,12 +148,8 @@ pub fn backtest(text: &str, file: &str, settings: &Settings) -> Result<BacktestR
                 report.alerts.push(BacktestAlert {
                     metric: metric.clone(),
                     run: run.clone(),
-                    severity: j.severity.map(|s| s.as_str()).unwrap_or("low").to_string(),
-                    kind: match kind {
-                        Kind::Regression => "regression",
-                        Kind::Improvement => "improvement",
-                    }
-                    .to_string(),
+                    severity: j.severity.unwrap_or(Severity::Low),
+                    kind: kind.into(),
                     z_score: (j.z * 1000.0).round() / 1000.0,
                     change_pct: (j.change_pct * 100.0).round() / 100.0,
                     rule: j.rule.unwrap_or_default(),
@@ -195,8 +193,8 @@ mod tests {
         assert_eq!(r.checks, 25);
         let first = r.alerts.first().expect("an alert");
         assert_eq!(first.run, serde_json::json!(41));
-        assert_eq!(first.kind, "regression");
-        assert_eq!(first.severity, "critical");
+        assert_eq!(first.kind, AlertKind::Regression);
+        assert_eq!(first.severity, Severity::Critical);
         assert_eq!(r.alerts.len(), 1, "one alert for one change");
         assert_eq!(r.regression_runs, 4);
     }

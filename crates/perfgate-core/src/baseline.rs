@@ -107,7 +107,15 @@ impl BaselineStats {
             .copied()
             .filter(|x| ((x - med) / scale).abs() <= outlier_threshold)
             .collect();
-        let kept = if kept.is_empty() { s.clone() } else { kept };
+        // Outliers are rare by definition: when more than a tenth of the history lies
+        // beyond the threshold, it is a second mode of the metric (a cache, a GC
+        // cycle), and dropping it would shrink the scale until the mode alarms.
+        let rare = (s.len() - kept.len()) * 10 <= s.len();
+        let kept = if kept.is_empty() || !rare {
+            s.clone()
+        } else {
+            kept
+        };
         let n = kept.len() as f64;
         let mean = kept.iter().sum::<f64>() / n;
         let var = if kept.len() > 1 {

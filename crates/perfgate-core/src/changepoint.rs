@@ -7,7 +7,9 @@ use crate::baseline::{MAD_TO_SIGMA, median};
 /// Indices where a new segment starts (never 0).
 pub fn change_points(values: &[f64], min_segment: usize) -> Vec<usize> {
     let n = values.len();
-    let min_seg = min_segment.max(2);
+    // Scaled to the data: in a long history a segment shorter than 4% of it is an
+    // episode, not a new level.
+    let min_seg = min_segment.max(2).max(n / 25);
     if n < 2 * min_seg {
         return Vec::new();
     }
@@ -85,6 +87,24 @@ mod tests {
     fn a_constant_series_has_no_change_point() {
         assert!(change_points(&[15.0; 40], 5).is_empty());
         assert!(change_points(&[1.0e9; 40], 5).is_empty());
+    }
+
+    #[test]
+    fn a_short_episode_in_a_long_history_is_not_a_new_level() {
+        // 200 runs at 10 with a 3-run excursion to 14: segments stay at least 4% of
+        // the history (8 runs) long, so the episode is never a 3-run level.
+        let noise = |i: usize| [0.2, -0.1, 0.0, -0.2, 0.1][i % 5];
+        let mut v: Vec<f64> = (0..200).map(|i| 10.0 + noise(i)).collect();
+        v[100..103].iter_mut().for_each(|x| *x = 14.0);
+        let cps = change_points(&v, 3);
+        let mut bounds = vec![0];
+        bounds.extend(&cps);
+        bounds.push(v.len());
+        assert!(bounds.windows(2).all(|w| w[1] - w[0] >= 8), "{cps:?}");
+        // A lasting level shift is still found.
+        v[100..].iter_mut().for_each(|x| *x += 4.0);
+        let cps = change_points(&v, 3);
+        assert!(cps.iter().any(|&c| (99..=104).contains(&c)), "{cps:?}");
     }
 
     #[test]

@@ -97,9 +97,21 @@ pub struct Settings {
     pub consistency: f64,
     /// Cap on z when comparing a streak for consistency.
     pub z_cap: f64,
+    /// Smallest noise scale: the metric's meaningful step (one byte, one row), so
+    /// a change in a constant metric is measured in those steps, not in an
+    /// infinite z. Set per metric by [`Settings::for_metric`].
+    pub min_scale: f64,
 }
 
 impl Settings {
+    /// These settings for one metric (its meaningful step as the smallest scale).
+    pub fn for_metric(&self, metric: &str) -> Settings {
+        Settings {
+            min_scale: crate::metrics::meaningful_step(metric),
+            ..self.clone()
+        }
+    }
+
     /// The settings of a config.
     pub fn from_config(c: &Config) -> Settings {
         Settings {
@@ -131,6 +143,7 @@ impl Default for Settings {
             cusum_span: 6,
             consistency: 0.45,
             z_cap: 100.0,
+            min_scale: 0.0,
         }
     }
 }
@@ -144,7 +157,7 @@ pub struct Judgement {
     pub z: f64,
     /// Change against the baseline centre, percent.
     pub change_pct: f64,
-    /// Magnitude label from the z-score.
+    /// Magnitude label from the z-score; only for a confirmed change.
     pub severity: Option<Severity>,
     /// Suspect on its own (one observation).
     pub suspect: Option<Kind>,
@@ -154,6 +167,63 @@ pub struct Judgement {
     pub rule: Option<String>,
     /// The baseline the value was judged against.
     pub baseline: BaselineStats,
+    /// The centre z is measured from.
+    pub center: f64,
+    /// The scale z is measured in (one sigma of the baseline's noise).
+    pub scale: f64,
+    /// A further move beyond an open alert's level (see [`escalation`]).
+    pub escalated: bool,
+}
+
+/// Escalation while a regression alert is open: the metric moved again, in the
+/// same direction, against the alert's own level. `since_level` holds the values
+/// from the first run at the alert's current level up to the one before `j`'s,
+/// oldest first. A streak of the last k values (k from `persistence` to
+/// `persistence + 4`, `j`'s included) escalates when its mean stands beyond the
+/// threshold from the level (the median of the values before the streak), measured
+/// in the baseline's noise and allowing for the level's own uncertainty, every value
+/// of it is above the level by one sigma (no lone spike), and it moved by half the
+/// minimum change. Returns the streak's length and the rule that fired.
+pub fn escalation(
+    s: &Settings,
+    j: &Judgement,
+    since_level: &[f64],
+    dir: Direction,
+) -> Option<(usize, String)> {
+    let sign = dir.bad_sign();
+    let thr = effective_threshold(s.z_threshold, j.baseline.kept());
+    let p = s.persistence.max(1);
+    (p..=p + 4).find_map(|k| {
+        let split = (since_level.len() + 1).checked_sub(k)?;
+        let mut at_level = since_level[..split].to_vec();
+        if at_level.is_empty() {
+            return None;
+        }
+        at_level.sort_by(f64::total_cmp);
+        let level = crate::baseline::median(&at_level);
+        let streak: Vec<f64> = since_level[split..]
+            .iter()
+            .copied()
+            .chain([j.value])
+            .collect();
+        let mean = streak.iter().sum::<f64>() / k as f64;
+        // A median of n > 2 samples varies about pi/2 times as much as their mean.
+        let n = at_level.len() as f64;
+        let level_var = if n > 2.0 { 1.571 / n } else { 1.0 / n };
+        let se = j.scale * (1.0 / k as f64 + level_var).sqrt();
+        let z = (mean - level) * sign / se;
+        let lifted = streak.iter().all(|&v| (v - level) * sign >= j.scale);
+        let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
+        (z >= thr && lifted && moved).then(|| {
+            (
+                k,
+                format!(
+                    "escalation: {k} runs {:.1} sigma beyond the open alert's level {level:.3}",
+                    (mean - level) * sign / j.scale
+                ),
+            )
+        })
+    })
 }
 
 /// Centre and scale for z: mean and std of the history after robust outlier
@@ -191,12 +261,47 @@ fn change_pct(value: f64, center: f64) -> f64 {
     }
 }
 
+/// The `regression_threshold` percent path fires below the z threshold only where
+/// the change also stands out from the noise by this many sigmas: at CV 15% a 20%
+/// change is 1.3 sigma, noise that must not fail builds.
+const PERCENT_PATH_MIN_Z: f64 = 2.0;
+
+/// Which runs of a history (their suspect marks, oldest first) count as baseline
+/// samples: every clean run, and every suspect run whose streak of suspects ended
+/// shorter than `persistence` (noise that never confirmed: leaving it out would
+/// shrink the scale of a metric with a second mode until the mode alarms). A streak
+/// still running at the end stays out, as does any streak long enough to confirm.
+pub fn baseline_eligible(suspect: &[bool], persistence: usize) -> Vec<bool> {
+    let mut out = vec![true; suspect.len()];
+    let mut i = 0;
+    while i < suspect.len() {
+        if !suspect[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < suspect.len() && suspect[i] {
+            i += 1;
+        }
+        let trailing = i == suspect.len();
+        if trailing || i - start >= persistence.max(1) {
+            out[start..i].iter_mut().for_each(|e| *e = false);
+        }
+    }
+    out
+}
+
+/// Largest chance, judged from the history's own rate of suspect runs, that a
+/// confirming streak is noise.
+const STREAK_CHANCE: f64 = 0.005;
+
 /// Which way (if any) one observation is suspect, given its z and change.
 fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Option<Kind> {
     let bad = dir.bad_sign();
     let (zb, cb) = (z * bad, change * bad);
     let hit = |z: f64, c: f64| {
-        c >= s.min_change_pct && (z >= thr || (c >= s.regression_threshold_pct && z >= 1.5))
+        c >= s.min_change_pct
+            && (z >= thr || (c >= s.regression_threshold_pct && z >= PERCENT_PATH_MIN_Z))
     };
     if hit(zb, cb) {
         Some(Kind::Regression)
@@ -223,6 +328,7 @@ pub fn judge(
     let window = &base[base.len().saturating_sub(s.window)..];
     let stats = BaselineStats::compute(window, s.outlier_threshold)?;
     let (center, scale) = center_scale(&stats, window);
+    let scale = scale.max(s.min_scale);
     // Capped: against a constant history any change is "infinitely" many sigmas.
     let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
     let z = zf(value);
@@ -233,7 +339,19 @@ pub fn judge(
     let mut confirmed = None;
     let mut rule = None;
     if let Some(kind) = suspect {
-        let need = s.persistence.saturating_sub(1);
+        // The streak that confirms grows with how often the history itself sits
+        // beyond the threshold (a second mode, autocorrelated noise): two
+        // consecutive runs out of a metric that is out one run in ten is chance.
+        let out = window
+            .iter()
+            .filter(|&&v| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind))
+            .count();
+        let rate = (out as f64 + 0.5) / (window.len() as f64 + 1.0);
+        let mut streak_len = s.persistence.max(1);
+        while streak_len < s.persistence + 2 && rate.powi(streak_len as i32) > STREAK_CHANCE {
+            streak_len += 1;
+        }
+        let need = streak_len - 1;
         let streak = &recent[recent.len().saturating_sub(need)..];
         let sign = match kind {
             Kind::Regression => dir.bad_sign(),
@@ -258,7 +376,7 @@ pub fn judge(
             confirmed = Some(kind);
             rule = Some(format!(
                 "{} consecutive observations beyond {:.1} sigma",
-                s.persistence, s.z_threshold
+                streak_len, s.z_threshold
             ));
         }
     }
@@ -291,7 +409,8 @@ pub fn judge(
             }
         }
     }
-    let severity = Severity::from_z(z).or(confirmed.map(|_| Severity::Low));
+    // Severity labels a change; an observation within its baseline has none.
+    let severity = confirmed.map(|_| Severity::from_z(z).unwrap_or(Severity::Low));
     Some(Judgement {
         value,
         z,
@@ -301,6 +420,9 @@ pub fn judge(
         confirmed,
         rule,
         baseline: stats,
+        center,
+        scale,
+        escalated: false,
     })
 }
 
@@ -315,6 +437,8 @@ pub struct Replay<'a> {
     suspect_bad: Vec<bool>,
     /// Index of the first run of the open regression alert, if any.
     alert_from: Option<usize>,
+    /// Index of the first run at the open alert's current level (moves on escalation).
+    level_from: usize,
     improvement_open: bool,
 }
 
@@ -327,6 +451,7 @@ impl<'a> Replay<'a> {
             values: Vec::new(),
             suspect_bad: Vec::new(),
             alert_from: None,
+            level_from: 0,
             improvement_open: false,
         }
     }
@@ -339,6 +464,7 @@ impl<'a> Replay<'a> {
             values: Vec::new(),
             suspect_bad: Vec::new(),
             alert_from: None,
+            level_from: 0,
             improvement_open: false,
         }
     }
@@ -347,10 +473,11 @@ impl<'a> Replay<'a> {
     /// kind of alert this run *opens* (None while an alert of that kind stays open).
     pub fn push(&mut self, value: f64) -> Option<(Judgement, Option<Kind>)> {
         let end = self.alert_from.unwrap_or(self.values.len());
+        let eligible = baseline_eligible(&self.suspect_bad[..end], self.settings.persistence);
         let base: Vec<f64> = self.values[..end]
             .iter()
-            .zip(&self.suspect_bad[..end])
-            .filter(|(_, s)| !**s)
+            .zip(&eligible)
+            .filter(|(_, e)| **e)
             .map(|(v, _)| *v)
             .collect();
         let recent_from = self
@@ -368,6 +495,7 @@ impl<'a> Replay<'a> {
             .as_ref()
             .is_some_and(|j| j.suspect == Some(Kind::Regression));
         let mut opened = None;
+        let mut escalated = None;
         if let Some(j) = &j {
             if j.confirmed == Some(Kind::Regression) && self.alert_from.is_none() {
                 // Freeze the baseline at the start of the suspect streak.
@@ -376,7 +504,13 @@ impl<'a> Replay<'a> {
                     from -= 1;
                 }
                 self.alert_from = Some(from);
+                self.level_from = from;
                 opened = Some(Kind::Regression);
+            } else if let Some((k, rule)) = self.escalates(j) {
+                // Reported as an alert of its own, at the run where it happened.
+                self.level_from = self.values.len() + 1 - k;
+                opened = Some(Kind::Regression);
+                escalated = Some(rule);
             } else if self.alert_from.is_some() && j.suspect.is_none() {
                 // Recovered: close the alert after `persistence + 1` clean runs.
                 let clean = 1 + self.suspect_bad.iter().rev().take_while(|s| !**s).count();
@@ -395,7 +529,22 @@ impl<'a> Replay<'a> {
         }
         self.values.push(value);
         self.suspect_bad.push(bad);
-        j.map(|j| (j, opened))
+        j.map(|mut j| {
+            if escalated.is_some() {
+                j.rule = escalated;
+                j.escalated = true;
+            }
+            (j, opened)
+        })
+    }
+
+    /// Whether `j` escalates the open regression alert (see [`escalation`]).
+    fn escalates(&self, j: &Judgement) -> Option<(usize, String)> {
+        self.alert_from?;
+        if j.confirmed != Some(Kind::Regression) {
+            return None;
+        }
+        escalation(&self.settings, j, &self.values[self.level_from..], self.dir)
     }
 }
 
@@ -436,6 +585,51 @@ mod tests {
     }
 
     #[test]
+    fn a_constant_metric_changes_by_its_meaningful_steps_not_an_infinite_z() {
+        // response_size_bytes 15 throughout; then 16 bytes, then 40.
+        let s = Settings::default().for_metric("api.response_size_bytes");
+        let base = vec![15.0; 25];
+        let j = judge(&s, &base, &[], 16.0, Direction::Lower).unwrap();
+        assert!((j.z - 1.0).abs() < 1e-9, "one byte is one step: z {}", j.z);
+        assert_eq!(j.suspect, None, "a one-byte change is not an alert");
+        let j = judge(&s, &base, &[40.0], 40.0, Direction::Lower).unwrap();
+        assert!(j.z.is_finite() && j.z < Z_CAP, "z {}", j.z);
+        assert_eq!(j.confirmed, Some(Kind::Regression));
+        assert_eq!(
+            crate::metrics::change_size("api.response_size_bytes", 40.0, 15.0, 0.0, j.z),
+            "+25 bytes from a constant 15"
+        );
+    }
+
+    #[test]
+    fn a_larger_step_behind_an_open_alert_is_reported_where_it_happens() {
+        // A 2-sigma shift opens an alert; 6 runs later the metric jumps 6 sigma.
+        let s = Settings::default();
+        let mut r = Replay::new(&s, Direction::Lower);
+        let base = noisy(30, 11);
+        let mut opened = Vec::new();
+        for (i, v) in base
+            .iter()
+            .copied()
+            .chain([106.0, 105.0, 107.0, 106.0, 105.5, 106.5])
+            .chain([118.0, 117.0, 119.0, 118.0, 118.5])
+            .enumerate()
+        {
+            if let Some((j, Some(Kind::Regression))) = r.push(v) {
+                opened.push((i, j.escalated));
+            }
+        }
+        assert_eq!(opened.first().map(|o| o.1), Some(false), "{opened:?}");
+        assert!(opened[0].0 < 36, "the first shift alerts: {opened:?}");
+        let esc = opened.iter().find(|o| o.1).expect("the step escalates");
+        assert!(
+            (36..41).contains(&esc.0),
+            "reported within 5 runs: {opened:?}"
+        );
+        assert_eq!(opened.iter().filter(|o| o.1).count(), 1, "once: {opened:?}");
+    }
+
+    #[test]
     fn severity_bands_are_the_seeds() {
         assert_eq!(Severity::from_z(4.01), Some(Severity::Critical));
         assert_eq!(Severity::from_z(3.5), Some(Severity::High));
@@ -451,7 +645,8 @@ mod tests {
         let j = judge(&s, &base, &base[20..], 150.0, Direction::Lower).unwrap();
         assert_eq!(j.suspect, Some(Kind::Regression));
         assert_eq!(j.confirmed, None);
-        assert_eq!(j.severity, Some(Severity::Critical));
+        // Severity labels a confirmed change only: none next to an unconfirmed spike.
+        assert_eq!(j.severity, None);
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub struct MetricContext {
     pub recent_points: Vec<HistoryPoint>,
     /// The metric's open alert.
     pub open_alert: Option<Alert>,
+    /// Values since the open alert's first run, oldest first (its level).
+    pub since_alert: Vec<f64>,
 }
 
 /// A metric's baseline and recent history from the store.
@@ -149,10 +151,14 @@ pub fn metric_context(
         .as_ref()
         .map(|a| a.opened_run_id)
         .unwrap_or(i64::MAX);
-    let base: Vec<f64> = hist
+    let before: Vec<&HistoryPoint> = hist.iter().filter(|p| p.run_id < frozen_before).collect();
+    let suspect: Vec<bool> = before.iter().map(|p| p.suspect).collect();
+    let eligible = crate::detect::baseline_eligible(&suspect, s.persistence);
+    let base: Vec<f64> = before
         .iter()
-        .filter(|p| !p.suspect && p.run_id < frozen_before)
-        .map(|p| p.value)
+        .zip(&eligible)
+        .filter(|(_, e)| **e)
+        .map(|(p, _)| p.value)
         .collect();
     let base = base[base.len().saturating_sub(s.window)..].to_vec();
     let span = s.cusum_span.max(s.persistence);
@@ -161,6 +167,11 @@ pub fn metric_context(
         base,
         recent: recent_points.iter().map(|p| p.value).collect(),
         recent_points,
+        since_alert: hist
+            .iter()
+            .filter(|p| p.run_id >= frozen_before)
+            .map(|p| p.value)
+            .collect(),
         open_alert,
     })
 }

@@ -42,6 +42,42 @@ impl Direction {
 }
 
 /// Unit from the name suffix.
+/// The smallest change of a metric that means anything, by its unit: one byte, one
+/// row, one request, a microsecond. It floors the noise scale so that a metric
+/// constant so far gets a finite z measured in these steps.
+pub fn meaningful_step(metric: &str) -> f64 {
+    match unit_of(metric) {
+        "bytes" | "rows" | "requests" | "us" | "ns" => 1.0,
+        "ms" => 0.001,
+        "s" => 1e-6,
+        "%" => 0.01,
+        "MB" | "MB/s" => 1e-3,
+        "req/s" => 0.01,
+        _ => 0.0,
+    }
+}
+
+/// How far a value moved, for people: `z +3.21`, or the absolute change when the
+/// baseline was constant (its z would only count the meaningful steps).
+pub fn change_size(metric: &str, value: f64, centre: f64, std: f64, z: f64) -> String {
+    if std > 0.0 {
+        return format!("z {z:+.2}");
+    }
+    let unit = unit_of(metric);
+    let d = value - centre;
+    let num = |v: f64| {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let sign = if d >= 0.0 { "+" } else { "-" };
+    format!(
+        "{sign}{} {unit} from a constant {}",
+        num(d.abs()),
+        num(centre)
+    )
+    .replace("  ", " ")
+}
+
 pub fn unit_of(metric: &str) -> &'static str {
     let base = metric.rsplit('.').next().unwrap_or(metric);
     for (suffix, unit) in [

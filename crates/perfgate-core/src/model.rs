@@ -206,3 +206,14 @@ named_enum!(
         Improvement = "improvement",
     }
 );
+
+impl Severity {
+    /// The band above (critical stays critical): an escalated alert's severity.
+    pub fn raised(self) -> Severity {
+        match self {
+            Severity::Low => Severity::Medium,
+            Severity::Medium => Severity::High,
+            Severity::High | Severity::Critical => Severity::Critical,
+        }
+    }
+}

@@ -198,6 +198,17 @@ pub fn fails_build(kind: AlertKind, silenced_when_judged: bool) -> bool {
 }
 
 impl RegressionReport {
+    /// How far it moved: its z, or the absolute change from a constant baseline.
+    pub fn size(&self) -> String {
+        crate::metrics::change_size(
+            &self.metric,
+            self.value,
+            self.baseline_median,
+            self.baseline_std,
+            self.z_score,
+        )
+    }
+
     /// Whether this regression fails the build, by [`fails_build`].
     pub fn fails_build(&self) -> bool {
         fails_build(

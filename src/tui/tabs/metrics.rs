@@ -95,7 +95,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 spark_a.height,
             ),
         );
-        let sev = v.latest_z.and_then(Severity::from_z);
+        // Severity labels a change: shown while the metric's alert is open only.
+        let sev = v.latest_z.filter(|_| v.frozen).and_then(Severity::from_z);
         let z = v
             .latest_z
             .map(|z| format!("z {z:+.2}"))

@@ -161,7 +161,7 @@ pub fn context(cfg: &AlertConfig, o: &RunOutcome) -> AlertContext {
 /// Plain-text lines for an item (console, email).
 pub fn line(i: &AlertItem) -> String {
     format!(
-        "[{}] {} {}: {} vs baseline {} ± {} ({:+.1}%, z {:+.2}), trend {}",
+        "[{}] {} {}: {} vs baseline {} ± {} ({:+.1}%, {}), trend {}",
         i.severity,
         i.metric,
         i.kind,
@@ -169,7 +169,7 @@ pub fn line(i: &AlertItem) -> String {
         fmt_num(i.baseline),
         fmt_num(i.baseline_std),
         i.change_pct,
-        i.z_score,
+        crate::metrics::change_size(&i.metric, i.value, i.baseline, i.baseline_std, i.z_score),
         i.trend
     )
 }

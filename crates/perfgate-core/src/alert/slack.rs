@@ -32,7 +32,7 @@ pub fn message(ctx: &AlertContext, items: &[AlertItem]) -> Value {
                 {"type": "mrkdwn", "text": format!("*Metric*\n`{}`", i.metric)},
                 {"type": "mrkdwn", "text": format!("*Severity*\n{} {}", icon(i.severity.as_str()), i.severity)},
                 {"type": "mrkdwn", "text": format!("*Value*\n{} (baseline {} ± {})", fmt_num(i.value), fmt_num(i.baseline), fmt_num(i.baseline_std))},
-                {"type": "mrkdwn", "text": format!("*Change*\n{:+.1}% (z {:+.2}), trend {}", i.change_pct, i.z_score, i.trend)}
+                {"type": "mrkdwn", "text": format!("*Change*\n{:+.1}% ({}), trend {}", i.change_pct, crate::metrics::change_size(&i.metric, i.value, i.baseline, i.baseline_std, i.z_score), i.trend)}
             ]
         }));
     }

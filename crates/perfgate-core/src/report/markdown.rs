@@ -28,13 +28,13 @@ pub fn render(o: &RunOutcome) -> String {
         out += "### Regressions\n\n| metric | value | baseline | change | z | severity | triage |\n|---|---:|---:|---:|---:|---|---|\n";
         for r in &o.regressions {
             out += &format!(
-                "| {} | {} | {} ± {} | {:+.1}% | {:+.2} | **{}** | {} |\n",
+                "| {} | {} | {} ± {} | {:+.1}% | {} | **{}** | {} |\n",
                 cell(&r.metric),
                 fmt_num(r.value),
                 fmt_num(r.baseline_mean),
                 fmt_num(r.baseline_std),
                 r.change_pct,
-                r.z_score,
+                r.size().trim_start_matches("z "),
                 r.severity,
                 cell(r.triage_state.map(|t| t.as_str()).unwrap_or(""))
             );

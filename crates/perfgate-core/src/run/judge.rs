@@ -69,16 +69,13 @@ impl Judge<'_> {
         for (short, &value) in &out.metrics {
             let name = metric_name(&sc.name, short);
             let ctx = metric_context(store, self.settings, &name, Some(self.run_id))?;
+            let settings = self.settings.for_metric(&name);
+            let dir = Direction::of(&name);
             let judgement = if self.opts.establish_baselines || self.opts.shard.is_some() {
                 None
             } else {
-                detect::judge(
-                    self.settings,
-                    &ctx.base,
-                    &ctx.recent,
-                    value,
-                    Direction::of(&name),
-                )
+                detect::judge(&settings, &ctx.base, &ctx.recent, value, dir)
+                    .map(|j| escalate(&settings, j, &ctx, dir))
             };
             match &judgement {
                 Some(j) => tracing::debug!(
@@ -139,7 +136,8 @@ impl Judge<'_> {
                             let mut recent = o.ctx.recent.clone();
                             recent.push(o.value);
                             let dir = Direction::of(&o.name);
-                            detect::judge(self.settings, &o.ctx.base, &recent, v2, dir)
+                            let settings = self.settings.for_metric(&o.name);
+                            detect::judge(&settings, &o.ctx.base, &recent, v2, dir)
                                 .is_some_and(|j2| j2.suspect == Some(Kind::Regression))
                         }
                         _ => false,
@@ -176,7 +174,8 @@ impl Judge<'_> {
                 let mut recent = o.ctx.recent.clone();
                 recent.push(o.value);
                 let dir = Direction::of(&o.name);
-                match detect::judge(self.settings, &o.ctx.base, &recent, v2, dir) {
+                let settings = self.settings.for_metric(&o.name);
+                match detect::judge(&settings, &o.ctx.base, &recent, v2, dir) {
                     Some(j2) if j2.confirmed == j0.suspect => {
                         let mut j = j0.clone();
                         j.confirmed = j2.confirmed;
@@ -216,6 +215,28 @@ impl Judge<'_> {
         out.rows.push(metric_row(&report, j.as_ref()));
         out.metrics.push(report);
     }
+}
+
+/// A confirmed regression while the metric's regression alert is open escalates it
+/// when the metric moved again against the alert's own level: the rule says so and
+/// the severity rises a band above the alert's, so the channels hear of it.
+fn escalate(s: &Settings, mut j: Judgement, ctx: &MetricContext, dir: Direction) -> Judgement {
+    let Some(alert) = &ctx.open_alert else {
+        return j;
+    };
+    if j.confirmed != Some(Kind::Regression) || alert.kind != AlertKind::Regression {
+        return j;
+    }
+    if let Some((_, rule)) = detect::escalation(s, &j, &ctx.since_alert, dir) {
+        j.rule = Some(rule);
+        j.escalated = true;
+        j.severity = Some(
+            j.severity
+                .unwrap_or(Severity::Low)
+                .max(alert.severity.raised()),
+        );
+    }
+    j
 }
 
 /// The triage state of the metric's open alert, when it has one.
