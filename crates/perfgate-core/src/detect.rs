@@ -175,6 +175,16 @@ pub struct Judgement {
     pub escalated: bool,
 }
 
+impl Judgement {
+    /// Confirm the change (by a re-run or the tool's own data): it gets its rule
+    /// and, now that it is a change, its severity.
+    pub fn confirm(&mut self, kind: Kind, rule: String) {
+        self.confirmed = Some(kind);
+        self.rule = Some(rule);
+        self.severity = Some(Severity::from_z(self.z).unwrap_or(Severity::Low));
+    }
+}
+
 /// Escalation while a regression alert is open: the metric moved again, in the
 /// same direction, against the alert's own level. `since_level` holds the values
 /// from the first run at the alert's current level up to the one before `j`'s,
@@ -182,7 +192,7 @@ pub struct Judgement {
 /// `persistence + 4`, `j`'s included) escalates when its mean stands beyond the
 /// threshold from the level (the median of the values before the streak), measured
 /// in the baseline's noise and allowing for the level's own uncertainty, every value
-/// of it is above the level by one sigma (no lone spike), and it moved by half the
+/// of it is above the level by half a sigma (no lone spike), and it moved by half the
 /// minimum change. Returns the streak's length and the rule that fired.
 pub fn escalation(
     s: &Settings,
@@ -212,7 +222,7 @@ pub fn escalation(
         let level_var = if n > 2.0 { 1.571 / n } else { 1.0 / n };
         let se = j.scale * (1.0 / k as f64 + level_var).sqrt();
         let z = (mean - level) * sign / se;
-        let lifted = streak.iter().all(|&v| (v - level) * sign >= j.scale);
+        let lifted = streak.iter().all(|&v| (v - level) * sign >= 0.5 * j.scale);
         let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
         (z >= thr && lifted && moved).then(|| {
             (

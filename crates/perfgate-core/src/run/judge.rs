@@ -176,10 +176,14 @@ impl Judge<'_> {
                 let dir = Direction::of(&o.name);
                 let settings = self.settings.for_metric(&o.name);
                 match detect::judge(&settings, &o.ctx.base, &recent, v2, dir) {
-                    Some(j2) if j2.confirmed == j0.suspect => {
+                    Some(Judgement {
+                        confirmed: Some(kind),
+                        rule,
+                        ..
+                    }) if j0.suspect == Some(kind) => {
                         let mut j = j0.clone();
-                        j.confirmed = j2.confirmed;
-                        j.rule = j2.rule.map(|r| format!("{r} (confirmed by a re-run)"));
+                        let rule = rule.unwrap_or_default();
+                        j.confirm(kind, format!("{rule} (confirmed by a re-run)"));
                         (Some(j), Some(v2))
                     }
                     _ => (o.judgement.clone(), Some(v2)),
