@@ -270,9 +270,11 @@ pub enum TriageAction {
         #[arg(long)]
         all: bool,
     },
-    /// Set an alert's state: untriaged, acknowledged, investigating, invalid, fixed, accepted.
+    /// Set the state of an alert (its id) or of a whole group (`g` and its id):
+    /// untriaged, acknowledged, investigating, invalid, fixed, accepted.
     Set {
-        id: i64,
+        /// An alert id (`7`) or a group (`g7`).
+        id: String,
         state: String,
         #[arg(long, default_value = "")]
         reason: String,

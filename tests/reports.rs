@@ -172,16 +172,28 @@ fn a_stored_run_reports_the_counts_it_was_judged_with() {
             .contains(&m["verdict"].as_str().unwrap());
         assert_eq!(!m["severity"].is_null(), confirmed, "{m}");
     }
+    // One group for the scenario's regressions, each with its suspect range: the
+    // last baseline run was good, this run is the first bad one.
+    let regs = r1["regressions"].as_array().unwrap();
+    let group = &regs[0]["group"];
+    assert!(group.is_i64(), "{r1}");
+    for r in regs {
+        assert_eq!(&r["group"], group, "{r}");
+        assert_eq!(r["suspect_range"]["bad_run"], first.0, "{r}");
+        assert_eq!(r["suspect_range"]["good_run"], first.0 - 1, "{r}");
+    }
     assert_eq!(stored(first.0), first);
 
-    // Silence every open alert, then regress again: that run does not fail.
+    // Silence every open alert, a group at a time, then regress again: that run
+    // does not fail.
     let o = perfgate(d, &["triage", "list", "--config", "c.json"]);
-    for id in stdout(&o).lines().filter_map(|l| {
-        l.strip_prefix('#')?
-            .split_whitespace()
-            .next()
-            .map(str::to_string)
-    }) {
+    let groups: Vec<String> = stdout(&o)
+        .lines()
+        .filter(|l| l.starts_with('g'))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert!(!groups.is_empty(), "alerts listed by group: {}", stdout(&o));
+    for id in groups {
         let o = perfgate(
             d,
             &[

@@ -28,6 +28,10 @@ const CASES: &[(&str, Case)] = &[
         baseline_events_close_alerts,
     ),
     ("triage states are checked", triage_state_checks),
+    (
+        "a group's state reaches every member, audited each",
+        group_triage,
+    ),
     ("a saved run name moves to the newer run", named_runs),
     ("the alert log feeds throttling", alert_log),
 ];
@@ -92,6 +96,9 @@ fn alert(metric: &str, run: i64, severity: Severity) -> Alert {
         updated_at: String::new(),
         updated_by: String::new(),
         reason: String::new(),
+        group_id: None,
+        good_run_id: None,
+        bad_run_id: None,
     }
 }
 
@@ -230,6 +237,45 @@ fn triage_state_checks(st: &mut dyn Store) {
     assert_eq!(
         (a.state, a.updated_by.as_str()),
         (TriageState::Acknowledged, "t")
+    );
+}
+
+fn group_triage(st: &mut dyn Store) {
+    let r = run_with(st, "api.p95_ms", 2.0, true);
+    let lead = st
+        .upsert_alert(&alert("api.p95_ms", r, Severity::High))
+        .unwrap();
+    let mut member = alert("api.p99_ms", r, Severity::High);
+    member.group_id = Some(lead);
+    member.good_run_id = Some(r - 1);
+    member.bad_run_id = Some(r);
+    let second = st.upsert_alert(&member).unwrap();
+    let other = st
+        .upsert_alert(&alert("db.query_ms", r, Severity::Low))
+        .unwrap();
+    let audited = st.audit(100).unwrap().len();
+    assert_eq!(
+        st.set_group_state(lead, TriageState::Investigating, "t", "one cause")
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        st.audit(100).unwrap().len(),
+        audited + 2,
+        "one entry per member"
+    );
+    let all = st.alerts(false).unwrap();
+    let get = |id: i64| all.iter().find(|a| a.id == id).unwrap();
+    assert_eq!(get(lead).state, TriageState::Investigating);
+    assert_eq!(get(second).state, TriageState::Investigating);
+    assert_eq!(get(other).state, TriageState::Untriaged, "another group");
+    assert_eq!(
+        (get(second).group(), get(second).good_run_id),
+        (lead, Some(r - 1))
+    );
+    assert!(
+        st.set_group_state(9999, TriageState::Fixed, "t", "x")
+            .is_err()
     );
 }
 

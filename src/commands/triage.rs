@@ -4,34 +4,13 @@ use super::print;
 use crate::cli::TriageAction;
 use crate::engine::error::{Error, Result};
 use crate::engine::model::TriageState;
-use crate::engine::store::{self, Store};
+use crate::engine::report::stored::suspect_range;
+use crate::engine::store::{self, Alert, Store};
 
 pub fn triage(store: &mut dyn Store, action: TriageAction) -> Result<i32> {
     match action {
         TriageAction::List { all } => {
-            let mut s = format!(
-                "{:<5} {:<44} {:<9} {:<14} {:>9} {:>7}  {}\n",
-                "id", "metric", "severity", "state", "change", "z", "updated"
-            );
-            for a in store.alerts(!all)? {
-                s += &format!(
-                    "#{:<4} {:<44} {:<9} {:<14} {:>+8.1}% {:>+7.2}  {} by {}{}\n",
-                    a.id,
-                    a.metric,
-                    a.severity,
-                    a.state,
-                    a.change_pct,
-                    a.z,
-                    a.updated_at,
-                    a.updated_by,
-                    if a.reason.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", a.reason)
-                    }
-                );
-            }
-            print(&s);
+            print(&list(store, all)?);
             Ok(0)
         }
         TriageAction::Set { id, state, reason } => {
@@ -42,9 +21,76 @@ pub fn triage(store: &mut dyn Store, action: TriageAction) -> Result<i32> {
                     TriageState::names()
                 ))
             })?;
-            store.set_alert_state(id, state, &who, &reason)?;
-            print(&format!("alert #{id} is now {state} (by {who})\n"));
+            let target = id.trim().trim_start_matches('#');
+            let number = |t: &str| {
+                t.parse::<i64>().map_err(|_| {
+                    Error::Usage(format!(
+                        "{id:?} is neither an alert id (7) nor a group (g7)"
+                    ))
+                })
+            };
+            if let Some(g) = target.strip_prefix('g') {
+                let n = store.set_group_state(number(g)?, state, &who, &reason)?;
+                print(&format!(
+                    "group g{g}: {n} alert(s) now {state} (by {who})\n"
+                ));
+            } else {
+                let id = number(target)?;
+                store.set_alert_state(id, state, &who, &reason)?;
+                print(&format!("alert #{id} is now {state} (by {who})\n"));
+            }
             Ok(0)
         }
     }
+}
+
+/// Alerts by group: a group line (scenario, direction, suspect range) with its
+/// metrics below it.
+fn list(store: &dyn Store, all: bool) -> Result<String> {
+    let alerts = store.alerts(!all)?;
+    let mut groups: Vec<(i64, Vec<&Alert>)> = Vec::new();
+    for a in &alerts {
+        match groups.iter_mut().find(|(g, _)| *g == a.group()) {
+            Some((_, members)) => members.push(a),
+            None => groups.push((a.group(), vec![a])),
+        }
+    }
+    let mut s = String::new();
+    for (g, members) in &groups {
+        let lead = members[0];
+        let range = suspect_range(store, lead)?
+            .map(|r| format!("  suspect range {}", r.describe()))
+            .unwrap_or_default();
+        s += &format!(
+            "g{g}  {} {} in {}, {} metric(s), runs #{}..#{}{range}\n",
+            lead.state,
+            lead.kind,
+            lead.metric.split('.').next().unwrap_or(&lead.metric),
+            members.len(),
+            lead.opened_run_id,
+            lead.last_run_id
+        );
+        for a in members {
+            s += &format!(
+                "  #{:<4} {:<44} {:<9} {:<14} {:>+8.1}% {:>+7.2}  {} by {}{}\n",
+                a.id,
+                a.metric,
+                a.severity,
+                a.state,
+                a.change_pct,
+                a.z,
+                a.updated_at,
+                a.updated_by,
+                if a.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", a.reason)
+                }
+            );
+        }
+    }
+    if s.is_empty() {
+        s = "no alerts\n".into();
+    }
+    Ok(s)
 }

@@ -191,6 +191,9 @@ fn alert(
         updated_at: "2026-11-27T12:00:00.000Z".into(),
         updated_by: "alice".into(),
         reason: reason.into(),
+        group_id: None,
+        good_run_id: None,
+        bad_run_id: None,
     }
 }
 

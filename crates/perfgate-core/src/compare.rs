@@ -278,6 +278,8 @@ pub fn as_outcome(st: &dyn Store, store_label: &str, c: &Comparison) -> Result<R
                 rule: format!("A/B vs run #{}: {}", c.run_a, mc.why),
                 confirmation_value: None,
                 alert_id: None,
+                group: None,
+                suspect_range: None,
                 triage_state: (kind == AlertKind::Regression).then_some(TriageState::Untriaged),
             };
             if kind == AlertKind::Regression {

@@ -77,9 +77,43 @@ pub struct RegressionReport {
     pub confirmation_value: Option<f64>,
     /// The alert it opened or refreshed.
     pub alert_id: Option<i64>,
+    /// The alert group it belongs to (changes confirmed in the same run, scenario
+    /// and direction).
+    pub group: Option<i64>,
+    /// The last good run and the first bad run, with their commits.
+    pub suspect_range: Option<SuspectRange>,
     /// The alert's triage state when the run was judged (none for improvements).
     #[serde(serialize_with = "state_or_empty")]
     pub triage_state: Option<TriageState>,
+}
+
+/// Where a regression came in: between the last good run and the first bad one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SuspectRange {
+    /// The last run before the change.
+    pub good_run: Option<i64>,
+    /// The first run of the change.
+    pub bad_run: i64,
+    /// The good run's commit, as recorded with it.
+    pub good_commit: Option<String>,
+    /// The bad run's commit.
+    pub bad_commit: Option<String>,
+}
+
+impl SuspectRange {
+    /// `#12 (abc1234)..#13 (def5678)`.
+    pub fn describe(&self) -> String {
+        let run = |id: Option<i64>, c: &Option<String>| match (id, c) {
+            (Some(id), Some(c)) => format!("#{id} ({})", &c[..c.len().min(8)]),
+            (Some(id), None) => format!("#{id}"),
+            (None, _) => "(none)".to_string(),
+        };
+        format!(
+            "{}..{}",
+            run(self.good_run, &self.good_commit),
+            run(Some(self.bad_run), &self.bad_commit)
+        )
+    }
 }
 
 /// One scenario of a run.

@@ -36,6 +36,10 @@ pub struct AlertItem {
     pub z_score: f64,
     pub rule: String,
     pub trend: String,
+    /// The alert group it belongs to.
+    pub group: Option<i64>,
+    /// `#12 (abc1234)..#13 (def5678)`: the last good and the first bad run.
+    pub suspect_range: Option<String>,
 }
 
 /// Context every message carries (the seed's best practice).
@@ -161,7 +165,7 @@ pub fn context(cfg: &AlertConfig, o: &RunOutcome) -> AlertContext {
 /// Plain-text lines for an item (console, email).
 pub fn line(i: &AlertItem) -> String {
     format!(
-        "[{}] {} {}: {} vs baseline {} ± {} ({:+.1}%, {}), trend {}",
+        "[{}] {} {}: {} vs baseline {} ± {} ({:+.1}%, {}), trend {}{}",
         i.severity,
         i.metric,
         i.kind,
@@ -170,7 +174,11 @@ pub fn line(i: &AlertItem) -> String {
         fmt_num(i.baseline_std),
         i.change_pct,
         crate::metrics::change_size(&i.metric, i.value, i.baseline, i.baseline_std, i.z_score),
-        i.trend
+        i.trend,
+        i.suspect_range
+            .as_ref()
+            .map(|r| format!(", since {r}"))
+            .unwrap_or_default()
     )
 }
 
@@ -195,6 +203,8 @@ fn items(st: &dyn Store, cfg: &Config, o: &RunOutcome) -> Vec<AlertItem> {
                 z_score: r.z_score,
                 rule: r.rule.clone(),
                 trend,
+                group: r.group,
+                suspect_range: r.suspect_range.as_ref().map(|s| s.describe()),
             }
         })
         .collect()
@@ -400,6 +410,8 @@ pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
         z_score: 0.0,
         rule: "a test alert from `perfgate alert test`".into(),
         trend: "n/a".into(),
+        group: None,
+        suspect_range: None,
     };
     let mut out = Vec::new();
     for ch in CHANNELS.iter().filter(|c| only.is_none_or(|o| o == **c)) {

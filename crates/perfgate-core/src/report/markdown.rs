@@ -25,10 +25,10 @@ pub fn render(o: &RunOutcome) -> String {
         o.improvements.len()
     );
     if !o.regressions.is_empty() {
-        out += "### Regressions\n\n| metric | value | baseline | change | z | severity | triage |\n|---|---:|---:|---:|---:|---|---|\n";
+        out += "### Regressions\n\n| metric | value | baseline | change | z | severity | triage | suspect range |\n|---|---:|---:|---:|---:|---|---|---|\n";
         for r in &o.regressions {
             out += &format!(
-                "| {} | {} | {} ± {} | {:+.1}% | {} | **{}** | {} |\n",
+                "| {} | {} | {} ± {} | {:+.1}% | {} | **{}** | {} | {} |\n",
                 cell(&r.metric),
                 fmt_num(r.value),
                 fmt_num(r.baseline_mean),
@@ -36,7 +36,13 @@ pub fn render(o: &RunOutcome) -> String {
                 r.change_pct,
                 r.size().trim_start_matches("z "),
                 r.severity,
-                cell(r.triage_state.map(|t| t.as_str()).unwrap_or(""))
+                cell(r.triage_state.map(|t| t.as_str()).unwrap_or("")),
+                cell(
+                    &r.suspect_range
+                        .as_ref()
+                        .map(|s| s.describe())
+                        .unwrap_or_default()
+                )
             );
         }
         out += "\n";

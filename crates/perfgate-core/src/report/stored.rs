@@ -7,8 +7,9 @@ use crate::detect::Severity;
 use crate::error::{Error, Result};
 use crate::metrics::Direction;
 use crate::model::{AlertKind, MetricVerdict, RunStatus, TriageState, Verdict};
+use crate::outcome::SuspectRange;
 use crate::outcome::{BaselineSummary, MetricReport, RegressionReport, RunOutcome, ScenarioReport};
-use crate::store::Store;
+use crate::store::{Alert, Store};
 
 /// Context the HTML report draws beyond the outcome itself.
 #[derive(Debug, Clone, Default)]
@@ -149,6 +150,11 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
                 rule: m.rule.clone().unwrap_or_default(),
                 confirmation_value: None,
                 alert_id: alert.map(|a| a.id),
+                group: alert.map(Alert::group),
+                suspect_range: match alert {
+                    Some(a) => suspect_range(st, a)?,
+                    None => None,
+                },
                 triage_state: (kind != AlertKind::Improvement)
                     .then(|| alert.map(|a| a.state).unwrap_or(TriageState::Untriaged)),
             };
@@ -214,4 +220,23 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         thresholds: Vec::new(),
         aborted: run.status == RunStatus::Aborted,
     })
+}
+
+/// An alert's suspect range as recorded, with the commits of its runs.
+pub fn suspect_range(st: &dyn Store, a: &Alert) -> Result<Option<SuspectRange>> {
+    let Some(bad) = a.bad_run_id else {
+        return Ok(None);
+    };
+    let commit = |id: Option<i64>| -> Result<Option<String>> {
+        Ok(match id {
+            Some(id) => st.run(id)?.and_then(|r| r.commit),
+            None => None,
+        })
+    };
+    Ok(Some(SuspectRange {
+        good_run: a.good_run_id,
+        bad_run: bad,
+        good_commit: commit(a.good_run_id)?,
+        bad_commit: commit(Some(bad))?,
+    }))
 }

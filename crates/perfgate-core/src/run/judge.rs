@@ -311,6 +311,8 @@ fn regression_report(
         rule: j.rule.clone().unwrap_or_default(),
         confirmation_value: conf_value,
         alert_id: None,
+        group: None,
+        suspect_range: None,
         triage_state: (kind == Kind::Regression)
             .then(|| open_state(o).unwrap_or(TriageState::Untriaged)),
     }

@@ -5,7 +5,10 @@ use super::judge::Judged;
 use super::verdict::Verdict;
 use crate::detect::Settings;
 use crate::error::Result;
-use crate::model::TriageState;
+use std::collections::HashMap;
+
+use crate::model::{AlertKind, TriageState};
+use crate::outcome::SuspectRange;
 use crate::store::{Alert, Store};
 
 pub fn persist(
@@ -22,8 +25,20 @@ pub fn persist(
         &verdict.scenario_rows,
         &judged.rows,
     )?;
+    // Changes confirmed in this run, scenario and direction form one group, led
+    // by its first new alert.
+    let mut leads: HashMap<(String, AlertKind), i64> = HashMap::new();
     for r in judged.regressions.iter_mut() {
         let open = store.open_alert(&r.metric)?;
+        let key = (scenario_of(&r.metric).to_string(), r.kind);
+        let (good, bad) = match &open {
+            Some(a) => (a.good_run_id, a.bad_run_id.unwrap_or(a.opened_run_id)),
+            None => suspect_range(store, &r.metric, run_id, settings)?,
+        };
+        let group_id = match &open {
+            Some(a) => a.group_id,
+            None => leads.get(&key).copied(),
+        };
         let id = store.upsert_alert(&Alert {
             id: 0,
             metric: r.metric.clone(),
@@ -39,8 +54,22 @@ pub fn persist(
             updated_at: String::new(),
             updated_by: String::new(),
             reason: String::new(),
+            group_id,
+            good_run_id: good,
+            bad_run_id: Some(bad),
         })?;
+        let group = group_id.unwrap_or(id);
+        if open.is_none() {
+            leads.entry(key).or_insert(id);
+        }
         r.alert_id = Some(id);
+        r.group = Some(group);
+        r.suspect_range = Some(SuspectRange {
+            good_run: good,
+            bad_run: bad,
+            good_commit: commit_of(store, good)?,
+            bad_commit: commit_of(store, Some(bad))?,
+        });
     }
     if !verdict.interrupted {
         close_recovered(store, settings)?;
@@ -70,4 +99,38 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn scenario_of(metric: &str) -> &str {
+    metric.split('.').next().unwrap_or(metric)
+}
+
+/// The last good run and the first bad run of a new regression: the bad run opens
+/// the streak of suspect runs that ends with this one; the good run is the clean
+/// run before it.
+fn suspect_range(
+    store: &dyn Store,
+    metric: &str,
+    run_id: i64,
+    s: &Settings,
+) -> Result<(Option<i64>, i64)> {
+    let hist = store.history(metric, 0, s.cusum_span + s.persistence + 2, Some(run_id))?;
+    let mut bad = run_id;
+    let mut good = None;
+    for p in hist.iter().rev().filter(|p| p.run_id < run_id) {
+        if p.suspect && good.is_none() {
+            bad = p.run_id;
+        } else {
+            good = Some(p.run_id);
+            break;
+        }
+    }
+    Ok((good, bad))
+}
+
+fn commit_of(store: &dyn Store, run: Option<i64>) -> Result<Option<String>> {
+    Ok(match run {
+        Some(id) => store.run(id)?.and_then(|r| r.commit),
+        None => None,
+    })
 }

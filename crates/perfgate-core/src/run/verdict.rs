@@ -154,6 +154,8 @@ fn apply_thresholds(
             rule,
             confirmation_value: None,
             alert_id: None,
+            group: None,
+            suspect_range: None,
             triage_state: Some(TriageState::Untriaged),
         });
     }

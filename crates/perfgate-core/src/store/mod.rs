@@ -106,6 +106,20 @@ pub struct Alert {
     pub updated_at: String,
     pub updated_by: String,
     pub reason: String,
+    /// The alert group (changes confirmed in the same run, scenario and direction):
+    /// the id of its first alert; None for an alert that leads its own group.
+    pub group_id: Option<i64>,
+    /// The suspect range: the last good run before the change...
+    pub good_run_id: Option<i64>,
+    /// ...and the first bad run.
+    pub bad_run_id: Option<i64>,
+}
+
+impl Alert {
+    /// The group this alert belongs to (its own id when it leads one).
+    pub fn group(&self) -> i64 {
+        self.group_id.unwrap_or(self.id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -210,6 +224,35 @@ pub trait Store: Send {
             rules::set_alert_state(tx, id, state, who, reason).map(|()| 0)
         })
         .map(drop)
+    }
+
+    /// Set the triage state of every alert of a group in one transaction, each
+    /// audited ([`rules::set_alert_state`]). Returns the members changed.
+    fn set_group_state(
+        &mut self,
+        group: i64,
+        state: TriageState,
+        who: &str,
+        reason: &str,
+    ) -> Result<usize> {
+        let members: Vec<i64> = self
+            .alerts(false)?
+            .iter()
+            .filter(|a| a.group() == group)
+            .map(|a| a.id)
+            .collect();
+        if members.is_empty() {
+            return Err(crate::error::Error::Usage(format!(
+                "alert group g{group} does not exist"
+            )));
+        }
+        self.write("changing the alert group", &mut |tx| {
+            for &id in &members {
+                rules::set_alert_state(tx, id, state, who, reason)?;
+            }
+            Ok(members.len() as i64)
+        })
+        .map(|n| n as usize)
     }
 
     /// Name a run (`perfgate save-baseline NAME`), audited.

@@ -116,6 +116,11 @@ CREATE INDEX alert_log_metric ON alert_log(metric, severity, sent_at);
 ALTER TABLE runs ADD COLUMN run_group TEXT;
 CREATE INDEX runs_group ON runs(run_group);
 "#,
+    r#"
+ALTER TABLE alerts ADD COLUMN group_id BIGINT;
+ALTER TABLE alerts ADD COLUMN good_run_id BIGINT;
+ALTER TABLE alerts ADD COLUMN bad_run_id BIGINT;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -237,11 +242,14 @@ fn alert_from(r: &PgRow) -> std::result::Result<Alert, sqlx::Error> {
         updated_at: r.try_get(11)?,
         updated_by: r.try_get(12)?,
         reason: r.try_get(13)?,
+        group_id: r.try_get(14)?,
+        good_run_id: r.try_get(15)?,
+        bad_run_id: r.try_get(16)?,
     })
 }
 
 const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha, branch, config_fingerprint, host, mode";
-const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason";
+const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id";
 const OPEN: &str = super::OPEN_STATES_SQL;
 
 impl Store for PgStore {
@@ -845,8 +853,8 @@ impl rules::Tx for PgTx<'_> {
     fn insert_alert(&mut self, a: &Alert) -> Result<i64> {
         let id = self.one(
             sqlx::query_scalar(
-                "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason)
-                 VALUES ($1, $2, $3, 'untriaged', $4, $5, $6, $7, $8, $9, $10, $11, '') RETURNING id",
+                "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id)
+                 VALUES ($1, $2, $3, 'untriaged', $4, $5, $6, $7, $8, $9, $10, $11, '', $12, $13, $14) RETURNING id",
             )
             .bind(a.metric.clone())
             .bind(a.kind.as_str())
@@ -858,7 +866,10 @@ impl rules::Tx for PgTx<'_> {
             .bind(a.z)
             .bind(a.change_pct)
             .bind(now_string())
-            .bind(actor()),
+            .bind(actor())
+            .bind(a.group_id)
+            .bind(a.good_run_id)
+            .bind(a.bad_run_id),
         )?;
         id.ok_or_else(|| {
             Error::Store(format!(

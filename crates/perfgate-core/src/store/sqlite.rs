@@ -124,6 +124,12 @@ CREATE INDEX alert_log_metric ON alert_log(metric, severity, sent_at);
 ALTER TABLE runs ADD COLUMN run_group TEXT;
 CREATE INDEX runs_group ON runs(run_group);
 "#,
+    // 6: alert groups and the suspect range (last good run, first bad run).
+    r#"
+ALTER TABLE alerts ADD COLUMN group_id INTEGER;
+ALTER TABLE alerts ADD COLUMN good_run_id INTEGER;
+ALTER TABLE alerts ADD COLUMN bad_run_id INTEGER;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -449,10 +455,13 @@ fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
         updated_at: r.get(11)?,
         updated_by: r.get(12)?,
         reason: r.get(13)?,
+        group_id: r.get(14)?,
+        good_run_id: r.get(15)?,
+        bad_run_id: r.get(16)?,
     })
 }
 
-const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason";
+const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id";
 
 fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
@@ -883,9 +892,9 @@ impl rules::Tx for SqliteTx<'_> {
 
     fn insert_alert(&mut self, a: &Alert) -> Result<i64> {
         self.exec(
-            "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason)
-             VALUES (?1, ?2, ?3, 'untriaged', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '')",
-            params![a.metric, a.kind, a.severity, a.opened_run_id, a.last_run_id, a.value, a.baseline, a.z, a.change_pct, now_string(), actor()],
+            "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id)
+             VALUES (?1, ?2, ?3, 'untriaged', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '', ?12, ?13, ?14)",
+            params![a.metric, a.kind, a.severity, a.opened_run_id, a.last_run_id, a.value, a.baseline, a.z, a.change_pct, now_string(), actor(), a.group_id, a.good_run_id, a.bad_run_id],
         )?;
         Ok(self.tx.last_insert_rowid())
     }
