@@ -23,8 +23,8 @@ fn env(n: &str) -> Option<String> {
 
 pub fn bodies(ctx: &AlertContext, items: &[AlertItem]) -> (String, String) {
     let mut text = format!(
-        "perfgate found {} regression(s) in run #{}.\nEnvironment: {}\nCommit: {}\nBranch: {}\nHost: {}\n{}\n",
-        items.len(),
+        "perfgate found {} in run #{}.\nEnvironment: {}\nCommit: {}\nBranch: {}\nHost: {}\n{}\n",
+        super::group_title(items),
         ctx.run_id,
         ctx.environment,
         ctx.commit,
@@ -83,12 +83,7 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
     let Ok(from) = from.parse::<Mailbox>() else {
         return result("failed", "SMTP_FROM_EMAIL is not an email address".into());
     };
-    let mut builder = Message::builder().from(from).subject(format!(
-        "[perfgate] {} regression(s) in run #{} ({})",
-        items.len(),
-        ctx.run_id,
-        ctx.environment
-    ));
+    let mut builder = Message::builder().from(from);
     for r in to.split(',').map(str::trim).filter(|r| !r.is_empty()) {
         match r.parse::<Mailbox>() {
             Ok(m) => builder = builder.to(m),
@@ -100,11 +95,25 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
             }
         }
     }
-    let (text, html) = bodies(ctx, items);
-    let msg = match builder.multipart(MultiPart::alternative_plain_html(text, html)) {
-        Ok(m) => m,
-        Err(_) => return result("failed", "the message could not be built".into()),
-    };
+    // One message per alert group.
+    let mut msgs = Vec::new();
+    for group in super::by_group(items) {
+        let (text, html) = bodies(ctx, &group);
+        let subject = format!(
+            "[perfgate] {}, run #{} ({})",
+            super::group_title(&group),
+            ctx.run_id,
+            ctx.environment
+        );
+        match builder
+            .clone()
+            .subject(subject)
+            .multipart(MultiPart::alternative_plain_html(text, html))
+        {
+            Ok(m) => msgs.push(m),
+            Err(_) => return result("failed", "the message could not be built".into()),
+        }
+    }
     let _ = ContentType::TEXT_PLAIN;
     let loopback =
         matches!(server.as_str(), "localhost" | "127.0.0.1" | "::1") || server.starts_with("127.");
@@ -126,28 +135,34 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
         t = t.credentials(Credentials::new(u, p));
     }
     let transport = t.build();
-    let r = with_retry(ATTEMPTS, ctx.timeout, || async {
-        transport.send(msg.clone()).await.map(|_| ()).map_err(|e| {
-            // Kinds only: never the server's text, which may echo credentials.
-            ChannelError(if e.is_permanent() {
-                "rejected by the SMTP server (bad credentials or recipient?)".into()
-            } else if e.is_transient() {
-                "temporarily refused by the SMTP server".into()
-            } else {
-                "SMTP connection failed".into()
+    for (k, msg) in msgs.iter().enumerate() {
+        let r = with_retry(ATTEMPTS, ctx.timeout, || async {
+            transport.send(msg.clone()).await.map(|_| ()).map_err(|e| {
+                // Kinds only: never the server's text, which may echo credentials.
+                ChannelError(if e.is_permanent() {
+                    "rejected by the SMTP server (bad credentials or recipient?)".into()
+                } else if e.is_transient() {
+                    "temporarily refused by the SMTP server".into()
+                } else {
+                    "SMTP connection failed".into()
+                })
             })
         })
-    })
-    .await;
-    match r {
-        Ok(()) => result(
-            "sent",
-            format!(
-                "{} regression(s) to {} recipient(s)",
-                items.len(),
-                to.split(',').count()
-            ),
-        ),
-        Err(e) => result("failed", format!("{} after {ATTEMPTS} attempts", e.0)),
+        .await;
+        if let Err(e) = r {
+            return result(
+                "failed",
+                format!("{} after {ATTEMPTS} attempts ({k} message(s) sent)", e.0),
+            );
+        }
     }
+    result(
+        "sent",
+        format!(
+            "{} message(s), {} regression(s) to {} recipient(s)",
+            msgs.len(),
+            items.len(),
+            to.split(',').count()
+        ),
+    )
 }

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, line, with_retry};
+use crate::model::Severity;
 use crate::outcome::RunOutcome;
 use crate::report::markdown;
 
@@ -165,12 +166,22 @@ pub async fn send(
             }
             let route = format!("/repos/{repo}/issues");
             let mut created = 0;
-            for i in fresh {
+            // One issue per alert group, listing its metrics.
+            for group in super::by_group(fresh) {
+                let worst = group
+                    .iter()
+                    .map(|i| i.severity)
+                    .max()
+                    .unwrap_or(Severity::Low);
+                let lines: String = group
+                    .iter()
+                    .map(|i| format!("- {}\n  rule: {}\n", line(i), i.rule))
+                    .collect();
                 let body = json!({
-                    "title": format!("perfgate: {} {} in {} ({})", i.severity, i.kind, i.metric, ctx.environment),
+                    "title": format!("perfgate: {worst} {} ({})", super::group_title(&group), ctx.environment),
                     "body": format!(
-                        "{MARKER}\n{}\n\nRule: {}\nEnvironment `{}`, commit `{}`, branch `{}`, run #{}{}\n",
-                        line(i), i.rule, ctx.environment, ctx.commit, ctx.branch, ctx.run_id,
+                        "{MARKER}\n{lines}\nEnvironment `{}`, commit `{}`, branch `{}`, run #{}{}\n",
+                        ctx.environment, ctx.commit, ctx.branch, ctx.run_id,
                         ctx.run_url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
                     ),
                     "labels": ["performance"],

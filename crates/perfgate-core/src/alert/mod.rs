@@ -162,6 +162,33 @@ pub fn context(cfg: &AlertConfig, o: &RunOutcome) -> AlertContext {
     }
 }
 
+/// Items by alert group, in order of first appearance: each channel sends one
+/// message per group (an item without a group is a group of its own).
+pub fn by_group(items: &[AlertItem]) -> Vec<Vec<AlertItem>> {
+    let mut out: Vec<(Option<i64>, Vec<AlertItem>)> = Vec::new();
+    for i in items {
+        match out.iter_mut().find(|(g, _)| g.is_some() && *g == i.group) {
+            Some((_, v)) => v.push(i.clone()),
+            None => out.push((i.group, vec![i.clone()])),
+        }
+    }
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+/// A group's title: `3 regression(s) in checkout (group g7)`.
+pub fn group_title(items: &[AlertItem]) -> String {
+    let scenario = items
+        .first()
+        .map(|i| i.metric.split('.').next().unwrap_or(&i.metric))
+        .unwrap_or("");
+    let group = items
+        .first()
+        .and_then(|i| i.group)
+        .map(|g| format!(" (group g{g})"))
+        .unwrap_or_default();
+    format!("{} regression(s) in {scenario}{group}", items.len())
+}
+
 /// Plain-text lines for an item (console, email).
 pub fn line(i: &AlertItem) -> String {
     format!(
@@ -479,5 +506,36 @@ mod tests {
             .await;
         assert_eq!(calls, 3);
         assert_eq!(r.unwrap_err().0, "HTTP 500");
+    }
+
+    #[test]
+    fn one_message_per_group_listing_its_metrics() {
+        let item = |metric: &str, group: i64| AlertItem {
+            metric: metric.into(),
+            kind: "regression".into(),
+            severity: Severity::High,
+            value: 2.0,
+            baseline: 1.0,
+            baseline_std: 0.1,
+            change_pct: 100.0,
+            z_score: 10.0,
+            rule: "r".into(),
+            trend: "n/a".into(),
+            group: Some(group),
+            suspect_range: Some("#3 (abc)..#4 (def)".into()),
+        };
+        let items = [
+            item("checkout.response_time_p95_ms", 7),
+            item("search.response_time_p95_ms", 9),
+            item("checkout.throughput_rps", 7),
+        ];
+        let groups = by_group(&items);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].len(), 2);
+        assert_eq!(
+            group_title(&groups[0]),
+            "2 regression(s) in checkout (group g7)"
+        );
+        assert!(line(&items[0]).contains("since #3 (abc)..#4 (def)"));
     }
 }

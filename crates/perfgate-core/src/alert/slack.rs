@@ -23,7 +23,7 @@ pub fn message(ctx: &AlertContext, items: &[AlertItem]) -> Value {
     };
     let mut blocks = vec![json!({
         "type": "header",
-        "text": {"type": "plain_text", "text": format!("perfgate: {} regression(s) in run #{}", items.len(), ctx.run_id)}
+        "text": {"type": "plain_text", "text": format!("perfgate: {}, run #{}", super::group_title(items), ctx.run_id)}
     })];
     for i in items {
         blocks.push(json!({
@@ -32,7 +32,8 @@ pub fn message(ctx: &AlertContext, items: &[AlertItem]) -> Value {
                 {"type": "mrkdwn", "text": format!("*Metric*\n`{}`", i.metric)},
                 {"type": "mrkdwn", "text": format!("*Severity*\n{} {}", icon(i.severity.as_str()), i.severity)},
                 {"type": "mrkdwn", "text": format!("*Value*\n{} (baseline {} ± {})", fmt_num(i.value), fmt_num(i.baseline), fmt_num(i.baseline_std))},
-                {"type": "mrkdwn", "text": format!("*Change*\n{:+.1}% ({}), trend {}", i.change_pct, crate::metrics::change_size(&i.metric, i.value, i.baseline, i.baseline_std, i.z_score), i.trend)}
+                {"type": "mrkdwn", "text": format!("*Change*\n{:+.1}% ({}), trend {}", i.change_pct, crate::metrics::change_size(&i.metric, i.value, i.baseline, i.baseline_std, i.z_score), i.trend)},
+                {"type": "mrkdwn", "text": format!("*Suspect range*\n{}", i.suspect_range.as_deref().unwrap_or("n/a"))}
             ]
         }));
     }
@@ -49,7 +50,7 @@ pub fn message(ctx: &AlertContext, items: &[AlertItem]) -> Value {
         )}]
     }));
     let mut m = json!({
-        "text": format!("perfgate: {} regression(s) in run #{} ({})", items.len(), ctx.run_id, ctx.environment),
+        "text": format!("perfgate: {}, run #{} ({})", super::group_title(items), ctx.run_id, ctx.environment),
         "blocks": blocks,
     });
     if let Ok(ch) = std::env::var("SLACK_CHANNEL")
@@ -75,23 +76,36 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
         Ok(c) => c,
         Err(e) => return result("failed", describe(&e).0),
     };
-    let body = message(ctx, items);
-    let r = with_retry(ATTEMPTS, ctx.timeout, || async {
-        let resp = client
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| describe(&e))?;
-        if resp.status().is_success() {
-            Ok(())
-        } else {
-            Err(ChannelError(format!("HTTP {}", resp.status().as_u16())))
+    let groups = super::by_group(items);
+    for (k, group) in groups.iter().enumerate() {
+        let body = message(ctx, group);
+        let r = with_retry(ATTEMPTS, ctx.timeout, || async {
+            let resp = client
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| describe(&e))?;
+            if resp.status().is_success() {
+                Ok(())
+            } else {
+                Err(ChannelError(format!("HTTP {}", resp.status().as_u16())))
+            }
+        })
+        .await;
+        if let Err(e) = r {
+            return result(
+                "failed",
+                format!("{} after {ATTEMPTS} attempts ({k} message(s) posted)", e.0),
+            );
         }
-    })
-    .await;
-    match r {
-        Ok(()) => result("sent", format!("{} regression(s) posted", items.len())),
-        Err(e) => result("failed", format!("{} after {ATTEMPTS} attempts", e.0)),
     }
+    result(
+        "sent",
+        format!(
+            "{} message(s), {} regression(s) posted",
+            groups.len(),
+            items.len()
+        ),
+    )
 }
