@@ -9,7 +9,7 @@ use crate::engine::config::Config;
 use crate::engine::config::threshold;
 use crate::engine::inspect::BaselineView;
 use crate::engine::live::{EngineEvent, LiveSnapshot};
-use crate::engine::model::TriageState;
+use crate::engine::model::{Severity, TriageState};
 use crate::engine::run::RunOutcome;
 use crate::engine::store::{Alert, AuditEntry};
 
@@ -53,6 +53,20 @@ pub enum ConfirmAction {
         metric: String,
         state: TriageState,
     },
+    /// Every alert of a group.
+    SetGroupState {
+        group: i64,
+        members: usize,
+        state: TriageState,
+    },
+}
+
+/// A row of the Triage tab: a group, or one of its alerts (an index of `alerts`)
+/// when the group is expanded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TriageRow {
+    Group(i64),
+    Alert(usize),
 }
 
 impl ConfirmAction {
@@ -64,6 +78,11 @@ impl ConfirmAction {
             ConfirmAction::SetAlertState { id, state, .. } => {
                 format!("Mark alert #{id} as {state}?")
             }
+            ConfirmAction::SetGroupState {
+                group,
+                members,
+                state,
+            } => format!("Mark group g{group} ({members} alerts) as {state}?"),
         }
     }
 }
@@ -86,10 +105,15 @@ pub enum Modal {
     Help,
     /// The metric at this index of `views`, drawn large.
     Detail(usize),
-    /// Pick a triage state for an alert.
+    /// Pick a triage state for an alert or a group.
     StatePicker {
-        alert: usize,
+        target: TriageRow,
         selected: usize,
+    },
+    /// A regression's story: its group, suspect range and the commits in it.
+    TriageDetail {
+        title: String,
+        lines: Vec<String>,
     },
     /// Confirmation step: names what will be lost, takes a reason.
     Confirm {
@@ -136,6 +160,10 @@ pub struct App {
     pub slo_bounds: std::collections::HashMap<String, Vec<f64>>,
     /// What to try next, shown in the footer (the demo's guide).
     pub hint: Option<String>,
+    /// Triage groups shown with their alerts.
+    pub expanded: std::collections::HashSet<i64>,
+    /// Suspect range per alert id, read when the alerts load.
+    pub ranges: std::collections::HashMap<i64, crate::engine::outcome::SuspectRange>,
 }
 
 impl App {
@@ -160,6 +188,8 @@ impl App {
             bands: Default::default(),
             slo_bounds: Default::default(),
             hint: None,
+            expanded: Default::default(),
+            ranges: Default::default(),
         }
     }
 
@@ -191,13 +221,44 @@ impl App {
 
     /// Alerts in triage order: open first, then by severity, newest first.
     pub fn sort_alerts(&mut self) {
+        // A group sorts where its most urgent alert would.
+        let mut rank: std::collections::HashMap<i64, (bool, std::cmp::Reverse<Severity>)> =
+            Default::default();
+        for a in &self.alerts {
+            let k = (!a.state.is_open(), std::cmp::Reverse(a.severity));
+            let e = rank.entry(a.group()).or_insert(k);
+            *e = (*e).min(k);
+        }
         self.alerts.sort_by_key(|a| {
             (
+                rank[&a.group()],
+                std::cmp::Reverse(a.group()),
                 !a.state.is_open(),
                 std::cmp::Reverse(a.severity),
                 std::cmp::Reverse(a.id),
             )
         });
+    }
+
+    /// The Triage tab's rows: each group, then its alerts when expanded.
+    pub fn triage_rows(&self) -> Vec<TriageRow> {
+        let mut rows = Vec::new();
+        let mut last = None;
+        for (i, a) in self.alerts.iter().enumerate() {
+            if last != Some(a.group()) {
+                rows.push(TriageRow::Group(a.group()));
+                last = Some(a.group());
+            }
+            if self.expanded.contains(&a.group()) {
+                rows.push(TriageRow::Alert(i));
+            }
+        }
+        rows
+    }
+
+    /// The alerts of a group.
+    pub fn members(&self, group: i64) -> Vec<&Alert> {
+        self.alerts.iter().filter(|a| a.group() == group).collect()
     }
 
     /// Baseline band of a metric: (centre - k*std, robust centre, centre + k*std),
@@ -210,7 +271,7 @@ impl App {
         match self.tab {
             Tab::Live => self.live.scenarios.len(),
             Tab::Metrics | Tab::Baselines => self.views.len(),
-            Tab::Triage => self.alerts.len(),
+            Tab::Triage => self.triage_rows().len(),
         }
     }
 
@@ -222,7 +283,7 @@ impl App {
         let rows = match tab {
             Tab::Live => self.live.scenarios.len(),
             Tab::Metrics | Tab::Baselines => self.views.len(),
-            Tab::Triage => self.alerts.len(),
+            Tab::Triage => self.triage_rows().len(),
         };
         self.sel[tab.index()].min(rows.saturating_sub(1))
     }
@@ -234,6 +295,74 @@ impl App {
         }
         let i = self.selected() as isize + delta;
         self.sel[self.tab.index()] = i.clamp(0, rows as isize - 1) as usize;
+    }
+
+    /// Keys of the state picker: choose a state, then confirm it for the alert or
+    /// for every alert of the group.
+    fn on_picker_key(&mut self, code: KeyCode, target: TriageRow, selected: usize) {
+        let last = TriageState::ALL.len() - 1;
+        let state = TriageState::ALL[selected.min(last)];
+        let (action, consequence) = match code {
+            KeyCode::Char('j') | KeyCode::Down => {
+                let selected = (selected + 1).min(last);
+                self.modal = Modal::StatePicker { target, selected };
+                return;
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                let selected = selected.saturating_sub(1);
+                self.modal = Modal::StatePicker { target, selected };
+                return;
+            }
+            KeyCode::Enter => match target {
+                TriageRow::Alert(k) => {
+                    let Some(a) = self.alerts.get(k) else {
+                        self.modal = Modal::None;
+                        return;
+                    };
+                    let consequence = if state == TriageState::Accepted {
+                        format!(
+                            "The level of {} since run #{} becomes its baseline; the runs before stop counting.",
+                            a.metric, a.opened_run_id
+                        )
+                    } else {
+                        format!(
+                            "Alert #{} on {} goes from {} to {}.",
+                            a.id, a.metric, a.state, state
+                        )
+                    };
+                    let action = ConfirmAction::SetAlertState {
+                        id: a.id,
+                        metric: a.metric.clone(),
+                        state,
+                    };
+                    (action, consequence)
+                }
+                TriageRow::Group(g) => {
+                    let members = self.members(g);
+                    let names: Vec<&str> = members.iter().map(|a| a.metric.as_str()).collect();
+                    let consequence = format!(
+                        "Every alert of group g{g} goes to {state}, each audited: {}.",
+                        names.join(", ")
+                    );
+                    let action = ConfirmAction::SetGroupState {
+                        group: g,
+                        members: members.len(),
+                        state,
+                    };
+                    (action, consequence)
+                }
+            },
+            KeyCode::Esc => {
+                self.modal = Modal::None;
+                return;
+            }
+            _ => return,
+        };
+        self.modal = Modal::Confirm {
+            action,
+            consequence,
+            reason: String::new(),
+        };
     }
 
     pub fn on_engine_event(&mut self, ev: &EngineEvent) {
@@ -302,6 +431,7 @@ impl App {
             Modal::StatePicker { .. } => {
                 return vec![("j/k", "choose"), ("Enter", "set"), ("Esc", "cancel")];
             }
+            Modal::TriageDetail { .. } => return vec![("Esc", "close")],
             Modal::Confirm { .. } => {
                 return vec![("type", "reason"), ("Enter", "confirm"), ("Esc", "cancel")];
             }
@@ -318,7 +448,11 @@ impl App {
                 }
             }
             Tab::Metrics => keys.push(("Enter", "open")),
-            Tab::Triage => keys.push(("Enter", "set state")),
+            Tab::Triage => {
+                keys.push(("Enter", "state"));
+                keys.push(("Space", "expand"));
+                keys.push(("d", "detail"));
+            }
             Tab::Baselines => {
                 keys.push(("r", "reset"));
                 keys.push(("R", "reset all"));
@@ -338,6 +472,11 @@ impl App {
             ("j k / ↓ ↑", "move the selection"),
             ("g / G", "first / last row"),
             ("Enter", "open: metric detail (Metrics), set state (Triage)"),
+            ("Space", "Triage: expand or fold a group to its alerts"),
+            (
+                "d",
+                "Triage: detail (metrics, suspect range, commits in it)",
+            ),
             ("s", "Live: start a run of every scenario"),
             ("r", "Live: re-run the selected scenario"),
             ("r", "Baselines: reset the selected baseline"),
@@ -385,49 +524,13 @@ impl App {
                 }
                 return None;
             }
-            Modal::StatePicker { alert, selected } => {
-                match key.code {
-                    KeyCode::Esc => self.modal = Modal::None,
-                    KeyCode::Char('j') | KeyCode::Down => {
-                        self.modal = Modal::StatePicker {
-                            alert,
-                            selected: (selected + 1).min(TriageState::ALL.len() - 1),
-                        }
-                    }
-                    KeyCode::Char('k') | KeyCode::Up => {
-                        self.modal = Modal::StatePicker {
-                            alert,
-                            selected: selected.saturating_sub(1),
-                        }
-                    }
-                    KeyCode::Enter => {
-                        if let Some(a) = self.alerts.get(alert) {
-                            let state = TriageState::ALL[selected];
-                            let consequence = if state == TriageState::Accepted {
-                                format!(
-                                    "The level of {} since run #{} becomes its baseline; the runs before stop counting.",
-                                    a.metric, a.opened_run_id
-                                )
-                            } else {
-                                format!(
-                                    "Alert #{} on {} goes from {} to {}.",
-                                    a.id, a.metric, a.state, state
-                                )
-                            };
-                            self.modal = Modal::Confirm {
-                                action: ConfirmAction::SetAlertState {
-                                    id: a.id,
-                                    metric: a.metric.clone(),
-                                    state,
-                                },
-                                consequence,
-                                reason: String::new(),
-                            };
-                        } else {
-                            self.modal = Modal::None;
-                        }
-                    }
-                    _ => {}
+            Modal::StatePicker { target, selected } => {
+                self.on_picker_key(key.code, target, selected);
+                return None;
+            }
+            Modal::TriageDetail { .. } => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                    self.modal = Modal::None;
                 }
                 return None;
             }
@@ -520,15 +623,38 @@ impl App {
                 self.modal = Modal::Detail(i);
                 None
             }
-            (Tab::Triage, KeyCode::Enter) if !self.alerts.is_empty() => {
-                let current = TriageState::ALL
-                    .iter()
-                    .position(|s| *s == self.alerts[i].state)
-                    .unwrap_or(0);
-                self.modal = Modal::StatePicker {
-                    alert: i,
-                    selected: current,
+            (Tab::Triage, KeyCode::Enter) => {
+                let target = *self.triage_rows().get(i)?;
+                let state = match target {
+                    TriageRow::Group(g) => self.members(g).first()?.state,
+                    TriageRow::Alert(k) => self.alerts.get(k)?.state,
                 };
+                let current = TriageState::ALL.iter().position(|s| *s == state);
+                self.modal = Modal::StatePicker {
+                    target,
+                    selected: current.unwrap_or(0),
+                };
+                None
+            }
+            (Tab::Triage, KeyCode::Char(' ') | KeyCode::Right | KeyCode::Left) => {
+                let g = match *self.triage_rows().get(i)? {
+                    TriageRow::Group(g) => g,
+                    TriageRow::Alert(k) => self.alerts.get(k)?.group(),
+                };
+                if !self.expanded.remove(&g) {
+                    self.expanded.insert(g);
+                }
+                // Keep the selection on the group's row.
+                let at = self
+                    .triage_rows()
+                    .iter()
+                    .position(|r| *r == TriageRow::Group(g));
+                self.sel[Tab::Triage.index()] = at.unwrap_or(0);
+                None
+            }
+            (Tab::Triage, KeyCode::Char('d')) => {
+                let row = *self.triage_rows().get(i)?;
+                self.modal = crate::tui::triage_detail::detail(self, row);
                 None
             }
             (Tab::Baselines, KeyCode::Char('r')) => {

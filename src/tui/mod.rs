@@ -9,6 +9,7 @@
 pub mod app;
 pub mod tabs;
 pub mod theme;
+mod triage_detail;
 pub mod ui;
 pub mod widgets;
 
@@ -25,6 +26,7 @@ use crate::engine::error::{Error, Result};
 use crate::engine::inspect;
 use crate::engine::live::{LiveHub, LiveReceiver};
 use crate::engine::manage;
+use crate::engine::report;
 use crate::engine::run::{self, RunOptions, RunOutcome};
 use crate::engine::store::{self, Store};
 use app::{App, Command, ConfirmAction, RunState};
@@ -49,6 +51,15 @@ pub fn refresh(app: &mut App, st: &dyn Store) -> Result<()> {
     app.set_views(inspect::baseline_views(st, &app.config)?);
     app.alerts = st.alerts(false)?;
     app.sort_alerts();
+    app.ranges = app
+        .alerts
+        .iter()
+        .filter_map(|a| match report::stored::suspect_range(st, a) {
+            Ok(Some(r)) => Some(Ok((a.id, r))),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<_>>()?;
     app.audit = st.audit(100)?;
     Ok(())
 }
@@ -67,6 +78,10 @@ pub fn apply(st: &mut dyn Store, action: &ConfirmAction, reason: &str) -> Result
         }
         ConfirmAction::Accept(m) => {
             format!("{m}: {} by {who}", manage::accept(st, m, &who, reason)?)
+        }
+        ConfirmAction::SetGroupState { group, state, .. } => {
+            let n = st.set_group_state(*group, *state, &who, reason)?;
+            format!("group g{group}: {n} alert(s) now {state}")
         }
         ConfirmAction::SetAlertState { id, state, .. } => {
             st.set_alert_state(*id, *state, &who, reason)?;

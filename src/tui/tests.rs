@@ -5,7 +5,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::collections::BTreeMap;
 
-use super::app::{App, Command, ConfirmAction, Modal, RunState, Tab};
+use super::app::{App, Command, ConfirmAction, Modal, RunState, Tab, TriageRow};
 use super::theme::Theme;
 use super::ui;
 use crate::engine::baseline::{BaselineStats, Health, Trend};
@@ -252,16 +252,22 @@ fn triage_tab_snapshot() {
     let mut app = sample_app();
     app.on_key(key(KeyCode::Char('3')));
     let s = screen(&render(&app, 120, 40));
-    // Open alerts first, by severity: the untriaged critical one leads.
-    let line_of = |id: &str| {
+    // Groups, open ones first, by severity: the untriaged critical one leads.
+    let line_of = |s: &str, id: &str| {
         s.lines()
             .position(|l| l.contains(&format!("{id} ")))
             .unwrap_or_else(|| panic!("{id} missing:\n{s}"))
     };
     assert!(
-        line_of("#7") < line_of("#6") && line_of("#6") < line_of("#3"),
+        line_of(&s, "g7") < line_of(&s, "g6") && line_of(&s, "g6") < line_of(&s, "g3"),
         "{s}"
     );
+    assert!(!s.contains("#7 "), "groups start collapsed:\n{s}");
+    // Space expands the selected group to its alerts.
+    app.on_key(key(KeyCode::Char(' ')));
+    let s = screen(&render(&app, 120, 40));
+    assert!(line_of(&s, "g7") < line_of(&s, "#7"), "{s}");
+    assert!(line_of(&s, "#7") < line_of(&s, "g6"), "{s}");
     insta::assert_snapshot!("triage_120x40", s);
 }
 
@@ -380,12 +386,50 @@ fn live_keys_start_stop_and_rerun() {
 #[test]
 fn triage_state_goes_through_picker_and_confirmation() {
     let mut app = sample_app();
+    // Alerts 7 and 6 changed together: one group, led by 7.
+    app.alerts[1].group_id = Some(7);
+    app.sort_alerts();
     app.on_key(key(KeyCode::Char('3')));
     app.on_key(key(KeyCode::Enter));
     assert!(matches!(
         app.modal,
         Modal::StatePicker {
-            alert: 0,
+            target: TriageRow::Group(7),
+            selected: 0
+        }
+    ));
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Enter));
+    match &app.modal {
+        Modal::Confirm {
+            action,
+            consequence,
+            ..
+        } => {
+            assert_eq!(
+                action,
+                &ConfirmAction::SetGroupState {
+                    group: 7,
+                    members: 2,
+                    state: TriageState::Acknowledged
+                }
+            );
+            assert!(
+                consequence.contains("health_check.response_time_p95_ms"),
+                "the group's metrics are named: {consequence}"
+            );
+        }
+        m => panic!("expected confirmation, got {m:?}"),
+    }
+    app.on_key(key(KeyCode::Esc));
+    // One alert of the group: expand, move to it, Enter.
+    app.on_key(key(KeyCode::Char(' ')));
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Enter));
+    assert!(matches!(
+        app.modal,
+        Modal::StatePicker {
+            target: TriageRow::Alert(0),
             selected: 0
         }
     ));

@@ -15,7 +15,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Tabs, Wrap};
 
-use super::app::{App, Modal, RunState, Tab};
+use super::app::{App, Modal, RunState, Tab, TriageRow};
 use super::tabs;
 use crate::engine::model::TriageState;
 use crate::engine::model::Verdict;
@@ -45,7 +45,8 @@ pub fn draw(f: &mut Frame, app: &App) {
         Modal::None => {}
         Modal::Help => draw_help(f, app, body),
         Modal::Detail(i) => tabs::metrics::draw_detail(f, app, body, *i),
-        Modal::StatePicker { alert, selected } => draw_picker(f, app, body, *alert, *selected),
+        Modal::StatePicker { target, selected } => draw_picker(f, app, body, *target, *selected),
+        Modal::TriageDetail { title, lines } => draw_text(f, app, body, title, lines),
         Modal::Confirm {
             action,
             consequence,
@@ -165,15 +166,38 @@ fn draw_help(f: &mut Frame, app: &App, body: Rect) {
     );
 }
 
-fn draw_picker(f: &mut Frame, app: &App, body: Rect, alert: usize, selected: usize) {
+/// A modal of plain lines (the Triage detail).
+fn draw_text(f: &mut Frame, app: &App, body: Rect, title: &str, lines: &[String]) {
+    let t = &app.theme;
+    let area = centered(
+        body,
+        body.width.saturating_sub(4),
+        body.height.saturating_sub(2),
+    );
+    f.render_widget(Clear, area);
+    let text: Vec<Line> = lines.iter().map(|l| Line::raw(l.as_str())).collect();
+    f.render_widget(
+        Paragraph::new(text).block(
+            Block::bordered()
+                .title(title.to_string())
+                .border_style(t.title()),
+        ),
+        area,
+    );
+}
+
+fn draw_picker(f: &mut Frame, app: &App, body: Rect, target: TriageRow, selected: usize) {
     let t = &app.theme;
     let area = centered(body, 46, TriageState::ALL.len() as u16 + 2);
     f.render_widget(Clear, area);
-    let title = app
-        .alerts
-        .get(alert)
-        .map(|a| format!(" Alert #{} state ", a.id))
-        .unwrap_or_else(|| " State ".into());
+    let title = match target {
+        TriageRow::Group(g) => format!(" Group g{g} state (all its alerts) "),
+        TriageRow::Alert(k) => app
+            .alerts
+            .get(k)
+            .map(|a| format!(" Alert #{} state ", a.id))
+            .unwrap_or_else(|| " State ".into()),
+    };
     let items: Vec<ListItem> = TriageState::ALL
         .iter()
         .map(|s| ListItem::new(format!(" {s}")))
