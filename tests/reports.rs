@@ -98,6 +98,22 @@ fn all_five_formats_from_a_regressed_run() {
         "self-contained"
     );
     assert!(html.contains("regression") && html.contains("abc123"));
+    assert!(
+        html.contains("this run (purple) against the baseline runs (grey)"),
+        "before/after latency distribution"
+    );
+    // The bad run's latency against the baseline runs', from the stored histograms.
+    let db = d.join("performance_baselines").join("tracking.db");
+    let st = perfgate::engine::store::open(db.to_str().unwrap()).unwrap();
+    let run = json["run_id"].as_i64().unwrap();
+    let rows = perfgate::engine::report::stored::before_after(st.as_ref(), "health_check", run)
+        .unwrap()
+        .expect("histograms stored for both");
+    let p50 = rows.iter().find(|r| r.0 == 50.0).unwrap();
+    assert!(
+        p50.2 > p50.1 + 5.0,
+        "after (12 ms) is slower than before (2 ms): {p50:?}"
+    );
 
     // A stored run re-renders: same regressions, same metrics.
     let o = perfgate(

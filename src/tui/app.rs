@@ -96,6 +96,10 @@ pub enum Command {
     Refresh,
     /// A confirmed action with the reason typed in the confirmation step.
     Confirmed(ConfirmAction, String),
+    /// Open the Triage detail of a row (it reads the store: the distributions).
+    Detail(TriageRow),
+    /// Re-run the scenario of a Triage row now and record what it shows.
+    Reconfirm(TriageRow),
     Quit,
 }
 
@@ -389,7 +393,7 @@ impl App {
     }
 
     /// The event log keeps its latest 50 lines.
-    fn push_log(&mut self, line: String) {
+    pub fn push_log(&mut self, line: String) {
         if self.log.len() >= 50 {
             self.log.pop_front();
         }
@@ -475,8 +479,9 @@ impl App {
             ("Space", "Triage: expand or fold a group to its alerts"),
             (
                 "d",
-                "Triage: detail (metrics, suspect range, commits in it)",
+                "Triage: detail: metrics, suspect range, commits, latency",
             ),
+            ("c", "Triage: re-run the scenario now to confirm (audited)"),
             ("s", "Live: start a run of every scenario"),
             ("r", "Live: re-run the selected scenario"),
             ("r", "Baselines: reset the selected baseline"),
@@ -652,10 +657,9 @@ impl App {
                 self.sel[Tab::Triage.index()] = at.unwrap_or(0);
                 None
             }
-            (Tab::Triage, KeyCode::Char('d')) => {
-                let row = *self.triage_rows().get(i)?;
-                self.modal = crate::tui::triage_detail::detail(self, row);
-                None
+            (Tab::Triage, KeyCode::Char('d')) => Some(Command::Detail(*self.triage_rows().get(i)?)),
+            (Tab::Triage, KeyCode::Char('c')) if !self.running() => {
+                Some(Command::Reconfirm(*self.triage_rows().get(i)?))
             }
             (Tab::Baselines, KeyCode::Char('r')) => {
                 let v = self.views.get(i)?;

@@ -26,7 +26,8 @@ use crate::engine::error::{Error, Result};
 use crate::engine::inspect;
 use crate::engine::live::{LiveHub, LiveReceiver};
 use crate::engine::manage;
-use crate::engine::report;
+use crate::engine::model::MetricVerdict;
+use crate::engine::report::{self, fmt_num};
 use crate::engine::run::{self, RunOptions, RunOutcome};
 use crate::engine::store::{self, Store};
 use app::{App, Command, ConfirmAction, RunState};
@@ -136,6 +137,8 @@ struct Session {
     rx: Option<LiveReceiver>,
     cancel: Option<CancellationToken>,
     quitting: bool,
+    /// Alerts (id, metric) a running re-run is confirming.
+    reconfirming: Vec<(i64, String)>,
 }
 
 impl Session {
@@ -176,6 +179,7 @@ impl Session {
                     run_id: outcome.run_id,
                     status: outcome.status,
                 };
+                self.record_reconfirmation(app, &outcome);
                 app.outcome = Some(outcome);
             }
             Ok(Err(e)) => {
@@ -235,7 +239,86 @@ impl Session {
                 };
                 self.reload(app);
             }
+            Command::Detail(row) => {
+                app.modal = triage_detail::detail(app, row, self.st.as_ref());
+            }
+            Command::Reconfirm(row) => {
+                let members: Vec<(i64, String)> = triage_detail::members(app, row)
+                    .iter()
+                    .map(|a| (a.id, a.metric.clone()))
+                    .collect();
+                let Some(scenario) = members
+                    .first()
+                    .map(|m| m.1.split('.').next().unwrap_or(&m.1).to_string())
+                else {
+                    return;
+                };
+                match self.launch(vec![scenario.clone()]) {
+                    Ok(()) => {
+                        app.run = RunState::Running;
+                        app.live = Default::default();
+                        app.status = format!("re-running {scenario} to confirm…");
+                        self.reconfirming = members;
+                    }
+                    Err(e) => app.status = e.to_string(),
+                }
+            }
         }
+    }
+
+    /// After a confirming re-run: each alert's metric still beyond its band is
+    /// confirmed, one back inside is evidence for `invalid`; both are audited.
+    fn record_reconfirmation(&mut self, app: &mut App, outcome: &RunOutcome) {
+        let checked = std::mem::take(&mut self.reconfirming);
+        if checked.is_empty() {
+            return;
+        }
+        let who = store::actor();
+        let mut still = 0;
+        for (id, metric) in &checked {
+            let Some(m) = outcome.metrics.iter().find(|m| &m.name == metric) else {
+                continue;
+            };
+            let beyond = matches!(
+                m.verdict,
+                MetricVerdict::Regression | MetricVerdict::Silenced | MetricVerdict::Suspect
+            );
+            still += beyond as usize;
+            let band = m
+                .baseline
+                .as_ref()
+                .map(|b| {
+                    let (lo, _, hi) = b.band(app.config.detection.z_threshold);
+                    format!("band {}..{}", fmt_num(lo), fmt_num(hi))
+                })
+                .unwrap_or_else(|| "no band".into());
+            let what = format!(
+                "re-run #{}: {} {} against {band}: {}",
+                outcome.run_id,
+                fmt_num(m.value),
+                m.unit,
+                if beyond {
+                    "still beyond, confirmed"
+                } else {
+                    "back within, evidence for invalid"
+                }
+            );
+            if let Err(e) = self.st.record_evidence(*id, metric, &who, &what) {
+                app.status = e.to_string();
+                return;
+            }
+            app.push_log(format!("#{id} {metric}: {what}"));
+        }
+        app.status = format!(
+            "re-run #{}: {still} of {} metric(s) still beyond their band{}",
+            outcome.run_id,
+            checked.len(),
+            if still == 0 {
+                " (evidence for invalid)"
+            } else {
+                " (confirmed)"
+            }
+        );
     }
 }
 
@@ -281,6 +364,7 @@ pub async fn run(
         rx: None,
         cancel: None,
         quitting: false,
+        reconfirming: Vec::new(),
     };
     let input_stop = CancellationToken::new();
     let mut keys = spawn_input(input_stop.clone());

@@ -422,6 +422,21 @@ fn triage_state_goes_through_picker_and_confirmation() {
         m => panic!("expected confirmation, got {m:?}"),
     }
     app.on_key(key(KeyCode::Esc));
+    // d opens the detail, c re-runs the group's scenario: both need the store.
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('d'))),
+        Some(Command::Detail(TriageRow::Group(7)))
+    );
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('c'))),
+        None,
+        "no re-run while a run is going"
+    );
+    app.run = RunState::Idle;
+    assert_eq!(
+        app.on_key(key(KeyCode::Char('c'))),
+        Some(Command::Reconfirm(TriageRow::Group(7)))
+    );
     // One alert of the group: expand, move to it, Enter.
     app.on_key(key(KeyCode::Char(' ')));
     app.on_key(key(KeyCode::Down));

@@ -4,17 +4,22 @@
 
 use super::app::{App, Modal, TriageRow};
 use crate::engine::outcome::SuspectRange;
-use crate::engine::report::fmt_num;
-use crate::engine::store::Alert;
+use crate::engine::report::{self, fmt_num};
+use crate::engine::store::{Alert, Store};
 
 /// Most commits listed from the suspect range.
 const MAX_COMMITS: usize = 50;
 
-pub fn detail(app: &App, row: TriageRow) -> Modal {
-    let members: Vec<&Alert> = match row {
+/// The alerts a Triage row stands for.
+pub fn members(app: &App, row: TriageRow) -> Vec<&Alert> {
+    match row {
         TriageRow::Group(g) => app.members(g),
         TriageRow::Alert(k) => app.alerts.get(k).into_iter().collect(),
-    };
+    }
+}
+
+pub fn detail(app: &App, row: TriageRow, st: &dyn Store) -> Modal {
+    let members = members(app, row);
     let Some(lead) = members.first() else {
         return Modal::None;
     };
@@ -49,7 +54,41 @@ pub fn detail(app: &App, row: TriageRow) -> Modal {
         }
         None => lines.push("suspect range: not recorded for this alert".into()),
     }
+    if members.iter().any(|a| a.metric.contains("response_time")) {
+        lines.push(String::new());
+        let bad = app
+            .ranges
+            .get(&lead.id)
+            .map_or(lead.opened_run_id, |r| r.bad_run);
+        lines.extend(distribution(st, scenario, bad));
+    }
     Modal::TriageDetail { title, lines }
+}
+
+/// The bad run's latency percentiles against the baseline runs', from the stored
+/// HdrHistograms, with a bar for each.
+fn distribution(st: &dyn Store, scenario: &str, bad: i64) -> Vec<String> {
+    let rows = match report::stored::before_after(st, scenario, bad) {
+        Ok(Some(rows)) => rows,
+        Ok(None) => return vec!["latency distribution: no stored histograms to compare".into()],
+        Err(e) => return vec![format!("latency distribution: {e}")],
+    };
+    let top = rows.iter().map(|r| r.1.max(r.2)).fold(1e-9, f64::max);
+    let bar = |v: f64| "█".repeat(((v / top) * 30.0).round() as usize);
+    let mut out = vec![format!(
+        "latency of run #{bad} against the baseline runs (ms):  before | after"
+    )];
+    for (p, before, after) in rows.iter().filter(|r| (50.0..100.0).contains(&r.0)) {
+        out.push(format!(
+            "  p{:<6} {:>9} -> {:>9}  {:<30} {}",
+            p,
+            fmt_num(*before),
+            fmt_num(*after),
+            bar(*before),
+            bar(*after)
+        ));
+    }
+    out
 }
 
 /// `git log --oneline good..bad` when perfgate runs inside the repository.

@@ -104,13 +104,19 @@ fn history_svg(
     svg
 }
 
-/// Latency (ms) by percentile for one scenario of this run.
-fn latency_svg(curve: &[(f64, f64)]) -> String {
+/// Latency (ms) by percentile for one scenario of this run, against the baseline
+/// runs' (grey) when they are stored.
+fn latency_svg(curve: &[(f64, f64)], before: Option<&Vec<(f64, f64)>>) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (520, 220)).into_drawing_area();
         let _ = root.fill(&WHITE);
-        let hi = curve.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-3);
+        let hi = curve
+            .iter()
+            .chain(before.into_iter().flatten())
+            .map(|p| p.1)
+            .fold(0.0, f64::max)
+            .max(1e-3);
         let labels: Vec<String> = curve.iter().map(|p| format!("p{}", p.0)).collect();
         let chart = ChartBuilder::on(&root)
             .margin(8)
@@ -127,6 +133,12 @@ fn latency_svg(curve: &[(f64, f64)]) -> String {
             .y_label_formatter(&|y| format!("{} ms", fmt_num(*y)))
             .light_line_style(RGBColor(240, 240, 240))
             .draw();
+        if let Some(before) = before {
+            let _ = chart.draw_series(LineSeries::new(
+                before.iter().enumerate().map(|(i, p)| (i as f64, p.1)),
+                RGBColor(150, 150, 150).stroke_width(2),
+            ));
+        }
         let c = RGBColor(123, 31, 162);
         let _ = chart.draw_series(LineSeries::new(
             curve.iter().enumerate().map(|(i, p)| (i as f64, p.1)),
@@ -176,10 +188,17 @@ pub fn render(o: &RunOutcome, ex: &Extras, z_threshold: f64) -> String {
     let latency: Vec<Chart> = ex
         .latency
         .iter()
-        .map(|(s, curve)| Chart {
-            title: format!("{s}: latency by percentile"),
-            class: String::new(),
-            svg: latency_svg(curve),
+        .map(|(s, curve)| {
+            let before = ex.baseline_latency.get(s);
+            Chart {
+                title: if before.is_some() {
+                    format!("{s}: latency by percentile, this run (purple) against the baseline runs (grey)")
+                } else {
+                    format!("{s}: latency by percentile")
+                },
+                class: String::new(),
+                svg: latency_svg(curve, before),
+            }
         })
         .collect();
     let mut env = Environment::new();

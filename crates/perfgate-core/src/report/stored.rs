@@ -20,21 +20,36 @@ pub struct Extras {
     pub change_points: BTreeMap<String, Vec<usize>>,
     /// Scenario → (percentile, latency ms) of the run's latency distribution.
     pub latency: BTreeMap<String, Vec<(f64, f64)>>,
+    /// Scenario → the same percentiles over the baseline runs before it.
+    pub baseline_latency: BTreeMap<String, Vec<(f64, f64)>>,
     pub machine: String,
+}
+
+/// Percentiles a latency distribution is drawn at.
+pub const PERCENTILES: [f64; 12] = [
+    0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0,
+];
+
+/// Baseline runs whose distributions are merged as "before".
+const BEFORE_RUNS: usize = 5;
+
+fn histogram(blob: &[u8]) -> Option<hdrhistogram::Histogram<u64>> {
+    use hdrhistogram::serialization::Deserializer;
+    Deserializer::new().deserialize(&mut &blob[..]).ok()
 }
 
 /// The run's latency distribution from its stored HdrHistogram.
 pub fn latency_curve(blob: &[u8]) -> Option<Vec<(f64, f64)>> {
-    use hdrhistogram::serialization::Deserializer;
-    let h: hdrhistogram::Histogram<u64> = Deserializer::new().deserialize(&mut &blob[..]).ok()?;
+    curve(&histogram(blob)?)
+}
+
+fn curve(h: &hdrhistogram::Histogram<u64>) -> Option<Vec<(f64, f64)>> {
     if h.is_empty() {
         return None;
     }
-    let ps = [
-        0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0,
-    ];
     Some(
-        ps.iter()
+        PERCENTILES
+            .iter()
             .map(|&p| (p, h.value_at_quantile(p / 100.0) as f64 / 1000.0))
             .collect(),
     )
@@ -70,9 +85,73 @@ pub fn extras(st: &dyn Store, run_id: i64) -> Result<Extras> {
     for s in st.run_scenarios(run_id)? {
         if let Some(curve) = s.histogram.as_deref().and_then(latency_curve) {
             ex.latency.insert(s.scenario.clone(), curve);
+            if let Some(before) = baseline_curve(st, &s.scenario, run_id)? {
+                ex.baseline_latency.insert(s.scenario.clone(), before);
+            }
         }
     }
     Ok(ex)
+}
+
+/// The latency percentiles of the complete runs before `run_id` (at most five,
+/// their HdrHistograms merged): the "before" a regressed run is drawn against.
+pub fn baseline_curve(
+    st: &dyn Store,
+    scenario: &str,
+    run_id: i64,
+) -> Result<Option<Vec<(f64, f64)>>> {
+    let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
+    let mut used = 0;
+    for r in st.runs(200)? {
+        if used == BEFORE_RUNS {
+            break;
+        }
+        if r.id >= run_id || r.status != RunStatus::Complete {
+            continue;
+        }
+        let rows = st.run_scenarios(r.id)?;
+        let Some(h) = rows
+            .iter()
+            .find(|s| s.scenario == scenario)
+            .and_then(|s| s.histogram.as_deref())
+            .and_then(histogram)
+        else {
+            continue;
+        };
+        used += 1;
+        match merged.as_mut() {
+            Some(m) => {
+                let _ = m.add(&h);
+            }
+            None => merged = Some(h),
+        }
+    }
+    Ok(merged.as_ref().and_then(curve))
+}
+
+/// Before (baseline runs) and after (this run) latency at each percentile, ms:
+/// `(percentile, before, after)`.
+pub fn before_after(
+    st: &dyn Store,
+    scenario: &str,
+    run_id: i64,
+) -> Result<Option<Vec<(f64, f64, f64)>>> {
+    let after = st
+        .run_scenarios(run_id)?
+        .into_iter()
+        .find(|s| s.scenario == scenario)
+        .and_then(|s| s.histogram)
+        .and_then(|b| latency_curve(&b));
+    let (Some(after), Some(before)) = (after, baseline_curve(st, scenario, run_id)?) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        before
+            .iter()
+            .zip(&after)
+            .map(|(b, a)| (a.0, b.1, a.1))
+            .collect(),
+    ))
 }
 
 /// Rebuild the outcome of a stored run.

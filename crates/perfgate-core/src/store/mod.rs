@@ -255,6 +255,26 @@ pub trait Store: Send {
         .map(|n| n as usize)
     }
 
+    /// Record evidence about an alert in the audit log (a confirming re-run).
+    fn record_evidence(
+        &mut self,
+        alert_id: i64,
+        metric: &str,
+        who: &str,
+        what: &str,
+    ) -> Result<()> {
+        self.write("recording the evidence", &mut |tx| {
+            tx.audit(
+                who,
+                "alert evidence",
+                &format!("#{alert_id} {metric}"),
+                what,
+            )
+            .map(|()| 0)
+        })
+        .map(drop)
+    }
+
     /// Name a run (`perfgate save-baseline NAME`), audited.
     fn save_named_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()> {
         self.write("saving the run name", &mut |tx| {
