@@ -36,8 +36,16 @@ fn demo_in_a_real_terminal_catches_a_regression() {
     let s = t.wait_for("run #6 regression", 90);
     assert!(s.contains("next: 3 Triage"), "the footer guides: {s}");
     t.keys("3");
-    let s = t.wait_for("demo_checkout.response_time_p95_ms", 5);
-    assert!(s.contains("untriaged"), "{s}");
+    // One group for what changed together; Space shows its metrics.
+    let s = t.wait_for("Regressions: ", 5);
+    assert!(s.contains("untriaged") && s.contains("g1"), "{s}");
+    t.keys("Space");
+    t.wait_for("demo_checkout.response_time_p95_ms", 5);
+    // The detail tells the story: suspect range and before/after latency.
+    t.keys("d");
+    let s = t.wait_for("suspect range #", 5);
+    assert!(s.contains("latency of run #6"), "{s}");
+    t.keys("Escape");
     t.keys("2");
     t.wait_for("Metrics: history", 5);
     t.keys("4");

@@ -172,7 +172,7 @@ impl Session {
                     outcome.improvements.len()
                 );
                 app.hint = (outcome.failing > 0).then(|| {
-                    "next: 3 Triage, Enter to acknowledge; 4 Baselines, a accept or r reset"
+                    "next: 3 Triage, d detail, Enter to acknowledge; 4 Baselines, a accept or r reset"
                         .to_string()
                 });
                 app.run = RunState::Finished {

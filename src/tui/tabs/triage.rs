@@ -56,7 +56,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             Constraint::Length(8),
             Constraint::Length(12),
             Constraint::Length(12),
-            Constraint::Length(18),
+            Constraint::Length(12),
             Constraint::Min(10),
         ],
     )
@@ -112,7 +112,7 @@ fn alert_row<'a>(app: &App, a: &Alert) -> Row<'a> {
     let t = &app.theme;
     Row::new(vec![
         Cell::from(format!("  #{}", a.id)),
-        Cell::from(format!("  {}", a.metric)),
+        Cell::from(a.metric.clone()),
         Cell::from(a.severity.as_str()).style(t.severity(Some(a.severity))),
         Cell::from(format!("{:+.1}%", a.change_pct)),
         Cell::from(format!("{:+.2}", a.z)),
