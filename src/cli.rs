@@ -308,4 +308,10 @@ pub enum StoreAction {
     },
     /// Back the store up, then rebuild it from every row that can still be read.
     Repair,
+    /// Write a consistent copy of the SQLite history to FILE (to keep it where CI
+    /// caches do not evict it, e.g. a dedicated branch).
+    Export { file: String },
+    /// Replace the SQLite store with an exported history (the current one is
+    /// backed up first; the file is checked before anything changes).
+    Import { file: String },
 }

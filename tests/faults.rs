@@ -338,6 +338,54 @@ fn store_check_and_repair_back_up_first() {
     assert_eq!(code(&run(d, &["--ci", "--config", "c.json"])), 0);
 }
 
+/// History kept outside CI caches: export a consistent copy, import it elsewhere
+/// (the old store backed up first); a damaged or foreign file changes nothing.
+#[test]
+fn store_export_then_import_carries_the_history() {
+    let srv = DemoServer::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(
+        d,
+        "c.json",
+        &api_cfg(&srv.url, 0.3, r#""tracking_db": "s.db","#),
+    );
+    for _ in 0..3 {
+        assert_eq!(code(&run(d, &["--ci", "--config", "c.json"])), 0);
+    }
+    let o = run(d, &["store", "export", "kept.db", "--store", "s.db"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("exported 3 runs"), "{}", stdout(&o));
+    let o = run(d, &["store", "export", "kept.db", "--store", "s.db"]);
+    assert_eq!(code(&o), 2, "never overwrites: {}", stdout(&o));
+
+    // A fresh machine: another store with one run of its own takes the history.
+    let o = run(d, &["--ci", "--config", "c.json", "--store", "fresh.db"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(d, &["store", "import", "kept.db", "--store", "fresh.db"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("imported 3 runs") && stdout(&o).contains("backed up"));
+    let o = run(d, &["store", "check", "--store", "fresh.db"]);
+    assert!(stdout(&o).contains("3 runs"), "{}", stdout(&o));
+    assert_eq!(
+        code(&run(
+            d,
+            &["--ci", "--config", "c.json", "--store", "fresh.db"]
+        )),
+        0
+    );
+    let o = run(d, &["store", "check", "--store", "fresh.db"]);
+    assert!(stdout(&o).contains("4 runs"), "runs go on: {}", stdout(&o));
+
+    // Not a store: refused, and the store is left as it was.
+    std::fs::write(d.join("junk.db"), b"not a database at all").unwrap();
+    let before = std::fs::read(d.join("fresh.db")).unwrap();
+    let o = run(d, &["store", "import", "junk.db", "--store", "fresh.db"]);
+    assert_ne!(code(&o), 0);
+    assert!(stderr(&o).contains("junk.db"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(d.join("fresh.db")).unwrap(), before);
+}
+
 /// A small tmpfs of our own (the tests run as root, as `.ci/run` does), unmounted on drop.
 struct SmallFs(std::path::PathBuf);
 

@@ -14,6 +14,16 @@ pub fn run(args: &RunArgs, action: StoreAction) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| cfg.tracking_db.clone());
     let path = Path::new(&label);
+    if matches!(
+        action,
+        StoreAction::Export { .. } | StoreAction::Import { .. }
+    ) && store::is_postgres(&label)
+    {
+        return Err(Error::Usage(format!(
+            "{}: export and import work on an SQLite store; a PostgreSQL store is already shared and outlives CI caches",
+            store::label(&label)
+        )));
+    }
     match action {
         StoreAction::Migrate => {
             drop(store::open(&label)?);
@@ -62,6 +72,19 @@ pub fn run(args: &RunArgs, action: StoreAction) -> Result<i32> {
                     3
                 },
             )
+        }
+        StoreAction::Export { file } => {
+            let r = store::sqlite::export(path, Path::new(&file))?;
+            println!("{label}: exported {} runs to {file}", r.runs);
+            Ok(0)
+        }
+        StoreAction::Import { file } => {
+            let (backup, r) = store::sqlite::import(path, Path::new(&file))?;
+            if let Some(b) = backup {
+                println!("{label}: previous store backed up to {}", b.display());
+            }
+            println!("{label}: imported {} runs from {file}", r.runs);
+            Ok(0)
         }
         StoreAction::Repair => {
             let (backup, rows) = store::sqlite::repair(path)?;

@@ -12,6 +12,21 @@ use crate::report::markdown;
 /// Hidden in the comment body so later runs find and update it.
 pub const MARKER: &str = "<!-- perfgate:pr-comment -->";
 
+/// The comment's marker: one comment per suite (`PERFGATE_SUITE`) on a pull
+/// request, each updated in place by its own suite's runs.
+pub fn marker() -> String {
+    match std::env::var("PERFGATE_SUITE") {
+        Ok(s) if !s.trim().is_empty() => {
+            let s: String = s
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+                .collect();
+            format!("<!-- perfgate:pr-comment:{s} -->")
+        }
+        _ => MARKER.to_string(),
+    }
+}
+
 fn describe(e: &octocrab::Error) -> ChannelError {
     ChannelError(match e {
         octocrab::Error::GitHub { source, .. } => format!("HTTP {}", source.status_code.as_u16()),
@@ -47,7 +62,7 @@ fn pr_number() -> Option<u64> {
 }
 
 fn comment_body(ctx: &AlertContext, all: &[AlertItem], o: &RunOutcome) -> String {
-    let mut b = format!("{MARKER}\n{}", markdown::render(o));
+    let mut b = format!("{}\n{}", marker(), markdown::render(o));
     b += &format!(
         "\nEnvironment `{}`, commit `{}`, branch `{}`{}.\n",
         ctx.environment,
@@ -103,13 +118,14 @@ pub async fn send(
         Some(pr) => {
             let body = comment_body(ctx, all, o);
             let list = format!("/repos/{repo}/issues/{pr}/comments?per_page=100");
+            let marker = marker();
             let found = with_retry(ATTEMPTS, ctx.timeout, || async {
                 let v: Vec<Value> = octo
                     .get(&list, None::<&()>)
                     .await
                     .map_err(|e| describe(&e))?;
                 Ok(v.into_iter()
-                    .find(|c| c["body"].as_str().is_some_and(|b| b.contains(MARKER)))
+                    .find(|c| c["body"].as_str().is_some_and(|b| b.contains(&marker)))
                     .and_then(|c| c["id"].as_u64()))
             })
             .await;

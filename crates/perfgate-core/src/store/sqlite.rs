@@ -339,6 +339,68 @@ pub fn check(path: &Path) -> Result<CheckReport> {
     })
 }
 
+/// `perfgate store export FILE`: a consistent, compacted copy of the store (SQLite's
+/// `VACUUM INTO`), safe while runs write; a file to keep where caches do not evict
+/// it (a dedicated git branch, an artifact store). Refuses to overwrite.
+pub fn export(path: &Path, to: &Path) -> Result<CheckReport> {
+    if to.exists() {
+        return Err(Error::Usage(format!(
+            "{}: already exists; export never overwrites",
+            to.display()
+        )));
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| db_err(path, "opening the store read-only", e))?;
+    conn.execute("VACUUM INTO ?1", [to.to_string_lossy()])
+        .map_err(|e| db_err(path, "exporting", e))?;
+    check(to)
+}
+
+/// `perfgate store import FILE`: take an exported history as the store. The file
+/// must pass the integrity check and hold a schema this perfgate understands; the
+/// store it replaces is backed up first. Returns the backup (if there was a store)
+/// and what the imported file holds.
+pub fn import(path: &Path, from: &Path) -> Result<(Option<PathBuf>, CheckReport)> {
+    let r = check(from)?;
+    if r.integrity != "ok" {
+        return Err(Error::Usage(format!(
+            "{}: integrity check failed ({}); nothing imported",
+            from.display(),
+            r.integrity
+        )));
+    }
+    if r.version > SCHEMA_VERSION || r.runs < 0 {
+        return Err(Error::Usage(format!(
+            "{}: schema version {} is not one this perfgate reads (up to {SCHEMA_VERSION}); nothing imported",
+            from.display(),
+            r.version
+        )));
+    }
+    let backup = if path.exists() {
+        let b = backup_path(path, "import");
+        std::fs::copy(path, &b)
+            .map_err(|e| Error::Store(format!("{}: backing up: {e}", path.display())))?;
+        Some(b)
+    } else {
+        None
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Store(format!("{}: {e}", dir.display())))?;
+    }
+    // Copied beside the store, then renamed over it: a crash leaves one or the other.
+    let tmp = path.with_extension("importing");
+    std::fs::copy(from, &tmp)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::Store(format!("{}: importing: {e}", path.display())))?;
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", path.display()));
+    }
+    // Opening migrates an older export to the current schema.
+    drop(SqliteStore::open(path)?);
+    Ok((backup, r))
+}
+
 /// `perfgate store repair`: back the file up first, then copy every row that can
 /// still be read into a fresh store and put it in place. Returns (backup, rows
 /// recovered per table).
