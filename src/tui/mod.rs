@@ -7,6 +7,8 @@
 //! it through a cancellation token.
 
 pub mod app;
+#[doc(hidden)]
+pub mod sample;
 pub mod tabs;
 pub mod theme;
 mod triage_detail;
@@ -34,6 +36,18 @@ use app::{App, Command, ConfirmAction, RunState};
 
 /// Redraw at most this often when something changed (>= 4 updates per second).
 const FRAME: Duration = Duration::from_millis(200);
+/// While the machine is saturated the console steps back to the slowest rate that
+/// still moves the numbers 4 times a second: drawing must not compete with the load.
+const FRAME_SATURATED: Duration = Duration::from_millis(250);
+
+/// The frame period for the machine's load now.
+fn frame_period(app: &App) -> Duration {
+    if app.running() && app.live.system.cpu_pct >= 85.0 {
+        FRAME_SATURATED
+    } else {
+        FRAME
+    }
+}
 
 /// A run as the console sees it once the engine is done with it.
 struct Completed {
@@ -375,7 +389,8 @@ pub async fn run(
         s.launch(Vec::new())?;
         app.run = RunState::Running;
     }
-    let mut tick = tokio::time::interval(FRAME);
+    let mut period = FRAME;
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let result: Result<()> = loop {
@@ -427,6 +442,12 @@ pub async fn run(
                 {
                     app.live = r.snapshot.borrow_and_update().clone();
                     dirty = true;
+                }
+                let want = frame_period(&app);
+                if want != period {
+                    period = want;
+                    tick = tokio::time::interval(period);
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                 }
             }
         }
