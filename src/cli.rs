@@ -154,7 +154,9 @@ pub enum Command {
     /// Store another tool's results as a run and judge it with the same gate:
     /// hyperfine --export-json, k6 --summary-export, criterion estimates.json, CSV metric,value[,unit].
     Ingest {
-        #[arg(long, value_name = "hyperfine|k6|criterion|csv")]
+        /// auto, k6, hyperfine, criterion, pytest-benchmark, google-benchmark, go-bench,
+        /// jmh, bmf or csv (auto recognises each from its content).
+        #[arg(long, value_name = "FORMAT", default_value = "auto")]
         format: String,
         /// Scenario name the metrics go under (default: the tool's name).
         #[arg(long)]

@@ -32,7 +32,8 @@ pub async fn run(args: &RunArgs, r: Request) -> Result<i32> {
     } = r;
     let source = crate::engine::ingest::Source::parse(&format).ok_or_else(|| {
         Error::Usage(format!(
-            "ingest --format {format:?} is unknown; expected hyperfine, k6, criterion or csv"
+            "ingest --format {format:?} is unknown; expected one of {}",
+            crate::engine::ingest::FORMATS
         ))
     })?;
     let ingested = crate::engine::ingest::load(source, &files, scenario.as_deref())?;

@@ -1,6 +1,11 @@
-//! Results from other tools turned into a run that the normal gate judges:
-//! hyperfine `--export-json`, k6 `--summary-export`, criterion `estimates.json`,
-//! and generic CSV `metric,value[,unit]`.
+//! Results from other tools turned into a run that the normal gate judges: k6 (the
+//! end-of-test summary, the older summary export), hyperfine `--export-json`,
+//! criterion (`estimates.json` or the whole `target/criterion` folder), the
+//! benchmark harnesses' own files (pytest-benchmark, Google Benchmark, `go test
+//! -bench`, JMH, Bencher Metric Format) and generic CSV `metric,value[,unit]`.
+//! `auto` tells them apart by their content.
+
+mod harness;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -16,7 +21,18 @@ pub enum Source {
     K6,
     Criterion,
     Csv,
+    PytestBenchmark,
+    GoogleBenchmark,
+    GoBench,
+    Jmh,
+    Bmf,
+    /// Recognised from each file's content.
+    Auto,
 }
+
+/// Every format by name, for `--format` and its errors.
+pub const FORMATS: &str =
+    "auto, k6, hyperfine, criterion, pytest-benchmark, google-benchmark, go-bench, jmh, bmf, csv";
 
 impl Source {
     pub fn parse(s: &str) -> Option<Source> {
@@ -25,16 +41,88 @@ impl Source {
             "k6" => Some(Source::K6),
             "criterion" => Some(Source::Criterion),
             "csv" => Some(Source::Csv),
+            "pytest-benchmark" | "pytest" => Some(Source::PytestBenchmark),
+            "google-benchmark" | "gbench" => Some(Source::GoogleBenchmark),
+            "go-bench" | "go" => Some(Source::GoBench),
+            "jmh" => Some(Source::Jmh),
+            "bmf" | "bencher" => Some(Source::Bmf),
+            "auto" => Some(Source::Auto),
             _ => None,
         }
     }
-    fn default_scenario(self) -> &'static str {
+
+    /// The format's name as `--format` takes it.
+    pub fn name(self) -> &'static str {
         match self {
             Source::Hyperfine => "hyperfine",
             Source::K6 => "k6",
             Source::Criterion => "criterion",
             Source::Csv => "csv",
+            Source::PytestBenchmark => "pytest-benchmark",
+            Source::GoogleBenchmark => "google-benchmark",
+            Source::GoBench => "go-bench",
+            Source::Jmh => "jmh",
+            Source::Bmf => "bmf",
+            Source::Auto => "auto",
         }
+    }
+
+    fn default_scenario(self) -> String {
+        self.name().replace('-', "_")
+    }
+
+    /// The format a file's content looks like, if any.
+    pub fn detect(file: &Path) -> Option<Source> {
+        if file.is_dir() {
+            return (!harness::criterion_dir(file).is_empty()).then_some(Source::Criterion);
+        }
+        let text = std::fs::read_to_string(file).ok()?;
+        let Ok(v) = serde_json::from_str::<Value>(&text) else {
+            let go = text
+                .lines()
+                .any(|l| l.starts_with("Benchmark") && l.contains("ns/op"));
+            return if go {
+                Some(Source::GoBench)
+            } else if text.lines().next().is_some_and(|l| l.contains(',')) {
+                Some(Source::Csv)
+            } else {
+                None
+            };
+        };
+        let first_bench = v["benchmarks"].get(0);
+        Some(if first_bench.is_some_and(|b| b.get("stats").is_some()) {
+            Source::PytestBenchmark
+        } else if first_bench
+            .is_some_and(|b| b.get("real_time").is_some() || b.get("time_unit").is_some())
+        {
+            Source::GoogleBenchmark
+        } else if v.get(0).is_some_and(|b| b.get("primaryMetric").is_some()) {
+            Source::Jmh
+        } else if v["results"]
+            .get(0)
+            .is_some_and(|r| r.get("command").is_some())
+        {
+            Source::Hyperfine
+        } else if v["metrics"].get("http_req_duration").is_some()
+            || v["metrics"].get("http_reqs").is_some()
+        {
+            Source::K6
+        } else if v
+            .get("mean")
+            .is_some_and(|m| m.get("point_estimate").is_some())
+        {
+            Source::Criterion
+        } else if v.as_object().is_some_and(|o| {
+            !o.is_empty()
+                && o.values().all(|m| {
+                    m.as_object()
+                        .is_some_and(|ms| ms.values().all(|x| x.get("value").is_some()))
+                })
+        }) {
+            Source::Bmf
+        } else {
+            return None;
+        })
     }
 }
 
@@ -154,10 +242,13 @@ fn k6(file: &Path, metrics: &mut BTreeMap<String, f64>) -> Result<()> {
         bad(
             file,
             "metrics",
-            "is missing; expected k6's --summary-export JSON",
+            "is missing; expected k6's JSON summary (end-of-test summary or --summary-export)",
         )
     })?;
-    if let Some(d) = m.get("http_req_duration") {
+    // The end-of-test summary (`handleSummary`'s data, recent k6's JSON summary) nests
+    // each metric's figures under `values`; the older --summary-export does not.
+    let fig = |name: &str| m.get(name).map(|x| x.get("values").unwrap_or(x));
+    if let Some(d) = fig("http_req_duration") {
         for (k, name) in [
             ("avg", "response_time_mean_ms"),
             ("med", "response_time_p50_ms"),
@@ -174,13 +265,13 @@ fn k6(file: &Path, metrics: &mut BTreeMap<String, f64>) -> Result<()> {
             }
         }
     }
-    if let Some(rate) = m.get("http_reqs").and_then(|r| r.get("rate")) {
+    if let Some(rate) = fig("http_reqs").and_then(|r| r.get("rate")) {
         metrics.insert(
             "throughput_rps".into(),
             num(rate, file, "metrics.http_reqs.rate")?,
         );
     }
-    if let Some(f) = m.get("http_req_failed") {
+    if let Some(f) = fig("http_req_failed") {
         // Rate metrics export `value` (fraction failed).
         if let Some(x) = f.get("value").or_else(|| f.get("rate")) {
             metrics.insert(
@@ -189,7 +280,7 @@ fn k6(file: &Path, metrics: &mut BTreeMap<String, f64>) -> Result<()> {
             );
         }
     }
-    if let Some(it) = m.get("iteration_duration").and_then(|d| d.get("avg")) {
+    if let Some(it) = fig("iteration_duration").and_then(|d| d.get("avg")) {
         metrics.insert(
             "iteration_duration_mean_ms".into(),
             num(it, file, "metrics.iteration_duration.avg")?,
@@ -301,6 +392,41 @@ fn csv_rows(
     Ok(())
 }
 
+fn one_file(
+    source: Source,
+    f: &Path,
+    per_scenario: &mut BTreeMap<String, BTreeMap<String, f64>>,
+    confirm: &mut BTreeMap<String, f64>,
+    default: &str,
+) -> Result<()> {
+    if source == Source::Csv {
+        return csv_rows(f, per_scenario, default);
+    }
+    let m = per_scenario.entry(default.to_string()).or_default();
+    match source {
+        Source::Hyperfine => hyperfine(f, m, confirm),
+        Source::K6 => k6(f, m),
+        Source::Criterion if f.is_dir() => {
+            let files = harness::criterion_dir(f);
+            if files.is_empty() {
+                return Err(bad(
+                    f,
+                    "new/estimates.json",
+                    "is found nowhere below; expected criterion's target/criterion folder",
+                ));
+            }
+            files.iter().try_for_each(|e| criterion(e, m, confirm))
+        }
+        Source::Criterion => criterion(f, m, confirm),
+        Source::PytestBenchmark => harness::pytest(f, m, confirm),
+        Source::GoogleBenchmark => harness::google(f, m, confirm),
+        Source::GoBench => harness::go(f, m, confirm),
+        Source::Jmh => harness::jmh(f, m, confirm),
+        Source::Bmf => harness::bmf(f, m, confirm),
+        Source::Csv | Source::Auto => unreachable!("resolved by the caller"),
+    }
+}
+
 /// Read every file into scenarios ready for `run::execute`.
 pub fn load(
     source: Source,
@@ -310,24 +436,33 @@ pub fn load(
     if files.is_empty() {
         return Err(Error::Usage("ingest: name at least one FILE".into()));
     }
-    let default = scenario
-        .map(sanitize)
-        .unwrap_or_else(|| source.default_scenario().into());
     let mut per_scenario: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut confirm: BTreeMap<String, f64> = BTreeMap::new();
+    let mut default = String::new();
     for f in files {
-        match source {
-            Source::Csv => csv_rows(f, &mut per_scenario, &default)?,
-            _ => {
-                let m = per_scenario.entry(default.clone()).or_default();
-                match source {
-                    Source::Hyperfine => hyperfine(f, m, &mut confirm)?,
-                    Source::K6 => k6(f, m)?,
-                    Source::Criterion => criterion(f, m, &mut confirm)?,
-                    Source::Csv => unreachable!("handled above"),
-                }
+        let source = match source {
+            Source::Auto => Source::detect(f).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}: not a format perfgate recognises; expected one of {FORMATS}",
+                    f.display()
+                ))
+            })?,
+            s => s,
+        };
+        default = scenario
+            .map(sanitize)
+            .unwrap_or_else(|| source.default_scenario());
+        one_file(source, f, &mut per_scenario, &mut confirm, &default).map_err(|e| {
+            // A file of another format says which one it looks like.
+            match Source::detect(f).filter(|d| *d != source) {
+                Some(d) => Error::Usage(format!(
+                    "{e}; the file looks like {} output (--format {})",
+                    d.name(),
+                    d.name()
+                )),
+                None => e,
             }
-        }
+        })?;
     }
     if per_scenario.values().all(|m| m.is_empty()) {
         return Err(Error::Usage(
