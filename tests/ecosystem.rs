@@ -56,6 +56,22 @@ fn assert_parses(args: &[String]) {
     }
 }
 
+/// `uses:` references pinned to a full commit (local actions aside).
+fn assert_pinned(uses: &[&str], file: &str) {
+    for u in uses.iter().filter(|u| !u.starts_with("./")) {
+        let (_, rev) = u.split_once('@').unwrap_or((u, ""));
+        let rev = rev.split_whitespace().next().unwrap_or("");
+        assert!(
+            rev.len() == 40 && rev.chars().all(|c| c.is_ascii_hexdigit()),
+            "{file}: {u} is not pinned to a commit"
+        );
+    }
+}
+
+fn steps_uses(steps: &[serde_yaml::Value]) -> Vec<&str> {
+    steps.iter().filter_map(|s| s["uses"].as_str()).collect()
+}
+
 #[test]
 fn the_workflow_is_valid_and_runs_real_commands() {
     let text =
@@ -71,7 +87,12 @@ fn the_workflow_is_valid_and_runs_real_commands() {
     assert_eq!(branches, ["main", "develop"]);
     assert!(on.get("pull_request").is_some() && on.get("workflow_dispatch").is_some());
     assert_eq!(on["schedule"][0]["cron"].as_str(), Some("0 2 * * *"));
+    assert!(
+        y["permissions"].as_mapping().is_some_and(|m| m.is_empty()),
+        "no permission by default; each job asks for its own"
+    );
     let job = &y["jobs"]["perf"];
+    assert_eq!(job["permissions"]["pull-requests"].as_str(), Some("write"));
     let suites: Vec<&str> = job["strategy"]["matrix"]["suite"]
         .as_sequence()
         .unwrap()
@@ -79,36 +100,128 @@ fn the_workflow_is_valid_and_runs_real_commands() {
         .filter_map(|s| s.as_str())
         .collect();
     assert_eq!(suites, ["api", "database", "system"]);
-    let steps = job["steps"].as_sequence().unwrap();
     let mut cmds = Vec::new();
-    for s in steps {
-        if let Some(run) = s["run"].as_str() {
-            cmds.extend(perfgate_commands(run));
+    let mut all_uses = Vec::new();
+    for (name, j) in y["jobs"].as_mapping().unwrap() {
+        assert!(
+            j.get("permissions").is_some(),
+            "{name:?} states its permissions"
+        );
+        let steps = j["steps"].as_sequence().unwrap();
+        for s in steps {
+            if let Some(run) = s["run"].as_str() {
+                cmds.extend(perfgate_commands(&run.replace("$SUITE", "api")));
+            }
+            if s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/checkout"))
+            {
+                assert_eq!(s["with"]["persist-credentials"].as_bool(), Some(false));
+            }
         }
+        all_uses.extend(steps_uses(steps));
     }
-    assert!(cmds.len() >= 2, "{cmds:?}");
+    assert_pinned(&all_uses, "the workflow");
+    assert!(cmds.len() >= 3, "{cmds:?}");
     for c in &cmds {
         assert_parses(c);
     }
     assert!(
-        cmds.iter()
-            .any(|c| c.contains(&"--fail-on-regression".to_string()))
+        cmds.iter().any(|c| c.contains(&"import".to_string()))
+            && cmds.iter().any(|c| c.contains(&"export".to_string())),
+        "history carried outside the cache: {cmds:?}"
     );
-    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
-    assert!(
-        uses.iter()
-            .any(|u| u.starts_with("actions/upload-artifact")),
-        "artifacts uploaded"
-    );
-    assert!(
-        uses.iter().any(|u| u.starts_with("actions/cache/save"))
-            && uses.iter().any(|u| u.starts_with("actions/cache/restore")),
-        "baselines carried between runs"
+    // The suites run through the project's own action.
+    let own = job["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("./")))
+        .expect("uses: ./");
+    assert_eq!(
+        own["with"]["config"].as_str(),
+        Some("config/perf-${{ matrix.suite }}.json")
     );
     // Every suite's config exists and loads.
     for s in suites {
         perfgate::engine::config::Config::load(format!("{ROOT}/config/perf-{s}.json").as_ref())
             .unwrap();
+    }
+}
+
+#[test]
+fn the_action_runs_a_real_command_with_pinned_actions() {
+    let text = std::fs::read_to_string(format!("{ROOT}/action.yml")).unwrap();
+    let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(y["runs"]["using"].as_str(), Some("composite"));
+    for input in [
+        "config",
+        "suite",
+        "fail-on-regression",
+        "store",
+        "formats",
+        "token",
+    ] {
+        assert!(y["inputs"].get(input).is_some(), "input {input}");
+    }
+    let steps = y["runs"]["steps"].as_sequence().unwrap();
+    let uses = steps_uses(steps);
+    assert_pinned(&uses, "action.yml");
+    assert!(
+        uses.iter()
+            .any(|u| u.starts_with("actions/upload-artifact"))
+    );
+    assert!(
+        uses.iter().any(|u| u.starts_with("actions/cache/restore"))
+            && uses.iter().any(|u| u.starts_with("actions/cache/save")),
+        "the binary is cached"
+    );
+    // The command line the run step builds, from its `args` arrays.
+    let run = steps
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .find(|r| r.contains("args=("))
+        .expect("a step that runs perfgate");
+    let mut args = vec!["perfgate".to_string()];
+    for line in run.lines() {
+        let l = line.trim();
+        let inner = l
+            .split_once("args=(")
+            .or_else(|| l.split_once("args+=("))
+            .map(|(_, rest)| rest.split(')').next().unwrap_or(""));
+        if let Some(inner) = inner {
+            args.extend(words(inner).into_iter().map(|w| {
+                if w.starts_with('$') {
+                    "x/".to_string()
+                } else {
+                    w
+                }
+            }));
+        }
+    }
+    for flag in [
+        "--ci",
+        "--config",
+        "--output",
+        "--format",
+        "--store",
+        "--fail-on-regression",
+    ] {
+        assert!(args.iter().any(|a| a == flag), "{flag} in {args:?}");
+    }
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| if a == "x/" { "json".into() } else { a })
+        .collect();
+    assert_parses(&args);
+    // Inputs reach the shell through the environment, never through expansion.
+    for s in steps {
+        if let Some(run) = s["run"].as_str() {
+            assert!(
+                !run.contains("${{"),
+                "template expansion in a run script: {run}"
+            );
+        }
     }
 }
 

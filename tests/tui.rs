@@ -46,6 +46,11 @@ fn demo_in_a_real_terminal_catches_a_regression() {
     let s = t.wait_for("suspect range #", 5);
     assert!(s.contains("latency of run #6"), "{s}");
     t.keys("Escape");
+    // Confirm from the console: c re-runs the group's scenario (still slow) and
+    // records each metric as confirmed.
+    t.keys("c");
+    let s = t.wait_for("still beyond their band", 60);
+    assert!(s.contains("re-run #7"), "{s}");
     t.keys("2");
     t.wait_for("Metrics: history", 5);
     t.keys("4");
@@ -81,6 +86,11 @@ fn demo_in_a_real_terminal_catches_a_regression() {
     );
     let o = run(dir.path(), &["baseline", "audit", "--store", store]);
     assert!(stdout(&o).contains("e2e"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("still beyond, confirmed"),
+        "the re-run is evidence in the audit log: {}",
+        stdout(&o)
+    );
 }
 
 /// A server that only counts the connections it is offered.
