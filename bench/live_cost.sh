@@ -30,7 +30,13 @@ echo "headless, live every 250 ms: $f req/s; every 5 s: $s req/s"
 python3 -c "print('publishing at 4 Hz costs %.2f%% throughput' % (100*(1-$f/$s)))"
 
 # The TUI in a terminal, drawing while the load runs.
+# Opening the console sends no load: start the run with `s` once the Live tab is up.
 tmux -L "$sock" new-session -d -s b -x 120 -y 40 -c "$tmp" "taskset -c 1 $PERFGATE --config $tmp/cfg.json; sleep 60"
+for _ in $(seq 1 100); do
+  tmux -L "$sock" capture-pane -p -t b 2>/dev/null | grep -q "1 Live" && break
+  sleep 0.1
+done
+tmux -L "$sock" send-keys -t b s
 for _ in $(seq 1 $((SECS * 10 + 100))); do
   "$PERFGATE" runs --store "$tmp/store.db" 2>/dev/null | grep -q "^#7 .*complete" && break
   sleep 0.2
