@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{bad, num, read_json, sanitize};
+use super::{bad, non_empty, num, read_json, sanitize};
 use crate::error::{Error, Result};
 
 /// What one file contributes: metric values and their confirming observations.
@@ -34,16 +34,12 @@ fn mean_lower(mean: f64, sd: f64, n: f64) -> Option<f64> {
 /// pytest-benchmark: `benchmarks[].stats` in seconds; rounds give the spread.
 pub fn pytest(file: &Path, m: &mut Metrics, confirm: &mut Metrics) -> Result<()> {
     let v = read_json(file)?;
-    let list = v["benchmarks"]
-        .as_array()
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| {
-            bad(
-                file,
-                "benchmarks",
-                "is missing or empty; expected pytest-benchmark's --benchmark-json output",
-            )
-        })?;
+    let list = non_empty(
+        &v["benchmarks"],
+        file,
+        "benchmarks",
+        "pytest-benchmark's --benchmark-json output",
+    )?;
     for (i, b) in list.iter().enumerate() {
         let name = sanitize(b["name"].as_str().unwrap_or(&format!("bench{i}")));
         let st = &b["stats"];
@@ -66,16 +62,12 @@ pub fn pytest(file: &Path, m: &mut Metrics, confirm: &mut Metrics) -> Result<()>
 /// median, stddev) by `run_name`; `time_unit` names the unit.
 pub fn google(file: &Path, m: &mut Metrics, confirm: &mut Metrics) -> Result<()> {
     let v = read_json(file)?;
-    let list = v["benchmarks"]
-        .as_array()
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| {
-            bad(
-                file,
-                "benchmarks",
-                "is missing or empty; expected Google Benchmark's --benchmark_format=json output",
-            )
-        })?;
+    let list = non_empty(
+        &v["benchmarks"],
+        file,
+        "benchmarks",
+        "Google Benchmark's --benchmark_format=json output",
+    )?;
     let mut runs: BTreeMap<String, Repetitions> = BTreeMap::new();
     for (i, b) in list.iter().enumerate() {
         if b["run_type"].as_str() == Some("aggregate")
@@ -201,13 +193,7 @@ pub fn go(file: &Path, m: &mut Metrics, confirm: &mut Metrics) -> Result<()> {
 /// throughput modes become ops per second, time modes nanoseconds per op.
 pub fn jmh(file: &Path, m: &mut Metrics, confirm: &mut Metrics) -> Result<()> {
     let v = read_json(file)?;
-    let list = v.as_array().filter(|b| !b.is_empty()).ok_or_else(|| {
-        bad(
-            file,
-            "(top level)",
-            "is not a non-empty array; expected JMH's -rf json output",
-        )
-    })?;
+    let list = non_empty(&v, file, "(top level)", "JMH's -rf json output")?;
     for (i, b) in list.iter().enumerate() {
         let full = b["benchmark"].as_str().unwrap_or("bench");
         let short = full.rsplitn(3, '.').take(2).collect::<Vec<_>>();

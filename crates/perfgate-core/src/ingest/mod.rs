@@ -150,6 +150,21 @@ fn num(v: &Value, file: &Path, field: &str) -> Result<f64> {
         .ok_or_else(|| bad(file, field, "is missing or not a number; expected a number"))
 }
 
+/// The non-empty array at `field` of a tool's JSON, else an error naming the field and
+/// the output expected.
+fn non_empty<'a>(v: &'a Value, file: &Path, field: &str, expected: &str) -> Result<&'a [Value]> {
+    v.as_array()
+        .filter(|a| !a.is_empty())
+        .map(Vec::as_slice)
+        .ok_or_else(|| {
+            bad(
+                file,
+                field,
+                &format!("is missing or empty; expected {expected}"),
+            )
+        })
+}
+
 fn read_json(file: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Error::Usage(format!("{}: cannot be read ({e})", file.display())))?;
@@ -170,16 +185,12 @@ fn hyperfine(
     confirm: &mut BTreeMap<String, f64>,
 ) -> Result<()> {
     let v = read_json(file)?;
-    let results = v["results"]
-        .as_array()
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| {
-            bad(
-                file,
-                "results",
-                "is missing or empty; expected hyperfine's --export-json output",
-            )
-        })?;
+    let results = non_empty(
+        &v["results"],
+        file,
+        "results",
+        "hyperfine's --export-json output",
+    )?;
     let many = results.len() > 1;
     for (i, r) in results.iter().enumerate() {
         let prefix = if many {

@@ -303,19 +303,23 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
 
 /// An alert's suspect range as recorded, with the commits of its runs.
 pub fn suspect_range(st: &dyn Store, a: &Alert) -> Result<Option<SuspectRange>> {
-    let Some(bad) = a.bad_run_id else {
-        return Ok(None);
-    };
+    a.bad_run_id
+        .map(|bad| resolve_range(st, a.good_run_id, bad))
+        .transpose()
+}
+
+/// The range between a good and a bad run, with the commits recorded with them.
+pub fn resolve_range(st: &dyn Store, good: Option<i64>, bad: i64) -> Result<SuspectRange> {
     let commit = |id: Option<i64>| -> Result<Option<String>> {
         Ok(match id {
             Some(id) => st.run(id)?.and_then(|r| r.commit),
             None => None,
         })
     };
-    Ok(Some(SuspectRange {
-        good_run: a.good_run_id,
+    Ok(SuspectRange {
+        good_run: good,
         bad_run: bad,
-        good_commit: commit(a.good_run_id)?,
+        good_commit: commit(good)?,
         bad_commit: commit(Some(bad))?,
-    }))
+    })
 }

@@ -8,7 +8,7 @@ use crate::error::Result;
 use std::collections::HashMap;
 
 use crate::model::{AlertKind, TriageState};
-use crate::outcome::SuspectRange;
+use crate::report::stored::resolve_range;
 use crate::store::{Alert, Store};
 
 pub fn persist(
@@ -64,12 +64,7 @@ pub fn persist(
         }
         r.alert_id = Some(id);
         r.group = Some(group);
-        r.suspect_range = Some(SuspectRange {
-            good_run: good,
-            bad_run: bad,
-            good_commit: commit_of(store, good)?,
-            bad_commit: commit_of(store, Some(bad))?,
-        });
+        r.suspect_range = Some(resolve_range(store, good, bad)?);
     }
     if !verdict.interrupted {
         close_recovered(store, settings)?;
@@ -126,11 +121,4 @@ fn suspect_range(
         }
     }
     Ok((good, bad))
-}
-
-fn commit_of(store: &dyn Store, run: Option<i64>) -> Result<Option<String>> {
-    Ok(match run {
-        Some(id) => store.run(id)?.and_then(|r| r.commit),
-        None => None,
-    })
 }
