@@ -8,7 +8,7 @@ use crate::cli::{Cli, Command, RunArgs};
 use crate::commands::{load_config, store_for};
 use crate::engine::config::{Config, LoadedConfig};
 use crate::engine::error::{Error, Result};
-use crate::engine::run::RunOptions;
+use crate::engine::run::{RunMode, RunOptions};
 
 pub fn main(cli: Cli) -> i32 {
     init_logging(cli.run.verbose);
@@ -48,11 +48,11 @@ fn init_logging(verbose: bool) {
         .try_init();
 }
 
-fn run_options(args: &RunArgs, cfg: &Config, mode: &str) -> RunOptions {
+fn run_options(args: &RunArgs, cfg: &Config, mode: RunMode) -> RunOptions {
     RunOptions {
         establish_baselines: args.establish_baselines,
         fail_on_regression: args.fail_on_regression || cfg.fail_on_regression,
-        mode: mode.into(),
+        mode,
         only: args.scenarios.clone(),
         ingested: Vec::new(),
         shard: None,
@@ -72,7 +72,12 @@ pub(crate) async fn front_end(
     #[cfg_attr(not(feature = "tui"), allow(unused_variables))] autostart: bool,
 ) -> Result<i32> {
     for name in &args.scenarios {
-        if !loaded.config.test_scenarios.iter().any(|s| &s.name == name) {
+        if !loaded
+            .config
+            .test_scenarios
+            .iter()
+            .any(|s| s.name() == name)
+        {
             return Err(Error::Usage(format!(
                 "--scenario {name:?} is not in {}; expected one of: {}",
                 loaded.path.display(),
@@ -80,7 +85,7 @@ pub(crate) async fn front_end(
                     .config
                     .test_scenarios
                     .iter()
-                    .map(|s| s.name.as_str())
+                    .map(|s| s.name())
                     .collect::<Vec<_>>()
                     .join(", ")
             )));
@@ -93,7 +98,7 @@ pub(crate) async fn front_end(
             args,
             RunOptions {
                 shard,
-                ..run_options(args, &loaded.config, "shard")
+                ..run_options(args, &loaded.config, RunMode::Shard)
             },
             args.output.clone(),
             formats,
@@ -104,7 +109,7 @@ pub(crate) async fn front_end(
     #[cfg(feature = "tui")]
     if wants_tui(args) {
         let label = ci::store_label(&loaded, args.store.as_deref());
-        let opts = run_options(args, &loaded.config, "tui");
+        let opts = run_options(args, &loaded.config, RunMode::Tui);
         let finish = crate::ci::CiRequest::new(
             args,
             opts.clone(),
@@ -117,7 +122,7 @@ pub(crate) async fn front_end(
     }
     let req = crate::ci::CiRequest::new(
         args,
-        run_options(args, &loaded.config, "ci"),
+        run_options(args, &loaded.config, RunMode::Ci),
         args.output.clone(),
         formats,
         args.compare_to.clone(),

@@ -75,7 +75,7 @@ pub async fn run(args: &RunArgs, duration: Option<f64>, server: &DemoServerArgs)
     cfg.base_url = format!("http://{local}");
     cfg.tracking_db = store_label.clone();
     for s in &mut cfg.test_scenarios {
-        s.duration = Some(live_secs);
+        s.set_duration(live_secs);
     }
     let loaded = LoadedConfig {
         path: "demo (built in)".into(),
@@ -134,12 +134,12 @@ fn fresh_demo_store() -> Result<String> {
 async fn record_history(loaded: &LoadedConfig, label: &str) -> Result<()> {
     let mut history = loaded.clone();
     for s in &mut history.config.test_scenarios {
-        s.duration = Some(HISTORY_SECS);
+        s.set_duration(HISTORY_SECS);
     }
     let mut st = store::open(label)?;
     let opts = RunOptions {
         establish_baselines: true,
-        mode: "demo".into(),
+        mode: crate::engine::model::RunMode::Demo,
         ..RunOptions::default()
     };
     let cancel = CancellationToken::new();

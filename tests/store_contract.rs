@@ -5,8 +5,8 @@
 mod common;
 
 use perfgate::engine::model::{
-    AlertKind, BaselineAction, MetricVerdict, RunStatus, ScenarioStatus, Severity, TriageState,
-    Verdict,
+    AlertKind, BaselineAction, MetricVerdict, RunMode, RunStatus, ScenarioStatus, Severity,
+    TriageState, Verdict,
 };
 use perfgate::engine::store::{self, Alert, MetricRow, RunMeta, ScenarioRow, Store};
 
@@ -36,12 +36,12 @@ const CASES: &[(&str, Case)] = &[
     ("the alert log feeds throttling", alert_log),
 ];
 
-fn meta(mode: &str) -> RunMeta {
+fn meta(mode: RunMode) -> RunMeta {
     RunMeta {
         started_at: store::now_string(),
         config_fingerprint: "f".into(),
         host: "h".into(),
-        mode: mode.into(),
+        mode,
         ..RunMeta::default()
     }
 }
@@ -61,10 +61,10 @@ fn row(metric: &str, value: f64, suspect: bool) -> MetricRow {
 
 /// A complete run holding `values` of `metric`; returns its id.
 fn run_with(st: &mut dyn Store, metric: &str, value: f64, suspect: bool) -> i64 {
-    let id = st.begin_run(&meta("ci")).unwrap();
+    let id = st.begin_run(&meta(RunMode::Ci)).unwrap();
     let scen = ScenarioRow {
         scenario: "api".into(),
-        kind: "api".into(),
+        kind: perfgate::engine::config::ScenarioType::Api,
         status: ScenarioStatus::Ok,
         errors_json: "{}".into(),
         ..ScenarioRow::default()
@@ -122,7 +122,7 @@ fn runs_round_trip(st: &mut dyn Store) {
 fn history_and_epoch(st: &mut dyn Store) {
     let a = run_with(st, "api.p95_ms", 1.0, false);
     let b = run_with(st, "api.p95_ms", 2.0, true);
-    let running = st.begin_run(&meta("ci")).unwrap();
+    let running = st.begin_run(&meta(RunMode::Ci)).unwrap();
     let h = st.history("api.p95_ms", 0, 10, None).unwrap();
     assert_eq!(h.iter().map(|p| p.run_id).collect::<Vec<_>>(), vec![a, b]);
     assert!(h[1].suspect && !h[0].suspect);

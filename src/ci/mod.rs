@@ -79,7 +79,7 @@ async fn progress(mut rx: LiveReceiver, tty: bool) {
                     crate::engine::live::ScenarioPhase::Running
                     | crate::engine::live::ScenarioPhase::Warmup
                     | crate::engine::live::ScenarioPhase::Confirming)) {
-                    let line = if s.kind == "api" {
+                    let line = if s.kind == crate::engine::config::ScenarioType::Api {
                         format!("  {} {:>5.1}/{:.0}s  {:>9.0} req/s  p95 {:>8.2} ms  errors {}", s.name, s.elapsed_s, s.duration_s, s.rps, s.p95_ms, s.error_total())
                     } else {
                         format!("  {} {:>5.1}/{:.0}s  cpu {:>5.1}%  mem {:.0} MB", s.name, s.elapsed_s, s.duration_s, s.cpu_pct, s.mem_mb)

@@ -45,7 +45,7 @@ pub async fn run(args: &RunArgs, r: Request) -> Result<i32> {
     let opts = RunOptions {
         establish_baselines,
         fail_on_regression: fail_on_regression || loaded.config.fail_on_regression,
-        mode: "ingest".into(),
+        mode: crate::engine::model::RunMode::Ingest,
         only: Vec::new(),
         ingested,
         shard: None,

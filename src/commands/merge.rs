@@ -47,7 +47,7 @@ pub async fn run(
     );
     let opts = RunOptions {
         fail_on_regression: fail_on_regression || loaded.config.fail_on_regression,
-        mode: "merge".into(),
+        mode: crate::engine::model::RunMode::Merge,
         ingested,
         ..Default::default()
     };

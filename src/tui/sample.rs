@@ -7,7 +7,7 @@ use super::app::{App, RunState};
 use super::theme::Theme;
 use crate::engine::baseline::{BaselineStats, Health, Trend};
 use crate::engine::changepoint::change_points;
-use crate::engine::config::Config;
+use crate::engine::config::{Config, ScenarioType};
 use crate::engine::inspect::BaselineView;
 use crate::engine::live::{LiveScenario, LiveSnapshot, LiveSystem, ScenarioPhase};
 use crate::engine::metrics::{Direction, unit_of};
@@ -91,7 +91,7 @@ pub fn sample_app() -> App {
         scenarios: vec![
             LiveScenario {
                 name: "health_check".into(),
-                kind: "api".into(),
+                kind: ScenarioType::Api,
                 phase: ScenarioPhase::Running,
                 elapsed_s: 6.5,
                 duration_s: 10.0,
@@ -107,7 +107,7 @@ pub fn sample_app() -> App {
             },
             LiveScenario {
                 name: "system_resources".into(),
-                kind: "system".into(),
+                kind: ScenarioType::System,
                 phase: ScenarioPhase::Pending,
                 duration_s: 10.0,
                 ..Default::default()

@@ -341,7 +341,7 @@ fn confirmed_actions_change_the_store_and_the_audit_log() {
     let meta = RunMeta {
         started_at: "2026-11-27T10:00:00Z".into(),
         config_fingerprint: "x".into(),
-        mode: "ci".into(),
+        mode: crate::engine::model::RunMode::Ci,
         ..Default::default()
     };
     for i in 0..3 {
@@ -380,10 +380,10 @@ fn confirmed_actions_change_the_store_and_the_audit_log() {
 #[test]
 fn metrics_tab_draws_slo_bounds_beside_the_band() {
     let mut app = sample_app();
-    app.config.test_scenarios = vec![crate::engine::config::ScenarioConfig {
-        name: "health_check".into(),
-        ..Default::default()
-    }];
+    app.config.test_scenarios = vec![crate::engine::config::ScenarioConfig::named(
+        crate::engine::config::ScenarioType::Api,
+        "health_check".into(),
+    )];
     app.config.thresholds.insert(
         "health_check.response_time_p95_ms".into(),
         crate::engine::threshold::ThresholdSpec::Expr("< 12".into()),

@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
 use crate::baseline::BaselineStats;
-use crate::config::{Config, LoadedConfig, ScenarioConfig, ScenarioType};
+use crate::config::{
+    ApiScenario, Config, DatabaseScenario, LoadedConfig, ScenarioConfig, SystemScenario,
+};
 use crate::detect::{Judgement, Replay, Settings};
 use crate::error::{Error, Result};
 use crate::live::LiveHub;
@@ -117,7 +119,7 @@ impl Framework {
         let opts = RunOptions {
             establish_baselines: establish,
             fail_on_regression: self.config.fail_on_regression,
-            mode: "api".into(),
+            mode: crate::model::RunMode::Api,
             ..RunOptions::default()
         };
         // Nobody watches: the live receiver is dropped and its updates go nowhere.
@@ -141,16 +143,15 @@ impl Framework {
 
 /// An HTTP load test: `concurrent_users` closed-loop workers for `duration`.
 #[derive(Debug, Clone)]
-pub struct ApiTest(ScenarioConfig);
+pub struct ApiTest(ApiScenario);
 
 impl ApiTest {
     /// `endpoint` is a path under the framework's base URL, e.g. `/health`.
     pub fn new(name: impl Into<String>, endpoint: impl Into<String>) -> ApiTest {
-        ApiTest(ScenarioConfig {
+        ApiTest(ApiScenario {
             name: name.into(),
-            kind: ScenarioType::Api,
             endpoint: Some(endpoint.into()),
-            ..ScenarioConfig::default()
+            ..ApiScenario::default()
         })
     }
     /// HTTP method (default GET).
@@ -190,13 +191,13 @@ impl ApiTest {
 
 impl PerformanceTest for ApiTest {
     fn scenario(&self) -> ScenarioConfig {
-        self.0.clone()
+        ScenarioConfig::Api(self.0.clone())
     }
 }
 
 /// A query timed `iterations` times (rolled back unless `commit`).
 #[derive(Debug, Clone)]
-pub struct DatabaseTest(ScenarioConfig);
+pub struct DatabaseTest(DatabaseScenario);
 
 impl DatabaseTest {
     /// `connection_string`: `postgresql://`, `mysql://` or `sqlite://PATH`.
@@ -205,12 +206,11 @@ impl DatabaseTest {
         connection_string: impl Into<String>,
         query: impl Into<String>,
     ) -> DatabaseTest {
-        DatabaseTest(ScenarioConfig {
+        DatabaseTest(DatabaseScenario {
             name: name.into(),
-            kind: ScenarioType::Database,
-            connection_string: Some(connection_string.into()),
-            query: Some(query.into()),
-            ..ScenarioConfig::default()
+            connection_string: connection_string.into(),
+            query: query.into(),
+            ..DatabaseScenario::default()
         })
     }
     /// Times the query runs (default 100).
@@ -227,21 +227,20 @@ impl DatabaseTest {
 
 impl PerformanceTest for DatabaseTest {
     fn scenario(&self) -> ScenarioConfig {
-        self.0.clone()
+        ScenarioConfig::Database(self.0.clone())
     }
 }
 
 /// CPU, memory, disk and network sampled for `duration`.
 #[derive(Debug, Clone)]
-pub struct SystemTest(ScenarioConfig);
+pub struct SystemTest(SystemScenario);
 
 impl SystemTest {
     /// Samples every system metric once a second.
     pub fn new(name: impl Into<String>) -> SystemTest {
-        SystemTest(ScenarioConfig {
+        SystemTest(SystemScenario {
             name: name.into(),
-            kind: ScenarioType::System,
-            ..ScenarioConfig::default()
+            ..SystemScenario::default()
         })
     }
     /// Seconds of sampling.
@@ -258,7 +257,7 @@ impl SystemTest {
 
 impl PerformanceTest for SystemTest {
     fn scenario(&self) -> ScenarioConfig {
-        self.0.clone()
+        ScenarioConfig::System(self.0.clone())
     }
 }
 

@@ -53,7 +53,7 @@ impl ScenarioPhase {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveScenario {
     pub name: String,
-    pub kind: String,
+    pub kind: crate::config::ScenarioType,
     pub phase: ScenarioPhase,
     pub elapsed_s: f64,
     pub duration_s: f64,

@@ -100,6 +100,30 @@ named_enum!(
 );
 
 named_enum!(
+    /// What started a run (stored with it; `perfgate runs` shows it).
+    #[derive(Default)]
+    RunMode {
+        /// The headless front-end (`perfgate --ci`).
+        #[default]
+        Ci = "ci",
+        /// The console.
+        Tui = "tui",
+        /// `--establish-baselines`: history recorded without judging.
+        Establish = "establish",
+        /// One shard of a sharded run (`--shard`), judged by `perfgate merge`.
+        Shard = "shard",
+        /// The shards of a run group merged and judged.
+        Merge = "merge",
+        /// Results ingested from another tool.
+        Ingest = "ingest",
+        /// `perfgate demo`.
+        Demo = "demo",
+        /// The core library's API, from code.
+        Api = "api",
+    }
+);
+
+named_enum!(
     /// Triage states of an alert (Perfherder's).
     TriageState {
         /// Nobody has looked yet.

@@ -123,7 +123,7 @@ pub struct ScenarioReport {
     pub name: String,
     /// api, system or database.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: crate::config::ScenarioType,
     /// How the scenario ended.
     pub status: ScenarioStatus,
     /// Why it could not run.

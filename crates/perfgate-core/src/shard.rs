@@ -11,7 +11,7 @@ use crate::store::Store;
 
 #[derive(Default)]
 struct Acc {
-    kind: String,
+    kind: ScenarioType,
     hist: Option<Histogram<u64>>,
     requests: u64,
     errors: BTreeMap<String, u64>,
@@ -41,9 +41,9 @@ pub fn merge(
             .collect();
         for s in st.run_scenarios(id)? {
             let a = acc.entry(s.scenario.clone()).or_default();
-            a.kind = s.kind.clone();
+            a.kind = s.kind;
             let get = |m: &str| metrics.get(&format!("{}.{m}", s.scenario)).copied();
-            if s.kind != "api" {
+            if s.kind != ScenarioType::Api {
                 for (k, v) in metrics
                     .iter()
                     .filter(|(k, _)| k.starts_with(&format!("{}.", s.scenario)))
@@ -94,7 +94,7 @@ pub fn merge(
         .map(|(name, a)| {
             let mut metrics = a.plain.clone();
             let mut histogram = None;
-            if a.kind == "api" {
+            if a.kind == ScenarioType::Api {
                 let errors: u64 = a.errors.values().sum();
                 if let Some(h) = a.hist.as_ref().filter(|h| !h.is_empty()) {
                     let q = |p: f64| h.value_at_quantile(p) as f64 / 1000.0;
@@ -121,18 +121,8 @@ pub fn merge(
                 );
                 metrics.insert("throughput_rps".into(), a.throughput);
             }
-            let kind = match a.kind.as_str() {
-                "api" => ScenarioType::Api,
-                "system" => ScenarioType::System,
-                "database" => ScenarioType::Database,
-                _ => ScenarioType::Ingested,
-            };
             (
-                ScenarioConfig {
-                    name,
-                    kind,
-                    ..Default::default()
-                },
+                ScenarioConfig::named(a.kind, name),
                 ScenarioOutput {
                     metrics,
                     errors: a.errors,

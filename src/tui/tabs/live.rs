@@ -91,7 +91,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     if let Some(s) = app.live.scenarios.get(sel) {
         let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
             .areas(inner);
-        let (ta, tb) = if s.kind == "api" {
+        let (ta, tb) = if s.kind == crate::engine::config::ScenarioType::Api {
             (
                 format!("requests/s  now {}", fmt_num(s.rps)),
                 format!("p95 ms  now {}", fmt_num(s.p95_ms)),
@@ -164,7 +164,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
 fn stats_spans<'a>(app: &App, s: &LiveScenario) -> Vec<Span<'a>> {
     let t = &app.theme;
     let mut v = vec![Span::raw("    ")];
-    if s.kind == "api" {
+    if s.kind == crate::engine::config::ScenarioType::Api {
         for (label, short, value, unit) in [
             ("req/s ", "throughput_rps", s.rps, ""),
             ("p50 ", "response_time_p50_ms", s.p50_ms, " ms"),

@@ -88,34 +88,44 @@ pub fn global(c: &Config) -> Result<(), Bad> {
 }
 
 pub fn scenario(s: &ScenarioConfig) -> Result<(), Bad> {
-    seconds("duration", s.duration, MAX_SECONDS)?;
-    seconds("warmup", s.warmup, MAX_SECONDS)?;
-    seconds("ramp_up", s.ramp_up, MAX_SECONDS)?;
-    seconds("timeout", s.timeout, MAX_TIMEOUT)?;
-    if let Some(n) = s.concurrent_users {
-        connections("concurrent_users", u64::from(n))?;
-    }
-    if let Some(n) = s.max_in_flight {
-        connections("max_in_flight", u64::from(n))?;
-    }
-    if let Some(n) = s.concurrency {
-        connections("concurrency", u64::from(n))?;
-    }
-    if let Some(n) = s.iterations
-        && n > MAX_ITERATIONS
-    {
-        return Err((
-            "iterations",
-            format!("is {n}; expected at most {MAX_ITERATIONS}"),
-        ));
-    }
-    if let Some(ms) = s.interval_ms
-        && ms as f64 > MAX_SECONDS * 1000.0
-    {
-        return Err((
-            "interval_ms",
-            format!("is {ms}; expected at most {}", MAX_SECONDS * 1000.0),
-        ));
+    seconds("duration", s.duration(), MAX_SECONDS)?;
+    match s {
+        ScenarioConfig::Api(a) => {
+            seconds("warmup", a.warmup, MAX_SECONDS)?;
+            seconds("ramp_up", a.ramp_up, MAX_SECONDS)?;
+            seconds("timeout", a.timeout, MAX_TIMEOUT)?;
+            if let Some(n) = a.concurrent_users {
+                connections("concurrent_users", u64::from(n))?;
+            }
+            if let Some(n) = a.max_in_flight {
+                connections("max_in_flight", u64::from(n))?;
+            }
+        }
+        ScenarioConfig::Database(d) => {
+            seconds("timeout", d.timeout, MAX_TIMEOUT)?;
+            if let Some(n) = d.concurrency {
+                connections("concurrency", u64::from(n))?;
+            }
+            if let Some(n) = d.iterations
+                && n > MAX_ITERATIONS
+            {
+                return Err((
+                    "iterations",
+                    format!("is {n}; expected at most {MAX_ITERATIONS}"),
+                ));
+            }
+        }
+        ScenarioConfig::System(sys) => {
+            if let Some(ms) = sys.interval_ms
+                && ms as f64 > MAX_SECONDS * 1000.0
+            {
+                return Err((
+                    "interval_ms",
+                    format!("is {ms}; expected at most {}", MAX_SECONDS * 1000.0),
+                ));
+            }
+        }
+        ScenarioConfig::Ingested(_) => {}
     }
     Ok(())
 }

@@ -1,8 +1,7 @@
 //! The seed's JSON config, loaded as written, with the seed's defaults.
 //!
-//! Scenarios are parsed as one flat struct with `deny_unknown_fields` (not an
-//! internally tagged enum) so that serde_json keeps exact line/column positions
-//! for every error; the per-type rules are checked afterwards in `validate`.
+//! Scenarios are a tagged enum (see `scenario`); the rules serde cannot express
+//! (ranges, unique names, cross references) are checked afterwards in `validate`.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -10,9 +9,15 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ConfigError;
 
+pub use scenario::{
+    ApiScenario, Arrival, DatabaseScenario, IngestedScenario, ProcessRef, ScenarioConfig,
+    ScenarioType, SystemScenario,
+};
+
 #[doc(hidden)]
 pub mod alerts;
 mod bounds;
+mod scenario;
 #[doc(hidden)]
 pub mod threshold;
 mod validate;
@@ -110,137 +115,6 @@ impl Default for DetectionConfig {
     }
 }
 
-/// One entry of `test_scenarios`, as written. Keys not valid for the scenario's
-/// `type` are rejected by `validate`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioConfig {
-    /// Names the scenario and prefixes its metrics.
-    pub name: String,
-    /// api, system or database.
-    #[serde(rename = "type")]
-    pub kind: ScenarioType,
-    // api
-    /// API: path under `base_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// API: HTTP method (GET).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    /// API: closed-loop workers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub concurrent_users: Option<u32>,
-    /// API: request headers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers: Option<BTreeMap<String, String>>,
-    /// A string is sent as is; any other JSON value is sent as JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<serde_json::Value>,
-    /// Per-request timeout, seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<f64>,
-    /// Seconds at the start excluded from the metrics.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warmup: Option<f64>,
-    /// Open loop: target requests per second (latency measured from intended send times).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<f64>,
-    /// Open loop: `constant` (default) or `poisson` arrivals.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arrival: Option<String>,
-    /// Open loop: seconds over which the rate ramps up linearly from 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ramp_up: Option<f64>,
-    /// Upper bound on requests in flight (connections).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_in_flight: Option<u32>,
-    /// Speak HTTP/2 (ALPN h2 over TLS, prior knowledge over cleartext).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http2: Option<bool>,
-    /// Accept any TLS certificate (self-signed test targets only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_insecure: Option<bool>,
-    // api + system
-    /// Seconds the scenario runs (default `test_duration`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<f64>,
-    // system
-    /// System: which metrics to sample (default all).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<Vec<String>>,
-    /// System: milliseconds between samples.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval_ms: Option<u64>,
-    // database
-    /// Database: the query.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<String>,
-    /// Database: times the query runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iterations: Option<u64>,
-    /// Database: the database URL (`${VAR}` expanded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_string: Option<String>,
-    /// System: a process (name or pid) whose own CPU and memory are sampled too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<ProcessRef>,
-    /// System: sample while this other scenario runs, instead of on its own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub during: Option<String>,
-    /// Database: parallel connections sharing the iterations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub concurrency: Option<u32>,
-    /// Keep the writes of each iteration (default: every iteration is rolled back).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<bool>,
-}
-
-/// A process by pid (a number) or by name (a string).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(untagged)]
-pub enum ProcessRef {
-    /// A process id.
-    Pid(u32),
-    /// Every process with this name.
-    Name(String),
-}
-
-impl std::fmt::Display for ProcessRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ProcessRef::Pid(p) => write!(f, "{p}"),
-            ProcessRef::Name(n) => write!(f, "{n}"),
-        }
-    }
-}
-
-/// The kind of a scenario.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ScenarioType {
-    /// HTTP load.
-    #[default]
-    Api,
-    /// System resources.
-    System,
-    /// Database queries.
-    Database,
-    /// Results ingested from another tool (never in a config file).
-    Ingested,
-}
-
-impl ScenarioType {
-    /// The name used in config files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScenarioType::Api => "api",
-            ScenarioType::System => "system",
-            ScenarioType::Database => "database",
-            ScenarioType::Ingested => "ingested",
-        }
-    }
-}
-
 /// System metrics a `system` scenario can sample (seed names without units).
 pub const SYSTEM_METRICS: [&str; 4] = ["cpu_usage", "memory_usage", "disk_io", "network_io"];
 
@@ -296,6 +170,9 @@ impl Config {
             Err(e) => {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
+                if let Some(err) = scenario_error(text, file, &path) {
+                    return Err(err);
+                }
                 return Err(ConfigError {
                     file: file.to_string(),
                     field: (path != "." && !path.is_empty()).then_some(path),
@@ -346,43 +223,44 @@ impl Config {
 
     /// Seconds a scenario runs: its own `duration`, else `test_duration`.
     pub fn scenario_duration(&self, s: &ScenarioConfig) -> f64 {
-        s.duration.unwrap_or(self.test_duration)
+        s.duration().unwrap_or(self.test_duration)
     }
 }
 
-impl ScenarioConfig {
-    fn present_keys(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        let mut add = |present: bool, k: &'static str| {
-            if present {
-                v.push(k)
-            }
-        };
-        add(self.endpoint.is_some(), "endpoint");
-        add(self.method.is_some(), "method");
-        add(self.concurrent_users.is_some(), "concurrent_users");
-        add(self.headers.is_some(), "headers");
-        add(self.body.is_some(), "body");
-        add(self.timeout.is_some(), "timeout");
-        add(self.warmup.is_some(), "warmup");
-        add(self.rate.is_some(), "rate");
-        add(self.arrival.is_some(), "arrival");
-        add(self.ramp_up.is_some(), "ramp_up");
-        add(self.max_in_flight.is_some(), "max_in_flight");
-        add(self.http2.is_some(), "http2");
-        add(self.tls_insecure.is_some(), "tls_insecure");
-        add(self.duration.is_some(), "duration");
-        add(self.metrics.is_some(), "metrics");
-        add(self.interval_ms.is_some(), "interval_ms");
-        add(self.query.is_some(), "query");
-        add(self.iterations.is_some(), "iterations");
-        add(self.connection_string.is_some(), "connection_string");
-        add(self.commit.is_some(), "commit");
-        add(self.concurrency.is_some(), "concurrency");
-        add(self.process.is_some(), "process");
-        add(self.during.is_some(), "during");
-        v
+/// An error inside `test_scenarios[i]`, with the field and position the tagged parse
+/// loses; a key of another kind of scenario is named as such.
+fn scenario_error(text: &str, file: &str, path: &str) -> Option<ConfigError> {
+    let rest = path.strip_prefix("test_scenarios[")?;
+    let index: usize = rest.split(']').next()?.parse().ok()?;
+    let (field, position, e) = scenario::locate(text, index)?;
+    let mut message = explain_serde(&e);
+    let mut field = field;
+    if let Some(key) = unknown_key(&e) {
+        if field.is_empty() {
+            field = key.clone();
+        }
+        if let Some(m) = scenario::other_kinds_key(text, index, &key) {
+            message = m;
+        }
     }
+    let prefix = format!("test_scenarios[{index}]");
+    Some(ConfigError {
+        file: file.to_string(),
+        field: Some(if field.is_empty() {
+            prefix
+        } else {
+            format!("{prefix}.{field}")
+        }),
+        position,
+        message,
+    })
+}
+
+/// The key of serde's "unknown field `k`" error.
+fn unknown_key(e: &serde_json::Error) -> Option<String> {
+    let msg = e.to_string();
+    let rest = msg.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
 }
 
 /// Map a seed system metric name (`cpu_usage`, `cpu_usage_pct`, `cpu`) to its key.

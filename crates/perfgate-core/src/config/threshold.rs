@@ -188,10 +188,10 @@ pub fn parse_all(cfg: &Config, file: &str) -> Result<Vec<Threshold>, ConfigError
         let scenarios: Vec<_> = cfg
             .test_scenarios
             .iter()
-            .filter(|s| scen == "*" || s.name == scen)
+            .filter(|s| scen == "*" || s.name() == scen)
             .collect();
         if scenarios.is_empty() {
-            let names: Vec<&str> = cfg.test_scenarios.iter().map(|s| s.name.as_str()).collect();
+            let names: Vec<&str> = cfg.test_scenarios.iter().map(|s| s.name()).collect();
             return Err(err(
                 key,
                 format!(
@@ -203,11 +203,11 @@ pub fn parse_all(cfg: &Config, file: &str) -> Result<Vec<Threshold>, ConfigError
         if metric != "*"
             && !scenarios
                 .iter()
-                .any(|s| known_metrics(s.kind).contains(&metric))
+                .any(|s| known_metrics(s.kind()).contains(&metric))
         {
             let all: Vec<&str> = scenarios
                 .iter()
-                .flat_map(|s| known_metrics(s.kind))
+                .flat_map(|s| known_metrics(s.kind()))
                 .collect();
             let best = all
                 .iter()

@@ -3,8 +3,8 @@
 //! scenario) so each reads on its own.
 
 use super::{
-    Config, HTTP_METHODS, ProcessRef, SYSTEM_METRICS, ScenarioConfig, ScenarioType, bounds,
-    system_metric_key,
+    ApiScenario, Config, DatabaseScenario, HTTP_METHODS, ProcessRef, SYSTEM_METRICS,
+    ScenarioConfig, SystemScenario, bounds, system_metric_key,
 };
 
 /// (field, what was expected)
@@ -136,6 +136,7 @@ pub fn alerts(c: &Config) -> Result<(), Invalid> {
 }
 
 /// One scenario, `i` its index in `test_scenarios`; `seen` the names before it.
+/// (Which keys a kind takes, and which it requires, serde has already checked.)
 pub fn scenario<'a>(
     c: &'a Config,
     i: usize,
@@ -144,90 +145,50 @@ pub fn scenario<'a>(
 ) -> Result<(), Invalid> {
     let f = |k: &str| format!("test_scenarios[{i}].{k}");
     bounds::scenario(s).map_err(|(field, m)| (f(field), m))?;
-    if s.name.is_empty()
-        || !s
-            .name
+    let name = s.name();
+    if name.is_empty()
+        || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         return Err((
             f("name"),
             format!(
-                "is {:?}; expected a non-empty name of letters, digits, '_' or '-' (it prefixes metric names)",
-                s.name
+                "is {name:?}; expected a non-empty name of letters, digits, '_' or '-' (it prefixes metric names)"
             ),
         ));
     }
-    if !seen.insert(s.name.as_str()) {
+    if !seen.insert(name) {
         return Err((
             f("name"),
-            format!("{:?} is used twice; expected unique scenario names", s.name),
+            format!("{name:?} is used twice; expected unique scenario names"),
         ));
     }
-    let allowed: &[&str] = match s.kind {
-        ScenarioType::Api => &[
-            "endpoint",
-            "method",
-            "concurrent_users",
-            "headers",
-            "body",
-            "timeout",
-            "warmup",
-            "duration",
-            "rate",
-            "arrival",
-            "ramp_up",
-            "max_in_flight",
-            "http2",
-            "tls_insecure",
-        ],
-        ScenarioType::System => &["duration", "metrics", "interval_ms", "process", "during"],
-        ScenarioType::Database => &[
-            "query",
-            "iterations",
-            "connection_string",
-            "timeout",
-            "commit",
-            "concurrency",
-        ],
-        ScenarioType::Ingested => {
-            return Err((
-                f("type"),
-                "\"ingested\" is only for `perfgate ingest`; expected \"api\", \"system\" or \"database\"".into(),
-            ));
-        }
-    };
-    for key in s.present_keys() {
-        if !allowed.contains(&key) {
-            return Err((
-                f(key),
-                format!(
-                    "is not a key of a {} scenario; expected one of: {}",
-                    s.kind.as_str(),
-                    allowed.join(", ")
-                ),
-            ));
-        }
-    }
-    api(c, s, &f)?;
-    system(c, s, &f)?;
-    database(s, &f)
-}
-
-/// Keys of API scenarios (and the durations every kind shares).
-fn api(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
-    if let Some(v) = s.duration
+    if let Some(v) = s.duration()
         && !positive(v)
     {
         return Err((f("duration"), "must be a positive number of seconds".into()));
     }
+    match s {
+        ScenarioConfig::Api(a) => api(c, a, &f),
+        ScenarioConfig::System(sys) => system(c, sys, &f),
+        ScenarioConfig::Database(d) => database(d, &f),
+        ScenarioConfig::Ingested(_) => Err((
+            f("type"),
+            "\"ingested\" is only for `perfgate ingest`; expected \"api\", \"system\" or \"database\"".into(),
+        )),
+    }
+}
+
+fn api(c: &Config, s: &ApiScenario, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
     if let Some(v) = s.timeout
         && !positive(v)
     {
         return Err((f("timeout"), "must be a positive number of seconds".into()));
     }
+    let duration = s.duration.unwrap_or(c.test_duration);
     if let Some(v) = s.warmup
-        && !(v.is_finite() && v >= 0.0 && v < s.duration.unwrap_or(c.test_duration))
+        && !(v.is_finite() && v >= 0.0 && v < duration)
     {
         return Err((
             f("warmup"),
@@ -242,15 +203,6 @@ fn api(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(),
             "must be a positive number of requests per second".into(),
         ));
     }
-    if let Some(a) = &s.arrival
-        && a != "constant"
-        && a != "poisson"
-    {
-        return Err((
-            f("arrival"),
-            format!("is {a:?}; expected \"constant\" or \"poisson\""),
-        ));
-    }
     if (s.arrival.is_some() || s.ramp_up.is_some()) && s.rate.is_none() {
         return Err((
             f(if s.arrival.is_some() {
@@ -262,7 +214,7 @@ fn api(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(),
         ));
     }
     if let Some(v) = s.ramp_up
-        && !(v.is_finite() && v >= 0.0 && v < s.duration.unwrap_or(c.test_duration))
+        && !(v.is_finite() && v >= 0.0 && v < duration)
     {
         return Err((
             f("ramp_up"),
@@ -306,7 +258,7 @@ fn api(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(),
     Ok(())
 }
 
-fn system(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+fn system(c: &Config, s: &SystemScenario, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
     if let Some(ms) = &s.metrics {
         for m in ms {
             if system_metric_key(m).is_none() {
@@ -321,8 +273,8 @@ fn system(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<
         }
     }
     if let Some(d) = &s.during {
-        match c.test_scenarios.iter().find(|o| &o.name == d) {
-            Some(o) if o.kind != ScenarioType::System && o.during.is_none() => {}
+        match c.test_scenarios.iter().find(|o| o.name() == d) {
+            Some(ScenarioConfig::Api(_) | ScenarioConfig::Database(_)) => {}
             Some(_) => {
                 return Err((
                     f("during"),
@@ -351,20 +303,18 @@ fn system(c: &Config, s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<
     Ok(())
 }
 
-fn database(s: &ScenarioConfig, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
-    if s.kind == ScenarioType::Database {
-        if s.query.as_deref().unwrap_or("").trim().is_empty() {
-            return Err((f("query"), "is missing; expected an SQL query".into()));
-        }
-        if s.connection_string.as_deref().unwrap_or("").is_empty() {
-            return Err((
-                f("connection_string"),
-                "is missing; expected a database URL".into(),
-            ));
-        }
-        if s.iterations == Some(0) {
-            return Err((f("iterations"), "must be at least 1".into()));
-        }
+fn database(s: &DatabaseScenario, f: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    if s.query.trim().is_empty() {
+        return Err((f("query"), "is empty; expected an SQL query".into()));
+    }
+    if s.connection_string.is_empty() {
+        return Err((
+            f("connection_string"),
+            "is empty; expected a database URL".into(),
+        ));
+    }
+    if s.iterations == Some(0) {
+        return Err((f("iterations"), "must be at least 1".into()));
     }
     Ok(())
 }

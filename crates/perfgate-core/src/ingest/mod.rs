@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::config::{ScenarioConfig, ScenarioType};
+use crate::config::{IngestedScenario, ScenarioConfig};
 use crate::error::{Error, Result};
 use crate::scenario::ScenarioOutput;
 
@@ -485,11 +485,7 @@ pub fn load(
         .map(|(name, metrics)| {
             let confirmation = (name == default && !confirm.is_empty()).then(|| confirm.clone());
             (
-                ScenarioConfig {
-                    name,
-                    kind: ScenarioType::Ingested,
-                    ..Default::default()
-                },
+                ScenarioConfig::Ingested(IngestedScenario { name }),
                 ScenarioOutput {
                     requests: metrics.len() as u64,
                     metrics,

@@ -248,7 +248,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         .iter()
         .map(|s| ScenarioReport {
             name: s.scenario.clone(),
-            kind: s.kind.clone(),
+            kind: s.kind,
             status: s.status,
             error: s.error.clone(),
             note: s.note.clone(),
@@ -282,7 +282,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         run_id,
         status: run.verdict.unwrap_or(Verdict::Error),
         interrupted: run.status != RunStatus::Complete,
-        establish_baselines: run.mode == "establish",
+        establish_baselines: run.mode == crate::model::RunMode::Establish,
         started_at: run.started_at.clone(),
         finished_at: run.finished_at.clone().unwrap_or_default(),
         commit: run.commit.clone(),

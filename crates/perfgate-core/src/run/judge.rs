@@ -67,7 +67,7 @@ impl Judge<'_> {
     ) -> Result<Vec<Observed>> {
         let mut observed = Vec::new();
         for (short, &value) in &out.metrics {
-            let name = metric_name(&sc.name, short);
+            let name = metric_name(sc.name(), short);
             let ctx = metric_context(store, self.settings, &name, Some(self.run_id))?;
             let settings = self.settings.for_metric(&name);
             let dir = Direction::of(&name);
@@ -123,11 +123,11 @@ impl Judge<'_> {
             for _ in 0..self.cfg.detection.confirm_reruns {
                 self.live
                     .emit(EngineEvent::Confirming {
-                        scenario: sc.name.clone(),
+                        scenario: sc.name().to_string(),
                     })
                     .await;
                 self.live
-                    .update_scenario(&sc.name, |l| l.phase = ScenarioPhase::Confirming);
+                    .update_scenario(sc.name(), |l| l.phase = ScenarioPhase::Confirming);
                 let again = scenario::run(self.cfg, sc, self.live, self.cancel, None).await;
                 let still = observed.iter().any(|o| {
                     let short = o.name.rsplit('.').next().unwrap_or(&o.name);
@@ -268,7 +268,7 @@ fn metric_report(
     };
     MetricReport {
         name: o.name.clone(),
-        scenario: sc.name.clone(),
+        scenario: sc.name().to_string(),
         value: o.value,
         unit: unit_of(&o.name).to_string(),
         direction: Direction::of(&o.name),

@@ -30,44 +30,49 @@ pub async fn measure(
         }
         // Runs alongside its partner (below), not on its own.
         if sc
-            .during
-            .as_ref()
-            .is_some_and(|d| scenarios.iter().any(|p| &p.name == d))
+            .during()
+            .is_some_and(|d| scenarios.iter().any(|p| p.name() == d))
         {
             continue;
         }
         live.emit(EngineEvent::ScenarioStarted {
-            name: sc.name.clone(),
+            name: sc.name().to_string(),
         })
         .await;
-        live.update_scenario(&sc.name, |l| {
-            l.phase = if sc.warmup.unwrap_or(0.0) > 0.0 {
+        live.update_scenario(sc.name(), |l| {
+            l.phase = if matches!(sc, ScenarioConfig::Api(a) if a.warmup.unwrap_or(0.0) > 0.0) {
                 ScenarioPhase::Warmup
             } else {
                 ScenarioPhase::Running
             }
         });
-        tracing::debug!(scenario = %sc.name, kind = sc.kind.as_str(), "scenario starting");
+        tracing::debug!(scenario = %sc.name(), kind = sc.kind().as_str(), "scenario starting");
         // System scenarios `during` this one sample alongside it, until it ends.
         let until = CancellationToken::new();
         let companions: Vec<_> = scenarios
             .iter()
-            .filter(|c| c.during.as_deref() == Some(sc.name.as_str()))
-            .map(|c| {
-                let (cfg, c, live, cancel, until) = (
+            .filter_map(|c| match c {
+                ScenarioConfig::System(sys) if sys.during.as_deref() == Some(sc.name()) => {
+                    Some((c, sys))
+                }
+                _ => None,
+            })
+            .map(|(c, sys)| {
+                let (cfg, c, sys, live, cancel, until) = (
                     cfg.clone(),
                     c.clone(),
+                    sys.clone(),
                     live.clone(),
                     cancel.clone(),
                     until.clone(),
                 );
                 tokio::spawn(async move {
-                    let out = scenario::system::run(&cfg, &c, &live, &cancel, Some(&until)).await;
+                    let out = scenario::system::run(&cfg, &sys, &live, &cancel, Some(&until)).await;
                     (c, out)
                 })
             })
             .collect();
-        let out = match opts.ingested.iter().find(|(s, _)| s.name == sc.name) {
+        let out = match opts.ingested.iter().find(|(s, _)| s.name() == sc.name()) {
             Some((_, o)) => o.clone(),
             None => run_one(cfg, sc, thresholds, live, cancel).await,
         };
@@ -79,7 +84,7 @@ pub async fn measure(
             }
         }
         tracing::debug!(
-            scenario = %sc.name,
+            scenario = %sc.name(),
             requests = out.requests,
             errors = ?out.errors,
             metrics = ?out.metrics,
@@ -87,13 +92,13 @@ pub async fn measure(
             "scenario finished"
         );
         let failed = out.error.is_some();
-        live.update_scenario(&sc.name, |l| {
+        live.update_scenario(sc.name(), |l| {
             if failed {
                 l.phase = ScenarioPhase::Failed;
             }
         });
         live.emit(EngineEvent::ScenarioFinished {
-            name: sc.name.clone(),
+            name: sc.name().to_string(),
             ok: !failed,
             message: out.error.clone().or(out.note.clone()),
         })
@@ -120,7 +125,7 @@ async fn run_one(
     if abort_rules.is_empty() {
         return scenario::run(cfg, sc, live, cancel, None).await;
     }
-    let scenario_name = sc.name.clone();
+    let scenario_name = sc.name().to_string();
     let abort = move |m: &BTreeMap<String, f64>| {
         threshold::evaluate(&abort_rules, &scenario_name, m)
             .into_iter()

@@ -17,7 +17,7 @@ use crate::error::Result;
 pub use crate::host::{git_info, host_name};
 pub use crate::inspect::{MetricContext, metric_context};
 use crate::live::{EngineEvent, LiveHub};
-pub use crate::model::{AlertKind, MetricVerdict, ScenarioStatus, TriageState, Verdict};
+pub use crate::model::{AlertKind, MetricVerdict, RunMode, ScenarioStatus, TriageState, Verdict};
 pub use crate::outcome::{
     BaselineSummary, MetricReport, RegressionReport, RunOutcome, ScenarioReport, fails_build,
 };
@@ -31,8 +31,8 @@ pub struct RunOptions {
     pub establish_baselines: bool,
     /// Exit 1 on a confirmed regression (flag or config).
     pub fail_on_regression: bool,
-    /// `ci` or `tui`.
-    pub mode: String,
+    /// The front-end that started the run.
+    pub mode: RunMode,
     /// Only these scenarios (by name); all when empty.
     pub only: Vec<String>,
     /// Results from another tool (`perfgate ingest`): judged and stored like a run,
@@ -48,19 +48,19 @@ pub struct RunOptions {
 /// An API scenario's share for shard `i` of `n` (users and rate split; the
 /// remainder goes to the first shards). Non-API scenarios run on shard 0 only.
 pub fn shard_scenario(s: &ScenarioConfig, cfg: &Config, i: u32, n: u32) -> Option<ScenarioConfig> {
-    use crate::config::ScenarioType;
-    if s.kind != ScenarioType::Api {
+    let ScenarioConfig::Api(a) = s else {
         return (i == 0).then(|| s.clone());
-    }
-    let mut out = s.clone();
-    let users = s.concurrent_users.unwrap_or(cfg.concurrent_users);
+    };
+    let users = a.concurrent_users.unwrap_or(cfg.concurrent_users);
     let share = users / n + u32::from(i < users % n);
     if share == 0 {
         return None;
     }
-    out.concurrent_users = Some(share);
-    out.rate = s.rate.map(|r| r / n as f64);
-    Some(out)
+    Some(ScenarioConfig::Api(crate::config::ApiScenario {
+        concurrent_users: Some(share),
+        rate: a.rate.map(|r| r / n as f64),
+        ..a.clone()
+    }))
 }
 
 /// Run the suite described by `loaded` and store it: plan, measure, judge, verdict,
@@ -140,8 +140,8 @@ async fn announce(live: &LiveHub, cfg: &Config, run_id: i64, scenarios: &[Scenar
         s.scenarios = scenarios
             .iter()
             .map(|sc| crate::live::LiveScenario {
-                name: sc.name.clone(),
-                kind: sc.kind.as_str().into(),
+                name: sc.name().to_string(),
+                kind: sc.kind(),
                 duration_s: cfg.scenario_duration(sc),
                 ..Default::default()
             })

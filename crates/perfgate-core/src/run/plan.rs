@@ -6,6 +6,7 @@ use crate::config::threshold::{self, Threshold};
 use crate::config::{LoadedConfig, ScenarioConfig};
 use crate::detect::Settings;
 use crate::error::{Error, Result};
+use crate::model::RunMode;
 use crate::store::{self, RunMeta};
 
 pub struct Plan {
@@ -27,15 +28,16 @@ pub fn plan(loaded: &LoadedConfig, opts: &RunOptions) -> Result<Plan> {
         config_path: loaded.path.display().to_string(),
         host: host_name(),
         mode: if opts.shard.is_some() {
-            "shard".into()
+            RunMode::Shard
         } else if opts.establish_baselines {
-            "establish".into()
+            RunMode::Establish
         } else {
-            opts.mode.clone()
+            opts.mode
         },
         run_group: opts.run_group.clone(),
     };
-    let chosen = |s: &ScenarioConfig| opts.only.is_empty() || opts.only.contains(&s.name);
+    let chosen =
+        |s: &ScenarioConfig| opts.only.is_empty() || opts.only.iter().any(|o| o == s.name());
     let scenarios: Vec<ScenarioConfig> = match opts.shard {
         Some((i, n)) => cfg
             .test_scenarios

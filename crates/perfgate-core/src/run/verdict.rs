@@ -38,8 +38,8 @@ pub fn decide(
     let scenarios: Vec<ScenarioReport> = outputs
         .iter()
         .map(|(sc, o)| ScenarioReport {
-            name: sc.name.clone(),
-            kind: sc.kind.as_str().into(),
+            name: sc.name().to_string(),
+            kind: sc.kind(),
             status: if o.error.is_some() {
                 ScenarioStatus::Error
             } else if o.aborted {
@@ -61,7 +61,7 @@ pub fn decide(
         .zip(&scenarios)
         .map(|((_, o), r)| ScenarioRow {
             scenario: r.name.clone(),
-            kind: r.kind.clone(),
+            kind: r.kind,
             status: r.status,
             error: r.error.clone(),
             note: r.note.clone(),
@@ -115,7 +115,7 @@ fn apply_thresholds(
         .iter()
         .filter(|(_, o)| opts.shard.is_none() && o.error.is_none())
     {
-        results.extend(threshold::evaluate(thresholds, &sc.name, &out.metrics));
+        results.extend(threshold::evaluate(thresholds, sc.name(), &out.metrics));
     }
     for t in results.iter().filter(|t| !t.passed) {
         let bound = thresholds

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::ScenarioOutput;
-use crate::config::{Config, ScenarioConfig};
+use crate::config::{ApiScenario, Arrival, Config};
 use crate::live::{LiveHub, ScenarioPhase, push_bounded};
 
 /// How often the live aggregate is published: 250 ms, or `PERFGATE_LIVE_MS` (the
@@ -153,7 +153,7 @@ struct Target {
 }
 
 impl Target {
-    fn from_config(cfg: &Config, s: &ScenarioConfig) -> Result<Target, String> {
+    fn from_config(cfg: &Config, s: &ApiScenario) -> Result<Target, String> {
         let base = cfg.base_url.trim_end_matches('/');
         let (https, rest) = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
             (Some(r), _) => (true, r),
@@ -611,7 +611,7 @@ async fn worker(
 /// Run one API scenario to completion (or cancellation) and compute its metrics.
 pub async fn run(
     cfg: &Config,
-    s: &ScenarioConfig,
+    s: &ApiScenario,
     live: &LiveHub,
     cancel: &CancellationToken,
     abort: Option<&super::AbortCheck>,
@@ -624,7 +624,7 @@ pub async fn run(
     if let Some(m) = s.max_in_flight {
         users = users.min(m.max(1) as usize);
     }
-    let duration = Duration::from_secs_f64(cfg.scenario_duration(s));
+    let duration = Duration::from_secs_f64(s.duration.unwrap_or(cfg.test_duration));
     let warmup = Duration::from_secs_f64(s.warmup.unwrap_or(0.0));
     let started = Instant::now();
     let measure_from = started + warmup;
@@ -635,7 +635,7 @@ pub async fn run(
             started,
             rate,
             s.ramp_up.unwrap_or(0.0),
-            s.arrival.as_deref() == Some("poisson"),
+            s.arrival == Some(Arrival::Poisson),
             0x9e3779b97f4a7c15,
         ))
     });
@@ -702,7 +702,7 @@ pub async fn run(
         };
         let (p50, p95, p99) = (q(0.5), q(0.95), q(0.99));
         live.update_scenario(&name, |ls| {
-            ls.kind = "api".into();
+            ls.kind = crate::config::ScenarioType::Api;
             ls.phase = if done {
                 if cancel.is_cancelled() {
                     ScenarioPhase::Stopped

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::ScenarioOutput;
-use crate::config::{ScenarioConfig, expand_env};
+use crate::config::{DatabaseScenario, expand_env};
 use crate::live::{LiveHub, ScenarioPhase};
 
 /// The file of a `sqlite://path` / `sqlite:path` URL.
@@ -18,8 +18,8 @@ fn sqlite_path(url: &str) -> Option<&str> {
         .or_else(|| url.strip_prefix("sqlite:"))
 }
 
-fn run_sqlite(path: &str, s: &ScenarioConfig, cancel: &CancellationToken) -> ScenarioOutput {
-    let query = s.query.clone().unwrap_or_default();
+fn run_sqlite(path: &str, s: &DatabaseScenario, cancel: &CancellationToken) -> ScenarioOutput {
+    let query = s.query.clone();
     let iterations = s.iterations.unwrap_or(100).max(1);
     let warmup = (iterations / 10).clamp(1, 10);
     let t0 = Instant::now();
@@ -94,14 +94,18 @@ fn run_sqlite(path: &str, s: &ScenarioConfig, cancel: &CancellationToken) -> Sce
     }
 }
 
-pub async fn run(s: &ScenarioConfig, live: &LiveHub, cancel: &CancellationToken) -> ScenarioOutput {
+pub async fn run(
+    s: &DatabaseScenario,
+    live: &LiveHub,
+    cancel: &CancellationToken,
+) -> ScenarioOutput {
     // Secrets may come from the environment; the expanded URL is never printed.
-    let url = match expand_env(s.connection_string.as_deref().unwrap_or("")) {
+    let url = match expand_env(&s.connection_string) {
         Ok(u) => u,
         Err(e) => return ScenarioOutput::failed(format!("connection_string {e}")),
     };
     live.update_scenario(&s.name, |l| {
-        l.kind = "database".into();
+        l.kind = crate::config::ScenarioType::Database;
         l.phase = ScenarioPhase::Running;
     });
     let out = match sqlite_path(&url) {
@@ -166,7 +170,7 @@ macro_rules! sqlx_runner {
     ($name:ident, $conn:ty, $flavor:expr) => {
         async fn $name(
             url: &str,
-            s: &ScenarioConfig,
+            s: &DatabaseScenario,
             cancel: &CancellationToken,
         ) -> ScenarioOutput {
             use sqlx::Connection;
@@ -180,7 +184,7 @@ macro_rules! sqlx_runner {
                 Err(_) => return ScenarioOutput::failed("cannot connect: timed out".to_string()),
             };
             let connection_ms = t0.elapsed().as_secs_f64() * 1000.0;
-            let query = s.query.clone().unwrap_or_default();
+            let query = s.query.clone();
             let iterations = s.iterations.unwrap_or(100).max(1);
             let warmup = (iterations / 10).clamp(1, 10);
             let workers = s.concurrency.unwrap_or(1).max(1) as u64;

@@ -7,7 +7,7 @@ pub mod system;
 use std::collections::BTreeMap;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ScenarioConfig, ScenarioType};
+use crate::config::{Config, ScenarioConfig};
 use crate::live::LiveHub;
 
 /// What a scenario produced: metric values (names without the scenario prefix).
@@ -52,10 +52,10 @@ pub async fn run(
     cancel: &CancellationToken,
     abort: Option<&AbortCheck>,
 ) -> ScenarioOutput {
-    match s.kind {
-        ScenarioType::Api => api::run(cfg, s, live, cancel, abort).await,
-        ScenarioType::System => system::run(cfg, s, live, cancel, None).await,
-        ScenarioType::Ingested => ScenarioOutput::failed("ingested results are not run"),
-        ScenarioType::Database => database::run(s, live, cancel).await,
+    match s {
+        ScenarioConfig::Api(a) => api::run(cfg, a, live, cancel, abort).await,
+        ScenarioConfig::System(sys) => system::run(cfg, sys, live, cancel, None).await,
+        ScenarioConfig::Ingested(_) => ScenarioOutput::failed("ingested results are not run"),
+        ScenarioConfig::Database(d) => database::run(d, live, cancel).await,
     }
 }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::ScenarioOutput;
-use crate::config::{Config, SYSTEM_METRICS, ScenarioConfig, system_metric_key};
+use crate::config::{Config, SYSTEM_METRICS, SystemScenario, system_metric_key};
 use crate::live::{LiveHub, ScenarioPhase, push_bounded};
 
 const MB: f64 = 1024.0 * 1024.0;
@@ -120,7 +120,7 @@ fn process_sample(sys: &mut System, target: &str) -> Option<(f64, f64)> {
 /// (a scenario running `during` another one).
 pub async fn run(
     cfg: &Config,
-    s: &ScenarioConfig,
+    s: &SystemScenario,
     live: &LiveHub,
     cancel: &CancellationToken,
     until: Option<&CancellationToken>,
@@ -136,7 +136,7 @@ pub async fn run(
         Some(list) => list.iter().filter_map(|m| system_metric_key(m)).collect(),
         None => SYSTEM_METRICS.to_vec(),
     };
-    let duration = Duration::from_secs_f64(cfg.scenario_duration(s));
+    let duration = Duration::from_secs_f64(s.duration.unwrap_or(cfg.test_duration));
     let interval = Duration::from_millis(s.interval_ms.unwrap_or(1000).max(1));
     let mut sampler = Sampler::new();
     // CPU usage needs two readings separated by sysinfo's minimum interval.
@@ -170,7 +170,7 @@ pub async fn run(
         }
         let elapsed = started.elapsed().as_secs_f64();
         live.update_scenario(&s.name, |ls| {
-            ls.kind = "system".into();
+            ls.kind = crate::config::ScenarioType::System;
             ls.phase = ScenarioPhase::Running;
             ls.elapsed_s = elapsed.min(duration.as_secs_f64());
             ls.duration_s = duration.as_secs_f64();

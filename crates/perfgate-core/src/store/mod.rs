@@ -8,9 +8,10 @@ pub mod sqlite;
 
 use serde::Serialize;
 
+use crate::config::ScenarioType;
 use crate::model::{
-    AlertKind, BaselineAction, MetricVerdict, RunStatus, ScenarioStatus, Severity, TriageState,
-    Verdict,
+    AlertKind, BaselineAction, MetricVerdict, RunMode, RunStatus, ScenarioStatus, Severity,
+    TriageState, Verdict,
 };
 
 use crate::error::Result;
@@ -25,8 +26,8 @@ pub struct RunMeta {
     pub config_fingerprint: String,
     pub config_path: String,
     pub host: String,
-    /// `ci`, `tui`, `establish`, `shard`, `merge`, `ingest`.
-    pub mode: String,
+    /// What started the run.
+    pub mode: RunMode,
     /// Sharded load: the group whose shards `perfgate merge` combines.
     pub run_group: Option<String>,
 }
@@ -42,7 +43,7 @@ pub struct RunRecord {
     pub branch: Option<String>,
     pub config_fingerprint: String,
     pub host: String,
-    pub mode: String,
+    pub mode: RunMode,
 }
 
 /// One metric value of a run, with the judgement made when it was stored.
@@ -71,7 +72,7 @@ pub struct MetricRow {
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct ScenarioRow {
     pub scenario: String,
-    pub kind: String,
+    pub kind: ScenarioType,
     pub status: ScenarioStatus,
     pub error: Option<String>,
     pub note: Option<String>,

@@ -7,9 +7,10 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
 
+use crate::config::ScenarioType;
 use crate::model::{
-    AlertKind, BaselineAction, MetricVerdict, RunStatus, ScenarioStatus, Severity, TriageState,
-    Verdict,
+    AlertKind, BaselineAction, MetricVerdict, RunMode, RunStatus, ScenarioStatus, Severity,
+    TriageState, Verdict,
 };
 
 fn unknown(text: &str) -> String {
@@ -59,8 +60,10 @@ stored_as_text!(
     AlertKind,
     BaselineAction,
     MetricVerdict,
+    RunMode,
     RunStatus,
     ScenarioStatus,
+    ScenarioType,
     Severity,
     TriageState,
     Verdict

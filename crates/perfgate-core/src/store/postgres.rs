@@ -266,7 +266,7 @@ impl Store for PgStore {
             .bind(&meta.config_fingerprint)
             .bind(&meta.config_path)
             .bind(&meta.host)
-            .bind(&meta.mode)
+            .bind(meta.mode)
             .bind(std::process::id() as i64)
             .bind(&meta.run_group)
             .fetch_one(&self.pool),
@@ -293,7 +293,7 @@ impl Store for PgStore {
                 )
                 .bind(run_id)
                 .bind(&s.scenario)
-                .bind(&s.kind)
+                .bind(s.kind)
                 .bind(s.status)
                 .bind(&s.error)
                 .bind(&s.note)
