@@ -5,8 +5,8 @@
 mod common;
 
 use perfgate::engine::model::{
-    AlertKind, BaselineAction, MetricVerdict, RunMode, RunStatus, ScenarioStatus, Severity,
-    TriageState, Verdict,
+    AlertKind, BaselineAction, DetectionRule, MetricVerdict, RunMode, RunStatus, ScenarioStatus,
+    Severity, TriageState, Verdict,
 };
 use perfgate::engine::store::{self, Alert, MetricRow, RunMeta, ScenarioRow, Store};
 
@@ -99,6 +99,7 @@ fn alert(metric: &str, run: i64, severity: Severity) -> Alert {
         group_id: None,
         good_run_id: None,
         bad_run_id: None,
+        rule: Some(DetectionRule::Cusum),
     }
 }
 
@@ -160,6 +161,7 @@ fn upsert_alert_if_open(st: &mut dyn Store) {
     let open = st.open_alert("api.p95_ms").unwrap().unwrap();
     assert_eq!((open.last_run_id, open.severity), (r2, Severity::Critical));
     assert_eq!(open.opened_run_id, r1);
+    assert_eq!(open.rule, Some(DetectionRule::Cusum), "the rule is kept");
     st.set_alert_state(id, TriageState::Fixed, "t", "recovered")
         .unwrap();
     assert!(st.open_alert("api.p95_ms").unwrap().is_none());

@@ -187,5 +187,6 @@ pub fn alert(
         group_id: None,
         good_run_id: None,
         bad_run_id: None,
+        rule: Some(crate::engine::model::DetectionRule::Streak),
     }
 }

@@ -276,6 +276,8 @@ pub fn as_outcome(st: &dyn Store, store_label: &str, c: &Comparison) -> Result<R
                 severity: severity_of(mc.change_pct.abs()),
                 kind,
                 rule: format!("A/B vs run #{}: {}", c.run_a, mc.why),
+                detected_by: None,
+                report_only: false,
                 confirmation_value: None,
                 alert_id: None,
                 group: None,

@@ -17,8 +17,9 @@
 use serde::Serialize;
 
 use crate::baseline::{BaselineStats, robust_center_scale};
-use crate::config::Config;
+use crate::config::{Config, DetectionOverride};
 use crate::metrics::Direction;
+use crate::model::DetectionRule;
 
 pub use crate::model::Severity;
 
@@ -101,14 +102,53 @@ pub struct Settings {
     /// a change in a constant metric is measured in those steps, not in an
     /// infinite z. Set per metric by [`Settings::for_metric`].
     pub min_scale: f64,
+    /// Report only: a confirmed regression is shown and alerted at low severity but
+    /// never fails the build. Set per metric by [`Settings::for_metric`].
+    pub report_only: bool,
+    /// Per-metric overrides (`detection_overrides`), keyed by metric glob.
+    pub overrides: Vec<(String, DetectionOverride)>,
 }
 
 impl Settings {
-    /// These settings for one metric (its meaningful step as the smallest scale).
+    /// These settings for one metric: its meaningful step as the smallest scale, and
+    /// the most specific `detection_overrides` entry that matches it.
     pub fn for_metric(&self, metric: &str) -> Settings {
-        Settings {
+        let mut s = Settings {
             min_scale: crate::metrics::meaningful_step(metric),
             ..self.clone()
+        };
+        if let Some(o) = self.override_for(metric) {
+            s.apply(o);
+        }
+        s
+    }
+
+    /// The override that applies to `metric`: an exact key before wildcards, fewer
+    /// wildcards before more.
+    pub fn override_for(&self, metric: &str) -> Option<&DetectionOverride> {
+        self.overrides
+            .iter()
+            .filter(|(k, _)| crate::config::threshold::key_matches(k, metric))
+            .min_by_key(|(k, _)| (k.matches('*').count(), usize::MAX - k.len()))
+            .map(|(_, o)| o)
+    }
+
+    /// These settings with an override's values in place.
+    pub fn apply(&mut self, o: &DetectionOverride) {
+        if let Some(z) = o.z_threshold {
+            self.z_threshold = z;
+        }
+        if let Some(p) = o.persistence {
+            self.persistence = p;
+        }
+        if let Some(m) = o.min_change_pct {
+            self.min_change_pct = m;
+        }
+        if o.percent_path == Some(false) {
+            self.regression_threshold_pct = f64::INFINITY;
+        }
+        if let Some(r) = o.report_only {
+            self.report_only = r;
         }
     }
 
@@ -122,6 +162,11 @@ impl Settings {
             window: c.detection.baseline_window,
             min_samples: c.min_baseline_samples,
             outlier_threshold: c.outlier_threshold,
+            overrides: c
+                .detection_overrides
+                .iter()
+                .map(|(k, o)| (k.clone(), o.clone()))
+                .collect(),
             ..Settings::default()
         }
     }
@@ -144,6 +189,8 @@ impl Default for Settings {
             consistency: 0.45,
             z_cap: 100.0,
             min_scale: 0.0,
+            report_only: false,
+            overrides: Vec::new(),
         }
     }
 }
@@ -165,6 +212,8 @@ pub struct Judgement {
     pub confirmed: Option<Kind>,
     /// How it was confirmed, for people.
     pub rule: Option<String>,
+    /// Which rule confirmed it.
+    pub detected_by: Option<DetectionRule>,
     /// The baseline the value was judged against.
     pub baseline: BaselineStats,
     /// The centre z is measured from.
@@ -178,10 +227,27 @@ pub struct Judgement {
 impl Judgement {
     /// Confirm the change (by a re-run or the tool's own data): it gets its rule
     /// and, now that it is a change, its severity.
-    pub fn confirm(&mut self, kind: Kind, rule: String) {
+    pub fn confirm(&mut self, kind: Kind, by: DetectionRule, rule: String, s: &Settings) {
         self.confirmed = Some(kind);
         self.rule = Some(rule);
-        self.severity = Some(Severity::from_z(self.z).unwrap_or(Severity::Low));
+        self.detected_by = Some(by);
+        self.severity = Some(severity_of(s, self.z));
+    }
+
+    /// Reported as a further move beyond an open alert's level.
+    pub fn escalate(&mut self, rule: String) {
+        self.rule = Some(rule);
+        self.detected_by = Some(DetectionRule::Escalation);
+        self.escalated = true;
+    }
+}
+
+/// A confirmed change's magnitude label; a report-only metric's changes are low.
+pub fn severity_of(s: &Settings, z: f64) -> Severity {
+    if s.report_only {
+        Severity::Low
+    } else {
+        Severity::from_z(z).unwrap_or(Severity::Low)
     }
 }
 
@@ -348,6 +414,7 @@ pub fn judge(
 
     let mut confirmed = None;
     let mut rule = None;
+    let mut detected_by = None;
     if let Some(kind) = suspect {
         // The streak that confirms grows with how often the history itself sits
         // beyond the threshold (a second mode, autocorrelated noise): two
@@ -384,6 +451,7 @@ pub fn judge(
             && lo >= s.consistency * hi.min(s.z_cap);
         if prior_ok {
             confirmed = Some(kind);
+            detected_by = Some(DetectionRule::Streak);
             rule = Some(format!(
                 "{} consecutive observations beyond {:.1} sigma",
                 streak_len, s.z_threshold
@@ -414,13 +482,14 @@ pub fn judge(
             let cs = change * sign;
             if c >= s.cusum_h && zs >= 1.0 && cs >= s.min_change_pct {
                 confirmed = Some(kind);
+                detected_by = Some(DetectionRule::Cusum);
                 rule = Some(format!("CUSUM {c:.1} >= {:.1} over recent runs", s.cusum_h));
                 break;
             }
         }
     }
     // Severity labels a change; an observation within its baseline has none.
-    let severity = confirmed.map(|_| Severity::from_z(z).unwrap_or(Severity::Low));
+    let severity = confirmed.map(|_| severity_of(s, z));
     Some(Judgement {
         value,
         z,
@@ -429,6 +498,7 @@ pub fn judge(
         suspect,
         confirmed,
         rule,
+        detected_by,
         baseline: stats,
         center,
         scale,
@@ -540,9 +610,8 @@ impl<'a> Replay<'a> {
         self.values.push(value);
         self.suspect_bad.push(bad);
         j.map(|mut j| {
-            if escalated.is_some() {
-                j.rule = escalated;
-                j.escalated = true;
+            if let Some(rule) = escalated {
+                j.escalate(rule);
             }
             (j, opened)
         })

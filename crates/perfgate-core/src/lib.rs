@@ -48,6 +48,7 @@ pub mod manage;
 pub mod metrics;
 pub mod model;
 pub mod outcome;
+pub mod quality;
 #[doc(hidden)]
 pub mod report;
 pub mod run;

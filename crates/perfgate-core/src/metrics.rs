@@ -109,6 +109,11 @@ pub fn metric_name(scenario: &str, metric: &str) -> String {
     format!("{scenario}.{metric}")
 }
 
+/// The scenario part of a full metric name.
+pub fn scenario_of(metric: &str) -> &str {
+    metric.split('.').next().unwrap_or(metric)
+}
+
 /// API scenario metric names, in report order.
 pub const API_METRICS: [&str; 7] = [
     "response_time_mean_ms",

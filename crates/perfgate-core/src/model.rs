@@ -100,6 +100,24 @@ named_enum!(
 );
 
 named_enum!(
+    /// Which detection rule raised an alert: alert quality is counted per rule.
+    DetectionRule {
+        /// Consecutive observations beyond the z threshold (or the percent path).
+        Streak = "streak",
+        /// A CUSUM over recent runs: a shift too small to clear the threshold twice.
+        Cusum = "cusum",
+        /// A suspect run confirmed by a re-run in the same CI run.
+        Rerun = "rerun",
+        /// An ingested result confirmed by the tool's own spread.
+        ToolSpread = "tool-spread",
+        /// A further move while an alert was open.
+        Escalation = "escalation",
+        /// An absolute threshold broken.
+        Threshold = "threshold",
+    }
+);
+
+named_enum!(
     /// What started a run (stored with it; `perfgate runs` shows it).
     #[derive(Default)]
     RunMode {
@@ -142,6 +160,17 @@ named_enum!(
 );
 
 impl TriageState {
+    /// What triage said of the alert, the one place it is decided: `invalid` is a
+    /// false alarm; `fixed`, `acknowledged` and `accepted` are real changes; an
+    /// untriaged or investigated alert has no answer yet.
+    pub fn true_alarm(self) -> Option<bool> {
+        match self {
+            TriageState::Invalid => Some(false),
+            TriageState::Fixed | TriageState::Acknowledged | TriageState::Accepted => Some(true),
+            TriageState::Untriaged | TriageState::Investigating => None,
+        }
+    }
+
     /// States of an open alert (its baseline stays frozen).
     pub fn is_open(self) -> bool {
         matches!(

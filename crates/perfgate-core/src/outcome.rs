@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::config::threshold::ThresholdResult;
 use crate::metrics::Direction;
-use crate::model::{AlertKind, MetricVerdict, ScenarioStatus, Severity, TriageState, Verdict};
+use crate::model::{
+    AlertKind, DetectionRule, MetricVerdict, ScenarioStatus, Severity, TriageState, Verdict,
+};
 
 /// A metric's baseline as reported.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -73,6 +75,12 @@ pub struct RegressionReport {
     pub kind: AlertKind,
     /// The rule that confirmed it, in words.
     pub rule: String,
+    /// Which rule confirmed it (none for an A/B comparison).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detected_by: Option<DetectionRule>,
+    /// Judged under a report-only override: shown and alerted, never failing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub report_only: bool,
     /// The re-run's value that confirmed it.
     pub confirmation_value: Option<f64>,
     /// The alert it opened or refreshed.
@@ -222,11 +230,12 @@ fn state_or_empty<S: serde::Serializer>(
 
 /// The failing rule, the one place it is written: a broken threshold always fails the
 /// build; a confirmed regression fails it unless its alert was silenced by triage
-/// (acknowledged, investigating, invalid) when the run was judged.
-pub fn fails_build(kind: AlertKind, silenced_when_judged: bool) -> bool {
+/// (acknowledged, investigating, invalid) when the run was judged, or its metric is
+/// report-only (an explicit, audited choice).
+pub fn fails_build(kind: AlertKind, silenced_when_judged: bool, report_only: bool) -> bool {
     match kind {
         AlertKind::Threshold => true,
-        AlertKind::Regression => !silenced_when_judged,
+        AlertKind::Regression => !silenced_when_judged && !report_only,
         AlertKind::Improvement => false,
     }
 }
@@ -248,6 +257,7 @@ impl RegressionReport {
         fails_build(
             self.kind,
             self.triage_state.is_some_and(TriageState::is_silenced),
+            self.report_only,
         )
     }
 }

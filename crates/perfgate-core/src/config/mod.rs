@@ -55,6 +55,9 @@ pub struct Config {
     pub test_scenarios: Vec<ScenarioConfig>,
     /// The detection rule's settings.
     pub detection: DetectionConfig,
+    /// Per-metric detection settings (`scenario.metric`, `*` wildcards), written by
+    /// hand or by `perfgate tune --apply`.
+    pub detection_overrides: BTreeMap<String, DetectionOverride>,
     /// Absolute bounds per metric (`scenario.metric`, `*` wildcards): `"< 200"`.
     pub thresholds: BTreeMap<String, threshold::ThresholdSpec>,
     /// Alert channels, throttling and routing.
@@ -80,6 +83,7 @@ impl Default for Config {
             enable_alerts: true,
             test_scenarios: Vec::new(),
             detection: DetectionConfig::default(),
+            detection_overrides: BTreeMap::new(),
             thresholds: BTreeMap::new(),
             alerts: Default::default(),
             shards: 1,
@@ -113,6 +117,31 @@ impl Default for DetectionConfig {
             confirm_reruns: 1,
         }
     }
+}
+
+/// Detection settings for the metrics a `detection_overrides` key matches; what is
+/// absent comes from `detection` and `regression_threshold`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionOverride {
+    /// Robust z an observation must reach to be suspect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z_threshold: Option<f64>,
+    /// Consecutive suspect observations needed to confirm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistence: Option<usize>,
+    /// Smallest relative change (percent) that can fail a build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_change_pct: Option<f64>,
+    /// Whether a change of `regression_threshold` percent counts below the z threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_path: Option<bool>,
+    /// Report only: shown and alerted at low severity, never fails the build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_only: Option<bool>,
+    /// Why (kept with the setting; `perfgate tune` writes its evidence here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// System metrics a `system` scenario can sample (seed names without units).
@@ -206,6 +235,7 @@ impl Config {
         validate::settings(self).map_err(err)?;
         validate::detection(self).map_err(err)?;
         validate::alerts(self).map_err(err)?;
+        validate::overrides(self).map_err(err)?;
         let mut seen = std::collections::HashSet::new();
         for (i, s) in self.test_scenarios.iter().enumerate() {
             validate::scenario(self, i, s, &mut seen).map_err(err)?;

@@ -101,15 +101,24 @@ pub fn parse_expr(expr: &str) -> Option<(Op, f64)> {
     v.is_finite().then_some((op, v))
 }
 
-fn glob(pattern: &str, s: &str) -> bool {
-    pattern == "*" || pattern == s
+/// `*` matches any run of characters (none included); everything else literally.
+pub fn glob(pattern: &str, s: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == s,
+        Some((head, rest)) => {
+            let Some(tail) = s.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
 }
 
 impl Threshold {
     pub fn matches(&self, metric: &str) -> bool {
-        let (ps, pm) = self.key.split_once('.').unwrap_or(("*", &self.key));
-        let (s, m) = metric.split_once('.').unwrap_or(("", metric));
-        glob(ps, s) && glob(pm, m)
+        key_matches(&self.key, metric)
     }
     pub fn expr(&self) -> String {
         format!("{} {}", self.op.as_str(), self.bound)
@@ -160,6 +169,48 @@ pub fn known_metrics(kind: ScenarioType) -> Vec<&'static str> {
     }
 }
 
+/// A metric key (`scenario.metric`, `*` wildcards in either part) names a scenario
+/// of the config and a metric its kind records; the error says what was expected.
+pub fn check_key(cfg: &Config, key: &str) -> Result<(), String> {
+    let Some((scen, metric)) = key.split_once('.') else {
+        return Err("expected `scenario.metric` (either part may be `*`)".into());
+    };
+    let scenarios: Vec<_> = cfg
+        .test_scenarios
+        .iter()
+        .filter(|s| glob(scen, s.name()))
+        .collect();
+    if scenarios.is_empty() {
+        let names: Vec<&str> = cfg.test_scenarios.iter().map(|s| s.name()).collect();
+        return Err(format!(
+            "names scenario {scen:?}, which is not in test_scenarios ({})",
+            names.join(", ")
+        ));
+    }
+    let all: Vec<&str> = scenarios
+        .iter()
+        .flat_map(|s| known_metrics(s.kind()))
+        .collect();
+    if all.iter().any(|k| glob(metric, k)) {
+        return Ok(());
+    }
+    let best = all
+        .iter()
+        .map(|k| (strsim::jaro_winkler(metric, k), *k))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(s, _)| *s > 0.8)
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_default();
+    Err(format!("names an unknown metric `{metric}`{best}"))
+}
+
+/// Whether a metric key (`scenario.metric`, `*` wildcards) matches a full metric name.
+pub fn key_matches(key: &str, metric: &str) -> bool {
+    let (ps, pm) = key.split_once('.').unwrap_or(("*", key));
+    let (s, m) = metric.split_once('.').unwrap_or(("", metric));
+    glob(ps, s) && glob(pm, m)
+}
+
 /// Parse and check every threshold of a config; errors name the key.
 pub fn parse_all(cfg: &Config, file: &str) -> Result<Vec<Threshold>, ConfigError> {
     let err = |key: &str, message: String| ConfigError {
@@ -179,48 +230,7 @@ pub fn parse_all(cfg: &Config, file: &str) -> Result<Vec<Threshold>, ConfigError
                 ),
             )
         })?;
-        let Some((scen, metric)) = key.split_once('.') else {
-            return Err(err(
-                key,
-                "expected `scenario.metric` (either part may be `*`)".into(),
-            ));
-        };
-        let scenarios: Vec<_> = cfg
-            .test_scenarios
-            .iter()
-            .filter(|s| scen == "*" || s.name() == scen)
-            .collect();
-        if scenarios.is_empty() {
-            let names: Vec<&str> = cfg.test_scenarios.iter().map(|s| s.name()).collect();
-            return Err(err(
-                key,
-                format!(
-                    "names scenario {scen:?}, which is not in test_scenarios ({})",
-                    names.join(", ")
-                ),
-            ));
-        }
-        if metric != "*"
-            && !scenarios
-                .iter()
-                .any(|s| known_metrics(s.kind()).contains(&metric))
-        {
-            let all: Vec<&str> = scenarios
-                .iter()
-                .flat_map(|s| known_metrics(s.kind()))
-                .collect();
-            let best = all
-                .iter()
-                .map(|k| (strsim::jaro_winkler(metric, k), *k))
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .filter(|(s, _)| *s > 0.8)
-                .map(|(_, k)| format!("; did you mean `{k}`?"))
-                .unwrap_or_default();
-            return Err(err(
-                key,
-                format!("names an unknown metric `{metric}`{best}"),
-            ));
-        }
+        check_key(cfg, key).map_err(|m| err(key, m))?;
         out.push(Threshold {
             key: key.clone(),
             op,

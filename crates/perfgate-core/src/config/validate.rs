@@ -135,6 +135,32 @@ pub fn alerts(c: &Config) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// `detection_overrides`: keys name metrics as thresholds do; values in the ranges
+/// of `detection`.
+pub fn overrides(c: &Config) -> Result<(), Invalid> {
+    for (key, o) in &c.detection_overrides {
+        let f = |k: &str| format!("detection_overrides.{key}.{k}");
+        super::threshold::check_key(c, key)
+            .map_err(|m| (format!("detection_overrides.{key}"), m))?;
+        if let Some(z) = o.z_threshold
+            && !positive(z)
+        {
+            return Err((f("z_threshold"), "must be a positive number".into()));
+        }
+        if let Some(p) = o.persistence
+            && !(1..=10).contains(&p)
+        {
+            return Err((f("persistence"), "must be between 1 and 10".into()));
+        }
+        if let Some(m) = o.min_change_pct
+            && !(m.is_finite() && m >= 0.0)
+        {
+            return Err((f("min_change_pct"), "must be a percentage >= 0".into()));
+        }
+    }
+    Ok(())
+}
+
 /// One scenario, `i` its index in `test_scenarios`; `seen` the names before it.
 /// (Which keys a kind takes, and which it requires, serde has already checked.)
 pub fn scenario<'a>(

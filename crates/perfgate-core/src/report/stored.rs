@@ -227,6 +227,8 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
                 severity: m.severity.unwrap_or(Severity::Low),
                 kind,
                 rule: m.rule.clone().unwrap_or_default(),
+                detected_by: alert.and_then(|a| a.rule),
+                report_only: m.report_only,
                 confirmation_value: None,
                 alert_id: alert.map(|a| a.id),
                 group: alert.map(Alert::group),
@@ -274,7 +276,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
             let silenced = rows
                 .iter()
                 .any(|m| m.metric == r.metric && m.verdict == Some(MetricVerdict::Silenced));
-            crate::outcome::fails_build(r.kind, silenced)
+            crate::outcome::fails_build(r.kind, silenced, r.report_only)
         })
         .count();
     Ok(RunOutcome {

@@ -13,7 +13,7 @@ use crate::detect::{self, Judgement, Kind, Settings};
 use crate::error::Result;
 use crate::live::{EngineEvent, LiveHub, ScenarioPhase};
 use crate::metrics::{Direction, metric_name, unit_of};
-use crate::model::{AlertKind, MetricVerdict, TriageState};
+use crate::model::{AlertKind, DetectionRule, MetricVerdict, TriageState};
 use crate::scenario::{self, ScenarioOutput};
 use crate::store::{MetricRow, Store};
 
@@ -183,7 +183,15 @@ impl Judge<'_> {
                     }) if j0.suspect == Some(kind) => {
                         let mut j = j0.clone();
                         let rule = rule.unwrap_or_default();
-                        j.confirm(kind, format!("{rule} (confirmed by a re-run)"));
+                        let (by, how) = if self.opts.ingested.is_empty() {
+                            (DetectionRule::Rerun, "confirmed by a re-run")
+                        } else {
+                            (
+                                DetectionRule::ToolSpread,
+                                "confirmed by the tool's own spread",
+                            )
+                        };
+                        j.confirm(kind, by, format!("{rule} ({how})"), &settings);
                         (Some(j), Some(v2))
                     }
                     _ => (o.judgement.clone(), Some(v2)),
@@ -201,11 +209,13 @@ impl Judge<'_> {
         confirmation: Option<&ScenarioOutput>,
     ) {
         let (j, conf_value) = self.with_confirmation(&o, confirmation);
+        let report_only = self.settings.for_metric(&o.name).report_only;
         let mut report = metric_report(sc, &o, j.as_ref(), conf_value, self.opts);
         if let Some(j) = &j
             && let Some(kind) = j.confirmed
         {
-            let r = regression_report(&o, j, kind, conf_value);
+            let mut r = regression_report(&o, j, kind, conf_value);
+            r.report_only = report_only;
             match kind {
                 Kind::Regression => out.regressions.push(r),
                 Kind::Improvement => out.improvements.push(r),
@@ -216,7 +226,9 @@ impl Judge<'_> {
         {
             report.verdict = MetricVerdict::Silenced;
         }
-        out.rows.push(metric_row(&report, j.as_ref()));
+        let mut row = metric_row(&report, j.as_ref());
+        row.report_only = report_only;
+        out.rows.push(row);
         out.metrics.push(report);
     }
 }
@@ -232,13 +244,15 @@ fn escalate(s: &Settings, mut j: Judgement, ctx: &MetricContext, dir: Direction)
         return j;
     }
     if let Some((_, rule)) = detect::escalation(s, &j, &ctx.since_alert, dir) {
-        j.rule = Some(rule);
-        j.escalated = true;
-        j.severity = Some(
-            j.severity
-                .unwrap_or(Severity::Low)
-                .max(alert.severity.raised()),
-        );
+        j.escalate(rule);
+        // A report-only metric's changes stay low, escalated or not.
+        if !s.report_only {
+            j.severity = Some(
+                j.severity
+                    .unwrap_or(Severity::Low)
+                    .max(alert.severity.raised()),
+            );
+        }
     }
     j
 }
@@ -309,6 +323,8 @@ fn regression_report(
             Kind::Improvement => AlertKind::Improvement,
         },
         rule: j.rule.clone().unwrap_or_default(),
+        detected_by: j.detected_by,
+        report_only: false,
         confirmation_value: conf_value,
         alert_id: None,
         group: None,
@@ -337,5 +353,6 @@ fn metric_row(report: &MetricReport, j: Option<&Judgement>) -> MetricRow {
         change_pct: report.change_pct,
         verdict: Some(report.verdict),
         rule: report.rule.clone(),
+        report_only: false,
     }
 }

@@ -30,7 +30,7 @@ pub fn persist(
     let mut leads: HashMap<(String, AlertKind), i64> = HashMap::new();
     for r in judged.regressions.iter_mut() {
         let open = store.open_alert(&r.metric)?;
-        let key = (scenario_of(&r.metric).to_string(), r.kind);
+        let key = (crate::metrics::scenario_of(&r.metric).to_string(), r.kind);
         let (good, bad) = match &open {
             Some(a) => (a.good_run_id, a.bad_run_id.unwrap_or(a.opened_run_id)),
             None => suspect_range(store, &r.metric, run_id, settings)?,
@@ -57,6 +57,7 @@ pub fn persist(
             group_id,
             good_run_id: good,
             bad_run_id: Some(bad),
+            rule: r.detected_by,
         })?;
         let group = group_id.unwrap_or(id);
         if open.is_none() {
@@ -94,10 +95,6 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn scenario_of(metric: &str) -> &str {
-    metric.split('.').next().unwrap_or(metric)
 }
 
 /// The last good run and the first bad run of a new regression: the bad run opens

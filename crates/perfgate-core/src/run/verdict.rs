@@ -152,6 +152,8 @@ fn apply_thresholds(
             severity: Severity::Critical,
             kind: AlertKind::Threshold,
             rule,
+            detected_by: Some(crate::model::DetectionRule::Threshold),
+            report_only: false,
             confirmation_value: None,
             alert_id: None,
             group: None,

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::config::ScenarioType;
 use crate::model::{
-    AlertKind, BaselineAction, MetricVerdict, RunMode, RunStatus, ScenarioStatus, Severity,
-    TriageState, Verdict,
+    AlertKind, BaselineAction, DetectionRule, MetricVerdict, RunMode, RunStatus, ScenarioStatus,
+    Severity, TriageState, Verdict,
 };
 
 use crate::error::Result;
@@ -67,6 +67,8 @@ pub struct MetricRow {
     pub change_pct: Option<f64>,
     pub verdict: Option<MetricVerdict>,
     pub rule: Option<String>,
+    /// Judged under a report-only override: never fails a build.
+    pub report_only: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -114,6 +116,8 @@ pub struct Alert {
     pub good_run_id: Option<i64>,
     /// ...and the first bad run.
     pub bad_run_id: Option<i64>,
+    /// The rule that raised it (None for alerts stored before rules were recorded).
+    pub rule: Option<DetectionRule>,
 }
 
 impl Alert {

@@ -9,8 +9,8 @@ use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
 
 use crate::config::ScenarioType;
 use crate::model::{
-    AlertKind, BaselineAction, MetricVerdict, RunMode, RunStatus, ScenarioStatus, Severity,
-    TriageState, Verdict,
+    AlertKind, BaselineAction, DetectionRule, MetricVerdict, RunMode, RunStatus, ScenarioStatus,
+    Severity, TriageState, Verdict,
 };
 
 fn unknown(text: &str) -> String {
@@ -59,6 +59,7 @@ macro_rules! stored_as_text {
 stored_as_text!(
     AlertKind,
     BaselineAction,
+    DetectionRule,
     MetricVerdict,
     RunMode,
     RunStatus,

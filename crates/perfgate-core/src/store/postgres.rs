@@ -121,6 +121,10 @@ ALTER TABLE alerts ADD COLUMN group_id BIGINT;
 ALTER TABLE alerts ADD COLUMN good_run_id BIGINT;
 ALTER TABLE alerts ADD COLUMN bad_run_id BIGINT;
 "#,
+    r#"
+ALTER TABLE alerts ADD COLUMN rule TEXT;
+ALTER TABLE metric_values ADD COLUMN report_only BOOLEAN NOT NULL DEFAULT FALSE;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -245,11 +249,12 @@ fn alert_from(r: &PgRow) -> std::result::Result<Alert, sqlx::Error> {
         group_id: r.try_get(14)?,
         good_run_id: r.try_get(15)?,
         bad_run_id: r.try_get(16)?,
+        rule: r.try_get(17)?,
     })
 }
 
 const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha, branch, config_fingerprint, host, mode";
-const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id";
+const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule";
 const OPEN: &str = super::OPEN_STATES_SQL;
 
 impl Store for PgStore {
@@ -306,8 +311,8 @@ impl Store for PgStore {
             for m in metrics {
                 sqlx::query(
                     "INSERT INTO metric_values (run_id, scenario, metric, value, unit, z, severity, suspect, kind, baseline_n, baseline_mean,
-                       baseline_std, baseline_median, change_pct, verdict, rule, baseline_robust_std)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                       baseline_std, baseline_median, change_pct, verdict, rule, baseline_robust_std, report_only)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
                      ON CONFLICT (run_id, metric) DO NOTHING",
                 )
                 .bind(run_id)
@@ -327,6 +332,7 @@ impl Store for PgStore {
                 .bind(m.verdict)
                 .bind(&m.rule)
                 .bind(m.baseline_robust_std)
+                .bind(m.report_only)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -374,7 +380,7 @@ impl Store for PgStore {
         block(async {
             let rows = sqlx::query(
                 "SELECT scenario, metric, value, unit, z, severity, suspect, kind, baseline_n, baseline_mean, baseline_std,
-                        baseline_median, change_pct, verdict, rule, baseline_robust_std
+                        baseline_median, change_pct, verdict, rule, baseline_robust_std, report_only
                  FROM metric_values WHERE run_id = $1 ORDER BY ctid",
             )
             .bind(run_id)
@@ -399,6 +405,7 @@ impl Store for PgStore {
                         verdict: r.try_get(13)?,
                         rule: r.try_get(14)?,
                         baseline_robust_std: r.try_get(15)?,
+                        report_only: r.try_get(16)?,
                     })
                 })
                 .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
@@ -634,6 +641,7 @@ const COPY_TABLES: &[(&str, &[&str])] = &[
             "host",
             "mode",
             "pid",
+            "run_group",
         ],
     ),
     (
@@ -670,6 +678,7 @@ const COPY_TABLES: &[(&str, &[&str])] = &[
             "verdict",
             "rule",
             "baseline_robust_std",
+            "report_only",
         ],
     ),
     (
@@ -693,6 +702,10 @@ const COPY_TABLES: &[(&str, &[&str])] = &[
             "updated_at",
             "updated_by",
             "reason",
+            "group_id",
+            "good_run_id",
+            "bad_run_id",
+            "rule",
         ],
     ),
     (
@@ -768,10 +781,10 @@ pub fn copy_from_sqlite(
                         V::Null => match *col {
                             "histogram" => q.bind(None::<Vec<u8>>),
                             "z" | "baseline_mean" | "baseline_std" | "baseline_median" | "change_pct" | "baseline_robust_std" => q.bind(None::<f64>),
-                            "baseline_n" => q.bind(None::<i64>),
+                            "baseline_n" | "group_id" | "good_run_id" | "bad_run_id" => q.bind(None::<i64>),
                             _ => q.bind(None::<String>),
                         },
-                        V::Integer(i) if *col == "suspect" => q.bind(*i != 0),
+                        V::Integer(i) if matches!(*col, "suspect" | "report_only") => q.bind(*i != 0),
                         V::Integer(i) => q.bind(*i),
                         V::Real(f) => q.bind(*f),
                         V::Text(t) => q.bind(t.clone()),
@@ -853,8 +866,8 @@ impl rules::Tx for PgTx<'_> {
     fn insert_alert(&mut self, a: &Alert) -> Result<i64> {
         let id = self.one(
             sqlx::query_scalar(
-                "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id)
-                 VALUES ($1, $2, $3, 'untriaged', $4, $5, $6, $7, $8, $9, $10, $11, '', $12, $13, $14) RETURNING id",
+                "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule)
+                 VALUES ($1, $2, $3, 'untriaged', $4, $5, $6, $7, $8, $9, $10, $11, '', $12, $13, $14, $15) RETURNING id",
             )
             .bind(a.metric.clone())
             .bind(a.kind.as_str())
@@ -869,7 +882,8 @@ impl rules::Tx for PgTx<'_> {
             .bind(actor())
             .bind(a.group_id)
             .bind(a.good_run_id)
-            .bind(a.bad_run_id),
+            .bind(a.bad_run_id)
+            .bind(a.rule),
         )?;
         id.ok_or_else(|| {
             Error::Store(format!(

@@ -130,6 +130,11 @@ ALTER TABLE alerts ADD COLUMN group_id INTEGER;
 ALTER TABLE alerts ADD COLUMN good_run_id INTEGER;
 ALTER TABLE alerts ADD COLUMN bad_run_id INTEGER;
 "#,
+    // 7: alert quality per rule; report-only metrics never fail a build.
+    r#"
+ALTER TABLE alerts ADD COLUMN rule TEXT;
+ALTER TABLE metric_values ADD COLUMN report_only INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -520,10 +525,11 @@ fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
         group_id: r.get(14)?,
         good_run_id: r.get(15)?,
         bad_run_id: r.get(16)?,
+        rule: r.get(17)?,
     })
 }
 
-const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id";
+const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule";
 
 fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
@@ -603,8 +609,8 @@ impl Store for SqliteStore {
             let mut st = tx
                 .prepare(
                     "INSERT OR REPLACE INTO metric_values (run_id, scenario, metric, value, unit, z, severity, suspect, kind,
-                         baseline_n, baseline_mean, baseline_std, baseline_median, change_pct, verdict, rule, baseline_robust_std)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                         baseline_n, baseline_mean, baseline_std, baseline_median, change_pct, verdict, rule, baseline_robust_std, report_only)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 )
                 .map_err(e)?;
             for m in metrics {
@@ -625,7 +631,8 @@ impl Store for SqliteStore {
                     m.change_pct,
                     m.verdict,
                     m.rule,
-                    m.baseline_robust_std
+                    m.baseline_robust_std,
+                    m.report_only
                 ])
                 .map_err(e)?;
             }
@@ -666,7 +673,7 @@ impl Store for SqliteStore {
             .conn
             .prepare(
                 "SELECT scenario, metric, value, unit, z, severity, suspect, kind, baseline_n, baseline_mean, baseline_std,
-                        baseline_median, change_pct, verdict, rule, baseline_robust_std
+                        baseline_median, change_pct, verdict, rule, baseline_robust_std, report_only
                  FROM metric_values WHERE run_id = ?1 ORDER BY rowid",
             )
             .map_err(|e| db_err(&self.path, "reading metrics", e))?;
@@ -688,6 +695,7 @@ impl Store for SqliteStore {
                 verdict: r.get(13)?,
                 rule: r.get(14)?,
                 baseline_robust_std: r.get(15)?,
+                report_only: r.get(16)?,
             })
         })
         .and_then(|r| r.collect())
@@ -954,9 +962,9 @@ impl rules::Tx for SqliteTx<'_> {
 
     fn insert_alert(&mut self, a: &Alert) -> Result<i64> {
         self.exec(
-            "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id)
-             VALUES (?1, ?2, ?3, 'untriaged', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '', ?12, ?13, ?14)",
-            params![a.metric, a.kind, a.severity, a.opened_run_id, a.last_run_id, a.value, a.baseline, a.z, a.change_pct, now_string(), actor(), a.group_id, a.good_run_id, a.bad_run_id],
+            "INSERT INTO alerts (metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule)
+             VALUES (?1, ?2, ?3, 'untriaged', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '', ?12, ?13, ?14, ?15)",
+            params![a.metric, a.kind, a.severity, a.opened_run_id, a.last_run_id, a.value, a.baseline, a.z, a.change_pct, now_string(), actor(), a.group_id, a.good_run_id, a.bad_run_id, a.rule],
         )?;
         Ok(self.tx.last_insert_rowid())
     }
