@@ -145,18 +145,38 @@ async fn dispatch(cli: Cli) -> Result<i32> {
         }
         Some(Command::Backtest {
             input,
+            from_store,
+            metric,
             format,
             output,
         }) => {
-            let cfg = match &args.config {
-                Some(p) => Some(Config::load(p)?.config),
-                None => None,
+            let source = match input {
+                Some(p) if !from_store => crate::commands::backtest::Source::File(p),
+                _ => crate::commands::backtest::Source::Store(metric),
             };
-            crate::commands::backtest::backtest(&input, &format, output.as_deref(), cfg.as_ref())
+            crate::commands::backtest::backtest(&args, source, &format, output.as_deref())
+        }
+        Some(Command::Quality { format }) => {
+            let (st, _) = store_for(&args)?;
+            crate::commands::quality::quality(st.as_ref(), &format)
+        }
+        Some(Command::Tune {
+            metric,
+            target_false_alarms,
+            apply,
+            format,
+        }) => {
+            let request = crate::commands::tune::Request {
+                metric,
+                target_false_alarms,
+                apply,
+                format,
+            };
+            crate::commands::tune::run(&args, request)
         }
         Some(Command::Baseline { action }) => {
             let (mut st, cfg) = store_for(&args)?;
-            crate::commands::baseline::baseline(st.as_mut(), &cfg, action)
+            crate::commands::baseline::baseline(st.as_mut(), &cfg, action, args.config.as_deref())
         }
         Some(Command::History { metric, format }) => {
             let (st, cfg) = store_for(&args)?;

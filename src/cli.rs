@@ -81,10 +81,17 @@ pub enum Command {
         #[command(flatten)]
         server: DemoServerArgs,
     },
-    /// Replay a metric history (CSV metric,run,value[,direction]) through the detector.
+    /// Replay a metric history (CSV metric,run,value[,direction], or the store's own
+    /// with --from-store) through the detector, with the config's settings and overrides.
     Backtest {
-        #[arg(long, value_name = "FILE")]
-        input: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "from_store")]
+        input: Option<PathBuf>,
+        /// Replay the store's stored history instead of a CSV file.
+        #[arg(long, conflicts_with = "input")]
+        from_store: bool,
+        /// With --from-store: only metrics matching this glob (`*` wildcards).
+        #[arg(long, value_name = "GLOB")]
+        metric: Option<String>,
         #[arg(long, default_value = "json")]
         format: String,
         #[arg(long, value_name = "FILE")]
@@ -189,6 +196,29 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
     Manpage,
+    /// Alert quality from triage: precision (true / (true + invalid)) and the untriaged
+    /// share per metric, scenario and detection rule.
+    Quality {
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Propose per-metric detection settings from the store's history and triage:
+    /// the false-alarm target met with the shortest detection delay.
+    Tune {
+        /// Only metrics matching this glob (`*` wildcards).
+        #[arg(long, value_name = "GLOB")]
+        metric: Option<String>,
+        /// Largest acceptable false alarms, percent of judged runs.
+        #[arg(long, value_name = "PCT", default_value_t = 1.0)]
+        target_false_alarms: f64,
+        /// Write the proposals into the config's `detection_overrides` (audited).
+        #[arg(long)]
+        apply: bool,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Recent runs.
     Runs {
         #[arg(long, default_value_t = 20)]
@@ -255,6 +285,15 @@ pub enum BaselineAction {
     /// Accept the metric's current level (its open regression) as the new baseline; audited.
     Accept {
         metric: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Report only: the metric is shown and alerted at low severity but never fails
+    /// a build (written to the config's `detection_overrides`; audited). --off undoes it.
+    ReportOnly {
+        metric: String,
+        #[arg(long)]
+        off: bool,
         #[arg(long, default_value = "")]
         reason: String,
     },

@@ -38,23 +38,37 @@ fn list_line(v: &BaselineView) -> String {
         "frozen (open alert)".to_string()
     } else if v.building > 0 {
         format!("building ({} more)", v.building)
+    } else if v.report_only {
+        "report only".into()
     } else {
         "active".into()
     };
+    let prec = v
+        .quality
+        .as_ref()
+        .and_then(|q| q.precision)
+        .map_or("-".to_string(), |p| format!("{:.0}%", p * 100.0));
     format!(
-        "{:<44} {:>4} {:>11} {:>10} {:>11} {:>12} {:<24} {}\n",
+        "{:<44} {:>4} {:>11} {:>10} {:>11} {:>12} {:>5} {:<24} {}\n",
         v.metric,
         n,
         mean,
         std,
         med,
         health_str(v),
+        prec,
         state,
         v.last_update.as_deref().unwrap_or("-")
     )
 }
 
-pub fn baseline(store: &mut dyn Store, cfg: &Config, action: BaselineAction) -> Result<i32> {
+/// `config`: the `--config` given, for the actions that write to it.
+pub fn baseline(
+    store: &mut dyn Store,
+    cfg: &Config,
+    action: BaselineAction,
+    config: Option<&std::path::Path>,
+) -> Result<i32> {
     match action {
         BaselineAction::List { json } => {
             let views = inspect::baseline_views(store, cfg)?;
@@ -69,8 +83,8 @@ pub fn baseline(store: &mut dyn Store, cfg: &Config, action: BaselineAction) -> 
                 return Ok(0);
             }
             let mut s = format!(
-                "{:<44} {:>4} {:>11} {:>10} {:>11} {:>12} {:<24} {}\n",
-                "metric", "n", "mean", "std", "median", "health", "state", "last update"
+                "{:<44} {:>4} {:>11} {:>10} {:>11} {:>12} {:>5} {:<24} {}\n",
+                "metric", "n", "mean", "std", "median", "health", "prec", "state", "last update"
             );
             for v in &views {
                 s += &list_line(v);
@@ -118,6 +132,30 @@ pub fn baseline(store: &mut dyn Store, cfg: &Config, action: BaselineAction) -> 
             let who = store::actor();
             let done = manage::accept(store, &metric, &who, &reason)?;
             print(&format!("{metric}: {done} by {who}\n"));
+            Ok(0)
+        }
+        BaselineAction::ReportOnly {
+            metric,
+            off,
+            reason,
+        } => {
+            let known = store.metric_names()?;
+            if !known.contains(&metric) && !metric.contains('*') {
+                return Err(manage::unknown_metric(&metric, &known));
+            }
+            let loaded = super::load_config(config)?;
+            let who = store::actor();
+            manage::set_report_only(store, &loaded.path, &metric, !off, &who, &reason)?;
+            print(&if off {
+                format!(
+                    "{metric}: judged again; a confirmed regression fails the build (by {who})\n"
+                )
+            } else {
+                format!(
+                    "{metric}: report only; shown and alerted at low severity, never fails the build (by {who}; written to {})\n",
+                    loaded.path.display()
+                )
+            });
             Ok(0)
         }
         BaselineAction::Audit { limit } => {
@@ -215,6 +253,19 @@ pub fn show(v: &BaselineView) -> String {
             .filter_map(|&i| v.history.get(i).map(|p| format!("#{}", p.run_id)))
             .collect();
         s += &format!("  change points at runs {}\n", runs.join(", "));
+    }
+    if let Some(q) = &v.quality {
+        let states: Vec<String> = q.states.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        s += &format!(
+            "  alert quality: precision {} over {} alert(s) ({}); {:.0}% untriaged\n",
+            q.precision_text(),
+            q.alerts,
+            states.join(", "),
+            q.untriaged_share * 100.0
+        );
+    }
+    if v.report_only {
+        s += "  report only: shown and alerted at low severity, never fails a build\n";
     }
     s
 }

@@ -9,11 +9,13 @@ pub mod docs;
 pub mod history;
 pub mod ingest;
 pub mod merge;
+pub mod quality;
 pub mod report;
 pub mod runs;
 pub mod save_baseline;
 pub mod store;
 pub mod triage;
+pub mod tune;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -12,6 +12,7 @@ use crate::engine::inspect::BaselineView;
 use crate::engine::live::{LiveScenario, LiveSnapshot, LiveSystem, ScenarioPhase};
 use crate::engine::metrics::{Direction, unit_of};
 use crate::engine::model::{AlertKind, Severity, TriageState};
+use crate::engine::quality::QualityRow;
 use crate::engine::store::{Alert, AuditEntry, HistoryPoint};
 
 pub fn view(metric: &str, values: &[f64], frozen: bool) -> BaselineView {
@@ -56,6 +57,8 @@ pub fn view(metric: &str, values: &[f64], frozen: bool) -> BaselineView {
         change_points: change_points(values, 3),
         history,
         frozen,
+        quality: None,
+        report_only: false,
     }
 }
 
@@ -74,8 +77,24 @@ pub fn sample_app() -> App {
         .map(|i| 600.0 + noise[(i + 4) % 10] * 20.0 - if i >= 26 { 350.0 } else { 0.0 })
         .collect();
     let err: Vec<f64> = vec![0.0; 12];
+    let mut p95_view = view("health_check.response_time_p95_ms", &p95, true);
+    // Triage said: one real regression, two false alarms.
+    p95_view.quality = Some(QualityRow {
+        key: p95_view.metric.clone(),
+        alerts: 4,
+        self_closed: 0,
+        states: BTreeMap::from([
+            (TriageState::Fixed, 1),
+            (TriageState::Invalid, 2),
+            (TriageState::Untriaged, 1),
+        ]),
+        true_alarms: 1,
+        false_alarms: 2,
+        precision: Some(1.0 / 3.0),
+        untriaged_share: 0.25,
+    });
     app.set_views(vec![
-        view("health_check.response_time_p95_ms", &p95, true),
+        p95_view,
         view("health_check.throughput_rps", &rps, true),
         view("health_check.error_rate_pct", &err, false),
     ]);

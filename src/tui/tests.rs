@@ -94,6 +94,9 @@ fn baselines_tab_snapshot() {
     app.on_key(key(KeyCode::Char('4')));
     let s = screen(&render(&app, 120, 40));
     assert!(s.contains("Audit log") && s.contains("alice") && s.contains("building +8"));
+    // Alert quality from triage: a precision column and the selected metric's record.
+    assert!(s.contains("prec") && s.contains("33%"), "{s}");
+    assert!(s.contains("precision 33% (1 of 3)"), "{s}");
     insta::assert_snapshot!("baselines_120x40", s);
 }
 

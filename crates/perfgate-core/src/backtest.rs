@@ -121,8 +121,34 @@ fn parse(text: &str, file: &str) -> Result<BTreeMap<String, Series>> {
     Ok(out)
 }
 
+/// Replay a history CSV.
 pub fn backtest(text: &str, file: &str, settings: &Settings) -> Result<BacktestReport> {
-    let series = parse(text, file)?;
+    Ok(replay(&parse(text, file)?, settings))
+}
+
+/// Replay the store's own history of every metric matching `glob` (all when None),
+/// each run judged only on the runs before it, as `perfgate tune` replays it.
+pub fn from_store(
+    st: &dyn crate::store::Store,
+    glob: Option<&str>,
+    settings: &Settings,
+) -> Result<BacktestReport> {
+    let mut series = BTreeMap::new();
+    for metric in st.metric_names()? {
+        if glob.is_some_and(|g| !crate::config::threshold::glob(g, &metric)) {
+            continue;
+        }
+        let points = st
+            .history(&metric, 0, 100_000, None)?
+            .into_iter()
+            .map(|p| (serde_json::Value::from(p.run_id), p.value))
+            .collect();
+        series.insert(metric, Series { dir: None, points });
+    }
+    Ok(replay(&series, settings))
+}
+
+fn replay(series: &BTreeMap<String, Series>, settings: &Settings) -> BacktestReport {
     let mut report = BacktestReport {
         metrics: series.len(),
         runs: 0,
@@ -130,7 +156,7 @@ pub fn backtest(text: &str, file: &str, settings: &Settings) -> Result<BacktestR
         regression_runs: 0,
         alerts: Vec::new(),
     };
-    for (metric, s) in &series {
+    for (metric, s) in series {
         let dir = s.dir.unwrap_or_else(|| Direction::of(metric));
         let per_metric = settings.for_metric(metric);
         let mut replay = Replay::new(&per_metric, dir);
@@ -157,7 +183,7 @@ pub fn backtest(text: &str, file: &str, settings: &Settings) -> Result<BacktestR
             }
         }
     }
-    Ok(report)
+    report
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::detect::Settings;
 use crate::error::Result;
 use crate::metrics::{Direction, unit_of};
+use crate::quality::{QualityReport, QualityRow};
 use crate::store::{Alert, HistoryPoint, Store};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -30,6 +31,10 @@ pub struct BaselineView {
     /// Indexes into `history` where a new level starts.
     pub change_points: Vec<usize>,
     pub frozen: bool,
+    /// Its alerts' triage record (precision), when it ever alerted.
+    pub quality: Option<QualityRow>,
+    /// Report only (a `detection_overrides` choice): never fails a build.
+    pub report_only: bool,
 }
 
 fn days_between(a: &str, b: &str) -> f64 {
@@ -40,7 +45,18 @@ fn days_between(a: &str, b: &str) -> f64 {
     }
 }
 
+/// One metric's baseline view.
 pub fn baseline_view(store: &dyn Store, cfg: &Config, metric: &str) -> Result<BaselineView> {
+    let quality = crate::quality::quality(&store.alerts(false)?);
+    view(store, cfg, metric, &quality)
+}
+
+fn view(
+    store: &dyn Store,
+    cfg: &Config,
+    metric: &str,
+    quality: &QualityReport,
+) -> Result<BaselineView> {
     let s = Settings::from_config(cfg);
     let ctx = metric_context(store, &s, metric, None)?;
     let epoch = store.baseline_epoch(metric)?;
@@ -104,16 +120,20 @@ pub fn baseline_view(store: &dyn Store, cfg: &Config, metric: &str) -> Result<Ba
         latest_z,
         frozen: ctx.open_alert.is_some(),
         open_alert: ctx.open_alert,
+        quality: quality.metric(metric).cloned(),
+        report_only: s.for_metric(metric).report_only,
         change_points: change_points(&values, 3),
         history,
     })
 }
 
+/// Every metric's baseline view.
 pub fn baseline_views(store: &dyn Store, cfg: &Config) -> Result<Vec<BaselineView>> {
+    let quality = crate::quality::quality(&store.alerts(false)?);
     store
         .metric_names()?
         .iter()
-        .map(|m| baseline_view(store, cfg, m))
+        .map(|m| view(store, cfg, m, &quality))
         .collect()
 }
 

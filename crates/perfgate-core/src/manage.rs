@@ -1,5 +1,6 @@
-//! The on-call actions on baselines, written once for every front-end: reset and
-//! accept, each recorded with who and why (the store keeps the audit log).
+//! The on-call actions on baselines, written once for every front-end: reset,
+//! accept, report-only and applying `perfgate tune`'s proposals, each recorded with
+//! who and why (the store keeps the audit log).
 
 use crate::error::{Error, Result};
 use crate::model::{BaselineAction, TriageState};
@@ -76,6 +77,67 @@ fn known(st: &dyn Store, metric: &str) -> Result<()> {
         return Ok(());
     }
     Err(unknown_metric(metric, &known))
+}
+
+/// Make a metric report-only (or judge it again): written as a `detection_overrides`
+/// entry in the config file, audited. A report-only metric is shown and alerted at
+/// low severity but never fails a build.
+pub fn set_report_only(
+    st: &mut dyn Store,
+    config: &std::path::Path,
+    metric: &str,
+    on: bool,
+    who: &str,
+    reason: &str,
+) -> Result<()> {
+    let change = crate::config::DetectionOverride {
+        report_only: Some(on),
+        reason: (!reason.is_empty()).then(|| reason.to_string()),
+        ..Default::default()
+    };
+    crate::config::edit::write_overrides(
+        config,
+        &std::collections::BTreeMap::from([(metric.to_string(), change)]),
+    )?;
+    let action = if on {
+        "report-only on"
+    } else {
+        "report-only off"
+    };
+    st.record_change(who, action, metric, reason)
+}
+
+/// Write `perfgate tune`'s changed proposals as `detection_overrides`, each audited
+/// with its before/after evidence. Returns the metrics written.
+pub fn apply_tuning(
+    st: &mut dyn Store,
+    config: &std::path::Path,
+    tunings: &[crate::quality::tune::MetricTuning],
+    who: &str,
+) -> Result<Vec<String>> {
+    let evidence = |t: &crate::quality::tune::MetricTuning| {
+        format!(
+            "perfgate tune: false alarms {:.2} -> {:.2} per 100 runs, caught {} -> {} of {}",
+            t.before.false_alarms_per_100,
+            t.after.false_alarms_per_100,
+            t.before.caught,
+            t.after.caught,
+            t.real_changes
+        )
+    };
+    let changes: std::collections::BTreeMap<String, crate::config::DetectionOverride> = tunings
+        .iter()
+        .filter(|t| t.changed)
+        .map(|t| (t.metric.clone(), t.proposed.as_override(evidence(t))))
+        .collect();
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::config::edit::write_overrides(config, &changes)?;
+    for t in tunings.iter().filter(|t| t.changed) {
+        st.record_change(who, "tune apply", &t.metric, &t.proposed.describe())?;
+    }
+    Ok(changes.into_keys().collect())
 }
 
 /// "metric X has no history; did you mean Y?"

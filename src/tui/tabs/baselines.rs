@@ -7,12 +7,23 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
 use crate::engine::baseline::HEALTH_REFRESH_BELOW;
+use crate::engine::inspect::BaselineView;
+use crate::engine::model::TriageState;
 use crate::engine::report::fmt_num;
 use crate::tui::app::{App, Tab};
+use crate::tui::theme::Theme;
+
+/// Below this precision most of a metric's alerts were false alarms.
+const LOW_PRECISION: f64 = 0.5;
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let [top, audit_a] = Layout::vertical([Constraint::Min(6), Constraint::Length(8)]).areas(area);
+    let [top, detail_a, audit_a] = Layout::vertical([
+        Constraint::Min(6),
+        Constraint::Length(1),
+        Constraint::Length(8),
+    ])
+    .areas(area);
     let block = Block::bordered()
         .title(format!(" Baselines ({}) ", app.store_label))
         .border_style(t.dim());
@@ -35,65 +46,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             "median",
             "health",
             "why",
+            "prec",
             "state",
             "last update",
         ])
         .style(t.title());
-        let rows: Vec<Row> = app
-            .views
-            .iter()
-            .map(|v| {
-                let (n, mean, std, med) = match &v.stats {
-                    Some(s) => (
-                        s.n.to_string(),
-                        fmt_num(s.mean),
-                        fmt_num(s.std),
-                        fmt_num(s.median),
-                    ),
-                    None => ("0".into(), "-".into(), "-".into(), "-".into()),
-                };
-                let (health, why, hstyle) = match &v.health {
-                    Some(h) => (
-                        format!("{:.2}", h.score),
-                        if h.reasons.is_empty() {
-                            "healthy".to_string()
-                        } else {
-                            h.reasons.join("; ")
-                        },
-                        if h.score < HEALTH_REFRESH_BELOW {
-                            t.bad()
-                        } else {
-                            t.good()
-                        },
-                    ),
-                    None => ("-".into(), "no samples".into(), t.dim()),
-                };
-                let (state, sstyle) = if v.frozen {
-                    ("frozen".to_string(), t.bad())
-                } else if v.building > 0 {
-                    (format!("building +{}", v.building), t.warn())
-                } else {
-                    ("active".to_string(), t.good())
-                };
-                Row::new(vec![
-                    Cell::from(v.metric.clone()),
-                    Cell::from(n),
-                    Cell::from(mean),
-                    Cell::from(std),
-                    Cell::from(med),
-                    Cell::from(health).style(hstyle),
-                    Cell::from(why).style(t.dim()),
-                    Cell::from(state).style(sstyle),
-                    Cell::from(
-                        v.last_update
-                            .as_deref()
-                            .and_then(|s| s.get(5..16))
-                            .map(|s| s.replace('T', " "))
-                            .unwrap_or_else(|| "-".into()),
-                    ),
-                ])
-            })
-            .collect();
+        let rows: Vec<Row> = app.views.iter().map(|v| row(v, t)).collect();
         let table = Table::new(
             rows,
             [
@@ -104,6 +62,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
                 Constraint::Length(8),
                 Constraint::Length(6),
                 Constraint::Min(12),
+                Constraint::Length(5),
                 Constraint::Length(12),
                 Constraint::Length(11),
             ],
@@ -112,8 +71,12 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         .block(block)
         .row_highlight_style(t.selected())
         .highlight_symbol("▶ ");
-        let mut state = TableState::default().with_selected(Some(app.selected_row(Tab::Baselines)));
+        let selected = app.selected_row(Tab::Baselines);
+        let mut state = TableState::default().with_selected(Some(selected));
         f.render_stateful_widget(table, top, &mut state);
+        if let Some(v) = app.views.get(selected) {
+            f.render_widget(Paragraph::new(detail(v, t)), detail_a);
+        }
     }
     let block = Block::bordered().title(" Audit log ").border_style(t.dim());
     let inner = block.inner(audit_a);
@@ -137,4 +100,89 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             .collect()
     };
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// One metric's row: its baseline, health, alert precision and state.
+fn row<'a>(v: &'a BaselineView, t: &Theme) -> Row<'a> {
+    let (n, mean, std, med) = match &v.stats {
+        Some(s) => (
+            s.n.to_string(),
+            fmt_num(s.mean),
+            fmt_num(s.std),
+            fmt_num(s.median),
+        ),
+        None => ("0".into(), "-".into(), "-".into(), "-".into()),
+    };
+    let (health, why, hstyle) = match &v.health {
+        Some(h) => (
+            format!("{:.2}", h.score),
+            if h.reasons.is_empty() {
+                "healthy".to_string()
+            } else {
+                h.reasons.join("; ")
+            },
+            if h.score < HEALTH_REFRESH_BELOW {
+                t.bad()
+            } else {
+                t.good()
+            },
+        ),
+        None => ("-".into(), "no samples".into(), t.dim()),
+    };
+    let (prec, pstyle) = match v.quality.as_ref().and_then(|q| q.precision) {
+        Some(p) if p < LOW_PRECISION => (format!("{:.0}%", p * 100.0), t.bad()),
+        Some(p) => (format!("{:.0}%", p * 100.0), t.good()),
+        None => ("-".into(), t.dim()),
+    };
+    let (state, sstyle) = if v.frozen {
+        ("frozen".to_string(), t.bad())
+    } else if v.building > 0 {
+        (format!("building +{}", v.building), t.warn())
+    } else if v.report_only {
+        ("report only".to_string(), t.warn())
+    } else {
+        ("active".to_string(), t.good())
+    };
+    Row::new(vec![
+        Cell::from(v.metric.clone()),
+        Cell::from(n),
+        Cell::from(mean),
+        Cell::from(std),
+        Cell::from(med),
+        Cell::from(health).style(hstyle),
+        Cell::from(why).style(t.dim()),
+        Cell::from(prec).style(pstyle),
+        Cell::from(state).style(sstyle),
+        Cell::from(
+            v.last_update
+                .as_deref()
+                .and_then(|s| s.get(5..16))
+                .map(|s| s.replace('T', " "))
+                .unwrap_or_else(|| "-".into()),
+        ),
+    ])
+}
+
+/// The selected metric's alert record, in a sentence.
+fn detail<'a>(v: &BaselineView, t: &Theme) -> Line<'a> {
+    let Some(q) = &v.quality else {
+        return Line::styled(format!(" {}: no alerts yet", v.metric), t.dim());
+    };
+    let untriaged = q.states.get(&TriageState::Untriaged).copied().unwrap_or(0);
+    let mut s = format!(
+        " {}  precision {}  alerts {}: real {}, invalid {}, untriaged {}",
+        v.metric,
+        q.precision_text(),
+        q.alerts,
+        q.true_alarms,
+        q.false_alarms,
+        untriaged
+    );
+    if q.precision.is_some_and(|p| p < LOW_PRECISION) {
+        s += "  (tune)";
+    }
+    if v.report_only {
+        s += "  report only";
+    }
+    Line::styled(s, t.dim())
 }

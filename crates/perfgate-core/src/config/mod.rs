@@ -17,6 +17,7 @@ pub use scenario::{
 #[doc(hidden)]
 pub mod alerts;
 mod bounds;
+pub mod edit;
 mod scenario;
 #[doc(hidden)]
 pub mod threshold;

@@ -18,6 +18,8 @@ pub struct QualityRow {
     pub key: String,
     /// Alerts raised.
     pub alerts: usize,
+    /// Closed by perfgate itself as recovered, never triaged by a person.
+    pub self_closed: usize,
     /// Alerts by their current triage state.
     pub states: BTreeMap<TriageState, usize>,
     /// Alerts triaged as real changes.
@@ -34,7 +36,10 @@ impl QualityRow {
     fn add(&mut self, a: &Alert) {
         self.alerts += 1;
         *self.states.entry(a.state).or_default() += 1;
-        match a.state.true_alarm() {
+        if a.updated_by == crate::store::SELF_ACTOR {
+            self.self_closed += 1;
+        }
+        match a.triage_outcome() {
             Some(true) => self.true_alarms += 1,
             Some(false) => self.false_alarms += 1,
             None => {}
@@ -42,7 +47,8 @@ impl QualityRow {
         let decided = self.true_alarms + self.false_alarms;
         self.precision = (decided > 0).then(|| self.true_alarms as f64 / decided as f64);
         let untriaged = self.states.get(&TriageState::Untriaged).copied();
-        self.untriaged_share = untriaged.unwrap_or(0) as f64 / self.alerts as f64;
+        let untriaged = untriaged.unwrap_or(0) + self.self_closed;
+        self.untriaged_share = untriaged as f64 / self.alerts as f64;
     }
 
     /// "67% (2 of 3)", or "-" before any triage.
@@ -176,7 +182,7 @@ mod tests {
             z: 4.0,
             change_pct: 100.0,
             updated_at: String::new(),
-            updated_by: String::new(),
+            updated_by: "alice".into(),
             reason: String::new(),
             group_id: None,
             good_run_id: None,
@@ -210,6 +216,16 @@ mod tests {
         assert!(q.by_rule.iter().any(|r| r.key == "unrecorded"));
         assert_eq!(q.by_scenario.len(), 2);
         assert!(text(&q).contains("33% (1 of 3)"), "{}", text(&q));
+    }
+
+    #[test]
+    fn an_alert_perfgate_closed_itself_is_not_a_triage_answer() {
+        let mut a = alert("a.x", TriageState::Fixed, None);
+        a.updated_by = crate::store::SELF_ACTOR.into();
+        let q = quality(&[a]);
+        assert_eq!(q.by_metric[0].precision, None);
+        assert_eq!(q.by_metric[0].self_closed, 1);
+        assert!((q.by_metric[0].untriaged_share - 1.0).abs() < 1e-9);
     }
 
     #[test]

@@ -58,6 +58,20 @@ impl Candidate {
         }
     }
 
+    /// How far these settings are from `other`, in rough steps of sensitivity.
+    fn distance(&self, other: &Candidate) -> f64 {
+        (self.z_threshold / other.z_threshold).ln().abs() * 2.0
+            + self.persistence.abs_diff(other.persistence) as f64 * 0.5
+            + ((self.min_change_pct + 1.0) / (other.min_change_pct + 1.0))
+                .ln()
+                .abs()
+            + if self.percent_path == other.percent_path {
+                0.0
+            } else {
+                0.25
+            }
+    }
+
     /// "z 3.0, persistence 3, min change 10%, percent path off".
     pub fn describe(&self) -> String {
         format!(
@@ -144,7 +158,10 @@ pub fn tune(
         let history = store.history(&metric, 0, 100_000, None)?;
         let mine: Vec<&Alert> = alerts.iter().filter(|a| a.metric == metric).collect();
         let current = settings.for_metric(&metric);
-        if history.len() <= current.min_samples || mine.is_empty() {
+        // Without a single triage answer there is nothing to learn from: every alert
+        // would count as a false alarm, and the "best" settings would never alert.
+        let triaged = mine.iter().any(|a| a.triage_outcome().is_some());
+        if history.len() <= current.min_samples || !triaged {
             continue;
         }
         out.push(tune_metric(&metric, &history, &mine, &current, opts));
@@ -162,7 +179,7 @@ fn tune_metric(
     let index_of = |run: i64| history.iter().position(|p| p.run_id >= run);
     let real: Vec<Labelled> = alerts
         .iter()
-        .filter(|a| a.state.true_alarm() == Some(true))
+        .filter(|a| a.triage_outcome() == Some(true))
         .filter_map(|a| {
             let from = index_of(a.bad_run_id.unwrap_or(a.opened_run_id))?;
             let to = index_of(a.last_run_id).unwrap_or(history.len() - 1);
@@ -171,12 +188,13 @@ fn tune_metric(
         .collect();
     let invalid = alerts
         .iter()
-        .filter(|a| a.state.true_alarm() == Some(false))
+        .filter(|a| a.triage_outcome() == Some(false))
         .count();
     let values: Vec<f64> = history.iter().map(|p| p.value).collect();
     let dir = Direction::of(metric);
     let before = score(current, &values, dir, &real);
-    let mut best = (Candidate::of(current), before);
+    let current_c = Candidate::of(current);
+    let mut best = (current_c, before);
     for c in grid(current) {
         let mut s = current.clone();
         s.z_threshold = c.z_threshold;
@@ -188,11 +206,16 @@ fn tune_metric(
             f64::INFINITY
         };
         let sc = score(&s, &values, dir, &real);
-        if better(&sc, &best.1, opts.target_false_alarms_pct) {
+        let target = opts.target_false_alarms_pct;
+        // Equal scores: the smaller step from today's settings (the most sensitive
+        // settings that still meet the target).
+        let closer = || {
+            !better(&best.1, &sc, target) && c.distance(&current_c) < best.0.distance(&current_c)
+        };
+        if better(&sc, &best.1, target) || closer() {
             best = (c, sc);
         }
     }
-    let current_c = Candidate::of(current);
     MetricTuning {
         metric: metric.to_string(),
         runs: history.len(),
@@ -305,7 +328,7 @@ pub fn text(rows: &[MetricTuning], target: f64) -> String {
     let mut s =
         format!("perfgate tune: target at most {target}% false alarms (per 100 judged runs)\n\n");
     if rows.is_empty() {
-        s += "no metric has both a history and triaged alerts to learn from\n";
+        s += "no metric has both a history and triaged alerts to learn from: mark false alarms `invalid` and real changes `fixed`/`acknowledged`/`accepted` (perfgate triage set)\n";
         return s;
     }
     let delay = |d: Option<f64>| d.map_or("-".to_string(), |d| format!("{d:.1}"));

@@ -226,6 +226,7 @@ pub fn render(o: &RunOutcome, ex: &Extras, z_threshold: f64) -> String {
         charts => charts,
         latency => latency,
         machine => ex.machine.clone(),
+        quality => Value::from_serialize(&ex.quality),
         version => crate::VERSION,
     })
     .unwrap_or_else(|e| {

@@ -23,6 +23,8 @@ pub struct Extras {
     /// Scenario → the same percentiles over the baseline runs before it.
     pub baseline_latency: BTreeMap<String, Vec<(f64, f64)>>,
     pub machine: String,
+    /// Alert quality from triage, for the run's metrics and per rule.
+    pub quality: crate::quality::QualityReport,
 }
 
 /// Percentiles a latency distribution is drawn at.
@@ -82,6 +84,11 @@ pub fn extras(st: &dyn Store, run_id: i64) -> Result<Extras> {
         );
         ex.history.insert(m.metric.clone(), hist);
     }
+    let mut quality = crate::quality::quality(&st.alerts(false)?);
+    quality
+        .by_metric
+        .retain(|r| ex.history.contains_key(&r.key));
+    ex.quality = quality;
     for s in st.run_scenarios(run_id)? {
         if let Some(curve) = s.histogram.as_deref().and_then(latency_curve) {
             ex.latency.insert(s.scenario.clone(), curve);

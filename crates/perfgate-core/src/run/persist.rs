@@ -89,7 +89,7 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
             store.set_alert_state(
                 a.id,
                 TriageState::Fixed,
-                "perfgate",
+                crate::store::SELF_ACTOR,
                 "recovered: recent runs are back within the baseline",
             )?;
         }

@@ -120,7 +120,21 @@ pub struct Alert {
     pub rule: Option<DetectionRule>,
 }
 
+/// Who changes an alert's state when perfgate does it itself (an alert that closes
+/// as recovered): not a person's triage decision.
+pub const SELF_ACTOR: &str = "perfgate";
+
 impl Alert {
+    /// What triage said of it: real (Some(true)), a false alarm (Some(false)), or
+    /// nothing yet, which includes an alert perfgate closed itself as recovered
+    /// (a burst that passed may still have been noise).
+    pub fn triage_outcome(&self) -> Option<bool> {
+        if self.updated_by == SELF_ACTOR {
+            return None;
+        }
+        self.state.true_alarm()
+    }
+
     /// The group this alert belongs to (its own id when it leads one).
     pub fn group(&self) -> i64 {
         self.group_id.unwrap_or(self.id)
@@ -276,6 +290,14 @@ pub trait Store: Send {
                 what,
             )
             .map(|()| 0)
+        })
+        .map(drop)
+    }
+
+    /// Record a change made outside the store (a config setting) in the audit log.
+    fn record_change(&mut self, who: &str, action: &str, target: &str, why: &str) -> Result<()> {
+        self.write("recording the change", &mut |tx| {
+            tx.audit(who, action, target, why).map(|()| 0)
         })
         .map(drop)
     }
