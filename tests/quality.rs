@@ -111,10 +111,20 @@ fn triage_teaches_tune_to_quiet_a_noisy_metric_and_keep_a_real_regression() {
     assert!(text.contains(NOISY) && text.contains("0% (0 of"), "{text}");
     let show = stdout(&run(d, &["baseline", "show", NOISY, "--config", "c.json"]));
     assert!(show.contains("alert quality: precision 0%"), "{show}");
-    let o = run(d, &["report", "latest", "--format", "html", "--config", "c.json"]);
+    let o = run(
+        d,
+        &["report", "latest", "--format", "html", "--config", "c.json"],
+    );
     let html = stdout(&o);
-    assert!(html.contains("Alert quality (from triage)"), "{}", stderr(&o));
-    assert!(html.contains("rule: streak") || html.contains("rule: cusum"), "per rule");
+    assert!(
+        html.contains("Alert quality (from triage)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        html.contains("rule: streak") || html.contains("rule: cusum"),
+        "per rule"
+    );
 
     // Before tuning, replayed: the noisy metric cries wolf; note the quiet alert's run.
     let before = backtest(d);

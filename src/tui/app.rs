@@ -268,7 +268,7 @@ impl App {
     /// Baseline band of a metric: (centre - k*std, robust centre, centre + k*std),
     /// k the t-corrected alert threshold.
     pub fn band(&self, v: &BaselineView) -> Option<(f64, f64, f64)> {
-        Some(v.stats.as_ref()?.band(self.config.detection.z_threshold))
+        Some(v.stats.as_ref()?.band(v.z_threshold))
     }
 
     fn rows(&self) -> usize {

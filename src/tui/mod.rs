@@ -302,7 +302,10 @@ impl Session {
                 .baseline
                 .as_ref()
                 .map(|b| {
-                    let (lo, _, hi) = b.band(app.config.detection.z_threshold);
+                    let z = crate::engine::detect::Settings::from_config(&app.config)
+                        .for_metric(&m.name)
+                        .z_threshold;
+                    let (lo, _, hi) = b.band(z);
                     format!("band {}..{}", fmt_num(lo), fmt_num(hi))
                 })
                 .unwrap_or_else(|| "no band".into());

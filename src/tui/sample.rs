@@ -59,6 +59,7 @@ pub fn view(metric: &str, values: &[f64], frozen: bool) -> BaselineView {
         frozen,
         quality: None,
         report_only: false,
+        z_threshold: 2.15,
     }
 }
 

@@ -35,6 +35,8 @@ pub struct BaselineView {
     pub quality: Option<QualityRow>,
     /// Report only (a `detection_overrides` choice): never fails a build.
     pub report_only: bool,
+    /// The z threshold its band is drawn at (overrides included).
+    pub z_threshold: f64,
 }
 
 fn days_between(a: &str, b: &str) -> f64 {
@@ -122,6 +124,7 @@ fn view(
         open_alert: ctx.open_alert,
         quality: quality.metric(metric).cloned(),
         report_only: s.for_metric(metric).report_only,
+        z_threshold: s.for_metric(metric).z_threshold,
         change_points: change_points(&values, 3),
         history,
     })

@@ -159,14 +159,15 @@ fn svg_fallback() -> String {
     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"520\" height=\"40\"><text x=\"8\" y=\"24\">chart unavailable</text></svg>".into()
 }
 
-pub fn render(o: &RunOutcome, ex: &Extras, z_threshold: f64) -> String {
+pub fn render(o: &RunOutcome, ex: &Extras, settings: &crate::detect::Settings) -> String {
     let mut charts = Vec::new();
     for m in &o.metrics {
         let mut values = ex.history.get(&m.name).cloned().unwrap_or_default();
         if values.last().map(|p| p.0) != Some(o.run_id) {
             values.push((o.run_id, m.value));
         }
-        let band = m.baseline.as_ref().map(|b| b.band(z_threshold));
+        let z = settings.for_metric(&m.name).z_threshold;
+        let band = m.baseline.as_ref().map(|b| b.band(z));
         let cps = ex.change_points.get(&m.name).cloned().unwrap_or_default();
         let bad = m.verdict == MetricVerdict::Regression;
         charts.push(Chart {

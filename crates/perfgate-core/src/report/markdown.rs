@@ -36,7 +36,11 @@ pub fn render(o: &RunOutcome) -> String {
                 r.change_pct,
                 r.size().trim_start_matches("z "),
                 r.severity,
-                cell(r.triage_state.map(|t| t.as_str()).unwrap_or("")),
+                cell(&if r.report_only {
+                    format!("{} (report only)", r.triage_state.map_or("", |t| t.as_str()))
+                } else {
+                    r.triage_state.map_or("", |t| t.as_str()).to_string()
+                }),
                 cell(
                     &r.suspect_range
                         .as_ref()

@@ -48,11 +48,12 @@ impl Format {
     }
 }
 
-/// What reports need beyond the outcome: history for charts, the alert threshold.
+/// What reports need beyond the outcome: history for charts, the detection settings
+/// (each metric's band is drawn at its own threshold, overrides included).
 #[derive(Debug, Clone, Default)]
 pub struct ReportContext {
     pub extras: stored::Extras,
-    pub z_threshold: f64,
+    pub settings: crate::detect::Settings,
 }
 
 /// The context for `formats`: chart history is read only when HTML is asked for.
@@ -69,7 +70,7 @@ pub fn context(
     };
     ReportContext {
         extras,
-        z_threshold: cfg.detection.z_threshold,
+        settings: crate::detect::Settings::from_config(cfg),
     }
 }
 
@@ -80,7 +81,7 @@ pub fn render(outcome: &RunOutcome, format: Format, ctx: &ReportContext) -> Stri
         Format::Text => text::render(outcome, false),
         Format::Csv => csv::render(outcome),
         Format::Junit => junit::render(outcome),
-        Format::Html => html::render(outcome, &ctx.extras, ctx.z_threshold),
+        Format::Html => html::render(outcome, &ctx.extras, &ctx.settings),
     }
 }
 
