@@ -78,5 +78,8 @@ fn during_must_name_another_scenario() {
         "c.json",
     )
     .unwrap_err();
-    assert!(e.to_string().contains("not a key of a api scenario"), "{e}");
+    assert!(
+        e.to_string().contains("not a key of an api scenario"),
+        "{e}"
+    );
 }

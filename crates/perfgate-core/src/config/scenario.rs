@@ -72,6 +72,10 @@ pub struct ApiScenario {
     /// Accept any TLS certificate (self-signed test targets only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_insecure: Option<bool>,
+    /// Load threads, each driving its share of the connections (default: the cores
+    /// this process may use).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
 }
 
 /// Open-loop arrivals.

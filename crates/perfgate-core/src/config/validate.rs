@@ -253,6 +253,11 @@ fn api(c: &Config, s: &ApiScenario, f: &dyn Fn(&str) -> String) -> Result<(), In
     if s.concurrent_users == Some(0) {
         return Err((f("concurrent_users"), "must be at least 1".into()));
     }
+    if let Some(t) = s.threads
+        && !(1..=1024).contains(&t)
+    {
+        return Err((f("threads"), format!("is {t}; expected between 1 and 1024")));
+    }
     if let Some(m) = &s.method
         && !HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str())
     {

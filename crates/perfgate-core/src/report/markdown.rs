@@ -37,7 +37,10 @@ pub fn render(o: &RunOutcome) -> String {
                 r.size().trim_start_matches("z "),
                 r.severity,
                 cell(&if r.report_only {
-                    format!("{} (report only)", r.triage_state.map_or("", |t| t.as_str()))
+                    format!(
+                        "{} (report only)",
+                        r.triage_state.map_or("", |t| t.as_str())
+                    )
                 } else {
                     r.triage_state.map_or("", |t| t.as_str()).to_string()
                 }),

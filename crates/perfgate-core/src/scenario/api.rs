@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::ScenarioOutput;
+use super::{ScenarioOutput, h1};
 use crate::config::{ApiScenario, Arrival, Config};
 use crate::live::{LiveHub, ScenarioPhase, push_bounded};
 
@@ -150,6 +150,8 @@ struct Target {
     headers: header::HeaderMap,
     body: Bytes,
     timeout: Duration,
+    /// Cleartext HTTP/1.1: the request serialised once, for the fast path.
+    raw: Option<Vec<u8>>,
 }
 
 impl Target {
@@ -223,6 +225,13 @@ impl Target {
                 .map_err(|_| format!("header {k:?} has an invalid value"))?;
             headers.insert(name, value);
         }
+        let raw = (tls.is_none() && !http2).then(|| {
+            let hs: Vec<(String, String)> = headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                .collect();
+            h1::serialise(method.as_str(), &path, authority, &hs, &body)
+        });
         Ok(Target {
             tls,
             http2,
@@ -234,6 +243,7 @@ impl Target {
             headers,
             body,
             timeout: Duration::from_secs_f64(s.timeout.unwrap_or(30.0)),
+            raw,
         })
     }
 
@@ -362,7 +372,20 @@ where
     }
 }
 
-async fn connect(target: &Target) -> std::io::Result<Sender> {
+/// A connection: the raw HTTP/1.1 fast path, or hyper (TLS, HTTP/2).
+enum Conn {
+    Raw(h1::Conn),
+    Hyper(Sender),
+}
+
+async fn connect(target: &Target) -> std::io::Result<Conn> {
+    if target.raw.is_some() {
+        return h1::Conn::connect(&target.addr).await.map(Conn::Raw);
+    }
+    connect_hyper(target).await.map(Conn::Hyper)
+}
+
+async fn connect_hyper(target: &Target) -> std::io::Result<Sender> {
     let stream = TcpStream::connect(&target.addr).await?;
     let _ = stream.set_nodelay(true);
     match &target.tls {
@@ -383,7 +406,42 @@ enum Outcome {
     Stale,
 }
 
-async fn one_request(sender: &mut Sender, target: &Target) -> Outcome {
+/// One request; the flag says whether the connection can be reused.
+async fn one_request(conn: &mut Conn, target: &Target) -> (Outcome, bool) {
+    let c = match conn {
+        Conn::Raw(c) => c,
+        Conn::Hyper(sender) => {
+            let out = hyper_request(sender, target).await;
+            let reuse = matches!(
+                out,
+                Outcome::Ok { .. } | Outcome::Err(ErrorClass::Http4xx | ErrorClass::Http5xx)
+            );
+            return (out, reuse);
+        }
+    };
+    let request = target.raw.as_deref().unwrap_or_default();
+    match c.exchange(request, target.method == Method::HEAD).await {
+        h1::Exchange::Response {
+            status,
+            body,
+            keep_alive,
+        } => {
+            let out = match status {
+                500..=599 => Outcome::Err(ErrorClass::Http5xx),
+                400..=499 => Outcome::Err(ErrorClass::Http4xx),
+                _ => Outcome::Ok { bytes: body },
+            };
+            (out, keep_alive)
+        }
+        h1::Exchange::Closed => (Outcome::Stale, false),
+        h1::Exchange::Broken => (Outcome::Err(ErrorClass::Io), false),
+        h1::Exchange::Truncated | h1::Exchange::Malformed => {
+            (Outcome::Err(ErrorClass::Body), false)
+        }
+    }
+}
+
+async fn hyper_request(sender: &mut Sender, target: &Target) -> Outcome {
     if sender.is_closed() || sender.ready().await.is_err() {
         return Outcome::Stale;
     }
@@ -470,64 +528,95 @@ impl Schedule {
     }
 }
 
-async fn worker(
+/// What one request came to, for the tally.
+enum Recorded {
+    Ok {
+        micros: u64,
+        raw: u64,
+        bytes: u64,
+        late: bool,
+    },
+    Err(ErrorClass),
+}
+
+impl Interval {
+    /// Record into the warm-up or the measured tally, by the time it is recorded.
+    fn record(&mut self, r: Recorded, measuring: bool, open_loop: bool) {
+        let t = if measuring {
+            &mut self.measured
+        } else {
+            &mut self.warm
+        };
+        match r {
+            Recorded::Ok {
+                micros,
+                raw,
+                bytes,
+                late,
+            } => {
+                let _ = t.hist.record(micros.max(1));
+                if open_loop {
+                    let _ = t.raw.record(raw.max(1));
+                }
+                t.ok += 1;
+                t.bytes += bytes;
+                t.late += late as u64;
+            }
+            Recorded::Err(c) => t.errors[c as usize] += 1,
+        }
+    }
+}
+
+/// What every worker of a scenario shares.
+struct Shared {
     target: Arc<Target>,
-    shared: Arc<Mutex<Interval>>,
     measure_from: Instant,
     deadline: Instant,
     schedule: Option<Arc<Schedule>>,
     cancel: CancellationToken,
-) {
-    let mut conn: Option<Sender> = None;
+}
+
+/// One virtual user: a keep-alive connection, re-opened when the server closes it.
+/// `slot` is its thread's tally (uncontended: the monitor takes it 4 times a second).
+async fn worker(sh: Arc<Shared>, slot: Arc<Mutex<Interval>>) {
+    let target = &sh.target;
+    let mut conn: Option<Conn> = None;
     // Requests answered on the current connection.
     let mut served = 0u64;
     let mut backoff = Duration::from_millis(5);
-    let open_loop = schedule.is_some();
+    let open_loop = sh.schedule.is_some();
     // Registered once per worker, not per request: polling a fresh `cancelled()`
     // future takes the token's lock, which 50 workers would contend on.
-    let cancelled = cancel.cancelled();
+    let cancelled = sh.cancel.cancelled();
     tokio::pin!(cancelled);
-    // One timer per worker, re-armed per request, instead of a new one each time.
-    let deadline_timer = tokio::time::sleep(target.timeout);
-    tokio::pin!(deadline_timer);
+    // One timer per worker, re-armed only when it fires: a request that started
+    // after it was armed gets the rest of its own timeout then (exact, and no timer
+    // operation per request).
+    let timer = tokio::time::sleep(target.timeout);
+    tokio::pin!(timer);
+    let record = |r: Recorded| {
+        let measuring = Instant::now() >= sh.measure_from;
+        let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
+        g.record(r, measuring, open_loop);
+    };
     loop {
         let now = Instant::now();
-        if now >= deadline || cancel.is_cancelled() {
+        if now >= sh.deadline || sh.cancel.is_cancelled() {
             break;
         }
-        let record = |class: Result<(u64, u64, u64, bool), ErrorClass>| {
-            let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
-            let t = if Instant::now() < measure_from {
-                &mut g.warm
-            } else {
-                &mut g.measured
-            };
-            match class {
-                Ok((micros, raw, bytes, late)) => {
-                    let _ = t.hist.record(micros.max(1));
-                    if open_loop {
-                        let _ = t.raw.record(raw.max(1));
-                    }
-                    t.ok += 1;
-                    t.bytes += bytes;
-                    t.late += late as u64;
-                }
-                Err(c) => t.errors[c as usize] += 1,
-            }
-        };
-        let sender = match conn.as_mut() {
-            Some(s) => s,
+        let c = match conn.as_mut() {
+            Some(c) => c,
             None => {
-                let wait = target.timeout.min(deadline - now);
+                let wait = target.timeout.min(sh.deadline - now);
                 let r = tokio::select! {
-                    r = tokio::time::timeout(wait, connect(&target)) => r,
+                    r = tokio::time::timeout(wait, connect(target)) => r,
                     _ = &mut cancelled => break,
                 };
                 match r {
-                    Ok(Ok(s)) => {
+                    Ok(Ok(c)) => {
                         backoff = Duration::from_millis(5);
                         served = 0;
-                        conn.insert(s)
+                        conn.insert(c)
                     }
                     Ok(Err(_)) | Err(_) => {
                         let class = if r.is_err() {
@@ -535,9 +624,10 @@ async fn worker(
                         } else {
                             ErrorClass::Connect
                         };
-                        record(Err(class));
+                        record(Recorded::Err(class));
                         // Back off so a dead target costs little CPU and error counts stay meaningful.
-                        let pause = backoff.min(deadline.saturating_duration_since(Instant::now()));
+                        let pause =
+                            backoff.min(sh.deadline.saturating_duration_since(Instant::now()));
                         tokio::select! {
                             _ = tokio::time::sleep(pause) => {},
                             _ = &mut cancelled => break,
@@ -549,10 +639,10 @@ async fn worker(
             }
         };
         // Open loop: wait for this request's intended time; latency counts from it.
-        let intended = match &schedule {
+        let intended = match &sh.schedule {
             Some(sch) => {
                 let at = sch.next();
-                if at >= deadline {
+                if at >= sh.deadline {
                     break;
                 }
                 if at > Instant::now() {
@@ -567,45 +657,109 @@ async fn worker(
         };
         let start = Instant::now();
         let late = intended.is_some_and(|at| start.saturating_duration_since(at) > LATE_AFTER);
-        deadline_timer.as_mut().reset(start + target.timeout);
-        let res = tokio::select! {
-            biased;
-            r = one_request(sender, &target) => Ok(r),
-            _ = &mut deadline_timer => Err(()),
-            _ = &mut cancelled => break,
+        let due = start + target.timeout;
+        let res = {
+            let request = one_request(c, target);
+            tokio::pin!(request);
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut request => break Some(r),
+                    _ = &mut timer => {
+                        if Instant::now() >= due {
+                            timer.as_mut().reset(Instant::now() + target.timeout);
+                            break None;
+                        }
+                        timer.as_mut().reset(due);
+                    }
+                    _ = &mut cancelled => return,
+                }
+            }
         };
-        let raw = start.elapsed().as_micros() as u64;
-        let micros = intended
-            .map(|at| at.elapsed().as_micros() as u64)
-            .unwrap_or(raw);
-        match res {
-            Ok(Outcome::Ok { bytes }) => {
+        let end = Instant::now();
+        let raw = (end - start).as_micros() as u64;
+        let micros = intended.map_or(raw, |at| (end - at).as_micros() as u64);
+        let Some((outcome, reuse)) = res else {
+            record(Recorded::Err(ErrorClass::Timeout));
+            conn = None;
+            continue;
+        };
+        match outcome {
+            Outcome::Ok { bytes } => {
                 served += 1;
-                record(Ok((micros, raw, bytes, late)))
+                record(Recorded::Ok {
+                    micros,
+                    raw,
+                    bytes,
+                    late,
+                });
             }
             // A closed keep-alive connection is not the request's failure: reconnect.
             // A connection that closes before serving anything is.
-            Ok(Outcome::Stale) => {
+            Outcome::Stale => {
                 if served == 0 {
-                    record(Err(ErrorClass::Io));
+                    record(Recorded::Err(ErrorClass::Io));
                 }
-                conn = None;
             }
-            Ok(Outcome::Err(c)) => {
+            Outcome::Err(c) => {
                 if matches!(c, ErrorClass::Http4xx | ErrorClass::Http5xx) {
                     served += 1;
                 }
-                record(Err(c));
-                if matches!(c, ErrorClass::Io | ErrorClass::Body) {
-                    conn = None;
-                }
-            }
-            Err(_) => {
-                record(Err(ErrorClass::Timeout));
-                conn = None;
+                record(Recorded::Err(c));
             }
         }
+        if !reuse {
+            conn = None;
+        }
     }
+}
+
+/// Load threads for a scenario: its `threads`, else one per core this process may
+/// use (a generator pinned to one core gets one), never more than its connections.
+fn thread_count(s: &ApiScenario, users: usize) -> usize {
+    let machine = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (s.threads.map_or(machine, |t| t as usize)).clamp(1, users.max(1))
+}
+
+/// Start `threads` OS threads, each a current-thread runtime driving its share of
+/// the workers (no work stealing, no cross-thread wake-ups); resolves when all end.
+fn start_threads(
+    sh: &Arc<Shared>,
+    users: usize,
+    slots: &[Arc<Mutex<Interval>>],
+) -> Result<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, String> {
+    let threads = slots.len();
+    let mut done = Vec::with_capacity(threads);
+    for (t, slot) in slots.iter().enumerate() {
+        let mine = users / threads + usize::from(t < users % threads);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (sh, slot) = (sh.clone(), slot.clone());
+        std::thread::Builder::new()
+            .name(format!("perfgate-load-{t}"))
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        let hs: Vec<_> = (0..mine)
+                            .map(|_| tokio::spawn(worker(sh.clone(), slot.clone())))
+                            .collect();
+                        for h in hs {
+                            let _ = h.await;
+                        }
+                    });
+                }
+                let _ = tx.send(());
+            })
+            .map_err(|e| format!("could not start a load thread ({e})"))?;
+        done.push(rx);
+    }
+    Ok(Box::pin(async move {
+        for rx in done {
+            let _ = rx.await;
+        }
+    }))
 }
 
 /// Run one API scenario to completion (or cancellation) and compute its metrics.
@@ -640,7 +794,14 @@ pub async fn run(
         ))
     });
 
-    let slots: Vec<Arc<Mutex<Interval>>> = (0..users)
+    let shared = Arc::new(Shared {
+        target,
+        measure_from,
+        deadline,
+        schedule: schedule.clone(),
+        cancel: stop.clone(),
+    });
+    let slots: Vec<Arc<Mutex<Interval>>> = (0..thread_count(s, users))
         .map(|_| {
             Arc::new(Mutex::new(Interval {
                 warm: Tally::new(),
@@ -648,17 +809,13 @@ pub async fn run(
             }))
         })
         .collect();
-    let mut handles = Vec::with_capacity(users);
-    for slot in &slots {
-        handles.push(tokio::spawn(worker(
-            target.clone(),
-            slot.clone(),
-            measure_from,
-            deadline,
-            schedule.clone(),
-            stop.clone(),
-        )));
-    }
+    let mut finished = match start_threads(&shared, users, &slots) {
+        Ok(f) => f,
+        Err(e) => {
+            stop.cancel();
+            return ScenarioOutput::failed(e);
+        }
+    };
 
     let mut total = Tally::new();
     let mut window: VecDeque<Tally> = VecDeque::with_capacity(WINDOW_TICKS + 1);
@@ -666,7 +823,6 @@ pub async fn run(
     let mut all_errors = [0u64; 6];
     let mut tick = tokio::time::interval(publish_every());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut finished = futures_join(handles);
     let mut aborted: Option<String> = None;
     let name = s.name.clone();
     loop {
@@ -886,15 +1042,4 @@ fn tally_metrics(total: &Tally, measured_secs: f64) -> BTreeMap<String, f64> {
         total.ok as f64 / measured_secs.max(1e-3),
     );
     metrics
-}
-
-/// Resolve when every worker has ended.
-fn futures_join(
-    handles: Vec<tokio::task::JoinHandle<()>>,
-) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
-    Box::pin(async move {
-        for h in handles {
-            let _ = h.await;
-        }
-    })
 }

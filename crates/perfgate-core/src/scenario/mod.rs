@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod database;
+mod h1;
 pub mod system;
 
 use std::collections::BTreeMap;
