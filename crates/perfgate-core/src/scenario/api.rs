@@ -1,9 +1,11 @@
-//! Closed-loop HTTP load: one task per virtual user, each on its own keep-alive
-//! connection through hyper's connection API (no pool, no per-request results kept).
+//! HTTP load: one task per virtual user, each on its own keep-alive connection (the
+//! raw HTTP/1.1 path of `h1` for cleartext targets, hyper's connection API for TLS and
+//! HTTP/2; no pool, no per-request results kept), spread over `threads` OS threads
+//! that each run a current-thread runtime.
 //!
-//! Workers record latencies (microseconds) into a small per-worker interval tally
-//! behind an uncontended mutex; a monitor drains the tallies every publish tick into
-//! the run total and a rolling window for the live view.
+//! Workers record latencies (microseconds) into their thread's interval tally behind
+//! an uncontended mutex; a monitor drains the tallies every publish tick into the run
+//! total and a rolling window for the live view.
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
@@ -840,23 +842,8 @@ pub async fn run(
         if window.len() > WINDOW_TICKS {
             window.pop_front();
         }
-        let mut wh = new_histogram();
-        let mut wok = 0;
-        for t in &window {
-            let _ = wh.add(&t.hist);
-            wok += t.ok;
-        }
         let elapsed = started.elapsed();
-        let win_secs = (window.len() as f64 * publish_every().as_secs_f64())
-            .min(elapsed.as_secs_f64().max(0.001));
-        let q = |p: f64| {
-            if wh.is_empty() {
-                0.0
-            } else {
-                wh.value_at_quantile(p) as f64 / 1000.0
-            }
-        };
-        let (p50, p95, p99) = (q(0.5), q(0.95), q(0.99));
+        let (rps, p50, p95, p99) = window_figures(&window, elapsed);
         live.update_scenario(&name, |ls| {
             ls.kind = crate::config::ScenarioType::Api;
             ls.phase = if done {
@@ -873,7 +860,7 @@ pub async fn run(
             ls.elapsed_s = elapsed.as_secs_f64().min(duration.as_secs_f64());
             ls.duration_s = duration.as_secs_f64();
             ls.requests = all_requests;
-            ls.rps = wok as f64 / win_secs;
+            ls.rps = rps;
             ls.p50_ms = p50;
             ls.p95_ms = p95;
             ls.p99_ms = p99;
@@ -912,6 +899,26 @@ pub async fn run(
         aborted,
         cancel,
     )
+}
+
+/// Throughput and latency percentiles (ms) over the rolling window, for the live view.
+fn window_figures(window: &VecDeque<Tally>, elapsed: Duration) -> (f64, f64, f64, f64) {
+    let mut wh = new_histogram();
+    let mut ok = 0;
+    for t in window {
+        let _ = wh.add(&t.hist);
+        ok += t.ok;
+    }
+    let secs =
+        (window.len() as f64 * publish_every().as_secs_f64()).min(elapsed.as_secs_f64().max(0.001));
+    let q = |p: f64| {
+        if wh.is_empty() {
+            0.0
+        } else {
+            wh.value_at_quantile(p) as f64 / 1000.0
+        }
+    };
+    (ok as f64 / secs, q(0.5), q(0.95), q(0.99))
 }
 
 /// Every worker's interval into this tick's slice (for the live view) and, past the
