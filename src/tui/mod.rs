@@ -344,7 +344,8 @@ fn spawn_input(stop: CancellationToken) -> mpsc::Receiver<Event> {
     let (keys_tx, keys) = mpsc::channel::<Event>(64);
     std::thread::spawn(move || {
         while !stop.is_cancelled() {
-            if let Ok(true) = event::poll(Duration::from_millis(100))
+            // A long poll: the flag is only checked when the console closes.
+            if let Ok(true) = event::poll(Duration::from_millis(500))
                 && let Ok(ev) = event::read()
                 && keys_tx.blocking_send(ev).is_err()
             {
@@ -439,7 +440,9 @@ pub async fn run(
                     break Ok(());
                 }
             }
-            _ = tick.tick() => {
+            // The tick only matters while a run publishes: an idle console sleeps
+            // until a key or an engine event arrives.
+            _ = tick.tick(), if s.rx.is_some() => {
                 if let Some(r) = s.rx.as_mut()
                     && r.snapshot.has_changed().unwrap_or(false)
                 {
