@@ -342,6 +342,23 @@ fn change_pct(value: f64, center: f64) -> f64 {
 /// change is 1.3 sigma, noise that must not fail builds.
 const PERCENT_PATH_MIN_Z: f64 = 2.0;
 
+/// Mean z (in the bad direction) below which recent clean runs are back at the
+/// baseline rather than merely under the threshold.
+const RECOVERED_Z: f64 = 1.0;
+
+/// The recovery rule, one place for the live store and the replay: an open regression
+/// alert closes when its last `persistence + 1` runs were all clean and their mean
+/// stands within a sigma of the baseline. `zs` are those runs' z-scores in the bad
+/// direction (against the alert's frozen baseline), oldest first. A shift that hovers
+/// just under the threshold is still the alert's level, not a recovery: closing there
+/// would reopen it with a level of one run, too few to see a further move.
+pub fn recovered(zs: &[f64], suspect: &[bool], persistence: usize) -> bool {
+    zs.len() > persistence
+        && suspect.len() == zs.len()
+        && !suspect.iter().any(|s| *s)
+        && zs.iter().sum::<f64>() / (zs.len() as f64) < RECOVERED_Z
+}
+
 /// Which runs of a history (their suspect marks, oldest first) count as baseline
 /// samples: every clean run, and every suspect run whose streak of suspects ended
 /// shorter than `persistence` (noise that never confirmed: leaving it out would
@@ -592,9 +609,17 @@ impl<'a> Replay<'a> {
                 opened = Some(Kind::Regression);
                 escalated = Some(rule);
             } else if self.alert_from.is_some() && j.suspect.is_none() {
-                // Recovered: close the alert after `persistence + 1` clean runs.
-                let clean = 1 + self.suspect_bad.iter().rev().take_while(|s| !**s).count();
-                if clean > self.settings.persistence {
+                let n = self.settings.persistence + 1;
+                let from = (self.values.len() + 1).saturating_sub(n);
+                let sign = self.dir.bad_sign();
+                let zs: Vec<f64> = self.values[from..]
+                    .iter()
+                    .chain([&value])
+                    .map(|v| (v - j.center) / j.scale * sign)
+                    .collect();
+                let mut suspect = self.suspect_bad[from..].to_vec();
+                suspect.push(false);
+                if recovered(&zs, &suspect, self.settings.persistence) {
                     self.alert_from = None;
                 }
             }
@@ -639,6 +664,45 @@ mod tests {
                 100.0 + (x as f64 / 1000.0 - 0.5) * 4.0
             })
             .collect()
+    }
+
+    #[test]
+    fn an_alert_recovers_at_the_baseline_not_just_under_the_threshold() {
+        let clean = [false; 3];
+        // Back within a sigma: recovered.
+        assert!(recovered(&[0.4, -0.3, 0.9], &clean, 2));
+        // Every run under a 2.15 threshold, but the level still 1.8 sigma up: open.
+        assert!(!recovered(&[1.9, 1.7, 1.8], &clean, 2));
+        // A suspect run among them, or too few runs: open.
+        assert!(!recovered(&[0.1, 0.2, 0.0], &[false, true, false], 2));
+        assert!(!recovered(&[0.1, 0.2], &[false, false], 2));
+    }
+
+    #[test]
+    fn a_replayed_alert_stays_open_while_the_shift_hovers_under_the_threshold() {
+        let s = Settings {
+            min_samples: 10,
+            min_change_pct: 0.0,
+            ..Settings::default()
+        };
+        let mut r = Replay::new(&s, Direction::Lower);
+        // Unit-variance noise, one value per run.
+        let noise = [0.0, 1.1, -0.8, 1.5, -1.6, 0.4, -0.6, 1.0, -1.3, 0.3];
+        let mut opened = Vec::new();
+        for i in 0..80 {
+            // A 4-sigma step at run 30 that settles just under the threshold, where
+            // single runs cross it now and then.
+            let shift = match i {
+                30..=32 => 4.0,
+                33.. => 1.9,
+                _ => 0.0,
+            };
+            let v = 100.0 + noise[(i * 7) % 10] + shift;
+            if let Some((_, Some(Kind::Regression))) = r.push(v) {
+                opened.push(i);
+            }
+        }
+        assert_eq!(opened.len(), 1, "one alert for one episode: {opened:?}");
     }
 
     #[test]

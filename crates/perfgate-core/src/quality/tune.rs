@@ -366,16 +366,14 @@ pub fn text(rows: &[MetricTuning], target: f64) -> String {
 mod tests {
     use super::*;
 
-    fn noisy(n: usize, seed: u64) -> Vec<f64> {
-        // A deterministic, heavy-ish noise: a linear congruential generator.
-        let mut x = seed;
+    /// Steady noise with a two-run burst every 15 runs: each burst alarms at
+    /// persistence 2, and the metric is back at its baseline in between.
+    fn noisy(n: usize) -> Vec<f64> {
+        let wobble = [0.0, 1.5, -1.0, 2.0, -2.0, 0.5, -0.5, 1.0, -1.5, 0.0, 2.5];
         (0..n)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let u = (x >> 11) as f64 / (1u64 << 53) as f64;
-                100.0 + 30.0 * (u - 0.5) * if u > 0.9 { 3.0 } else { 1.0 }
+            .map(|i| {
+                let burst = i >= 20 && i % 15 < 2;
+                100.0 + wobble[i % 11] + if burst { 12.0 } else { 0.0 }
             })
             .collect()
     }
@@ -387,7 +385,7 @@ mod tests {
             window: 20,
             ..Settings::default()
         };
-        let values = noisy(200, 7);
+        let values = noisy(200);
         let before = score(&s, &values, Direction::Lower, &[]);
         let mut strict = s.clone();
         strict.z_threshold = 5.0;

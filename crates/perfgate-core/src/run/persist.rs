@@ -73,7 +73,8 @@ pub fn persist(
     Ok(())
 }
 
-/// An alert closes itself as `fixed` after `persistence + 1` clean runs.
+/// An alert closes itself as `fixed` once its metric recovered ([`detect::recovered`]:
+/// `persistence + 1` clean runs after it, back within a sigma of the baseline).
 fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
     for a in store.alerts(true)? {
         let recent = store.history(
@@ -82,10 +83,21 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
             settings.persistence + 1,
             None,
         )?;
-        if recent.len() > settings.persistence
-            && recent.iter().all(|p| !p.suspect)
-            && recent.iter().all(|p| p.run_id > a.last_run_id)
-        {
+        if recent.iter().any(|p| p.run_id <= a.last_run_id) {
+            continue;
+        }
+        let sign = crate::metrics::Direction::of(&a.metric).bad_sign();
+        let mut zs = Vec::with_capacity(recent.len());
+        for p in &recent {
+            let z = store
+                .run_metrics(p.run_id)?
+                .into_iter()
+                .find(|m| m.metric == a.metric)
+                .and_then(|m| m.z);
+            zs.push(z.unwrap_or(0.0) * sign);
+        }
+        let suspect: Vec<bool> = recent.iter().map(|p| p.suspect).collect();
+        if crate::detect::recovered(&zs, &suspect, settings.persistence) {
             store.set_alert_state(
                 a.id,
                 TriageState::Fixed,
