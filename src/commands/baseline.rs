@@ -25,15 +25,7 @@ fn health_str(v: &BaselineView) -> String {
 }
 
 fn list_line(v: &BaselineView) -> String {
-    let (n, mean, std, med) = match &v.stats {
-        Some(s) => (
-            s.n.to_string(),
-            fmt_num(s.mean),
-            fmt_num(s.std),
-            fmt_num(s.median),
-        ),
-        None => ("0".into(), "-".into(), "-".into(), "-".into()),
-    };
+    let [n, mean, std, med] = v.stat_cells();
     let state = if v.frozen {
         "frozen (open alert)".to_string()
     } else if v.building > 0 {
@@ -43,11 +35,7 @@ fn list_line(v: &BaselineView) -> String {
     } else {
         "active".into()
     };
-    let prec = v
-        .quality
-        .as_ref()
-        .and_then(|q| q.precision)
-        .map_or("-".to_string(), |p| format!("{:.0}%", p * 100.0));
+    let prec = v.quality.as_ref().map_or("-".into(), |q| q.precision_pct());
     format!(
         "{:<44} {:>4} {:>11} {:>10} {:>11} {:>12} {:>5} {:<24} {}\n",
         v.metric,

@@ -39,6 +39,22 @@ pub struct BaselineView {
     pub z_threshold: f64,
 }
 
+impl BaselineView {
+    /// Samples, mean, std and median as shown in tables ("0", "-" before any sample).
+    pub fn stat_cells(&self) -> [String; 4] {
+        use crate::report::fmt_num;
+        match &self.stats {
+            Some(s) => [
+                s.n.to_string(),
+                fmt_num(s.mean),
+                fmt_num(s.std),
+                fmt_num(s.median),
+            ],
+            None => ["0".into(), "-".into(), "-".into(), "-".into()],
+        }
+    }
+}
+
 fn days_between(a: &str, b: &str) -> f64 {
     let p = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
     match (p(a), p(b)) {

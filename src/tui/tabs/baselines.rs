@@ -9,7 +9,6 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use crate::engine::baseline::HEALTH_REFRESH_BELOW;
 use crate::engine::inspect::BaselineView;
 use crate::engine::model::TriageState;
-use crate::engine::report::fmt_num;
 use crate::tui::app::{App, Tab};
 use crate::tui::theme::Theme;
 
@@ -104,15 +103,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
 
 /// One metric's row: its baseline, health, alert precision and state.
 fn row<'a>(v: &'a BaselineView, t: &Theme) -> Row<'a> {
-    let (n, mean, std, med) = match &v.stats {
-        Some(s) => (
-            s.n.to_string(),
-            fmt_num(s.mean),
-            fmt_num(s.std),
-            fmt_num(s.median),
-        ),
-        None => ("0".into(), "-".into(), "-".into(), "-".into()),
-    };
+    let [n, mean, std, med] = v.stat_cells();
     let (health, why, hstyle) = match &v.health {
         Some(h) => (
             format!("{:.2}", h.score),
@@ -129,10 +120,12 @@ fn row<'a>(v: &'a BaselineView, t: &Theme) -> Row<'a> {
         ),
         None => ("-".into(), "no samples".into(), t.dim()),
     };
-    let (prec, pstyle) = match v.quality.as_ref().and_then(|q| q.precision) {
-        Some(p) if p < LOW_PRECISION => (format!("{:.0}%", p * 100.0), t.bad()),
-        Some(p) => (format!("{:.0}%", p * 100.0), t.good()),
-        None => ("-".into(), t.dim()),
+    let precision = v.quality.as_ref().and_then(|q| q.precision);
+    let prec = v.quality.as_ref().map_or("-".into(), |q| q.precision_pct());
+    let pstyle = match precision {
+        Some(p) if p < LOW_PRECISION => t.bad(),
+        Some(_) => t.good(),
+        None => t.dim(),
     };
     let (state, sstyle) = if v.frozen {
         ("frozen".to_string(), t.bad())

@@ -51,6 +51,12 @@ impl QualityRow {
         self.untriaged_share = untriaged as f64 / self.alerts as f64;
     }
 
+    /// "67%", or "-" before any triage.
+    pub fn precision_pct(&self) -> String {
+        self.precision
+            .map_or("-".into(), |p| format!("{:.0}%", p * 100.0))
+    }
+
     /// "67% (2 of 3)", or "-" before any triage.
     pub fn precision_text(&self) -> String {
         match self.precision {

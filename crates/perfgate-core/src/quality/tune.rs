@@ -337,21 +337,21 @@ pub fn text(rows: &[MetricTuning], target: f64) -> String {
             "{}  ({} runs, {} real change(s), {} invalid alert(s))\n",
             r.metric, r.runs, r.real_changes, r.invalid_alerts
         );
+        let line = |label: &str, sc: &Score, c: &Candidate| {
+            format!(
+                "  {label:<7} {:>5.2} false alarms/100 runs, caught {}/{}, delay {} runs  [{}]",
+                sc.false_alarms_per_100,
+                sc.caught,
+                r.real_changes,
+                delay(sc.mean_delay_runs),
+                c.describe()
+            )
+        };
+        s += &line("before:", &r.before, &r.current);
+        s += "\n";
         s += &format!(
-            "  before: {:>5.2} false alarms/100 runs, caught {}/{}, delay {} runs  [{}]\n",
-            r.before.false_alarms_per_100,
-            r.before.caught,
-            r.real_changes,
-            delay(r.before.mean_delay_runs),
-            r.current.describe()
-        );
-        s += &format!(
-            "  after:  {:>5.2} false alarms/100 runs, caught {}/{}, delay {} runs  [{}]{}\n",
-            r.after.false_alarms_per_100,
-            r.after.caught,
-            r.real_changes,
-            delay(r.after.mean_delay_runs),
-            r.proposed.describe(),
+            "{}{}\n",
+            line("after:", &r.after, &r.proposed),
             match (r.changed, r.meets_target) {
                 (false, _) => "  (keep)",
                 (true, true) => "",
