@@ -34,7 +34,11 @@ python3 -c "print('publishing at 4 Hz costs %.2f%% throughput' % (100*(1-$f/$s))
 # once the Live tab is up. Nothing else runs meanwhile: the wait sleeps through the
 # run before it polls the store (a poll is a process, which would steal a core).
 tui_round() {
+  # The previous round's console, gone before the next starts (a server still
+  # shutting down would take the new session with it).
   tmux -L "$sock" kill-server 2>/dev/null || true
+  while tmux -L "$sock" has-session 2>/dev/null; do sleep 0.1; done
+  rm -f "/tmp/tmux-$(id -u)/$sock"
   tmux -L "$sock" new-session -d -s b -x 120 -y 40 -c "$tmp" "taskset -c 1 $PERFGATE --config $tmp/cfg.json; sleep 600"
   for _ in $(seq 1 100); do
     tmux -L "$sock" capture-pane -p -t b 2>/dev/null | grep -q "1 Live" && break
@@ -42,13 +46,33 @@ tui_round() {
   done
   before=$("$PERFGATE" runs --store "$tmp/store.db" 2>/dev/null | awk 'NR==2 {print $1}')
   tmux -L "$sock" send-keys -t b s
-  sleep "$SECS"
+  # CPU by thread over the run: the load threads against everything else the
+  # console does (the noise-free half of the measure: throughput swings between
+  # rounds on a shared machine).
+  pane=$(tmux -L "$sock" list-panes -t b -F '#{pane_pid}')
+  cpid=$(pgrep -P "$pane" -x perfgate | head -1 || true)
+  threads_cpu() {
+    for t in /proc/"$cpid"/task/*; do
+      awk -v OFS='\t' '{n=$0; sub(/^[0-9]+ \(/, "", n); sub(/\).*/, "", n); split($0, a, ") "); split(a[2], f, " "); print n, f[12]+f[13]}' "$t/stat" 2>/dev/null
+    done | awk -F'\t' '{ if ($1 ~ /^perfgate-load/) l += $2; else u += $2 } END {print l+0, u+0}'
+  }
+  # Sampled inside the run (its load threads end with it): from 1 s in to 1 s before.
+  sleep 1
+  read -r l0 u0 < <(threads_cpu)
+  sleep $((SECS - 2))
+  read -r l1 u1 < <(threads_cpu)
+  sleep 1
+  echo "$((l1 - l0)) $((u1 - u0))" >> "$tmp/threads.txt"
   for _ in $(seq 1 100); do
     last=$("$PERFGATE" runs --store "$tmp/store.db" 2>/dev/null | awk 'NR==2 && /complete/ && / tui / {print $1}')
     [ -n "$last" ] && [ "$last" != "$before" ] && break
     sleep 0.5
   done
-  "$PERFGATE" report latest --format json --store "$tmp/store.db" > "$tmp/t.json"
+  if [ -z "${last:-}" ] || [ "$last" = "$before" ]; then
+    echo "the console's run did not complete" >&2
+    exit 1
+  fi
+  "$PERFGATE" report "${last#\#}" --format json --store "$tmp/store.db" > "$tmp/t.json"
   rps "$tmp/t.json"
 }
 tui=(); head=()
@@ -56,11 +80,12 @@ for i in 1 2 3; do head+=("$(headless 250)"); tui+=("$(tui_round)"); done
 t=$(median "${tui[@]}"); h=$(median "${head[@]}")
 echo "TUI (120x40, drawing at 4-5 frames/s): ${tui[*]} req/s (median $t); headless ${head[*]} (median $h)"
 python3 -c "print('the live TUI costs %.2f%% throughput (median of 3 rounds)' % (100*(1-$t/$h)))"
-pid=$(pgrep -x perfgate | head -1)
+hz=$(getconf CLK_TCK)
+awk -v hz="$hz" -v secs="$((SECS - 2))" '{l += $1; u += $2; n++} END {printf "during the console runs: load threads %.1f%% of a core, the console itself %.2f%% (mean of %d rounds)\n", 100*l/n/hz/secs, 100*u/n/hz/secs, n}' "$tmp/threads.txt"
+pid=$(pgrep -x perfgate | head -1 || true)
 sleep 2
 ticks() { awk '{print $14+$15}' /proc/$pid/stat; }
 a=$(ticks); sleep 10; b=$(ticks)
-hz=$(getconf CLK_TCK)
 python3 -c "print('idle TUI CPU: %.2f%% of one core' % (100.0*($b-$a)/$hz/10))"
 # The frame time of every tab at both sizes, beside the throughput cost.
 cargo bench -q --bench frame 2>/dev/null | grep -v '^$'
