@@ -35,6 +35,24 @@ fn alert_runs(backtest: &serde_json::Value, metric: &str) -> Vec<i64> {
         .collect()
 }
 
+/// One run: `rows` (`metric,value` lines) ingested as scenario `svc` through the
+/// real pipeline, with `extra` arguments.
+fn ingest(d: &std::path::Path, rows: &str, extra: &[&str]) -> std::process::Output {
+    std::fs::write(d.join("r.csv"), format!("metric,value\n{rows}")).unwrap();
+    let mut args = vec![
+        "ingest",
+        "--format",
+        "csv",
+        "--scenario",
+        "svc",
+        "r.csv",
+        "--config",
+        "c.json",
+    ];
+    args.extend_from_slice(extra);
+    run(d, &args)
+}
+
 fn backtest(d: &std::path::Path) -> serde_json::Value {
     let o = run(d, &["backtest", "--from-store", "--config", "c.json"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -53,23 +71,10 @@ fn triage_teaches_tune_to_quiet_a_noisy_metric_and_keep_a_real_regression() {
     );
     for i in 0..RUNS {
         let (noisy, quiet) = values(i);
-        std::fs::write(
-            d.join("r.csv"),
-            format!("metric,value\nresponse_time_p95_ms,{noisy}\nresponse_time_mean_ms,{quiet}\n"),
-        )
-        .unwrap();
-        let o = run(
+        let o = ingest(
             d,
-            &[
-                "ingest",
-                "--format",
-                "csv",
-                "--scenario",
-                "svc",
-                "r.csv",
-                "--config",
-                "c.json",
-            ],
+            &format!("response_time_p95_ms,{noisy}\nresponse_time_mean_ms,{quiet}\n"),
+            &[],
         );
         assert!(code(&o) <= 1, "ingest {i}: {}", stderr(&o));
     }
@@ -186,29 +191,8 @@ fn report_only_is_an_audited_choice_and_never_fails_the_build() {
         r#"{"min_baseline_samples": 5, "detection": {"baseline_window": 10},
             "test_scenarios": [{"name": "svc", "type": "api", "endpoint": "/"}]}"#,
     );
-    let ingest = |v: f64| {
-        std::fs::write(
-            d.join("r.csv"),
-            format!("metric,value\nresponse_time_p95_ms,{v}\n"),
-        )
-        .unwrap();
-        run(
-            d,
-            &[
-                "ingest",
-                "--format",
-                "csv",
-                "--scenario",
-                "svc",
-                "r.csv",
-                "--config",
-                "c.json",
-                "--fail-on-regression",
-                "--output",
-                "r.json",
-            ],
-        )
-    };
+    let gate = ["--fail-on-regression", "--output", "r.json"];
+    let ingest = |v: f64| ingest(d, &format!("response_time_p95_ms,{v}\n"), &gate);
     for i in 0..8 {
         assert_eq!(code(&ingest(100.0 + (i % 3) as f64)), 0);
     }

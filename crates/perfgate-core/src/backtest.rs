@@ -89,15 +89,7 @@ fn parse(text: &str, file: &str) -> Result<BTreeMap<String, Series>> {
             .map(serde_json::Value::from)
             .unwrap_or_else(|_| serde_json::Value::from(run_s));
         let raw = get(cols.2, "value")?;
-        let value: f64 = raw
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "{file}: line {line}: column `value` is {raw:?}; expected a finite number"
-                ))
-            })?;
+        let value = crate::ingest::csv_value(raw, file, line)?;
         let dir = match cols.3.and_then(|c| rec.get(c)).filter(|d| !d.is_empty()) {
             Some(d) => Some(Direction::parse(d).ok_or_else(|| {
                 Error::Usage(format!(

@@ -376,16 +376,7 @@ fn csv_rows(
         if i == 0 && name.eq_ignore_ascii_case("metric") {
             continue;
         }
-        let value: f64 = raw
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "{}: line {line}: column `value` is {raw:?}; expected a finite number",
-                    file.display()
-                ))
-            })?;
+        let value = csv_value(raw, &file.display().to_string(), line)?;
         let unit = rec
             .get(2)
             .map(sanitize)
@@ -436,6 +427,18 @@ fn one_file(
         Source::Bmf => harness::bmf(f, m, confirm),
         Source::Csv | Source::Auto => unreachable!("resolved by the caller"),
     }
+}
+
+/// A CSV file's `value` column: a finite number, or an error naming file and line.
+pub(crate) fn csv_value(raw: &str, file: &str, line: usize) -> Result<f64> {
+    raw.parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{file}: line {line}: column `value` is {raw:?}; expected a finite number"
+            ))
+        })
 }
 
 /// Read every file into scenarios ready for `run::execute`.

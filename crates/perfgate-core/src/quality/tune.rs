@@ -197,14 +197,7 @@ fn tune_metric(
     let mut best = (current_c, before);
     for c in grid(current) {
         let mut s = current.clone();
-        s.z_threshold = c.z_threshold;
-        s.persistence = c.persistence;
-        s.min_change_pct = c.min_change_pct;
-        s.regression_threshold_pct = if c.percent_path {
-            current.regression_threshold_pct.min(1e9)
-        } else {
-            f64::INFINITY
-        };
+        s.apply(&c.as_override(String::new()));
         let sc = score(&s, &values, dir, &real);
         let target = opts.target_false_alarms_pct;
         // Equal scores: the smaller step from today's settings (the most sensitive
