@@ -230,3 +230,101 @@ fn backtest_reports_alerts_in_the_contract_format() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("missing.csv"));
 }
+
+/// A small shift opens an alert; six runs later the metric jumps far beyond it. The
+/// live pipeline escalates the open alert (rule, raised severity) within a few runs
+/// of the jump, and `backtest --from-store` reports the jump as an alert of its own,
+/// at the same run: one rule for both.
+#[test]
+fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
+    const METRIC: &str = "svc.response_time_p95_ms";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(
+        d,
+        "c.json",
+        r#"{"min_baseline_samples": 10, "detection": {"baseline_window": 30},
+            "test_scenarios": [{"name": "svc", "type": "api", "endpoint": "/"}]}"#,
+    );
+    // Noise of sd ~1.4 around 50; +4 (about 3 sigma, 8%) from run 25, +16 from run 31.
+    let wobble = [0.0, 1.5, -1.0, 2.0, -2.0, 0.5, -0.5, 1.0, -1.5, 0.0, 2.5];
+    let shift = |i: usize| match i {
+        0..25 => 0.0,
+        25..31 => 4.0,
+        _ => 16.0,
+    };
+    let mut escalated_at = None;
+    let mut opened_severity = None;
+    for i in 0..40 {
+        let v = 50.0 + wobble[i % 11] + shift(i);
+        let o = ingest(
+            d,
+            &format!("response_time_p95_ms,{v}\n"),
+            &["--output", "r.json"],
+        );
+        assert!(code(&o) <= 1, "ingest {i}: {}", stderr(&o));
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+        let Some(reg) = r["regressions"].as_array().and_then(|a| a.first()) else {
+            assert!(i < 31, "the jump is a regression at run {i}: {r}");
+            continue;
+        };
+        assert!(i >= 25, "no alert before the shift: run {i}: {reg}");
+        if reg["detected_by"] == "escalation" {
+            escalated_at.get_or_insert(i);
+        } else if i < 31 {
+            opened_severity.get_or_insert(reg["severity"].as_str().unwrap().to_string());
+        }
+    }
+    let opened = opened_severity.expect("the 3-sigma shift opens an alert");
+    let at = escalated_at.expect("the jump escalates the open alert");
+    assert!(
+        (31..36).contains(&at),
+        "within 5 runs of the jump: run {at}"
+    );
+    assert_ne!(opened, "critical", "the small shift is not critical");
+    let st = perfgate::engine::store::open(
+        d.join("performance_baselines/tracking.db")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let alert = st
+        .alerts(false)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.metric == METRIC)
+        .expect("the alert");
+    assert_ne!(
+        serde_json::to_value(alert.severity).unwrap(),
+        opened.as_str(),
+        "severity raised: {alert:?}"
+    );
+    drop(st);
+
+    // Replayed from the store: the first alert during the shift, the jump's own at `at`.
+    let o = run(d, &["backtest", "--from-store", "--config", "c.json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let b: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let runs: Vec<(i64, String)> = b["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["metric"] == METRIC && a["kind"] == "regression")
+        .map(|a| {
+            (
+                a["run"].as_i64().unwrap(),
+                a["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(runs.len(), 2, "the shift and the jump: {runs:?}");
+    assert!(!runs[0].1.starts_with("escalation"), "{runs:?}");
+    assert!(runs[1].1.starts_with("escalation"), "{runs:?}");
+    // Run ids count from 1.
+    assert_eq!(
+        runs[1].0,
+        at as i64 + 1,
+        "the same run live and replayed: {runs:?}"
+    );
+}

@@ -35,24 +35,6 @@ fn alert_runs(backtest: &serde_json::Value, metric: &str) -> Vec<i64> {
         .collect()
 }
 
-/// One run: `rows` (`metric,value` lines) ingested as scenario `svc` through the
-/// real pipeline, with `extra` arguments.
-fn ingest(d: &std::path::Path, rows: &str, extra: &[&str]) -> std::process::Output {
-    std::fs::write(d.join("r.csv"), format!("metric,value\n{rows}")).unwrap();
-    let mut args = vec![
-        "ingest",
-        "--format",
-        "csv",
-        "--scenario",
-        "svc",
-        "r.csv",
-        "--config",
-        "c.json",
-    ];
-    args.extend_from_slice(extra);
-    run(d, &args)
-}
-
 fn backtest(d: &std::path::Path) -> serde_json::Value {
     let o = run(d, &["backtest", "--from-store", "--config", "c.json"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));

@@ -68,6 +68,24 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("run perfgate")
 }
 
+/// One run: `rows` (`metric,value` lines) ingested as scenario `svc` through the
+/// real pipeline, with config `c.json` and `extra` arguments.
+pub fn ingest(d: &Path, rows: &str, extra: &[&str]) -> Output {
+    std::fs::write(d.join("r.csv"), format!("metric,value\n{rows}")).unwrap();
+    let mut args = vec![
+        "ingest",
+        "--format",
+        "csv",
+        "--scenario",
+        "svc",
+        "r.csv",
+        "--config",
+        "c.json",
+    ];
+    args.extend_from_slice(extra);
+    run(d, &args)
+}
+
 pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }

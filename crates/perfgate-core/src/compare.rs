@@ -283,6 +283,7 @@ pub fn as_outcome(st: &dyn Store, store_label: &str, c: &Comparison) -> Result<R
                 group: None,
                 suspect_range: None,
                 triage_state: (kind == AlertKind::Regression).then_some(TriageState::Untriaged),
+                onset: 0,
             };
             if kind == AlertKind::Regression {
                 o.regressions.push(rep);

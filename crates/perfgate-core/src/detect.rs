@@ -222,6 +222,10 @@ pub struct Judgement {
     pub scale: f64,
     /// A further move beyond an open alert's level (see [`escalation`]).
     pub escalated: bool,
+    /// For a confirmed change, how many runs before this one it began (the first
+    /// run of the confirming streak, or where the CUSUM started to climb).
+    #[serde(skip)]
+    pub onset: usize,
 }
 
 impl Judgement {
@@ -251,19 +255,30 @@ pub fn severity_of(s: &Settings, z: f64) -> Severity {
     }
 }
 
+/// Smallest z of a further move beyond an open alert's level. Above the detection
+/// threshold: every run of a long alert tests a few streak lengths against the level
+/// (many chances for noise), and the level itself rests on a handful of runs.
+const ESCALATION_Z: f64 = 2.5;
+
+/// Smallest further rise, in sigmas of the noise, that escalates an open alert.
+const ESCALATION_RISE: f64 = 2.0;
+
 /// Escalation while a regression alert is open: the metric moved again, in the
 /// same direction, against the alert's own level. `since_level` holds the values
 /// from the first run at the alert's current level up to the one before `j`'s,
-/// oldest first. A streak of the last k values (k from `persistence` to
-/// `persistence + 4`, `j`'s included) escalates when its mean stands beyond the
-/// threshold from the level (the median of the values before the streak), measured
-/// in the baseline's noise and allowing for the level's own uncertainty, every value
-/// of it is above the level by half a sigma (no lone spike), and it moved by half the
-/// minimum change. Returns the streak's length and the rule that fired.
+/// oldest first; its first `min_level` runs (those that raised the alert) are always
+/// level, never part of the further move. A streak of the last k values (k from
+/// `persistence` to `persistence + 4`, `j`'s included) escalates when, its largest
+/// value left out (a spike cannot carry it), its mean rise over the level (the
+/// level's mean, spikes trimmed) is at least [`ESCALATION_RISE`] sigmas and stands
+/// [`ESCALATION_Z`] beyond it allowing for the level's own uncertainty; every value
+/// of it is above the level by half a sigma and it moved by half the minimum change.
+/// Returns the streak's length and the rule that fired.
 pub fn escalation(
     s: &Settings,
     j: &Judgement,
     since_level: &[f64],
+    min_level: usize,
     dir: Direction,
 ) -> Option<(usize, String)> {
     let sign = dir.bad_sign();
@@ -271,26 +286,42 @@ pub fn escalation(
     let p = s.persistence.max(1);
     (p..=p + 4).find_map(|k| {
         let split = (since_level.len() + 1).checked_sub(k)?;
-        let mut at_level = since_level[..split].to_vec();
-        if at_level.is_empty() {
+        if split < min_level.max(1) {
             return None;
         }
-        at_level.sort_by(f64::total_cmp);
-        let level = crate::baseline::median(&at_level);
+        let level_runs = &since_level[..split];
+        if level_runs.is_empty() {
+            return None;
+        }
+        // The level's mean, spikes left out: one 40-sigma run must not hide a step.
+        let mut sorted = level_runs.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let med = crate::baseline::median(&sorted);
+        let at_level: Vec<f64> = sorted
+            .into_iter()
+            .filter(|v| (v - med).abs() <= 3.0 * j.scale)
+            .collect();
+        let level = at_level.iter().sum::<f64>() / at_level.len() as f64;
         let streak: Vec<f64> = since_level[split..]
             .iter()
             .copied()
             .chain([j.value])
             .collect();
         let mean = streak.iter().sum::<f64>() / k as f64;
-        // A median of n > 2 samples varies about pi/2 times as much as their mean.
-        let n = at_level.len() as f64;
-        let level_var = if n > 2.0 { 1.571 / n } else { 1.0 / n };
-        let se = j.scale * (1.0 / k as f64 + level_var).sqrt();
-        let z = (mean - level) * sign / se;
-        let lifted = streak.iter().all(|&v| (v - level) * sign >= 0.5 * j.scale);
+        // Each run's rise over the level in sigmas; the largest left out, so a spike
+        // cannot carry an ordinary run over the threshold.
+        let mut rel: Vec<f64> = streak
+            .iter()
+            .map(|&v| (v - level) * sign / j.scale)
+            .collect();
+        rel.sort_by(f64::total_cmp);
+        let lo = rel[0];
+        let rest = &rel[..k - 1];
+        let rise = rest.iter().sum::<f64>() / rest.len() as f64;
+        let z = rise / (1.0 / rest.len() as f64 + 1.0 / at_level.len() as f64).sqrt();
         let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
-        (z >= thr && lifted && moved).then(|| {
+        let fired = z >= thr.max(ESCALATION_Z) && lo >= 0.5 && rise >= ESCALATION_RISE && moved;
+        fired.then(|| {
             (
                 k,
                 format!(
@@ -405,6 +436,33 @@ fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Op
     }
 }
 
+/// CUSUM over the minimum of each pair of consecutive observations (z in the
+/// direction `sign`, capped at 3 sigma) across the last `cusum_span` runs and `value`:
+/// a lone spike contributes only its neighbour's value, while a sustained shift moves
+/// every pair. Returns the sum and how many runs before `value` its climb began.
+fn cusum(
+    s: &Settings,
+    zf: &dyn Fn(f64) -> f64,
+    recent: &[f64],
+    value: f64,
+    sign: f64,
+) -> (f64, usize) {
+    let start = recent.len().saturating_sub(s.cusum_span);
+    let zs: Vec<f64> = recent[start..]
+        .iter()
+        .chain(std::iter::once(&value))
+        .map(|&v| (zf(v) * sign).min(3.0))
+        .collect();
+    let (mut c, mut began) = (0.0f64, 0);
+    for (i, w) in zs.windows(2).enumerate() {
+        if c == 0.0 {
+            began = zs.len() - 1 - i;
+        }
+        c = (c + w[0].min(w[1]) - s.cusum_k).max(0.0);
+    }
+    (c, if c > 0.0 { began } else { 0 })
+}
+
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
 /// with `recent` the observations just before it (oldest first, suspect ones included).
 /// None while the baseline has fewer than `min_samples` samples.
@@ -432,6 +490,7 @@ pub fn judge(
     let mut confirmed = None;
     let mut rule = None;
     let mut detected_by = None;
+    let mut onset = 0;
     if let Some(kind) = suspect {
         // The streak that confirms grows with how often the history itself sits
         // beyond the threshold (a second mode, autocorrelated noise): two
@@ -468,6 +527,8 @@ pub fn judge(
             && lo >= s.consistency * hi.min(s.z_cap);
         if prior_ok {
             confirmed = Some(kind);
+            // The change may have begun before the streak, under the threshold.
+            onset = need.max(cusum(s, &zf, recent, value, sign).1);
             detected_by = Some(DetectionRule::Streak);
             rule = Some(format!(
                 "{} consecutive observations beyond {:.1} sigma",
@@ -476,29 +537,17 @@ pub fn judge(
         }
     }
     if confirmed.is_none() {
-        // CUSUM over the minimum of each pair of consecutive observations (capped at
-        // 3 sigma): a lone spike contributes only its neighbour's value, while a
-        // sustained shift moves every pair. Catches shifts too small to clear the
-        // z threshold twice in a row.
+        // The CUSUM catches shifts too small to clear the z threshold twice in a row.
         for kind in [Kind::Regression, Kind::Improvement] {
             let sign = match kind {
                 Kind::Regression => dir.bad_sign(),
                 Kind::Improvement => -dir.bad_sign(),
             };
-            let start = recent.len().saturating_sub(s.cusum_span);
-            let zs: Vec<f64> = recent[start..]
-                .iter()
-                .chain(std::iter::once(&value))
-                .map(|&v| (zf(v) * sign).min(3.0))
-                .collect();
-            let mut c = 0.0f64;
-            for w in zs.windows(2) {
-                c = (c + w[0].min(w[1]) - s.cusum_k).max(0.0);
-            }
-            let zs = z * sign;
-            let cs = change * sign;
-            if c >= s.cusum_h && zs >= 1.0 && cs >= s.min_change_pct {
+            let (c, began) = cusum(s, &zf, recent, value, sign);
+            let (zn, cn) = (z * sign, change * sign);
+            if c >= s.cusum_h && zn >= 1.0 && cn >= s.min_change_pct {
                 confirmed = Some(kind);
+                onset = began;
                 detected_by = Some(DetectionRule::Cusum);
                 rule = Some(format!("CUSUM {c:.1} >= {:.1} over recent runs", s.cusum_h));
                 break;
@@ -520,6 +569,7 @@ pub fn judge(
         center,
         scale,
         escalated: false,
+        onset,
     })
 }
 
@@ -536,6 +586,8 @@ pub struct Replay<'a> {
     alert_from: Option<usize>,
     /// Index of the first run at the open alert's current level (moves on escalation).
     level_from: usize,
+    /// Runs from `level_from` that raised the alert or its last escalation.
+    level_min: usize,
     improvement_open: bool,
 }
 
@@ -549,6 +601,7 @@ impl<'a> Replay<'a> {
             suspect_bad: Vec::new(),
             alert_from: None,
             level_from: 0,
+            level_min: 0,
             improvement_open: false,
         }
     }
@@ -562,6 +615,7 @@ impl<'a> Replay<'a> {
             suspect_bad: Vec::new(),
             alert_from: None,
             level_from: 0,
+            level_min: 0,
             improvement_open: false,
         }
     }
@@ -600,12 +654,27 @@ impl<'a> Replay<'a> {
                 while from > 0 && self.suspect_bad[from - 1] {
                     from -= 1;
                 }
+                // The alert's level starts where the change began.
+                self.level_from = from.min(self.values.len() - j.onset.min(self.values.len()));
+                self.level_min = self.values.len() + 1 - self.level_from;
+                // So does the baseline, where enough of it is left to judge by: the
+                // runs since the onset are the change, not its noise.
+                let kept = baseline_eligible(
+                    &self.suspect_bad[..self.level_from],
+                    self.settings.persistence,
+                )
+                .iter()
+                .filter(|e| **e)
+                .count();
+                if kept >= self.settings.min_samples {
+                    from = self.level_from;
+                }
                 self.alert_from = Some(from);
-                self.level_from = from;
                 opened = Some(Kind::Regression);
             } else if let Some((k, rule)) = self.escalates(j) {
                 // Reported as an alert of its own, at the run where it happened.
                 self.level_from = self.values.len() + 1 - k;
+                self.level_min = k;
                 opened = Some(Kind::Regression);
                 escalated = Some(rule);
             } else if self.alert_from.is_some() && j.suspect.is_none() {
@@ -648,7 +717,13 @@ impl<'a> Replay<'a> {
         if j.confirmed != Some(Kind::Regression) {
             return None;
         }
-        escalation(&self.settings, j, &self.values[self.level_from..], self.dir)
+        escalation(
+            &self.settings,
+            j,
+            &self.values[self.level_from..],
+            self.level_min,
+            self.dir,
+        )
     }
 }
 
@@ -770,6 +845,27 @@ mod tests {
             "reported within 5 runs: {opened:?}"
         );
         assert_eq!(opened.iter().filter(|o| o.1).count(), 1, "once: {opened:?}");
+    }
+
+    #[test]
+    fn a_held_step_with_a_spike_in_it_raises_one_alert_not_an_escalation() {
+        let s = Settings::default();
+        let mut r = Replay::new(&s, Direction::Lower);
+        let base = noisy(70, 5);
+        let mut opened = Vec::new();
+        for (i, v) in base.iter().enumerate() {
+            // A 7-sigma step (sd ~1.15, 8%) at run 30, held; one spike at run 45.
+            let v = match i {
+                0..30 => *v,
+                45 => v + 8.0 + 30.0,
+                _ => v + 8.0,
+            };
+            if let Some((j, Some(Kind::Regression))) = r.push(v) {
+                opened.push((i, j.escalated));
+            }
+        }
+        assert_eq!(opened.len(), 1, "one alert: {opened:?}");
+        assert!((30..33).contains(&opened[0].0), "{opened:?}");
     }
 
     #[test]

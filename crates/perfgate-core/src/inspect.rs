@@ -172,8 +172,10 @@ pub struct MetricContext {
     pub recent_points: Vec<HistoryPoint>,
     /// The metric's open alert.
     pub open_alert: Option<Alert>,
-    /// Values since the open alert's first run, oldest first (its level).
+    /// Values since the open alert's first bad run, oldest first (its level).
     pub since_alert: Vec<f64>,
+    /// How many of those raised the alert (always part of its level).
+    pub level_min: usize,
 }
 
 /// A metric's baseline and recent history from the store.
@@ -186,31 +188,46 @@ pub fn metric_context(
     let epoch = store.baseline_epoch(metric)?;
     let hist = store.history(metric, epoch, history_limit(s), exclude_run)?;
     let open_alert = store.open_alert(metric)?;
-    let frozen_before = open_alert
+    // The open alert's level starts at its first bad run (where the change began);
+    // the baseline stops there too when enough of it is left to judge by, else at
+    // the run that raised it (as the replay does).
+    let (level_from, opened) = open_alert
         .as_ref()
-        .map(|a| a.opened_run_id)
-        .unwrap_or(i64::MAX);
-    let before: Vec<&HistoryPoint> = hist.iter().filter(|p| p.run_id < frozen_before).collect();
-    let suspect: Vec<bool> = before.iter().map(|p| p.suspect).collect();
-    let eligible = crate::detect::baseline_eligible(&suspect, s.persistence);
-    let base: Vec<f64> = before
-        .iter()
-        .zip(&eligible)
-        .filter(|(_, e)| **e)
-        .map(|(p, _)| p.value)
-        .collect();
+        .map(|a| (a.bad_run_id.unwrap_or(a.opened_run_id), a.opened_run_id))
+        .unwrap_or((i64::MAX, i64::MAX));
+    let eligible_before = |end: i64| {
+        let before: Vec<&HistoryPoint> = hist.iter().filter(|p| p.run_id < end).collect();
+        let suspect: Vec<bool> = before.iter().map(|p| p.suspect).collect();
+        let eligible = crate::detect::baseline_eligible(&suspect, s.persistence);
+        before
+            .iter()
+            .zip(&eligible)
+            .filter(|(_, e)| **e)
+            .map(|(p, _)| p.value)
+            .collect::<Vec<f64>>()
+    };
+    let mut base = eligible_before(level_from);
+    if base.len() < s.min_samples {
+        base = eligible_before(opened);
+    }
     let base = base[base.len().saturating_sub(s.window)..].to_vec();
     let span = s.cusum_span.max(s.persistence);
     let recent_points = hist[hist.len().saturating_sub(span)..].to_vec();
+    let since_alert: Vec<f64> = hist
+        .iter()
+        .filter(|p| p.run_id >= level_from)
+        .map(|p| p.value)
+        .collect();
+    let level_min = hist
+        .iter()
+        .filter(|p| (level_from..=opened).contains(&p.run_id))
+        .count();
     Ok(MetricContext {
         base,
         recent: recent_points.iter().map(|p| p.value).collect(),
         recent_points,
-        since_alert: hist
-            .iter()
-            .filter(|p| p.run_id >= frozen_before)
-            .map(|p| p.value)
-            .collect(),
+        since_alert,
+        level_min,
         open_alert,
     })
 }

@@ -93,6 +93,10 @@ pub struct RegressionReport {
     /// The alert's triage state when the run was judged (none for improvements).
     #[serde(serialize_with = "state_or_empty")]
     pub triage_state: Option<TriageState>,
+    /// How many runs before this one the change began (the detector's onset): the
+    /// first bad run of a new alert.
+    #[serde(skip)]
+    pub onset: usize,
 }
 
 /// Where a regression came in: between the last good run and the first bad one.

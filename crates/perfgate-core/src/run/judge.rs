@@ -243,7 +243,7 @@ fn escalate(s: &Settings, mut j: Judgement, ctx: &MetricContext, dir: Direction)
     if j.confirmed != Some(Kind::Regression) || alert.kind != AlertKind::Regression {
         return j;
     }
-    if let Some((_, rule)) = detect::escalation(s, &j, &ctx.since_alert, dir) {
+    if let Some((_, rule)) = detect::escalation(s, &j, &ctx.since_alert, ctx.level_min, dir) {
         j.escalate(rule);
         // A report-only metric's changes stay low, escalated or not.
         if !s.report_only {
@@ -331,6 +331,7 @@ fn regression_report(
         suspect_range: None,
         triage_state: (kind == Kind::Regression)
             .then(|| open_state(o).unwrap_or(TriageState::Untriaged)),
+        onset: j.onset,
     }
 }
 

@@ -33,7 +33,7 @@ pub fn persist(
         let key = (crate::metrics::scenario_of(&r.metric).to_string(), r.kind);
         let (good, bad) = match &open {
             Some(a) => (a.good_run_id, a.bad_run_id.unwrap_or(a.opened_run_id)),
-            None => suspect_range(store, &r.metric, run_id, settings)?,
+            None => suspect_range(store, &r.metric, run_id, r.onset, settings)?,
         };
         let group_id = match &open {
             Some(a) => a.group_id,
@@ -110,19 +110,22 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
 }
 
 /// The last good run and the first bad run of a new regression: the bad run opens
-/// the streak of suspect runs that ends with this one; the good run is the clean
-/// run before it.
+/// the change, the earlier of the streak of suspect runs that ends with this one
+/// and the detector's onset (`onset` runs back: a CUSUM climbs from under the
+/// threshold); the good run is the run before it.
 fn suspect_range(
     store: &dyn Store,
     metric: &str,
     run_id: i64,
+    onset: usize,
     s: &Settings,
 ) -> Result<(Option<i64>, i64)> {
-    let hist = store.history(metric, 0, s.cusum_span + s.persistence + 2, Some(run_id))?;
+    let back = (s.cusum_span + s.persistence).max(onset) + 2;
+    let hist = store.history(metric, 0, back, Some(run_id))?;
     let mut bad = run_id;
     let mut good = None;
-    for p in hist.iter().rev().filter(|p| p.run_id < run_id) {
-        if p.suspect && good.is_none() {
+    for (i, p) in hist.iter().rev().filter(|p| p.run_id < run_id).enumerate() {
+        if good.is_none() && (p.suspect || i < onset) {
             bad = p.run_id;
         } else {
             good = Some(p.run_id);

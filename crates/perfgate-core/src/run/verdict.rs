@@ -159,6 +159,7 @@ fn apply_thresholds(
             group: None,
             suspect_range: None,
             triage_state: Some(TriageState::Untriaged),
+            onset: 0,
         });
     }
     results
