@@ -93,6 +93,10 @@ pub struct Settings {
     pub cusum_h: f64,
     /// Observations a CUSUM looks back over.
     pub cusum_span: usize,
+    /// The most recent runs kept out of the baseline (once there are enough before
+    /// them): a change too small to confirm at once would otherwise slip into the
+    /// baseline it is judged against and hide itself.
+    pub guard: usize,
     /// Smallest ratio between the weakest and the (capped) strongest z of a
     /// confirming streak: a real shift moves every run alike, a spike does not.
     pub consistency: f64,
@@ -152,6 +156,16 @@ impl Settings {
         }
     }
 
+    /// Where the baseline of a history of `n` runs ends (exclusive) while no alert
+    /// freezes it: `guard` runs short of the newest, once `min_samples` remain.
+    pub fn baseline_end(&self, n: usize) -> usize {
+        if n >= self.min_samples + self.guard {
+            n - self.guard
+        } else {
+            n
+        }
+    }
+
     /// The settings of a config.
     pub fn from_config(c: &Config) -> Settings {
         Settings {
@@ -184,8 +198,9 @@ impl Default for Settings {
             min_samples: c.min_baseline_samples,
             outlier_threshold: c.outlier_threshold,
             cusum_k: 0.75,
-            cusum_h: 2.0,
+            cusum_h: 2.25,
             cusum_span: 6,
+            guard: 4,
             consistency: 0.45,
             z_cap: 100.0,
             min_scale: 0.0,
@@ -545,7 +560,9 @@ pub fn judge(
             };
             let (c, began) = cusum(s, &zf, recent, value, sign);
             let (zn, cn) = (z * sign, change * sign);
-            if c >= s.cusum_h && zn >= 1.0 && cn >= s.min_change_pct {
+            // No alert from fewer runs than `persistence`, by either rule.
+            let long_enough = began + 1 >= s.persistence;
+            if c >= s.cusum_h && zn >= 1.0 && cn >= s.min_change_pct && long_enough {
                 confirmed = Some(kind);
                 onset = began;
                 detected_by = Some(DetectionRule::Cusum);
@@ -623,7 +640,9 @@ impl<'a> Replay<'a> {
     /// Judge the next value, then add it to the history. The second element is the
     /// kind of alert this run *opens* (None while an alert of that kind stays open).
     pub fn push(&mut self, value: f64) -> Option<(Judgement, Option<Kind>)> {
-        let end = self.alert_from.unwrap_or(self.values.len());
+        let end = self
+            .alert_from
+            .unwrap_or_else(|| self.settings.baseline_end(self.values.len()));
         let eligible = baseline_eligible(&self.suspect_bad[..end], self.settings.persistence);
         let base: Vec<f64> = self.values[..end]
             .iter()

@@ -206,8 +206,15 @@ pub fn metric_context(
             .map(|(p, _)| p.value)
             .collect::<Vec<f64>>()
     };
-    let mut base = eligible_before(level_from);
-    if base.len() < s.min_samples {
+    let mut base = match open_alert {
+        Some(_) => eligible_before(level_from),
+        // Without an alert, the baseline stops `guard` runs short of the newest.
+        None => eligible_before(
+            hist.get(s.baseline_end(hist.len()))
+                .map_or(i64::MAX, |p| p.run_id),
+        ),
+    };
+    if open_alert.is_some() && base.len() < s.min_samples {
         base = eligible_before(opened);
     }
     let base = base[base.len().saturating_sub(s.window)..].to_vec();
