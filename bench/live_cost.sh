@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Cost of the live view. Against one-worker nginx (CPU 0), perfgate on CPU 1:
 #  1. headless, live aggregate published every 250 ms vs every 5 s (publishing cost);
-#  2. the TUI in a real terminal (tmux 120x40, drawing 5x/s) vs headless (view cost);
-#  3. the CPU the idle TUI uses after the run, over 10 s.
+#  2. the TUI in a real terminal (tmux 120x40, drawing 4-5x/s) vs headless (view cost),
+#     in ROUNDS (default 5) pairs run back to back: each pair's cost is 1 - tui/headless,
+#     and the median pair is the figure (pairing cancels the machine's slow drifts);
+#  3. which core bound the runs (busy share of nginx's core and of perfgate's);
+#  4. the CPU the idle TUI uses after the run, over 10 s.
 # Usage: bench/live_cost.sh [seconds]   (needs nginx, tmux)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,16 +24,28 @@ cat > "$tmp/cfg.json" <<JSON
  "test_scenarios": [{"name": "nginx", "type": "api", "endpoint": "/health", "concurrent_users": 50, "duration": $SECS}]}
 JSON
 rps() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scenarios'][0]['metrics']['throughput_rps'])" "$1"; }
-headless() { PERFGATE_LIVE_MS=$1 taskset -c 1 "$PERFGATE" --ci --config "$tmp/cfg.json" --output "$tmp/h.json" >/dev/null 2>&1 || true; rps "$tmp/h.json"; }
+# Busy share of CPU 0 (nginx) and CPU 1 (perfgate) since a /proc/stat snapshot.
+cpu_snap() { awk '/^cpu[01] / {printf "%s %d %d\n", $1, $2+$3+$4+$7+$8, $5+$6}' /proc/stat; }
+cpu_busy() {
+  paste <(echo "$1") <(cpu_snap) | awk '{b = $5 - $2; i = $6 - $3; printf "%s %.0f%% ", $1, 100*b/(b+i)}'
+}
+headless() {
+  local before; before=$(cpu_snap)
+  PERFGATE_LIVE_MS=$1 taskset -c 1 "$PERFGATE" --ci --config "$tmp/cfg.json" --output "$tmp/h.json" >/dev/null 2>&1 || true
+  cpu_busy "$before" > "$tmp/busy.txt"
+  rps "$tmp/h.json"
+}
 fast=(); slow=()
 for i in 1 2 3; do fast+=("$(headless 250)"); slow+=("$(headless 5000)"); done
-median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 f=$(median "${fast[@]}"); s=$(median "${slow[@]}")
 echo "headless, live every 250 ms: $f req/s; every 5 s: $s req/s"
+read -r c0 b0 c1 b1 < "$tmp/busy.txt"
+echo "busy during a headless run: nginx's core ($c0) $b0, perfgate's core ($c1) $b1: the $( [ "${b1%\%}" -ge "${b0%\%}" ] && echo generator || echo server) bounds the run"
 python3 -c "print('publishing at 4 Hz costs %.2f%% throughput' % (100*(1-$f/$s)))"
 
 # The TUI in a terminal, drawing while the load runs, alternated with headless runs
-# (3 rounds, medians). Opening the console sends no load: the run starts with `s`
+# (paired rounds, see above). Opening the console sends no load: the run starts with `s`
 # once the Live tab is up. Nothing else runs meanwhile: the wait sleeps through the
 # run before it polls the store (a poll is a process, which would steal a core).
 tui_round() {
@@ -78,11 +93,15 @@ tui_round() {
   "$PERFGATE" report "${last#\#}" --format json --store "$tmp/store.db" > "$tmp/t.json"
   rps "$tmp/t.json"
 }
-tui=(); head=()
-for i in 1 2 3; do head+=("$(headless 250)"); tui+=("$(tui_round)"); done
-t=$(median "${tui[@]}"); h=$(median "${head[@]}")
-echo "TUI (120x40, drawing at 4-5 frames/s): ${tui[*]} req/s (median $t); headless ${head[*]} (median $h)"
-python3 -c "print('the live TUI costs %.2f%% throughput (median of 3 rounds)' % (100*(1-$t/$h)))"
+ROUNDS=${ROUNDS:-5}
+tui=(); head=(); costs=()
+for i in $(seq 1 "$ROUNDS"); do
+  h=$(headless 250); t=$(tui_round)
+  head+=("$h"); tui+=("$t")
+  costs+=("$(python3 -c "print('%.2f' % (100*(1-$t/$h)))")")
+done
+echo "TUI (120x40, drawing at 4-5 frames/s): ${tui[*]} req/s; headless beside each: ${head[*]}"
+echo "the live TUI costs $(median "${costs[@]}")% throughput (median of $ROUNDS paired rounds: ${costs[*]})"
 hz=$(getconf CLK_TCK)
 awk -v hz="$hz" -v secs="$((SECS - 2))" '{l += $1; u += $2; n++} END {printf "during the console runs: load threads %.1f%% of a core, the console itself %.2f%% (mean of %d rounds)\n", 100*l/n/hz/secs, 100*u/n/hz/secs, n}' "$tmp/threads.txt"
 pid=$(pgrep -x perfgate | head -1 || true)

@@ -454,14 +454,16 @@ fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Op
 /// CUSUM over the minimum of each pair of consecutive observations (z in the
 /// direction `sign`, capped at 3 sigma) across the last `cusum_span` runs and `value`:
 /// a lone spike contributes only its neighbour's value, while a sustained shift moves
-/// every pair. Returns the sum and how many runs before `value` its climb began.
+/// every pair. Returns the sum, how many runs before `value` its climb began, and
+/// where the change began: the climb's start without its leading runs that stand
+/// under a sigma or under half the climb's mean (noise the climb started on).
 fn cusum(
     s: &Settings,
     zf: &dyn Fn(f64) -> f64,
     recent: &[f64],
     value: f64,
     sign: f64,
-) -> (f64, usize) {
+) -> (f64, usize, usize) {
     let start = recent.len().saturating_sub(s.cusum_span);
     let zs: Vec<f64> = recent[start..]
         .iter()
@@ -475,7 +477,13 @@ fn cusum(
         }
         c = (c + w[0].min(w[1]) - s.cusum_k).max(0.0);
     }
-    (c, if c > 0.0 { began } else { 0 })
+    if c == 0.0 {
+        return (c, 0, 0);
+    }
+    let climb = &zs[zs.len() - 1 - began..];
+    let floor = (climb.iter().sum::<f64>() / climb.len() as f64 / 2.0).max(1.0);
+    let lead = climb.iter().take_while(|z| **z < floor).count();
+    (c, began, began.saturating_sub(lead))
 }
 
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
@@ -543,7 +551,7 @@ pub fn judge(
         if prior_ok {
             confirmed = Some(kind);
             // The change may have begun before the streak, under the threshold.
-            onset = need.max(cusum(s, &zf, recent, value, sign).1);
+            onset = need.max(cusum(s, &zf, recent, value, sign).2);
             detected_by = Some(DetectionRule::Streak);
             rule = Some(format!(
                 "{} consecutive observations beyond {:.1} sigma",
@@ -558,13 +566,13 @@ pub fn judge(
                 Kind::Regression => dir.bad_sign(),
                 Kind::Improvement => -dir.bad_sign(),
             };
-            let (c, began) = cusum(s, &zf, recent, value, sign);
+            let (c, began, began_change) = cusum(s, &zf, recent, value, sign);
             let (zn, cn) = (z * sign, change * sign);
             // No alert from fewer runs than `persistence`, by either rule.
             let long_enough = began + 1 >= s.persistence;
             if c >= s.cusum_h && zn >= 1.0 && cn >= s.min_change_pct && long_enough {
                 confirmed = Some(kind);
-                onset = began;
+                onset = began_change;
                 detected_by = Some(DetectionRule::Cusum);
                 rule = Some(format!("CUSUM {c:.1} >= {:.1} over recent runs", s.cusum_h));
                 break;
