@@ -27,11 +27,32 @@ rps() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scenari
 # Busy share of CPU 0 (nginx) and CPU 1 (perfgate) since a /proc/stat snapshot.
 cpu_snap() { awk '/^cpu[01] / {printf "%s %d %d\n", $1, $2+$3+$4+$7+$8, $5+$6}' /proc/stat; }
 cpu_busy() {
-  paste <(echo "$1") <(cpu_snap) | awk '{b = $5 - $2; i = $6 - $3; printf "%s %.0f%% ", $1, 100*b/(b+i)}'
+  paste <(echo "$1") <(cpu_snap) | awk '{b = $5 - $2; i = $6 - $3; printf "%s %.0f%% ", $1, 100*b/(b+i)} END {print ""}'
+}
+# CPU ticks of a process's threads: the load threads, then all the others.
+threads_cpu() {
+  for t in /proc/"$1"/task/*; do
+    awk -v OFS='\t' '{n=$0; sub(/^[0-9]+ \(/, "", n); sub(/\).*/, "", n); split($0, a, ") "); split(a[2], f, " "); print n, f[12]+f[13]}' "$t/stat" 2>/dev/null
+  done | awk -F'\t' '{ if ($1 ~ /^perfgate-load/) l += $2; else u += $2 } END {print l+0, u+0}'
+}
+proc_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Sampled inside a run (its load threads end with it): from 1 s in to 1 s before.
+sample_run() {
+  local pid=$1 extra=${2:-} l0 u0 l1 u1 x0=0 x1=0
+  sleep 1
+  read -r l0 u0 < <(threads_cpu "$pid")
+  [ -n "$extra" ] && x0=$(proc_ticks "$extra")
+  sleep $((SECS - 2))
+  read -r l1 u1 < <(threads_cpu "$pid")
+  [ -n "$extra" ] && x1=$(proc_ticks "$extra")
+  echo "$((l1 - l0)) $((u1 - u0)) $((x1 - x0))"
 }
 headless() {
-  local before; before=$(cpu_snap)
-  PERFGATE_LIVE_MS=$1 taskset -c 1 "$PERFGATE" --ci --config "$tmp/cfg.json" --output "$tmp/h.json" >/dev/null 2>&1 || true
+  local before pid; before=$(cpu_snap)
+  PERFGATE_LIVE_MS=$1 taskset -c 1 "$PERFGATE" --ci --config "$tmp/cfg.json" --output "$tmp/h.json" >/dev/null 2>&1 &
+  pid=$!
+  [ "${2:-}" = sample ] && sample_run "$pid" >> "$tmp/headless_threads.txt"
+  wait "$pid" || true
   cpu_busy "$before" > "$tmp/busy.txt"
   rps "$tmp/h.json"
 }
@@ -64,23 +85,14 @@ tui_round() {
   before=$("$PERFGATE" runs --store "$tmp/store.db" 2>/dev/null | awk 'NR==2 {print $1}')
   tmux -L "$sock" send-keys -t b s
   # CPU by thread over the run: the load threads against everything else the
-  # console does (the noise-free half of the measure: throughput swings between
-  # rounds on a shared machine).
+  # console does, and the terminal's own (the noise-free half of the measure:
+  # throughput swings between rounds on a shared machine).
   pane=$(tmux -L "$sock" list-panes -t b -F '#{pane_pid}')
   cpid=$(pgrep -P "$pane" -x perfgate | head -1 || true)
-  threads_cpu() {
-    for t in /proc/"$cpid"/task/*; do
-      awk -v OFS='\t' '{n=$0; sub(/^[0-9]+ \(/, "", n); sub(/\).*/, "", n); split($0, a, ") "); split(a[2], f, " "); print n, f[12]+f[13]}' "$t/stat" 2>/dev/null
-    done | awk -F'\t' '{ if ($1 ~ /^perfgate-load/) l += $2; else u += $2 } END {print l+0, u+0}'
-  }
-  # Sampled inside the run (its load threads end with it): from 1 s in to 1 s before.
-  sleep 1
-  read -r l0 u0 < <(threads_cpu)
-  sleep $((SECS - 2))
-  read -r l1 u1 < <(threads_cpu)
+  server=$(tmux -L "$sock" display -p -t b '#{pid}')
+  sample_run "$cpid" "$server" >> "$tmp/threads.txt"
   # Past the run's end (start-up included) before the first poll.
   sleep 3
-  echo "$((l1 - l0)) $((u1 - u0))" >> "$tmp/threads.txt"
   for _ in $(seq 1 100); do
     last=$("$PERFGATE" runs --store "$tmp/store.db" 2>/dev/null | awk 'NR==2 && /complete/ && / tui / {print $1}')
     [ -n "$last" ] && [ "$last" != "$before" ] && break
@@ -96,18 +108,21 @@ tui_round() {
 ROUNDS=${ROUNDS:-5}
 tui=(); head=(); costs=()
 for i in $(seq 1 "$ROUNDS"); do
-  h=$(headless 250); t=$(tui_round)
+  h=$(headless 250 sample); t=$(tui_round)
   head+=("$h"); tui+=("$t")
   costs+=("$(python3 -c "print('%.2f' % (100*(1-$t/$h)))")")
 done
 echo "TUI (120x40, drawing at 4-5 frames/s): ${tui[*]} req/s; headless beside each: ${head[*]}"
 echo "the live TUI costs $(median "${costs[@]}")% throughput (median of $ROUNDS paired rounds: ${costs[*]})"
 hz=$(getconf CLK_TCK)
-awk -v hz="$hz" -v secs="$((SECS - 2))" '{l += $1; u += $2; n++} END {printf "during the console runs: load threads %.1f%% of a core, the console itself %.2f%% (mean of %d rounds)\n", 100*l/n/hz/secs, 100*u/n/hz/secs, n}' "$tmp/threads.txt"
+share() { awk -v hz="$hz" -v secs="$((SECS - 2))" '{l += $1; u += $2; x += $3; n++} END {printf "%.2f %.2f %.2f\n", 100*l/n/hz/secs, 100*u/n/hz/secs, 100*x/n/hz/secs}' "$1"; }
+read -r hl hu _ < <(share "$tmp/headless_threads.txt")
+read -r tl tu tx < <(share "$tmp/threads.txt")
+echo "perfgate's core during the runs (% of a core, mean of $ROUNDS): headless load threads $hl, its other threads $hu; console load threads $tl, its other threads $tu, the terminal (tmux) $tx"
+python3 -c "print('the console takes %.2f%% of the generator core (its threads beyond headless, plus the terminal): the throughput it costs where the generator bounds the run' % (100*(($tu - $hu) + $tx) / ($tl + $tu + $tx)))"
 pid=$(pgrep -x perfgate | head -1 || true)
 sleep 2
-ticks() { awk '{print $14+$15}' /proc/$pid/stat; }
-a=$(ticks); sleep 10; b=$(ticks)
+a=$(proc_ticks "$pid"); sleep 10; b=$(proc_ticks "$pid")
 python3 -c "print('idle TUI CPU: %.2f%% of one core' % (100.0*($b-$a)/$hz/10))"
 # The frame time of every tab at both sizes, beside the throughput cost.
 cargo bench -q --bench frame 2>/dev/null | grep -v '^$'
