@@ -240,14 +240,8 @@ fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
     const METRIC: &str = "svc.response_time_p95_ms";
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write_config(
-        d,
-        "c.json",
-        r#"{"min_baseline_samples": 10, "detection": {"baseline_window": 30},
-            "test_scenarios": [{"name": "svc", "type": "api", "endpoint": "/"}]}"#,
-    );
+    write_svc_config(d, 10, 30);
     // Noise of sd ~1.4 around 50; +4 (about 3 sigma, 8%) from run 25, +16 from run 31.
-    let wobble = [0.0, 1.5, -1.0, 2.0, -2.0, 0.5, -0.5, 1.0, -1.5, 0.0, 2.5];
     let shift = |i: usize| match i {
         0..25 => 0.0,
         25..31 => 4.0,
@@ -256,7 +250,7 @@ fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
     let mut escalated_at = None;
     let mut opened_severity = None;
     for i in 0..40 {
-        let v = 50.0 + wobble[i % 11] + shift(i);
+        let v = 50.0 + WOBBLE[i % 11] + shift(i);
         let o = ingest(
             d,
             &format!("response_time_p95_ms,{v}\n"),

@@ -18,7 +18,7 @@ const RUNS: usize = 90;
 /// Deterministic values: the noisy metric has short bursts (two runs, far out) every
 /// 11 runs; the quiet one is steady with one real regression, runs 62..68.
 fn values(i: usize) -> (f64, f64) {
-    let wobble = [0.0, 1.5, -1.0, 2.0, -2.0, 0.5, -0.5, 1.0, -1.5, 0.0, 2.5][i % 11];
+    let wobble = WOBBLE[i % 11];
     let burst = i >= 20 && matches!(i % 11, 3 | 4);
     let noisy = 100.0 + 2.0 * wobble + if burst { 30.0 } else { 0.0 };
     let quiet = 50.0 + 0.1 * wobble + if (62..68).contains(&i) { 10.0 } else { 0.0 };
@@ -45,12 +45,7 @@ fn backtest(d: &std::path::Path) -> serde_json::Value {
 fn triage_teaches_tune_to_quiet_a_noisy_metric_and_keep_a_real_regression() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write_config(
-        d,
-        "c.json",
-        r#"{"min_baseline_samples": 10, "detection": {"baseline_window": 30},
-            "test_scenarios": [{"name": "svc", "type": "api", "endpoint": "/"}]}"#,
-    );
+    write_svc_config(d, 10, 30);
     for i in 0..RUNS {
         let (noisy, quiet) = values(i);
         let o = ingest(
@@ -167,12 +162,7 @@ fn triage_teaches_tune_to_quiet_a_noisy_metric_and_keep_a_real_regression() {
 fn report_only_is_an_audited_choice_and_never_fails_the_build() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write_config(
-        d,
-        "c.json",
-        r#"{"min_baseline_samples": 5, "detection": {"baseline_window": 10},
-            "test_scenarios": [{"name": "svc", "type": "api", "endpoint": "/"}]}"#,
-    );
+    write_svc_config(d, 5, 10);
     let gate = ["--fail-on-regression", "--output", "r.json"];
     let ingest = |v: f64| ingest(d, &format!("response_time_p95_ms,{v}\n"), &gate);
     for i in 0..8 {

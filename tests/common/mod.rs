@@ -68,6 +68,22 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("run perfgate")
 }
 
+/// Deterministic noise for ingested histories: mean 0.23, sd about 1.4.
+pub const WOBBLE: [f64; 11] = [0.0, 1.5, -1.0, 2.0, -2.0, 0.5, -0.5, 1.0, -1.5, 0.0, 2.5];
+
+/// `c.json` for [`ingest`]: one scenario `svc`, judged from `min_samples` runs over a
+/// baseline window of `window`.
+pub fn write_svc_config(d: &Path, min_samples: usize, window: usize) {
+    write_config(
+        d,
+        "c.json",
+        &format!(
+            r#"{{"min_baseline_samples": {min_samples}, "detection": {{"baseline_window": {window}}},
+            "test_scenarios": [{{"name": "svc", "type": "api", "endpoint": "/"}}]}}"#
+        ),
+    );
+}
+
 /// One run: `rows` (`metric,value` lines) ingested as scenario `svc` through the
 /// real pipeline, with config `c.json` and `extra` arguments.
 pub fn ingest(d: &Path, rows: &str, extra: &[&str]) -> Output {
