@@ -273,10 +273,10 @@ pub fn severity_of(s: &Settings, z: f64) -> Severity {
 /// Smallest z of a further move beyond an open alert's level. Above the detection
 /// threshold: every run of a long alert tests a few streak lengths against the level
 /// (many chances for noise), and the level itself rests on a handful of runs.
-const ESCALATION_Z: f64 = 2.5;
+pub const ESCALATION_Z: f64 = 2.5;
 
 /// Smallest further rise, in sigmas of the noise, that escalates an open alert.
-const ESCALATION_RISE: f64 = 2.0;
+pub const ESCALATION_RISE: f64 = 2.0;
 
 /// Escalation while a regression alert is open: the metric moved again, in the
 /// same direction, against the alert's own level. `since_level` holds the values
