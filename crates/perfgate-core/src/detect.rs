@@ -455,8 +455,8 @@ fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Op
 /// direction `sign`, capped at 3 sigma) across the last `cusum_span` runs and `value`:
 /// a lone spike contributes only its neighbour's value, while a sustained shift moves
 /// every pair. Returns the sum, how many runs before `value` its climb began, and
-/// where the change began: the climb's start without its leading runs that stand
-/// under a sigma or under half the climb's mean (noise the climb started on).
+/// how many the change began: the climb's start without its leading runs that stand
+/// under a sigma or under half of `value`'s z (noise the climb started on).
 fn cusum(
     s: &Settings,
     zf: &dyn Fn(f64) -> f64,
@@ -480,10 +480,12 @@ fn cusum(
     if c == 0.0 {
         return (c, 0, 0);
     }
-    let climb = &zs[zs.len() - 1 - began..];
-    let floor = (climb.iter().sum::<f64>() / climb.len() as f64 / 2.0).max(1.0);
-    let lead = climb.iter().take_while(|z| **z < floor).count();
-    (c, began, began.saturating_sub(lead))
+    // The runs it climbed on before the change: under a sigma, or under half of
+    // this run's own (uncapped) z, so a jump starts at the jump.
+    let climb = &recent[recent.len() - began..];
+    let floor = (zf(value) * sign / 2.0).max(1.0);
+    let lead = climb.iter().take_while(|&&v| zf(v) * sign < floor).count();
+    (c, began, began - lead)
 }
 
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
