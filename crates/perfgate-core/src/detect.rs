@@ -770,6 +770,23 @@ mod tests {
             .collect()
     }
 
+    /// The runs at which a replay of `values` opens a regression alert, and whether
+    /// each was an escalation.
+    fn regressions_opened(
+        s: &Settings,
+        values: impl IntoIterator<Item = f64>,
+    ) -> Vec<(usize, bool)> {
+        let mut r = Replay::new(s, Direction::Lower);
+        values
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, v)| match r.push(v) {
+                Some((j, Some(Kind::Regression))) => Some((i, j.escalated)),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn an_alert_recovers_at_the_baseline_not_just_under_the_threshold() {
         let clean = [false; 3];
@@ -789,23 +806,19 @@ mod tests {
             min_change_pct: 0.0,
             ..Settings::default()
         };
-        let mut r = Replay::new(&s, Direction::Lower);
         // Unit-variance noise, one value per run.
         let noise = [0.0, 1.1, -0.8, 1.5, -1.6, 0.4, -0.6, 1.0, -1.3, 0.3];
-        let mut opened = Vec::new();
-        for i in 0..80 {
-            // A 4-sigma step at run 30 that settles just under the threshold, where
-            // single runs cross it now and then.
+        // A 4-sigma step at run 30 that settles just under the threshold, where
+        // single runs cross it now and then.
+        let values = (0..80).map(|i| {
             let shift = match i {
                 30..=32 => 4.0,
                 33.. => 1.9,
                 _ => 0.0,
             };
-            let v = 100.0 + noise[(i * 7) % 10] + shift;
-            if let Some((_, Some(Kind::Regression))) = r.push(v) {
-                opened.push(i);
-            }
-        }
+            100.0 + noise[(i * 7) % 10] + shift
+        });
+        let opened = regressions_opened(&s, values);
         assert_eq!(opened.len(), 1, "one alert for one episode: {opened:?}");
     }
 
@@ -852,20 +865,11 @@ mod tests {
     fn a_larger_step_behind_an_open_alert_is_reported_where_it_happens() {
         // A 2-sigma shift opens an alert; 6 runs later the metric jumps 6 sigma.
         let s = Settings::default();
-        let mut r = Replay::new(&s, Direction::Lower);
-        let base = noisy(30, 11);
-        let mut opened = Vec::new();
-        for (i, v) in base
-            .iter()
-            .copied()
+        let values = noisy(30, 11)
+            .into_iter()
             .chain([106.0, 105.0, 107.0, 106.0, 105.5, 106.5])
-            .chain([118.0, 117.0, 119.0, 118.0, 118.5])
-            .enumerate()
-        {
-            if let Some((j, Some(Kind::Regression))) = r.push(v) {
-                opened.push((i, j.escalated));
-            }
-        }
+            .chain([118.0, 117.0, 119.0, 118.0, 118.5]);
+        let opened = regressions_opened(&s, values);
         assert_eq!(opened.first().map(|o| o.1), Some(false), "{opened:?}");
         assert!(opened[0].0 < 36, "the first shift alerts: {opened:?}");
         let esc = opened.iter().find(|o| o.1).expect("the step escalates");
@@ -879,20 +883,13 @@ mod tests {
     #[test]
     fn a_held_step_with_a_spike_in_it_raises_one_alert_not_an_escalation() {
         let s = Settings::default();
-        let mut r = Replay::new(&s, Direction::Lower);
-        let base = noisy(70, 5);
-        let mut opened = Vec::new();
-        for (i, v) in base.iter().enumerate() {
-            // A 7-sigma step (sd ~1.15, 8%) at run 30, held; one spike at run 45.
-            let v = match i {
-                0..30 => *v,
-                45 => v + 8.0 + 30.0,
-                _ => v + 8.0,
-            };
-            if let Some((j, Some(Kind::Regression))) = r.push(v) {
-                opened.push((i, j.escalated));
-            }
-        }
+        // A 7-sigma step (sd ~1.15, 8%) at run 30, held; one spike at run 45.
+        let values = noisy(70, 5).into_iter().enumerate().map(|(i, v)| match i {
+            0..30 => v,
+            45 => v + 8.0 + 30.0,
+            _ => v + 8.0,
+        });
+        let opened = regressions_opened(&s, values);
         assert_eq!(opened.len(), 1, "one alert: {opened:?}");
         assert!((30..33).contains(&opened[0].0), "{opened:?}");
     }

@@ -76,6 +76,8 @@ pub fn persist(
 /// An alert closes itself as `fixed` once its metric recovered ([`detect::recovered`]:
 /// `persistence + 1` clean runs after it, back within a sigma of the baseline).
 fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
+    // Each run's metrics read once, however many of its metrics have open alerts.
+    let mut metrics_of: HashMap<i64, Vec<crate::store::MetricRow>> = HashMap::new();
     for a in store.alerts(true)? {
         let recent = store.history(
             &a.metric,
@@ -89,9 +91,11 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
         let sign = crate::metrics::Direction::of(&a.metric).bad_sign();
         let mut zs = Vec::with_capacity(recent.len());
         for p in &recent {
-            let z = store
-                .run_metrics(p.run_id)?
-                .into_iter()
+            if let std::collections::hash_map::Entry::Vacant(e) = metrics_of.entry(p.run_id) {
+                e.insert(store.run_metrics(p.run_id)?);
+            }
+            let z = metrics_of[&p.run_id]
+                .iter()
                 .find(|m| m.metric == a.metric)
                 .and_then(|m| m.z);
             zs.push(z.unwrap_or(0.0) * sign);
