@@ -166,6 +166,21 @@ impl Settings {
         }
     }
 
+    /// Smallest baseline an open alert may judge by. The alert's baseline ends where
+    /// its change began, which may be up to `guard` runs inside a short history:
+    /// those runs are the change, and judging against them would hide the next one.
+    pub fn frozen_min(&self) -> usize {
+        self.min_samples.saturating_sub(self.guard).max(2)
+    }
+
+    /// These settings for judging against an open alert's frozen baseline.
+    pub fn frozen(&self) -> Settings {
+        Settings {
+            min_samples: self.frozen_min(),
+            ..self.clone()
+        }
+    }
+
     /// The settings of a config.
     pub fn from_config(c: &Config) -> Settings {
         Settings {
@@ -275,8 +290,15 @@ pub fn severity_of(s: &Settings, z: f64) -> Severity {
 /// (many chances for noise), and the level itself rests on a handful of runs.
 pub const ESCALATION_Z: f64 = 2.5;
 
-/// Smallest further rise, in sigmas of the noise, that escalates an open alert.
+/// Further rise, in sigmas of the noise, that escalates an open alert whose level
+/// stands at least twice as far beyond the baseline.
 pub const ESCALATION_RISE: f64 = 2.0;
+
+/// Smallest further rise that escalates a small alert: the bar is half the alert's
+/// own size, between this and [`ESCALATION_RISE`]. A small alert's level is
+/// overestimated (the runs that raised it were selected for standing out), so a
+/// fixed bar would hide a large step behind it.
+pub const ESCALATION_MIN_RISE: f64 = 1.5;
 
 /// Escalation while a regression alert is open: the metric moved again, in the
 /// same direction, against the alert's own level. `since_level` holds the values
@@ -285,9 +307,11 @@ pub const ESCALATION_RISE: f64 = 2.0;
 /// level, never part of the further move. A streak of the last k values (k from
 /// `persistence` to `persistence + 4`, `j`'s included) escalates when, its largest
 /// value left out (a spike cannot carry it), its mean rise over the level (the
-/// level's mean, spikes trimmed) is at least [`ESCALATION_RISE`] sigmas and stands
-/// [`ESCALATION_Z`] beyond it allowing for the level's own uncertainty; every value
-/// of it is above the level by half a sigma and it moved by half the minimum change.
+/// level's mean, spikes in the bad direction trimmed) is at least half the level's
+/// own distance from the baseline, between [`ESCALATION_MIN_RISE`] and
+/// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it allowing for
+/// the level's own uncertainty; every value of it is above the level by half a
+/// sigma and it moved by half the minimum change.
 /// Returns the streak's length and the rule that fired.
 pub fn escalation(
     s: &Settings,
@@ -309,12 +333,14 @@ pub fn escalation(
             return None;
         }
         // The level's mean, spikes left out: one 40-sigma run must not hide a step.
+        // Spikes go the bad way only; a low run at the level is its noise, and
+        // leaving it out would raise the level.
         let mut sorted = level_runs.to_vec();
         sorted.sort_by(f64::total_cmp);
         let med = crate::baseline::median(&sorted);
         let at_level: Vec<f64> = sorted
             .into_iter()
-            .filter(|v| (v - med).abs() <= 3.0 * j.scale)
+            .filter(|v| (v - med) * sign <= 3.0 * j.scale)
             .collect();
         let level = at_level.iter().sum::<f64>() / at_level.len() as f64;
         let streak: Vec<f64> = since_level[split..]
@@ -335,7 +361,9 @@ pub fn escalation(
         let rise = rest.iter().sum::<f64>() / rest.len() as f64;
         let z = rise / (1.0 / rest.len() as f64 + 1.0 / at_level.len() as f64).sqrt();
         let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
-        let fired = z >= thr.max(ESCALATION_Z) && lo >= 0.5 && rise >= ESCALATION_RISE && moved;
+        let bar =
+            ((level - j.center) * sign / j.scale / 2.0).clamp(ESCALATION_MIN_RISE, ESCALATION_RISE);
+        let fired = z >= thr.max(ESCALATION_Z) && lo >= 0.5 && rise >= bar && moved;
         fired.then(|| {
             (
                 k,
@@ -456,7 +484,7 @@ fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Op
 /// a lone spike contributes only its neighbour's value, while a sustained shift moves
 /// every pair. Returns the sum, how many runs before `value` its climb began, and
 /// how many the change began: the climb's start without its leading runs that stand
-/// under a sigma or under half of `value`'s z (noise the climb started on).
+/// under a sigma or under half of the last pair's z (noise the climb started on).
 fn cusum(
     s: &Settings,
     zf: &dyn Fn(f64) -> f64,
@@ -481,9 +509,12 @@ fn cusum(
         return (c, 0, 0);
     }
     // The runs it climbed on before the change: under a sigma, or under half of
-    // this run's own (uncapped) z, so a jump starts at the jump.
+    // the last pair's (uncapped) z, so a jump starts at the jump, while a spike on
+    // top of a shift (its pair is the run before it) does not move the onset.
     let climb = &recent[recent.len() - began..];
-    let floor = (zf(value) * sign / 2.0).max(1.0);
+    let now = zf(value) * sign;
+    let pair = recent.last().map_or(now, |&v| now.min(zf(v) * sign));
+    let floor = (pair / 2.0).max(1.0);
     let lead = climb.iter().take_while(|&&v| zf(v) * sign < floor).count();
     (c, began, began - lead)
 }
@@ -607,6 +638,8 @@ pub struct Replay<'a> {
     pub settings: std::borrow::Cow<'a, Settings>,
     /// The metric's good direction.
     pub dir: Direction,
+    /// The settings while an alert freezes the baseline ([`Settings::frozen`]).
+    frozen: Settings,
     values: Vec<f64>,
     suspect_bad: Vec<bool>,
     /// Index of the first run of the open regression alert, if any.
@@ -622,6 +655,7 @@ impl<'a> Replay<'a> {
     /// A replay borrowing `settings`.
     pub fn new(settings: &'a Settings, dir: Direction) -> Replay<'a> {
         Replay {
+            frozen: settings.frozen(),
             settings: std::borrow::Cow::Borrowed(settings),
             dir,
             values: Vec::new(),
@@ -636,6 +670,7 @@ impl<'a> Replay<'a> {
     /// A replay that owns its settings (for a long-lived detector).
     pub fn owned(settings: Settings, dir: Direction) -> Replay<'static> {
         Replay {
+            frozen: settings.frozen(),
             settings: std::borrow::Cow::Owned(settings),
             dir,
             values: Vec::new(),
@@ -664,13 +699,11 @@ impl<'a> Replay<'a> {
             .values
             .len()
             .saturating_sub(self.settings.cusum_span.max(self.settings.persistence));
-        let j = judge(
-            &self.settings,
-            &base,
-            &self.values[recent_from..],
-            value,
-            self.dir,
-        );
+        let s = match self.alert_from {
+            Some(_) => &self.frozen,
+            None => &*self.settings,
+        };
+        let j = judge(s, &base, &self.values[recent_from..], value, self.dir);
         let bad = j
             .as_ref()
             .is_some_and(|j| j.suspect == Some(Kind::Regression));
@@ -686,8 +719,8 @@ impl<'a> Replay<'a> {
                 // The alert's level starts where the change began.
                 self.level_from = from.min(self.values.len() - j.onset.min(self.values.len()));
                 self.level_min = self.values.len() + 1 - self.level_from;
-                // So does the baseline, where enough of it is left to judge by: the
-                // runs since the onset are the change, not its noise.
+                // So does the baseline, where enough of it is left to judge by
+                // (`frozen_min`): the runs since the onset are the change, not its noise.
                 let kept = baseline_eligible(
                     &self.suspect_bad[..self.level_from],
                     self.settings.persistence,
@@ -695,7 +728,7 @@ impl<'a> Replay<'a> {
                 .iter()
                 .filter(|e| **e)
                 .count();
-                if kept >= self.settings.min_samples {
+                if kept >= self.settings.frozen_min() {
                     from = self.level_from;
                 }
                 self.alert_from = Some(from);
@@ -878,6 +911,77 @@ mod tests {
             "reported within 5 runs: {opened:?}"
         );
         assert_eq!(opened.iter().filter(|o| o.1).count(), 1, "once: {opened:?}");
+    }
+
+    #[test]
+    fn a_spike_on_a_small_shift_leaves_the_change_where_the_shift_began() {
+        // A 2-sigma shift from run 30 (sd ~1.15); run 32 also spikes, which tips the
+        // CUSUM. The change began at run 30, not at the spike: the alert's level is
+        // the shift, so a 6-sigma step at run 34 is a further move.
+        let s = Settings::default();
+        let values: Vec<f64> = noisy(45, 7)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match i {
+                0..30 => v,
+                32 => v + 2.5 + 15.0,
+                30..34 => v + 2.5,
+                _ => v + 7.5,
+            })
+            .collect();
+        let mut r = Replay::new(&s, Direction::Lower);
+        let mut opened = Vec::new();
+        for (i, v) in values.into_iter().enumerate() {
+            if let Some((j, Some(Kind::Regression))) = r.push(v) {
+                opened.push((i, j.onset, j.escalated));
+            }
+        }
+        let first = opened.first().copied();
+        assert!(
+            first.is_some_and(|o| o.0 == 32 && o.1 >= 2 && !o.2),
+            "{opened:?}"
+        );
+        let esc = opened.iter().find(|o| o.2).expect("the step escalates");
+        assert!((34..39).contains(&esc.0), "within 5 runs: {opened:?}");
+    }
+
+    #[test]
+    fn a_short_history_already_shifted_judges_a_further_step_against_its_true_baseline() {
+        // 20 runs, the last 3 already 2 sigma up when judging starts (sd ~1.15);
+        // a 6-sigma step at run 23. The alert's baseline ends where its change began,
+        // 17 runs, so the step stands out from the shift rather than from a baseline
+        // that holds it.
+        let s = Settings {
+            min_change_pct: 0.0,
+            ..Settings::default()
+        };
+        let values: Vec<f64> = noisy(32, 3)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match i {
+                0..17 => v,
+                17..23 => v + 2.5,
+                _ => v + 7.0,
+            })
+            .collect();
+        let mut r = Replay::new(&s, Direction::Lower);
+        let mut opened = Vec::new();
+        let mut last_base = 0;
+        for (i, v) in values.into_iter().enumerate() {
+            if let Some((j, o)) = r.push(v) {
+                last_base = j.baseline.n;
+                if o == Some(Kind::Regression) {
+                    opened.push((i, j.escalated));
+                }
+            }
+        }
+        assert!(
+            opened.first().is_some_and(|o| o.0 < 23 && !o.1),
+            "{opened:?}"
+        );
+        let esc = opened.iter().find(|o| o.1).expect("the step escalates");
+        assert!((23..28).contains(&esc.0), "within 5 runs: {opened:?}");
+        assert_eq!(last_base, 17, "the frozen baseline ends at the change");
     }
 
     #[test]

@@ -189,8 +189,8 @@ pub fn metric_context(
     let hist = store.history(metric, epoch, history_limit(s), exclude_run)?;
     let open_alert = store.open_alert(metric)?;
     // The open alert's level starts at its first bad run (where the change began);
-    // the baseline stops there too when enough of it is left to judge by, else at
-    // the run that raised it (as the replay does).
+    // the baseline stops there too when enough of it is left to judge by
+    // (`Settings::frozen_min`), else at the run that raised it (as the replay does).
     let (level_from, opened) = open_alert
         .as_ref()
         .map(|a| (a.bad_run_id.unwrap_or(a.opened_run_id), a.opened_run_id))
@@ -214,7 +214,7 @@ pub fn metric_context(
                 .map_or(i64::MAX, |p| p.run_id),
         ),
     };
-    if open_alert.is_some() && base.len() < s.min_samples {
+    if open_alert.is_some() && base.len() < s.frozen_min() {
         base = eligible_before(opened);
     }
     let base = base[base.len().saturating_sub(s.window)..].to_vec();

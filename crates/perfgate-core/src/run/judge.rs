@@ -69,7 +69,7 @@ impl Judge<'_> {
         for (short, &value) in &out.metrics {
             let name = metric_name(sc.name(), short);
             let ctx = metric_context(store, self.settings, &name, Some(self.run_id))?;
-            let settings = self.settings.for_metric(&name);
+            let settings = judging_settings(self.settings, &name, &ctx);
             let dir = Direction::of(&name);
             let judgement = if self.opts.establish_baselines || self.opts.shard.is_some() {
                 None
@@ -136,7 +136,7 @@ impl Judge<'_> {
                             let mut recent = o.ctx.recent.clone();
                             recent.push(o.value);
                             let dir = Direction::of(&o.name);
-                            let settings = self.settings.for_metric(&o.name);
+                            let settings = judging_settings(self.settings, &o.name, &o.ctx);
                             detect::judge(&settings, &o.ctx.base, &recent, v2, dir)
                                 .is_some_and(|j2| j2.suspect == Some(Kind::Regression))
                         }
@@ -174,7 +174,7 @@ impl Judge<'_> {
                 let mut recent = o.ctx.recent.clone();
                 recent.push(o.value);
                 let dir = Direction::of(&o.name);
-                let settings = self.settings.for_metric(&o.name);
+                let settings = judging_settings(self.settings, &o.name, &o.ctx);
                 match detect::judge(&settings, &o.ctx.base, &recent, v2, dir) {
                     Some(Judgement {
                         confirmed: Some(kind),
@@ -230,6 +230,17 @@ impl Judge<'_> {
         row.report_only = report_only;
         out.rows.push(row);
         out.metrics.push(report);
+    }
+}
+
+/// A metric's settings as the replay judges it: against an open alert's frozen
+/// baseline, which may be a few samples short of `min_baseline_samples`.
+fn judging_settings(s: &Settings, metric: &str, ctx: &MetricContext) -> Settings {
+    let s = s.for_metric(metric);
+    if ctx.open_alert.is_some() {
+        s.frozen()
+    } else {
+        s
     }
 }
 
