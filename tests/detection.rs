@@ -13,6 +13,14 @@ fn config(url: &str) -> String {
 fn a_slower_server_fails_the_gate_and_baselines_are_managed_safely() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let _srv = a_slower_server_fails_the_gate(d);
+    acknowledging_stops_it_failing_again(d);
+    baselines_are_accepted_and_reset_with_who_and_why(d);
+}
+
+/// 20 runs against a 5 ms server, then the same config against a 15 ms one: the
+/// gate fails with the latency and throughput regressions. Returns the slow server.
+fn a_slower_server_fails_the_gate(d: &std::path::Path) -> DemoServer {
     {
         let srv = DemoServer::start(&["--delay-ms", "5"]);
         write_config(d, "c.json", &config(&srv.url));
@@ -73,8 +81,11 @@ fn a_slower_server_fails_the_gate_and_baselines_are_managed_safely() {
             .any(|x| x["metric"] == "health_check.throughput_rps"),
         "throughput down is a regression"
     );
+    srv
+}
 
-    // Triage: acknowledging stops the same regression from failing the build again.
+/// Triage: acknowledging stops the same regression from failing the build again.
+fn acknowledging_stops_it_failing_again(d: &std::path::Path) {
     let o = run(d, &["triage", "list", "--config", "c.json"]);
     assert_eq!(code(&o), 0);
     let list = stdout(&o);
@@ -100,8 +111,10 @@ fn a_slower_server_fails_the_gate_and_baselines_are_managed_safely() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let o = run(d, &["triage", "set", &id, "bogus", "--config", "c.json"]);
     assert_eq!(code(&o), 2);
+}
 
-    // Accept one metric as the new baseline, reset all: each recorded with who and why.
+/// Accept one metric as the new baseline, reset all: each recorded with who and why.
+fn baselines_are_accepted_and_reset_with_who_and_why(d: &std::path::Path) {
     let o = run(
         d,
         &[
