@@ -414,8 +414,9 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize
     let after = score(f, Change::AfterAlert(6.0), seed + 7, s, write);
     let (c6, ca) = (pct(r6.caught[1], SERIES), pct(after.caught[1], SERIES));
     println!(
-        "{:<14} step 6 sigma: within 5 runs {c6:.1}%; after an open 2-sigma alert {ca:.1}%  [100%: {}]",
+        "{:<14} step 6 sigma: within 5 runs {c6:.1}%; after an open 2-sigma alert {ca:.1}% (within 10 runs {:.1}%)  [100%: {}]",
         f.name,
+        pct(after.caught[2], SERIES),
         check(r6.caught[1] == SERIES && after.caught[1] == SERIES)
     );
     let ramp = score(f, Change::Ramp(6.0, 8), seed + 8, s, write);
