@@ -248,43 +248,80 @@ fn backtest_reports_alerts_in_the_contract_format() {
 /// live pipeline escalates the open alert (rule, raised severity) within a few runs
 /// of the jump, and `backtest --from-store` reports the jump as an alert of its own,
 /// at the same run: one rule for both.
+/// Ingests `n` runs of `svc.response_time_p95_ms` (noise of sd ~1.4 around 50 plus
+/// `shift(i)`) and returns each run's first reported regression.
+fn ingest_runs(
+    d: &std::path::Path,
+    n: usize,
+    shift: impl Fn(usize) -> f64,
+) -> Vec<Option<serde_json::Value>> {
+    (0..n)
+        .map(|i| {
+            let v = 50.0 + WOBBLE[i % 11] + shift(i);
+            let o = ingest(
+                d,
+                &format!("response_time_p95_ms,{v}\n"),
+                &["--output", "r.json"],
+            );
+            assert!(code(&o) <= 1, "ingest {i}: {}", stderr(&o));
+            let r: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+            r["regressions"].as_array().and_then(|a| a.first()).cloned()
+        })
+        .collect()
+}
+
+/// The first run (0-based) whose regression was an escalation.
+fn escalated_at(regs: &[Option<serde_json::Value>]) -> Option<usize> {
+    regs.iter()
+        .position(|r| r.as_ref().is_some_and(|r| r["detected_by"] == "escalation"))
+}
+
+/// `backtest --from-store`'s regression alerts for `metric`: run id and rule.
+fn replayed_regressions(d: &std::path::Path, metric: &str) -> Vec<(i64, String)> {
+    let o = run(d, &["backtest", "--from-store", "--config", "c.json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let b: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    b["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["metric"] == metric && a["kind"] == "regression")
+        .map(|a| {
+            (
+                a["run"].as_i64().unwrap(),
+                a["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
     const METRIC: &str = "svc.response_time_p95_ms";
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_svc_config(d, 10, 30);
-    // Noise of sd ~1.4 around 50; +4 (about 3 sigma, 8%) from run 25, +16 from run 31.
-    let shift = |i: usize| match i {
+    // +4 (about 3 sigma, 8%) from run 25, +16 from run 31.
+    let regs = ingest_runs(d, 40, |i| match i {
         0..25 => 0.0,
         25..31 => 4.0,
         _ => 16.0,
-    };
-    let mut escalated_at = None;
-    let mut opened_severity = None;
-    for i in 0..40 {
-        let v = 50.0 + WOBBLE[i % 11] + shift(i);
-        let o = ingest(
-            d,
-            &format!("response_time_p95_ms,{v}\n"),
-            &["--output", "r.json"],
+    });
+    for (i, r) in regs.iter().enumerate() {
+        assert!(
+            r.is_none() || i >= 25,
+            "no alert before the shift: run {i}: {r:?}"
         );
-        assert!(code(&o) <= 1, "ingest {i}: {}", stderr(&o));
-        let r: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
-        let Some(reg) = r["regressions"].as_array().and_then(|a| a.first()) else {
-            assert!(i < 31, "the jump is a regression at run {i}: {r}");
-            continue;
-        };
-        assert!(i >= 25, "no alert before the shift: run {i}: {reg}");
-        if reg["detected_by"] == "escalation" {
-            escalated_at.get_or_insert(i);
-        } else if i < 31 {
-            opened_severity.get_or_insert(reg["severity"].as_str().unwrap().to_string());
-        }
+        assert!(r.is_some() || i < 31, "the jump is a regression at run {i}");
     }
-    let opened = opened_severity.expect("the 3-sigma shift opens an alert");
-    let at = escalated_at.expect("the jump escalates the open alert");
+    let opened = regs[..31]
+        .iter()
+        .flatten()
+        .find(|r| r["detected_by"] != "escalation")
+        .map(|r| r["severity"].as_str().unwrap().to_string())
+        .expect("the 3-sigma shift opens an alert");
+    let at = escalated_at(&regs).expect("the jump escalates the open alert");
     assert!(
         (31..36).contains(&at),
         "within 5 runs of the jump: run {at}"
@@ -310,21 +347,7 @@ fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
     drop(st);
 
     // Replayed from the store: the first alert during the shift, the jump's own at `at`.
-    let o = run(d, &["backtest", "--from-store", "--config", "c.json"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let b: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let runs: Vec<(i64, String)> = b["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["metric"] == METRIC && a["kind"] == "regression")
-        .map(|a| {
-            (
-                a["run"].as_i64().unwrap(),
-                a["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let runs = replayed_regressions(d, METRIC);
     assert_eq!(runs.len(), 2, "the shift and the jump: {runs:?}");
     assert!(!runs[0].1.starts_with("escalation"), "{runs:?}");
     assert!(runs[1].1.starts_with("escalation"), "{runs:?}");
@@ -332,6 +355,50 @@ fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
     assert_eq!(
         runs[1].0,
         at as i64 + 1,
+        "the same run live and replayed: {runs:?}"
+    );
+}
+
+#[test]
+fn a_short_history_shifted_before_judging_starts_escalates_against_its_true_baseline() {
+    const METRIC: &str = "svc.response_time_p95_ms";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_svc_config(d, 10, 30);
+    // +4 from run 8, two runs before judging starts at 10; +16 from run 15.
+    let regs = ingest_runs(d, 22, |i| match i {
+        0..8 => 0.0,
+        8..15 => 4.0,
+        _ => 16.0,
+    });
+    assert!(
+        regs[..15]
+            .iter()
+            .flatten()
+            .any(|r| r["detected_by"] != "escalation"),
+        "the shift opens an alert: {regs:?}"
+    );
+    let at = escalated_at(&regs).expect("the jump escalates the open alert");
+    assert!(
+        (15..20).contains(&at),
+        "within 5 runs of the jump: run {at}"
+    );
+    // The open alert judges against the runs before its change began (fewer than
+    // min_baseline_samples), not the first 10 that judging started with, whose
+    // last two were already shifted.
+    let shift = |i: usize| if i >= 8 { 4.0 } else { 0.0 };
+    let first10 = (0..10).map(|i| 50.0 + WOBBLE[i] + shift(i)).sum::<f64>() / 10.0;
+    let mean = regs[at].as_ref().unwrap()["baseline_mean"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        mean < first10 - 0.2,
+        "baseline mean {mean}, first 10 runs {first10}"
+    );
+    let runs = replayed_regressions(d, METRIC);
+    assert!(
+        runs.iter()
+            .any(|r| r.0 == at as i64 + 1 && r.1.starts_with("escalation")),
         "the same run live and replayed: {runs:?}"
     );
 }
