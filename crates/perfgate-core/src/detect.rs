@@ -642,8 +642,8 @@ pub fn judge(
 /// Replays one metric's history through the detector, as `perfgate backtest` and
 /// the CI gate both see it: each run judged only on the runs before it.
 pub struct Replay<'a> {
-    /// The detection settings.
-    pub settings: std::borrow::Cow<'a, Settings>,
+    /// The detection settings (private: `frozen` is derived from them).
+    settings: std::borrow::Cow<'a, Settings>,
     /// The metric's good direction.
     pub dir: Direction,
     /// The settings while an alert freezes the baseline ([`Settings::frozen`]).
