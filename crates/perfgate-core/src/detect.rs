@@ -550,6 +550,7 @@ pub fn judge(
     // The streak that confirms grows with how often the history itself sits
     // beyond the threshold (a second mode, autocorrelated noise): two
     // consecutive runs out of a metric that is out one run in ten is chance.
+    // Also returns how many runs of the history were out.
     let streak_len = |kind: Kind| {
         let out = window
             .iter()
@@ -560,10 +561,10 @@ pub fn judge(
         while len < s.persistence + 2 && rate.powi(len as i32) > STREAK_CHANCE {
             len += 1;
         }
-        len
+        (len, out)
     };
     if let Some(kind) = suspect {
-        let streak_len = streak_len(kind);
+        let streak_len = streak_len(kind).0;
         let need = streak_len - 1;
         let streak = &recent[recent.len().saturating_sub(need)..];
         let sign = match kind {
@@ -607,10 +608,14 @@ pub fn judge(
             let (zn, cn) = (z * sign, change * sign);
             // No alert from fewer runs than `persistence`, by either rule.
             let long_enough = began + 1 >= s.persistence;
-            // A history often beyond the threshold (a second mode the outlier rule
-            // took for spikes) needs a longer streak, and as much more CUSUM: two
-            // runs of its second mode in a row are chance.
-            let h = s.cusum_h * streak_len(kind) as f64 / s.persistence.max(1) as f64;
+            // A history seen often beyond the threshold (a second mode the outlier
+            // rule took for spikes) needs a longer streak, and as much more CUSUM:
+            // two runs of its second mode in a row are chance. Seen more than once,
+            // not assumed from a short history's few runs (one slow run among them
+            // is a spike): there the CUSUM is what confirms a change.
+            let (len, out) = streak_len(kind);
+            let len = if out >= 2 { len } else { s.persistence.max(1) };
+            let h = s.cusum_h * len as f64 / s.persistence.max(1) as f64;
             if c >= h && zn >= 1.0 && cn >= s.min_change_pct && long_enough {
                 confirmed = Some(kind);
                 onset = began_change;
