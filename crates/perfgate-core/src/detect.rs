@@ -462,6 +462,15 @@ pub fn baseline_eligible(suspect: &[bool], persistence: usize) -> Vec<bool> {
 /// confirming streak is noise.
 const STREAK_CHANCE: f64 = 0.005;
 
+/// History runs count towards that rate when they stand at least this fraction of
+/// the evidence's z out: a second mode's runs sit where its new runs do, a busy
+/// machine's jitter far under a threefold slowdown.
+const HISTORY_LEVEL: f64 = 0.5;
+
+/// ...or, for the streak, within this many sigmas under the evidence (or the
+/// threshold): a mode whose runs straddle the threshold is out that often.
+const HISTORY_MARGIN: f64 = 0.6;
+
 /// Which way (if any) one observation is suspect, given its z and change.
 fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Option<Kind> {
     let bad = dir.bad_sign();
@@ -547,25 +556,35 @@ pub fn judge(
     let mut rule = None;
     let mut detected_by = None;
     let mut onset = 0;
-    if let Some(kind) = suspect {
-        // The streak that confirms grows with how often the history itself sits
-        // beyond the threshold (a second mode, autocorrelated noise): two
-        // consecutive runs out of a metric that is out one run in ten is chance.
-        let out = window
-            .iter()
-            .filter(|&&v| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind))
-            .count();
+    // The streak that confirms grows with how often the history itself reaches
+    // `level` (z in the direction `sign`): two consecutive runs out of a metric
+    // that is out one run in ten (a second mode, autocorrelated noise) are
+    // chance. In runs, fractional; also returns how many history runs were out.
+    let streak_len = |sign: f64, level: f64| {
+        let out = window.iter().filter(|&&v| zf(v) * sign >= level).count();
         let rate = (out as f64 + 0.5) / (window.len() as f64 + 1.0);
-        let mut streak_len = s.persistence.max(1);
-        while streak_len < s.persistence + 2 && rate.powi(streak_len as i32) > STREAK_CHANCE {
-            streak_len += 1;
-        }
-        let need = streak_len - 1;
-        let streak = &recent[recent.len().saturating_sub(need)..];
+        let shortest = s.persistence.max(1) as f64;
+        let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
+        (len, out)
+    };
+    if let Some(kind) = suspect {
         let sign = match kind {
             Kind::Regression => dir.bad_sign(),
             Kind::Improvement => -dir.bad_sign(),
         };
+        // The evidence is the shortest streak that could confirm; the history
+        // counts where it reaches nearly as far (runs just under the threshold
+        // are the same mode as a pair just over it), or half as far for a large
+        // change (a busy machine's jitter says nothing of a threefold slowdown).
+        let shortest = s.persistence.max(1) - 1;
+        let evidence = recent[recent.len().saturating_sub(shortest)..]
+            .iter()
+            .map(|&v| zf(v) * sign)
+            .fold(z * sign, f64::min);
+        let level = (thr.min(evidence) - HISTORY_MARGIN).max(evidence * HISTORY_LEVEL);
+        let streak_len = streak_len(sign, level).0.ceil() as usize;
+        let need = streak_len - 1;
+        let streak = &recent[recent.len().saturating_sub(need)..];
         // A real shift moves every observation of the streak by about the same amount;
         // a spike next to an ordinary high reading does not.
         let zs: Vec<f64> = streak
@@ -603,11 +622,21 @@ pub fn judge(
             let (zn, cn) = (z * sign, change * sign);
             // No alert from fewer runs than `persistence`, by either rule.
             let long_enough = began + 1 >= s.persistence;
-            if c >= s.cusum_h && zn >= 1.0 && cn >= s.min_change_pct && long_enough {
+            // A history seen more than once beyond the threshold where the last
+            // pair stands (a second mode the outlier rule took for spikes) needs
+            // as much more CUSUM as a longer streak: two runs of that mode in a
+            // row are chance. Not assumed from one slow run of a short history:
+            // there the CUSUM is what confirms a change.
+            let pair = recent.last().map_or(zn, |&v| zn.min(zf(v) * sign));
+            let (len, out) = streak_len(sign, thr.max(pair * HISTORY_LEVEL));
+            let shortest = s.persistence.max(1) as f64;
+            let len = if out >= 2 { len } else { shortest };
+            let h = s.cusum_h * len / shortest;
+            if c >= h && zn >= 1.0 && cn >= s.min_change_pct && long_enough {
                 confirmed = Some(kind);
                 onset = began_change;
                 detected_by = Some(DetectionRule::Cusum);
-                rule = Some(format!("CUSUM {c:.1} >= {:.1} over recent runs", s.cusum_h));
+                rule = Some(format!("CUSUM {c:.1} >= {h:.1} over recent runs"));
                 break;
             }
         }
@@ -996,6 +1025,33 @@ mod tests {
         let opened = regressions_opened(&s, values);
         assert_eq!(opened.len(), 1, "one alert: {opened:?}");
         assert!((30..33).contains(&opened[0].0), "{opened:?}");
+    }
+
+    /// Noise (sd ~1.15) with a second mode 6 up (about 5 sigma) every tenth run:
+    /// few enough that the outlier rule takes it for spikes.
+    fn second_mode(n: usize) -> Vec<f64> {
+        let mut v = noisy(n, 11);
+        v.iter_mut().skip(5).step_by(10).for_each(|x| *x += 6.0);
+        v
+    }
+
+    #[test]
+    fn two_runs_of_a_second_mode_in_a_row_are_chance_not_a_regression() {
+        let s = Settings::default();
+        let mut values = second_mode(50);
+        values.extend(noisy(2, 12).into_iter().map(|x| x + 6.0));
+        values.extend(noisy(5, 13));
+        assert_eq!(regressions_opened(&s, values), vec![]);
+    }
+
+    #[test]
+    fn a_threefold_slowdown_confirms_in_two_runs_over_a_history_with_spikes() {
+        // The spikes make two runs of the second mode chance, not two runs far
+        // beyond anything the history has seen (hyperfine on a busy machine).
+        let s = Settings::default();
+        let mut values = second_mode(50);
+        values.extend([300.0, 301.0]);
+        assert_eq!(regressions_opened(&s, values), vec![(51, false)]);
     }
 
     #[test]
