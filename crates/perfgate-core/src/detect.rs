@@ -467,8 +467,9 @@ const STREAK_CHANCE: f64 = 0.005;
 /// machine's jitter far under a threefold slowdown.
 const HISTORY_LEVEL: f64 = 0.5;
 
-/// ...or, for the streak, within this many sigmas under the evidence (or the
-/// threshold): a mode whose runs straddle the threshold is out that often.
+/// For the streak, history runs also count from this many sigmas under the
+/// evidence (or the threshold, if lower), down to [`HISTORY_LEVEL`]: a mode whose
+/// runs straddle the threshold is out that often.
 const HISTORY_MARGIN: f64 = 0.6;
 
 /// Which way (if any) one observation is suspect, given its z and change.
