@@ -154,6 +154,9 @@ const VARIANTS: &[Family] = &[
     bimodal("bimodal-4sd", 4.0, 0.25),
     bimodal("bimodal-5sd", 5.0, 0.25),
     bimodal("bimodal-5sd-12%", 5.0, 0.12),
+    // Near the outlier rule's one-in-ten line: the mode is dropped from some
+    // windows and kept in others.
+    bimodal("bimodal-4sd-15%", 4.0, 0.15),
     Family {
         min_catch4_pct: 85.0,
         ..family(

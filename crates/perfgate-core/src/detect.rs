@@ -625,14 +625,15 @@ pub fn judge(
             let long_enough = began + 1 >= s.persistence;
             // A history seen more than once beyond the threshold where the last
             // pair stands (a second mode the outlier rule took for spikes) needs
-            // as much more CUSUM as a longer streak: two runs of that mode in a
-            // row are chance. Not assumed from one slow run of a short history:
-            // there the CUSUM is what confirms a change.
+            // more CUSUM: h is about one pair at the 3-sigma cap, and m such pairs
+            // are m + 1 runs of that mode in a row, so h grows to the pairs of
+            // the streak that would make them as rare. Not assumed from one slow
+            // run of a short history: there the CUSUM is what confirms a change.
             let pair = recent.last().map_or(zn, |&v| zn.min(zf(v) * sign));
             let (len, out) = streak_len(sign, thr.max(pair * HISTORY_LEVEL));
             let shortest = s.persistence.max(1) as f64;
             let len = if out >= 2 { len } else { shortest };
-            let h = s.cusum_h * len / shortest;
+            let h = s.cusum_h * ((len - 1.0) / (shortest - 1.0).max(1.0)).max(1.0);
             if c >= h && zn >= 1.0 && cn >= s.min_change_pct && long_enough {
                 confirmed = Some(kind);
                 onset = began_change;
