@@ -145,10 +145,9 @@ const fn bimodal(name: &'static str, up: f64, share: f64) -> Family {
     }
 }
 
-/// More shapes, added once the families above met their goals (a second mode 4-5
-/// sigma up still alarms above the bar: issue 18): the second mode nearer, farther and rarer,
-/// coarser quantisation, stronger autocorrelation (its bar 3%: the spec's is for
-/// rho 0.6), noisier still.
+/// More shapes, added once the families above met their goals: the second mode
+/// nearer, farther and rarer, coarser quantisation, stronger autocorrelation (its
+/// bar 3%: the spec's is for rho 0.6), noisier still.
 const VARIANTS: &[Family] = &[
     bimodal("bimodal-2sd", 2.0, 0.3),
     bimodal("bimodal-4sd", 4.0, 0.25),

@@ -561,10 +561,10 @@ pub fn judge(
     // `level` (z in the direction `sign`): two consecutive runs out of a metric
     // that is out one run in ten (a second mode, autocorrelated noise) are
     // chance. In runs, fractional; also returns how many history runs were out.
+    let shortest = s.persistence.max(1) as f64;
     let streak_len = |sign: f64, level: f64| {
         let out = window.iter().filter(|&&v| zf(v) * sign >= level).count();
         let rate = (out as f64 + 0.5) / (window.len() as f64 + 1.0);
-        let shortest = s.persistence.max(1) as f64;
         let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
         (len, out)
     };
@@ -577,8 +577,8 @@ pub fn judge(
         // counts where it reaches nearly as far (runs just under the threshold
         // are the same mode as a pair just over it), or half as far for a large
         // change (a busy machine's jitter says nothing of a threefold slowdown).
-        let shortest = s.persistence.max(1) - 1;
-        let evidence = recent[recent.len().saturating_sub(shortest)..]
+        let prior = s.persistence.max(1) - 1;
+        let evidence = recent[recent.len().saturating_sub(prior)..]
             .iter()
             .map(|&v| zf(v) * sign)
             .fold(z * sign, f64::min);
@@ -629,12 +629,15 @@ pub fn judge(
             // are m + 1 runs of that mode in a row, so h grows to the pairs of
             // the streak that would make them as rare. Not assumed from one slow
             // run of a short history: there the CUSUM is what confirms a change.
-            let pair = recent.last().map_or(zn, |&v| zn.min(zf(v) * sign));
-            let (len, out) = streak_len(sign, thr.max(pair * HISTORY_LEVEL));
-            let shortest = s.persistence.max(1) as f64;
-            let len = if out >= 2 { len } else { shortest };
-            let h = s.cusum_h * ((len - 1.0) / (shortest - 1.0).max(1.0)).max(1.0);
-            if c >= h && zn >= 1.0 && cn >= s.min_change_pct && long_enough {
+            // Only looked at once the CUSUM clears its base threshold.
+            let h = || {
+                let pair = recent.last().map_or(zn, |&v| zn.min(zf(v) * sign));
+                let (len, out) = streak_len(sign, thr.max(pair * HISTORY_LEVEL));
+                let len = if out >= 2 { len } else { shortest };
+                s.cusum_h * ((len - 1.0) / (shortest - 1.0).max(1.0)).max(1.0)
+            };
+            let base = c >= s.cusum_h && zn >= 1.0 && cn >= s.min_change_pct && long_enough;
+            if let Some(h) = base.then(h).filter(|h| c >= *h) {
                 confirmed = Some(kind);
                 onset = began_change;
                 detected_by = Some(DetectionRule::Cusum);
