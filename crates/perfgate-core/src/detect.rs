@@ -519,12 +519,16 @@ fn cusum(
         return (c, 0, 0);
     }
     // The runs it climbed on before the change: under a sigma, or under half of
-    // the last pair's (uncapped) z, so a jump starts at the jump, while a spike on
-    // top of a shift (its pair is the run before it) does not move the onset.
+    // where the change stands (uncapped): the last pair, so a jump starts at the
+    // jump while a spike on top of a shift (its pair is the run before it) does not
+    // move the onset; or, higher, the most of the climb's runs (one jittery run
+    // before a fivefold slowdown is not where it began).
     let climb = &recent[recent.len() - began..];
     let now = zf(value) * sign;
     let pair = recent.last().map_or(now, |&v| now.min(zf(v) * sign));
-    let floor = (pair / 2.0).max(1.0);
+    let mut stand: Vec<f64> = climb.iter().map(|&v| zf(v) * sign).chain([now]).collect();
+    stand.sort_by(f64::total_cmp);
+    let floor = (pair.max(stand[stand.len() / 2]) / 2.0).max(1.0);
     let lead = climb.iter().take_while(|&&v| zf(v) * sign < floor).count();
     (c, began, began - lead)
 }
@@ -1057,6 +1061,22 @@ mod tests {
         let mut values = second_mode(50);
         values.extend([300.0, 301.0]);
         assert_eq!(regressions_opened(&s, values), vec![(51, false)]);
+    }
+
+    #[test]
+    fn a_jump_after_one_jittery_run_begins_at_the_jump() {
+        // A busy machine: the fourth of four runs read 5.1 ms against ~4.2 (about
+        // 3 sigma of a tight baseline), then the service got five times slower. The
+        // CUSUM confirms on the pair, but the change is the jump, not the jitter:
+        // the last good run is the one before the jump.
+        let s = Settings {
+            min_samples: 3,
+            ..Settings::default()
+        };
+        let base = [4.1, 4.2, 4.214, 5.1];
+        let j = judge(&s, &base, &base, 23.66, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression), "{j:?}");
+        assert_eq!(j.onset, 0, "{j:?}");
     }
 
     #[test]
