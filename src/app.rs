@@ -145,12 +145,13 @@ async fn dispatch(cli: Cli) -> Result<i32> {
         }
         Some(Command::Backtest {
             input,
+            file,
             from_store,
             metric,
             format,
             output,
         }) => {
-            let source = match input {
+            let source = match input.or(file) {
                 Some(p) if !from_store => crate::commands::backtest::Source::File(p),
                 _ => crate::commands::backtest::Source::Store(metric),
             };

@@ -74,8 +74,10 @@ pub enum Command {
     },
     /// Serve the demo HTTP target: /health, /delay/{ms}, /status/{code}, /bytes/{n}.
     DemoServer {
+        /// Address to listen on (loopback by default).
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
+        /// Port to listen on (0: any free port, printed at start).
         #[arg(long, default_value_t = 8000)]
         port: u16,
         #[command(flatten)]
@@ -84,16 +86,26 @@ pub enum Command {
     /// Replay a metric history (CSV metric,run,value[,direction], or the store's own
     /// with --from-store) through the detector, with the config's settings and overrides.
     Backtest {
-        #[arg(long, value_name = "FILE", required_unless_present = "from_store")]
+        /// The CSV history to replay.
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present_any = ["from_store", "file"]
+        )]
         input: Option<PathBuf>,
+        /// The CSV history, as a plain argument (same as --input).
+        #[arg(value_name = "FILE", conflicts_with_all = ["input", "from_store"])]
+        file: Option<PathBuf>,
         /// Replay the store's stored history instead of a CSV file.
         #[arg(long, conflicts_with = "input")]
         from_store: bool,
         /// With --from-store: only metrics matching this glob (`*` wildcards).
         #[arg(long, value_name = "GLOB")]
         metric: Option<String>,
+        /// Output format: json (the alerts, each with its run and rule).
         #[arg(long, default_value = "json")]
         format: String,
+        /// Write the report here instead of stdout.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
@@ -104,7 +116,9 @@ pub enum Command {
     },
     /// A metric's history with its baseline band and change points.
     History {
+        /// The metric's full name, `scenario.metric`.
         metric: String,
+        /// text or json.
         #[arg(long, default_value = "text")]
         format: String,
     },
@@ -131,12 +145,14 @@ pub enum Command {
         /// Formats: text (side by side), json, markdown, html, csv, junit.
         #[arg(long, value_delimiter = ',', default_value = "text")]
         format: Vec<String>,
+        /// A file, or a directory for several formats; stdout when absent.
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
     },
     /// Merge a sharded run: exact histogram merge, summed throughput and errors,
     /// judged, stored and reported like any run.
     Merge {
+        /// The sharded run's id (the shards' --run-group).
         #[arg(long, value_name = "ID")]
         run_group: String,
         /// Exit 1 on a confirmed regression.
@@ -145,16 +161,20 @@ pub enum Command {
         /// Wait until this many shards are stored (up to --wait seconds).
         #[arg(long)]
         expect: Option<usize>,
+        /// Seconds to wait for --expect shards before merging those stored.
         #[arg(long, default_value_t = 0)]
         wait: u64,
+        /// Report file, or a directory when several formats are asked for.
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
+        /// Report format(s), as for a run.
         #[arg(long, value_delimiter = ',', value_name = "FORMAT")]
         format: Vec<String>,
     },
     /// Name a run (default: the latest) so `compare` and `--compare-to` can use the name.
     SaveBaseline {
         name: String,
+        /// The run to name: its id or `latest`.
         #[arg(long, default_value = "latest")]
         run: String,
     },
@@ -177,8 +197,10 @@ pub enum Command {
         /// Report file (or directory) and formats, as for a run.
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
+        /// Report format(s), as for a run (--format names the input's format).
         #[arg(long = "report-format", value_delimiter = ',', value_name = "FORMAT")]
         report_format: Vec<String>,
+        /// The tool's result files (several: one run, e.g. a criterion folder's).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -221,6 +243,7 @@ pub enum Command {
     },
     /// Recent runs.
     Runs {
+        /// How many, newest first.
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
@@ -269,6 +292,7 @@ pub struct DemoServerArgs {
 pub enum BaselineAction {
     /// Every metric's baseline: samples, centre, spread, health.
     List {
+        /// JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -276,29 +300,38 @@ pub enum BaselineAction {
     Show { metric: String },
     /// Forget a metric's history for baseline purposes (or --all); audited.
     Reset {
+        /// The metric's full name, `scenario.metric`.
         metric: Option<String>,
+        /// Every metric's baseline.
         #[arg(long)]
         all: bool,
+        /// Why, for the audit log.
         #[arg(long, default_value = "")]
         reason: String,
     },
     /// Accept the metric's current level (its open regression) as the new baseline; audited.
     Accept {
+        /// The metric's full name, `scenario.metric`.
         metric: String,
+        /// Why, for the audit log.
         #[arg(long, default_value = "")]
         reason: String,
     },
     /// Report only: the metric is shown and alerted at low severity but never fails
     /// a build (written to the config's `detection_overrides`; audited). --off undoes it.
     ReportOnly {
+        /// The metric's full name, `scenario.metric`.
         metric: String,
+        /// Gate the metric again.
         #[arg(long)]
         off: bool,
+        /// Why, for the audit log.
         #[arg(long, default_value = "")]
         reason: String,
     },
     /// The audit log of baseline and triage actions.
     Audit {
+        /// How many entries, newest first.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
@@ -308,6 +341,7 @@ pub enum BaselineAction {
 pub enum TriageAction {
     /// Alerts, open ones first.
     List {
+        /// Closed alerts too.
         #[arg(long)]
         all: bool,
     },
@@ -316,7 +350,9 @@ pub enum TriageAction {
     Set {
         /// An alert id (`7`) or a group (`g7`).
         id: String,
+        /// The new state.
         state: String,
+        /// Why, for the audit log.
         #[arg(long, default_value = "")]
         reason: String,
     },

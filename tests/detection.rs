@@ -238,7 +238,12 @@ fn backtest_reports_alerts_in_the_contract_format() {
             .all(|a| a["kind"] == "improvement")
     );
     assert!(alerts.iter().any(|a| a["metric"] == "api.throughput_rps"));
-    // The direction column overrides the name.
+    // The file as a plain argument is the same replay.
+    let o = run(dir.path(), &["backtest", "h.csv"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let plain: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(plain, r);
+    // A file that is not there is named.
     let o = run(dir.path(), &["backtest", "--input", "missing.csv"]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("missing.csv"));
