@@ -494,7 +494,7 @@ fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Op
 /// a lone spike contributes only its neighbour's value, while a sustained shift moves
 /// every pair. Returns the sum, how many runs before `value` its climb began, and
 /// how many the change began: the climb's start without its leading runs that stand
-/// under a sigma or under half of the last pair's z (noise the climb started on).
+/// under a sigma or under half of where the change stands (noise the climb started on).
 fn cusum(
     s: &Settings,
     zf: &dyn Fn(f64) -> f64,
@@ -1065,8 +1065,8 @@ mod tests {
 
     #[test]
     fn a_jump_after_one_jittery_run_begins_at_the_jump() {
-        // A busy machine: the fourth of four runs read 5.1 ms against ~4.2 (about
-        // 3 sigma of a tight baseline), then the service got five times slower. The
+        // A busy machine: the fourth of four runs read 5.1 ms against ~4.2 (far out
+        // for so tight a baseline), then the service got five times slower. The
         // CUSUM confirms on the pair, but the change is the jump, not the jitter:
         // the last good run is the one before the jump.
         let s = Settings {
