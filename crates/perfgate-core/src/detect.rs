@@ -523,13 +523,16 @@ fn cusum(
     // jump while a spike on top of a shift (its pair is the run before it) does not
     // move the onset; or, higher, the most of the climb's runs (one jittery run
     // before a fivefold slowdown is not where it began).
-    let climb = &recent[recent.len() - began..];
+    let climb: Vec<f64> = recent[recent.len() - began..]
+        .iter()
+        .map(|&v| zf(v) * sign)
+        .collect();
     let now = zf(value) * sign;
-    let pair = recent.last().map_or(now, |&v| now.min(zf(v) * sign));
-    let mut stand: Vec<f64> = climb.iter().map(|&v| zf(v) * sign).chain([now]).collect();
+    let pair = climb.last().map_or(now, |&z| now.min(z));
+    let mut stand: Vec<f64> = climb.iter().copied().chain([now]).collect();
     stand.sort_by(f64::total_cmp);
     let floor = (pair.max(stand[stand.len() / 2]) / 2.0).max(1.0);
-    let lead = climb.iter().take_while(|&&v| zf(v) * sign < floor).count();
+    let lead = climb.iter().take_while(|&&z| z < floor).count();
     (c, began, began - lead)
 }
 
