@@ -304,10 +304,11 @@ pub const ESCALATION_MIN_RISE: f64 = 1.5;
 /// same direction, against the alert's own level. `since_level` holds the values
 /// from the first run at the alert's current level up to the one before `j`'s,
 /// oldest first; its first `min_level` runs (those that raised the alert) are always
-/// level, never part of the further move. A streak of the last k values (k from
-/// `persistence` to `persistence + 4`, `j`'s included) escalates when, its largest
-/// value left out (a spike cannot carry it), its mean rise over the level (the
-/// level's mean, spikes in the bad direction trimmed) is at least half the level's
+/// level, never part of the further move, from where among them the step most likely
+/// landed (`level_start`). A streak of the last k values (k from `persistence` to
+/// `persistence + 4`, `j`'s included) escalates when, its largest value left out (a
+/// spike cannot carry it), its mean rise over the level (`alert_level`: the mean,
+/// less the raising runs' selection bias) is at least half the level's
 /// own distance from the baseline, between [`ESCALATION_MIN_RISE`] and
 /// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it allowing for
 /// the level's own uncertainty; every value of it is above the level by half a
@@ -323,6 +324,9 @@ pub fn escalation(
     let sign = dir.bad_sign();
     let thr = effective_threshold(s.z_threshold, j.baseline.kept());
     let p = s.persistence.max(1);
+    let raising = min_level.min(since_level.len());
+    let start = level_start(j, &since_level[..raising], p, dir);
+    let (since_level, min_level) = (&since_level[start..], min_level - start);
     (p..=p + 4).find_map(|k| {
         let split = (since_level.len() + 1).checked_sub(k)?;
         if split < min_level.max(1) {
@@ -332,17 +336,7 @@ pub fn escalation(
         if level_runs.is_empty() {
             return None;
         }
-        // The level's mean, spikes left out: one 40-sigma run must not hide a step.
-        // Spikes go the bad way only; a low run at the level is its noise, and
-        // leaving it out would raise the level.
-        let mut sorted = level_runs.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let med = crate::baseline::median(&sorted);
-        let at_level: Vec<f64> = sorted
-            .into_iter()
-            .filter(|v| (v - med) * sign <= 3.0 * j.scale)
-            .collect();
-        let level = at_level.iter().sum::<f64>() / at_level.len() as f64;
+        let (level, n_level) = alert_level(j, level_runs, min_level, thr, dir);
         let streak: Vec<f64> = since_level[split..]
             .iter()
             .copied()
@@ -359,7 +353,7 @@ pub fn escalation(
         let lo = rel[0];
         let rest = &rel[..k - 1];
         let rise = rest.iter().sum::<f64>() / rest.len() as f64;
-        let z = rise / (1.0 / rest.len() as f64 + 1.0 / at_level.len() as f64).sqrt();
+        let z = rise / (1.0 / rest.len() as f64 + 1.0 / n_level as f64).sqrt();
         let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
         let bar =
             ((level - j.center) * sign / j.scale / 2.0).clamp(ESCALATION_MIN_RISE, ESCALATION_RISE);
@@ -374,6 +368,70 @@ pub fn escalation(
             )
         })
     })
+}
+
+/// Where, in the runs that raised an alert, its step most likely landed: the start
+/// of the tail of at least `min_len` runs with the largest (sum of z)^2 / length,
+/// the likelihood of one step from the baseline. A CUSUM's climb can begin with a
+/// few noise runs, and a level that counts them reads low (a held step then looks
+/// like a further move). z is capped 3 above the runs' median, so one spike cannot
+/// be the step on its own.
+fn level_start(j: &Judgement, raising: &[f64], min_len: usize, dir: Direction) -> usize {
+    let sign = dir.bad_sign();
+    let mut zs: Vec<f64> = raising
+        .iter()
+        .map(|v| (v - j.center) / j.scale * sign)
+        .collect();
+    let mut sorted = zs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let cap = crate::baseline::median(&sorted) + 3.0;
+    zs.iter_mut().for_each(|z| *z = z.min(cap));
+    let fit = |t: usize| zs[t..].iter().sum::<f64>().max(0.0).powi(2) / (zs.len() - t) as f64;
+    (0..=zs.len().saturating_sub(min_len.max(1))).fold(
+        0,
+        |best, t| {
+            if fit(t) > fit(best) { t } else { best }
+        },
+    )
+}
+
+/// An open alert's level from its runs (the first `raising` of them raised it) and
+/// how many runs it rests on: their mean, spikes in the bad direction left out (one
+/// 40-sigma run must not hide a step; a low run at the level is its noise, and
+/// leaving it out would raise the level). Less the selection bias of the raising
+/// runs that cleared the threshold `thr`: they were kept for standing out, so each
+/// drew high by the inverse Mills ratio at the threshold. One step of that
+/// correction, from the plain mean, never under the baseline: the full truncated
+/// maximum likelihood runs away to the baseline when the runs sit near `thr`.
+fn alert_level(
+    j: &Judgement,
+    runs: &[f64],
+    raising: usize,
+    thr: f64,
+    dir: Direction,
+) -> (f64, usize) {
+    use statrs::distribution::{Continuous, ContinuousCDF, Normal};
+    let sign = dir.bad_sign();
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let med = crate::baseline::median(&sorted);
+    let zs: Vec<(f64, bool)> = runs
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| (*v - med) * sign <= 3.0 * j.scale)
+        .map(|(i, v)| {
+            let z = (v - j.center) * sign / j.scale;
+            (z, i < raising && z >= thr)
+        })
+        .collect();
+    let n = zs.len() as f64;
+    let mean = zs.iter().map(|z| z.0).sum::<f64>() / n;
+    let selected = zs.iter().filter(|z| z.1).count() as f64;
+    let n01 = Normal::standard();
+    let a = thr - mean;
+    let mills = n01.pdf(a) / n01.sf(a).max(f64::MIN_POSITIVE);
+    let z = (mean - selected / n * mills).max(mean.min(0.0));
+    (j.center + sign * z * j.scale, zs.len())
 }
 
 /// Centre and scale for z: mean and std of the history after robust outlier
@@ -1037,6 +1095,46 @@ mod tests {
         let opened = regressions_opened(&s, values);
         assert_eq!(opened.len(), 1, "one alert: {opened:?}");
         assert!((30..33).contains(&opened[0].0), "{opened:?}");
+    }
+
+    #[test]
+    fn a_held_step_whose_climb_began_in_noise_raises_one_alert() {
+        // A 4-sigma step at run 40 (sd 5), held; runs 38-39 drew 1-2 sigma high, and
+        // the CUSUM's climb starts there. Counted in the alert's level, they made it
+        // read low and a later run "escalated" it at run 45 (from the detection
+        // bench: gaussian-cv5, seed 20261127, series 115).
+        let values = [
+            110.574, 99.609, 100.372, 99.129, 105.725, 104.305, 96.978, 101.842, 97.341, 106.379,
+            100.446, 98.371, 100.927, 102.769, 101.235, 107.638, 94.941, 102.154, 97.033, 97.347,
+            95.799, 98.069, 99.220, 94.462, 106.771, 97.393, 99.842, 89.855, 99.860, 101.729,
+            95.184, 95.336, 98.157, 94.186, 109.091, 93.484, 92.406, 101.946, 108.838, 103.480,
+            131.013, 114.398, 119.738, 124.351, 118.435, 121.721, 124.859, 108.032, 114.772,
+            126.776, 111.284, 118.629, 115.335, 121.345, 120.370, 114.719, 123.977, 122.274,
+            117.487, 128.014,
+        ];
+        let opened = regressions_opened(&Settings::default(), values);
+        assert_eq!(opened.len(), 1, "one alert: {opened:?}");
+        assert!((40..43).contains(&opened[0].0), "{opened:?}");
+    }
+
+    #[test]
+    fn a_step_behind_an_alert_raised_just_over_the_threshold_is_reported_within_5_runs() {
+        // A 2-sigma shift at run 34 (sd 5) opens an alert at 35; at run 40 the metric
+        // steps to 6 sigma. The runs that raised the alert were kept for clearing the
+        // threshold, so they drew high; taken at face value they put the alert's level
+        // so close to the step that it escalated only at run 45 (from the detection
+        // bench: gaussian-cv5, seed 20262127, series 194).
+        let values = [
+            102.084, 107.180, 96.774, 93.948, 96.003, 94.549, 97.150, 100.400, 94.063, 107.748,
+            106.071, 98.622, 96.861, 95.408, 95.859, 101.178, 105.766, 101.702, 105.586, 91.171,
+            92.878, 101.936, 106.350, 103.709, 100.048, 107.625, 93.349, 107.106, 93.587, 105.496,
+            91.353, 110.134, 104.998, 96.077, 116.697, 119.694, 112.879, 115.282, 115.707, 111.353,
+            124.637, 125.864, 136.212, 122.622, 123.764, 123.478, 126.455,
+        ];
+        let opened = regressions_opened(&Settings::default(), values);
+        assert_eq!(opened.first(), Some(&(35, false)), "{opened:?}");
+        let esc = opened.iter().find(|o| o.1).expect("the step escalates");
+        assert!((40..45).contains(&esc.0), "within 5 runs: {opened:?}");
     }
 
     /// Noise (sd ~1.15) with a second mode 6 up (about 5 sigma) every tenth run:
