@@ -387,12 +387,11 @@ fn level_start(j: &Judgement, raising: &[f64], min_len: usize, dir: Direction) -
     let cap = crate::baseline::median(&sorted) + 3.0;
     zs.iter_mut().for_each(|z| *z = z.min(cap));
     let fit = |t: usize| zs[t..].iter().sum::<f64>().max(0.0).powi(2) / (zs.len() - t) as f64;
-    (0..=zs.len().saturating_sub(min_len.max(1))).fold(
-        0,
-        |best, t| {
-            if fit(t) > fit(best) { t } else { best }
-        },
-    )
+    // The earliest of equal fits: `max_by` keeps the last, so walk back.
+    (0..=zs.len().saturating_sub(min_len.max(1)))
+        .rev()
+        .max_by(|a, b| fit(*a).total_cmp(&fit(*b)))
+        .unwrap_or(0)
 }
 
 /// An open alert's level from its runs (the first `raising` of them raised it) and
