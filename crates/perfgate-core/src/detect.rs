@@ -336,7 +336,7 @@ pub fn escalation(
         if level_runs.is_empty() {
             return None;
         }
-        let (level, n_level) = alert_level(j, level_runs, min_level, thr, dir);
+        let (level, n_level) = alert_level(j, level_runs, min_level, thr, s.cusum_k, dir);
         let streak: Vec<f64> = since_level[split..]
             .iter()
             .copied()
@@ -398,15 +398,17 @@ fn level_start(j: &Judgement, raising: &[f64], min_len: usize, dir: Direction) -
 /// how many runs it rests on: their mean, spikes in the bad direction left out (one
 /// 40-sigma run must not hide a step; a low run at the level is its noise, and
 /// leaving it out would raise the level). Less the selection bias of the raising
-/// runs that cleared the threshold `thr`: they were kept for standing out, so each
-/// drew high by the inverse Mills ratio at the threshold. One step of that
-/// correction, from the plain mean, never under the baseline: the full truncated
-/// maximum likelihood runs away to the baseline when the runs sit near `thr`.
+/// runs: they were kept for standing out, so each drew high by the inverse Mills
+/// ratio at the bar it cleared, the threshold `thr` (the streak) or else the CUSUM's
+/// reference `k` (its climb counts only runs over k). One step of that correction,
+/// from the plain mean, never under the baseline: the full truncated maximum
+/// likelihood runs away to the baseline when the runs sit near their bar.
 fn alert_level(
     j: &Judgement,
     runs: &[f64],
     raising: usize,
     thr: f64,
+    k: f64,
     dir: Direction,
 ) -> (f64, usize) {
     use statrs::distribution::{Continuous, ContinuousCDF, Normal};
@@ -414,22 +416,23 @@ fn alert_level(
     let mut sorted = runs.to_vec();
     sorted.sort_by(f64::total_cmp);
     let med = crate::baseline::median(&sorted);
-    let zs: Vec<(f64, bool)> = runs
+    // Each run's z, and the bar a raising run was selected for clearing.
+    let zs: Vec<(f64, Option<f64>)> = runs
         .iter()
         .enumerate()
         .filter(|(_, v)| (*v - med) * sign <= 3.0 * j.scale)
         .map(|(i, v)| {
             let z = (v - j.center) * sign / j.scale;
-            (z, i < raising && z >= thr)
+            let bar = [thr, k].into_iter().find(|b| i < raising && z >= *b);
+            (z, bar)
         })
         .collect();
     let n = zs.len() as f64;
     let mean = zs.iter().map(|z| z.0).sum::<f64>() / n;
-    let selected = zs.iter().filter(|z| z.1).count() as f64;
     let n01 = Normal::standard();
-    let a = thr - mean;
-    let mills = n01.pdf(a) / n01.sf(a).max(f64::MIN_POSITIVE);
-    let z = (mean - selected / n * mills).max(mean.min(0.0));
+    let mills = |bar: f64| n01.pdf(bar - mean) / n01.sf(bar - mean).max(f64::MIN_POSITIVE);
+    let bias = zs.iter().filter_map(|z| z.1).map(mills).sum::<f64>() / n;
+    let z = (mean - bias).max(mean.min(0.0));
     (j.center + sign * z * j.scale, zs.len())
 }
 
@@ -1132,6 +1135,25 @@ mod tests {
         ];
         let opened = regressions_opened(&Settings::default(), values);
         assert_eq!(opened.first(), Some(&(35, false)), "{opened:?}");
+        let esc = opened.iter().find(|o| o.1).expect("the step escalates");
+        assert!((40..45).contains(&esc.0), "within 5 runs: {opened:?}");
+    }
+
+    #[test]
+    fn a_step_behind_an_alert_the_cusum_raised_is_reported_within_5_runs() {
+        // A 2-sigma shift at run 34 (sd 5); the CUSUM confirms it at run 39 on runs of
+        // z 2.5, 1.3, 2.35 and 2.43, kept for clearing its reference. At run 40 the
+        // metric steps to 6 sigma; against those runs at face value it escalated only
+        // at run 45 (from the detection bench: gaussian-cv5, seed 20262127, series 307).
+        let values = [
+            108.835, 106.691, 90.909, 97.059, 103.463, 104.853, 90.793, 100.882, 99.955, 99.461,
+            95.071, 97.438, 94.518, 110.433, 98.079, 92.700, 99.573, 113.988, 98.533, 90.341,
+            97.108, 102.038, 102.482, 112.401, 100.162, 86.683, 110.120, 101.299, 90.925, 103.506,
+            113.757, 96.071, 102.802, 103.420, 108.383, 108.581, 117.720, 109.288, 116.808,
+            117.832, 127.047, 131.781, 115.487, 124.171, 129.319, 130.518, 135.991,
+        ];
+        let opened = regressions_opened(&Settings::default(), values);
+        assert_eq!(opened.first(), Some(&(39, false)), "{opened:?}");
         let esc = opened.iter().find(|o| o.1).expect("the step escalates");
         assert!((40..45).contains(&esc.0), "within 5 runs: {opened:?}");
     }
