@@ -300,6 +300,12 @@ pub const ESCALATION_RISE: f64 = 2.0;
 /// fixed bar would hide a large step behind it.
 pub const ESCALATION_MIN_RISE: f64 = 1.5;
 
+/// A run this many sigmas under an open alert's level is no part of it: a dropout
+/// (a cache hit, a run that skipped its work) would drag the level down, and the
+/// step merely holding would then read as a further rise. Far beyond the noise, so
+/// an ordinary low run at the level still counts (leaving it out would raise it).
+const LEVEL_DROPOUT: f64 = 6.0;
+
 /// Escalation while a regression alert is open: the metric moved again, in the
 /// same direction, against the alert's own level. `since_level` holds the values
 /// from the first run at the alert's current level up to the one before `j`'s,
@@ -395,14 +401,14 @@ fn level_start(j: &Judgement, raising: &[f64], min_len: usize, dir: Direction) -
 }
 
 /// An open alert's level from its runs (the first `raising` of them raised it) and
-/// how many runs it rests on: their mean, spikes in the bad direction left out (one
-/// 40-sigma run must not hide a step; a low run at the level is its noise, and
-/// leaving it out would raise the level). Less the selection bias of the raising
-/// runs: they were kept for standing out, so each drew high by the inverse Mills
-/// ratio at the bar it cleared, the threshold `thr` (the streak) or else the CUSUM's
-/// reference `k` (its climb counts only runs over k). One step of that correction,
-/// from the plain mean, never under the baseline: the full truncated maximum
-/// likelihood runs away to the baseline when the runs sit near their bar.
+/// how many runs it rests on: their mean, spikes in the bad direction (one 40-sigma
+/// run must not hide a step) and dropouts (`LEVEL_DROPOUT`) left out. Less the
+/// selection bias of the raising runs: they were kept for standing out, so each
+/// drew high by the inverse Mills ratio at the bar it cleared, the threshold `thr`
+/// (the streak) or else the CUSUM's reference `k` (its climb counts only runs over
+/// k). One step of that correction, from the plain mean, never under the baseline:
+/// the full truncated maximum likelihood runs away to the baseline when the runs
+/// sit near their bar.
 fn alert_level(
     j: &Judgement,
     runs: &[f64],
@@ -420,7 +426,7 @@ fn alert_level(
     let zs: Vec<(f64, Option<f64>)> = runs
         .iter()
         .enumerate()
-        .filter(|(_, v)| (*v - med) * sign <= 3.0 * j.scale)
+        .filter(|(_, v)| (-LEVEL_DROPOUT..=3.0).contains(&((*v - med) * sign / j.scale)))
         .map(|(i, v)| {
             let z = (v - j.center) * sign / j.scale;
             let bar = [thr, k].into_iter().find(|b| i < raising && z >= *b);
@@ -1092,6 +1098,21 @@ mod tests {
         let values = noisy(70, 5).into_iter().enumerate().map(|(i, v)| match i {
             0..30 => v,
             45 => v + 8.0 + 30.0,
+            _ => v + 8.0,
+        });
+        let opened = regressions_opened(&s, values);
+        assert_eq!(opened.len(), 1, "one alert: {opened:?}");
+        assert!((30..33).contains(&opened[0].0), "{opened:?}");
+    }
+
+    #[test]
+    fn a_held_step_with_a_dropout_in_its_level_raises_one_alert_not_an_escalation() {
+        let s = Settings::default();
+        // A 7-sigma step (sd ~1.15, 8%) at run 30, held; at run 33 one run skips
+        // its work and reads 20% under the rest (a cache hit).
+        let values = noisy(70, 5).into_iter().enumerate().map(|(i, v)| match i {
+            0..30 => v,
+            33 => v + 8.0 - 20.0,
             _ => v + 8.0,
         });
         let opened = regressions_opened(&s, values);
