@@ -37,6 +37,13 @@ pub struct BaselineStats {
     pub max: f64,
 }
 
+/// Outliers on a metric's good side (dropouts: a cache hit, a run that skipped its
+/// work) are dropped from its baseline up to one run in this many, where the bad
+/// side's are only up to one in ten: kept, they would only inflate the scale that
+/// a regression is measured by (5% of runs 10 sigma low make it about 5 times the
+/// noise), while dropped, a frequent fast mode can at most read as an improvement.
+pub const GOOD_SIDE_RARE: usize = 5;
+
 /// Median of already sorted values (0 when empty).
 pub fn median(sorted: &[f64]) -> f64 {
     percentile(sorted, 50.0)
@@ -97,25 +104,37 @@ impl BaselineStats {
 
     /// Statistics of `values`, rejecting outliers beyond `outlier_threshold` robust sigmas.
     pub fn compute(values: &[f64], outlier_threshold: f64) -> Option<BaselineStats> {
+        Self::compute_for(values, outlier_threshold, None)
+    }
+
+    /// [`BaselineStats::compute`] for a metric whose bad side is `bad_sign` (+1 when
+    /// higher is worse): outliers on its good side are dropped up to one in
+    /// [`GOOD_SIDE_RARE`] of the history.
+    pub fn compute_for(
+        values: &[f64],
+        outlier_threshold: f64,
+        bad_sign: Option<f64>,
+    ) -> Option<BaselineStats> {
         let s = sorted(values);
         if s.is_empty() {
             return None;
         }
         let (med, scale) = robust_center_scale(&s);
-        let kept: Vec<f64> = s
-            .iter()
-            .copied()
-            .filter(|x| ((x - med) / scale).abs() <= outlier_threshold)
-            .collect();
+        let out = |x: f64| ((x - med) / scale).abs() > outlier_threshold;
+        let good_side = |x: f64| bad_sign.is_some_and(|b| (x - med) * b < 0.0);
+        let outliers = s.iter().filter(|x| out(**x)).count();
+        let good = s.iter().filter(|x| out(**x) && good_side(**x)).count();
         // Outliers are rare by definition: when more than a tenth of the history lies
         // beyond the threshold, it is a second mode of the metric (a cache, a GC
         // cycle), and dropping it would shrink the scale until the mode alarms.
-        let rare = (s.len() - kept.len()) * 10 <= s.len();
-        let kept = if kept.is_empty() || !rare {
-            s.clone()
-        } else {
-            kept
-        };
+        let rare = outliers * 10 <= s.len();
+        let good_rare = rare || good * GOOD_SIDE_RARE <= s.len();
+        let kept: Vec<f64> = s
+            .iter()
+            .copied()
+            .filter(|&x| !out(x) || !if good_side(x) { good_rare } else { rare })
+            .collect();
+        let kept = if kept.is_empty() { s.clone() } else { kept };
         let n = kept.len() as f64;
         let mean = kept.iter().sum::<f64>() / n;
         let var = if kept.len() > 1 {
@@ -478,6 +497,37 @@ mod tests {
         assert!(d.pct_ci_low <= d.pct && d.pct <= d.pct_ci_high);
         // Too few runs: no trend at all.
         assert!(Trend::of_history(&pts[..MIN_TREND_RUNS - 1]).is_none());
+    }
+
+    #[test]
+    fn dropouts_on_the_good_side_leave_the_scale_a_regression_is_measured_by() {
+        // 30 runs around 100 (sd ~1), 4 of them dropping out to 50: more than one
+        // in ten, so as a second mode on the bad side they would be kept.
+        let v: Vec<f64> = (0..30)
+            .map(|i| match i {
+                3 | 11 | 19 | 26 => 50.0,
+                _ => 100.0 + (i % 5) as f64 - 2.0,
+            })
+            .collect();
+        let lower_is_better = BaselineStats::compute_for(&v, 3.0, Some(1.0)).unwrap();
+        assert_eq!(lower_is_better.outliers, 4, "{lower_is_better:?}");
+        assert!(lower_is_better.std < 2.0, "{lower_is_better:?}");
+        assert!((lower_is_better.mean - 100.0).abs() < 0.5);
+        // The same runs on a higher-is-better metric are a slow mode: kept.
+        let higher_is_better = BaselineStats::compute_for(&v, 3.0, Some(-1.0)).unwrap();
+        assert_eq!(higher_is_better.outliers, 0);
+        assert!(higher_is_better.std > 10.0, "{higher_is_better:?}");
+        assert_eq!(BaselineStats::compute(&v, 3.0), Some(higher_is_better));
+        // A good-side mode in more than one run in five is the metric's own.
+        let mode: Vec<f64> = (0..30)
+            .map(|i| if i % 4 == 0 { 50.0 } else { 100.0 })
+            .collect();
+        assert_eq!(
+            BaselineStats::compute_for(&mode, 3.0, Some(1.0))
+                .unwrap()
+                .outliers,
+            0
+        );
     }
 
     #[test]

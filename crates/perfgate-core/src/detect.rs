@@ -616,7 +616,7 @@ pub fn judge(
         return None;
     }
     let window = &base[base.len().saturating_sub(s.window)..];
-    let stats = BaselineStats::compute(window, s.outlier_threshold)?;
+    let stats = BaselineStats::compute_for(window, s.outlier_threshold, Some(dir.bad_sign()))?;
     let (center, scale) = center_scale(&stats, window);
     let scale = scale.max(s.min_scale);
     // Capped: against a constant history any change is "infinitely" many sigmas.
@@ -1118,6 +1118,20 @@ mod tests {
         let opened = regressions_opened(&s, values);
         assert_eq!(opened.len(), 1, "one alert: {opened:?}");
         assert!((30..33).contains(&opened[0].0), "{opened:?}");
+    }
+
+    #[test]
+    fn a_step_over_a_history_with_dropouts_is_caught_at_once() {
+        let s = Settings::default();
+        // One run in six skips its work and reads half the rest (a cache hit), then
+        // a 6-sigma step (sd ~1.15) at run 40.
+        let values = noisy(50, 9).into_iter().enumerate().map(|(i, v)| match i {
+            40.. => v + 7.0,
+            _ if i % 6 == 2 => v / 2.0,
+            _ => v,
+        });
+        let opened = regressions_opened(&s, values);
+        assert_eq!(opened.first().map(|o| o.0), Some(41), "{opened:?}");
     }
 
     #[test]
