@@ -37,12 +37,17 @@ pub struct BaselineStats {
     pub max: f64,
 }
 
-/// Outliers on a metric's good side (dropouts: a cache hit, a run that skipped its
-/// work) are dropped from its baseline up to one run in this many, where the bad
-/// side's are only up to one in ten: kept, they would only inflate the scale that
-/// a regression is measured by (5% of runs 10 sigma low make it about 5 times the
-/// noise), while dropped, a frequent fast mode can at most read as an improvement.
+/// Dropouts (a cache hit, a run that skipped its work: beyond [`DROPOUT_FACTOR`]
+/// times the outlier threshold on a metric's good side) are dropped from its
+/// baseline up to one run in this many, where other outliers are only up to one in
+/// ten: kept, they would only inflate the scale that a regression is measured by
+/// (5% of runs 10 sigma low make it about 5 times the noise), while dropped, a
+/// frequent fast mode can at most read as an improvement.
 pub const GOOD_SIDE_RARE: usize = 5;
+
+/// How many outlier thresholds beyond the centre a dropout lies: no tail of the
+/// noise reaches that far, so ordinary low runs still count as the noise's own.
+pub const DROPOUT_FACTOR: f64 = 2.0;
 
 /// Median of already sorted values (0 when empty).
 pub fn median(sorted: &[f64]) -> f64 {
@@ -108,8 +113,9 @@ impl BaselineStats {
     }
 
     /// [`BaselineStats::compute`] for a metric whose bad side is `bad_sign` (+1 when
-    /// higher is worse): outliers on its good side are dropped up to one in
-    /// [`GOOD_SIDE_RARE`] of the history.
+    /// higher is worse): dropouts on its good side are dropped up to one in
+    /// [`GOOD_SIDE_RARE`] of the history, and the rest's outliers are rare or not
+    /// without them.
     pub fn compute_for(
         values: &[f64],
         outlier_threshold: f64,
@@ -120,19 +126,24 @@ impl BaselineStats {
             return None;
         }
         let (med, scale) = robust_center_scale(&s);
-        let out = |x: f64| ((x - med) / scale).abs() > outlier_threshold;
-        let good_side = |x: f64| bad_sign.is_some_and(|b| (x - med) * b < 0.0);
+        let z = |x: f64| (x - med) / scale;
+        let out = |x: f64| z(x).abs() > outlier_threshold;
+        // Dropouts: far out on the good side, where no tail of the noise reaches.
+        let dropout =
+            |x: f64| bad_sign.is_some_and(|b| z(x) * b < -DROPOUT_FACTOR * outlier_threshold);
         let outliers = s.iter().filter(|x| out(**x)).count();
-        let good = s.iter().filter(|x| out(**x) && good_side(**x)).count();
+        let dropouts = s.iter().filter(|x| dropout(**x)).count();
+        let drop_dropouts = dropouts * GOOD_SIDE_RARE <= s.len();
         // Outliers are rare by definition: when more than a tenth of the history lies
         // beyond the threshold, it is a second mode of the metric (a cache, a GC
         // cycle), and dropping it would shrink the scale until the mode alarms.
-        let rare = outliers * 10 <= s.len();
-        let good_rare = rare || good * GOOD_SIDE_RARE <= s.len();
+        // Dropouts that are dropped are not counted against the rest.
+        let counted = outliers - if drop_dropouts { dropouts } else { 0 };
+        let rare = counted * 10 <= s.len();
         let kept: Vec<f64> = s
             .iter()
             .copied()
-            .filter(|&x| !out(x) || !if good_side(x) { good_rare } else { rare })
+            .filter(|&x| !out(x) || !if dropout(x) { drop_dropouts } else { rare })
             .collect();
         let kept = if kept.is_empty() { s.clone() } else { kept };
         let n = kept.len() as f64;
@@ -528,6 +539,14 @@ mod tests {
                 .outliers,
             0
         );
+        // Low runs within the noise's reach (under 6 robust sigmas) are no dropouts:
+        // more than one in ten of them, with the rest, is the metric's own spread.
+        let tail: Vec<f64> = v
+            .iter()
+            .map(|&x| if x == 50.0 { 92.0 } else { x })
+            .collect();
+        let st = BaselineStats::compute_for(&tail, 3.0, Some(1.0)).unwrap();
+        assert_eq!(st.outliers, 0, "{st:?}");
     }
 
     #[test]
