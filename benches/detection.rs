@@ -9,11 +9,11 @@
 //! history length (the change a few runs after `min_baseline_samples`, or after 130
 //! runs). Each is scored on series without a change (false alarms per judged run),
 //! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, and a 6-sigma step
-//! that lands while a smaller alert is still open. "sigma" is the noise's own standard deviation. Every line
-//! says whether the family meets its goal. Beside the 4-sigma figures (and the 2-
-//! and 3-sigma ones of gaussian-cv5): alerts raised after the first while the step
-//! merely holds (spurious escalations: the other side of catching the step behind
-//! an open alert).
+//! that lands while a smaller alert is still open. "sigma" is the noise's own
+//! standard deviation. Every line says whether the family meets its goal. Beside the
+//! 4-sigma figures (and the 2- and 3-sigma ones of gaussian-cv5): alerts raised
+//! after the first while the step merely holds (spurious escalations: the other
+//! side of catching the step behind an open alert).
 //!
 //! `cargo bench --bench detection` prints the figures; `-- --seed N` varies the
 //! draw, `-- --seeds 3` runs three seeds, `-- --write DIR` also writes the
