@@ -1091,31 +1091,28 @@ mod tests {
         assert_eq!(last_base, 17, "the frozen baseline ends at the change");
     }
 
-    #[test]
-    fn a_held_step_with_a_spike_in_it_raises_one_alert_not_an_escalation() {
-        let s = Settings::default();
-        // A 7-sigma step (sd ~1.15, 8%) at run 30, held; one spike at run 45.
+    /// Alerts opened on a 7-sigma step (sd ~1.15, 8%) at run 30, held, with one run
+    /// `at` moved by `by` on top of it.
+    fn held_step_with_one_odd_run(at: usize, by: f64) -> Vec<(usize, bool)> {
         let values = noisy(70, 5).into_iter().enumerate().map(|(i, v)| match i {
             0..30 => v,
-            45 => v + 8.0 + 30.0,
+            _ if i == at => v + 8.0 + by,
             _ => v + 8.0,
         });
-        let opened = regressions_opened(&s, values);
+        regressions_opened(&Settings::default(), values)
+    }
+
+    #[test]
+    fn a_held_step_with_a_spike_in_it_raises_one_alert_not_an_escalation() {
+        let opened = held_step_with_one_odd_run(45, 30.0);
         assert_eq!(opened.len(), 1, "one alert: {opened:?}");
         assert!((30..33).contains(&opened[0].0), "{opened:?}");
     }
 
     #[test]
     fn a_held_step_with_a_dropout_in_its_level_raises_one_alert_not_an_escalation() {
-        let s = Settings::default();
-        // A 7-sigma step (sd ~1.15, 8%) at run 30, held; at run 33 one run skips
-        // its work and reads 20% under the rest (a cache hit).
-        let values = noisy(70, 5).into_iter().enumerate().map(|(i, v)| match i {
-            0..30 => v,
-            33 => v + 8.0 - 20.0,
-            _ => v + 8.0,
-        });
-        let opened = regressions_opened(&s, values);
+        // Run 33 skips its work and reads 20% under the rest (a cache hit).
+        let opened = held_step_with_one_odd_run(33, -20.0);
         assert_eq!(opened.len(), 1, "one alert: {opened:?}");
         assert!((30..33).contains(&opened[0].0), "{opened:?}");
     }
