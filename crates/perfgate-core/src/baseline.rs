@@ -5,6 +5,8 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use crate::metrics::Direction;
+
 /// MAD to standard deviation for normal data.
 pub const MAD_TO_SIGMA: f64 = 1.4826;
 
@@ -48,6 +50,10 @@ pub const GOOD_SIDE_RARE: usize = 5;
 /// How many outlier thresholds beyond the centre a dropout lies: no tail of the
 /// noise reaches that far, so ordinary low runs still count as the noise's own.
 pub const DROPOUT_FACTOR: f64 = 2.0;
+
+/// A dropout also lies at least this share of the centre under it: a run that
+/// skipped its work is far off in proportion, not only in robust sigmas.
+pub const DROPOUT_MIN_SHARE: f64 = 0.1;
 
 /// Median of already sorted values (0 when empty).
 pub fn median(sorted: &[f64]) -> f64 {
@@ -112,14 +118,13 @@ impl BaselineStats {
         Self::compute_for(values, outlier_threshold, None)
     }
 
-    /// [`BaselineStats::compute`] for a metric whose bad side is `bad_sign` (+1 when
-    /// higher is worse): dropouts on its good side are dropped up to one in
-    /// [`GOOD_SIDE_RARE`] of the history, and the rest's outliers are rare or not
-    /// without them.
+    /// [`BaselineStats::compute`] for a metric whose good direction is `dir`:
+    /// dropouts on its good side are dropped up to one in [`GOOD_SIDE_RARE`] of the
+    /// history, and the rest's outliers are rare or not without them.
     pub fn compute_for(
         values: &[f64],
         outlier_threshold: f64,
-        bad_sign: Option<f64>,
+        dir: Option<Direction>,
     ) -> Option<BaselineStats> {
         let s = sorted(values);
         if s.is_empty() {
@@ -128,12 +133,20 @@ impl BaselineStats {
         let (med, scale) = robust_center_scale(&s);
         let z = |x: f64| (x - med) / scale;
         let out = |x: f64| z(x).abs() > outlier_threshold;
-        // Dropouts: far out on the good side, where no tail of the noise reaches.
-        let dropout =
-            |x: f64| bad_sign.is_some_and(|b| z(x) * b < -DROPOUT_FACTOR * outlier_threshold);
+        // Dropouts: far out on the good side, where no tail of the noise reaches,
+        // and far in proportion too: a near-constant history's MAD collapses, and a
+        // run 1% under the rest is then many robust sigmas out.
+        let dropout = |x: f64| {
+            dir.is_some_and(|d| {
+                let under = (med - x) * d.bad_sign();
+                under > DROPOUT_FACTOR * outlier_threshold * scale
+                    && under > DROPOUT_MIN_SHARE * med.abs()
+            })
+        };
         let outliers = s.iter().filter(|x| out(**x)).count();
         let dropouts = s.iter().filter(|x| dropout(**x)).count();
-        let drop_dropouts = dropouts * GOOD_SIDE_RARE <= s.len();
+        // As with other outliers, nothing is rejected from fewer than ten runs.
+        let drop_dropouts = dropouts * GOOD_SIDE_RARE <= s.len() && s.len() >= 10;
         // Outliers are rare by definition: when more than a tenth of the history lies
         // beyond the threshold, it is a second mode of the metric (a cache, a GC
         // cycle), and dropping it would shrink the scale until the mode alarms.
@@ -520,12 +533,13 @@ mod tests {
                 _ => 100.0 + (i % 5) as f64 - 2.0,
             })
             .collect();
-        let lower_is_better = BaselineStats::compute_for(&v, 3.0, Some(1.0)).unwrap();
+        let lower_is_better = BaselineStats::compute_for(&v, 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(lower_is_better.outliers, 4, "{lower_is_better:?}");
         assert!(lower_is_better.std < 2.0, "{lower_is_better:?}");
         assert!((lower_is_better.mean - 100.0).abs() < 0.5);
         // The same runs on a higher-is-better metric are a slow mode: kept.
-        let higher_is_better = BaselineStats::compute_for(&v, 3.0, Some(-1.0)).unwrap();
+        let higher_is_better =
+            BaselineStats::compute_for(&v, 3.0, Some(Direction::Higher)).unwrap();
         assert_eq!(higher_is_better.outliers, 0);
         assert!(higher_is_better.std > 10.0, "{higher_is_better:?}");
         assert_eq!(BaselineStats::compute(&v, 3.0), Some(higher_is_better));
@@ -534,7 +548,7 @@ mod tests {
             .map(|i| if i % 4 == 0 { 50.0 } else { 100.0 })
             .collect();
         assert_eq!(
-            BaselineStats::compute_for(&mode, 3.0, Some(1.0))
+            BaselineStats::compute_for(&mode, 3.0, Some(Direction::Lower))
                 .unwrap()
                 .outliers,
             0
@@ -545,7 +559,19 @@ mod tests {
             .iter()
             .map(|&x| if x == 50.0 { 92.0 } else { x })
             .collect();
-        let st = BaselineStats::compute_for(&tail, 3.0, Some(1.0)).unwrap();
+        let st = BaselineStats::compute_for(&tail, 3.0, Some(Direction::Lower)).unwrap();
+        assert_eq!(st.outliers, 0, "{st:?}");
+        // A near-constant p95 (the demo's): 1% under the rest is many robust sigmas
+        // once the MAD collapses, but no dropout; nor is one run of five.
+        let flat: Vec<f64> = (0..20)
+            .map(|i| [4.6401, 4.6399, 4.6203, 4.6402, 4.6012][i % 5])
+            .collect();
+        for n in [5, 20] {
+            let st = BaselineStats::compute_for(&flat[..n], 3.0, Some(Direction::Lower));
+            assert_eq!(st.unwrap().outliers, 0, "{n} runs");
+        }
+        let few = [100.0, 101.0, 50.0, 99.0, 100.0];
+        let st = BaselineStats::compute_for(&few, 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(st.outliers, 0, "{st:?}");
     }
 

@@ -616,7 +616,7 @@ pub fn judge(
         return None;
     }
     let window = &base[base.len().saturating_sub(s.window)..];
-    let stats = BaselineStats::compute_for(window, s.outlier_threshold, Some(dir.bad_sign()))?;
+    let stats = BaselineStats::compute_for(window, s.outlier_threshold, Some(dir))?;
     let (center, scale) = center_scale(&stats, window);
     let scale = scale.max(s.min_scale);
     // Capped: against a constant history any change is "infinitely" many sigmas.

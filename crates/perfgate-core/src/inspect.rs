@@ -79,8 +79,8 @@ fn view(
     let ctx = metric_context(store, &s, metric, None)?;
     let epoch = store.baseline_epoch(metric)?;
     let history = store.history(metric, epoch, 500, None)?;
-    let bad = Direction::of(metric).bad_sign();
-    let stats = BaselineStats::compute_for(&ctx.base, cfg.outlier_threshold, Some(bad));
+    let dir = Some(Direction::of(metric));
+    let stats = BaselineStats::compute_for(&ctx.base, cfg.outlier_threshold, dir);
     let now = crate::store::now_string();
     // Trend over trend_window_days of eligible history.
     let base_points: Vec<&HistoryPoint> = history
