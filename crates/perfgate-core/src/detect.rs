@@ -1151,6 +1151,15 @@ mod tests {
         assert!((40..43).contains(&opened[0].0), "{opened:?}");
     }
 
+    /// `values` open an alert at run `first`, and the 6-sigma step at run 40 escalates
+    /// it within 5 runs.
+    fn alert_then_escalation_within_5_runs_of_40(values: &[f64], first: usize) {
+        let opened = regressions_opened(&Settings::default(), values.iter().copied());
+        assert_eq!(opened.first(), Some(&(first, false)), "{opened:?}");
+        let esc = opened.iter().find(|o| o.1).expect("the step escalates");
+        assert!((40..45).contains(&esc.0), "within 5 runs: {opened:?}");
+    }
+
     #[test]
     fn a_step_behind_an_alert_raised_just_over_the_threshold_is_reported_within_5_runs() {
         // A 2-sigma shift at run 34 (sd 5) opens an alert at 35; at run 40 the metric
@@ -1165,10 +1174,7 @@ mod tests {
             91.353, 110.134, 104.998, 96.077, 116.697, 119.694, 112.879, 115.282, 115.707, 111.353,
             124.637, 125.864, 136.212, 122.622, 123.764, 123.478, 126.455,
         ];
-        let opened = regressions_opened(&Settings::default(), values);
-        assert_eq!(opened.first(), Some(&(35, false)), "{opened:?}");
-        let esc = opened.iter().find(|o| o.1).expect("the step escalates");
-        assert!((40..45).contains(&esc.0), "within 5 runs: {opened:?}");
+        alert_then_escalation_within_5_runs_of_40(&values, 35);
     }
 
     #[test]
@@ -1184,10 +1190,7 @@ mod tests {
             113.757, 96.071, 102.802, 103.420, 108.383, 108.581, 117.720, 109.288, 116.808,
             117.832, 127.047, 131.781, 115.487, 124.171, 129.319, 130.518, 135.991,
         ];
-        let opened = regressions_opened(&Settings::default(), values);
-        assert_eq!(opened.first(), Some(&(39, false)), "{opened:?}");
-        let esc = opened.iter().find(|o| o.1).expect("the step escalates");
-        assert!((40..45).contains(&esc.0), "within 5 runs: {opened:?}");
+        alert_then_escalation_within_5_runs_of_40(&values, 39);
     }
 
     /// Noise (sd ~1.15) with a second mode 6 up (about 5 sigma) every tenth run:
