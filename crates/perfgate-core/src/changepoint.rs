@@ -76,12 +76,58 @@ pub fn change_points(values: &[f64], min_segment: usize) -> Vec<usize> {
         t = s;
     }
     cps.reverse();
-    cps
+    level_shifts_only(values, cps)
+}
+
+/// The change points whose segments differ in level, not only in mean: a boundary
+/// stays when the medians on either side moved the same way and by at least half as
+/// much as the means. One slow run at the end of a short history drags its segment's
+/// mean up, and a boundary drawn there would name runs that did not change; its
+/// median does not move. Each weakest boundary goes first, then the rest is checked
+/// again on the merged segments.
+fn level_shifts_only(values: &[f64], mut cps: Vec<usize>) -> Vec<usize> {
+    let stats = |seg: &[f64]| {
+        let mut s = seg.to_vec();
+        s.sort_by(f64::total_cmp);
+        (s.iter().sum::<f64>() / s.len() as f64, median(&s))
+    };
+    loop {
+        let mut bounds = vec![0];
+        bounds.extend(&cps);
+        bounds.push(values.len());
+        // For each boundary, how much of its mean shift its medians follow.
+        let follow = |i: usize| {
+            let (m0, d0) = stats(&values[bounds[i]..bounds[i + 1]]);
+            let (m1, d1) = stats(&values[bounds[i + 1]..bounds[i + 2]]);
+            (d1 - d0) / (m1 - m0)
+        };
+        let weakest = (0..cps.len())
+            .map(|i| (i, follow(i)))
+            .filter(|(_, f)| f.is_nan() || *f < 0.5)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match weakest {
+            Some((i, _)) => {
+                cps.remove(i);
+            }
+            None => return cps,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_slow_run_at_the_end_is_no_change_point() {
+        // The demo's p95 before its regression was confirmed: five quiet runs, then
+        // one slow one. Its mean drags the last three runs' segment up; no level
+        // changed at run 4.
+        assert!(change_points(&[4.70, 4.62, 4.67, 4.64, 4.58, 9.70], 3).is_empty());
+        // Three slow runs are a level.
+        let v = [4.70, 4.62, 4.67, 4.64, 4.58, 4.66, 9.70, 9.60, 9.80];
+        assert_eq!(change_points(&v, 3), vec![6]);
+    }
 
     #[test]
     fn a_constant_series_has_no_change_point() {
