@@ -140,7 +140,15 @@ async fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::DemoServer { host, port, server }) => {
             crate::commands::demo_server::run(host, port, server).await
         }
-        Some(Command::Demo { duration, server }) => {
+        Some(Command::Demo {
+            duration,
+            ci,
+            server,
+        }) => {
+            let args = RunArgs {
+                ci: args.ci || ci,
+                ..args
+            };
             crate::demo::run(&args, duration, &server).await
         }
         Some(Command::Backtest {

@@ -69,6 +69,10 @@ pub enum Command {
         /// Scenario duration in seconds (default: the example's).
         #[arg(long)]
         duration: Option<f64>,
+        /// Tell the story on stderr without the console (as without a terminal);
+        /// the same as `perfgate --ci demo`.
+        #[arg(long)]
+        ci: bool,
         #[command(flatten)]
         server: DemoServerArgs,
     },

@@ -287,3 +287,47 @@ fn impossible_sizes_and_urls_are_refused_at_load() {
         "nothing stored"
     );
 }
+
+/// The README's first command without a terminal: the demo tells its story on
+/// stderr, from what its store holds, and the commands it suggests judge by the
+/// demo's own settings (5 runs of history, so the metric is judged, not building).
+#[test]
+fn headless_demo_tells_the_story_and_its_next_commands_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["demo", "--ci"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("3/3 the slowdown was caught in run #6")
+            && err.contains("demo_checkout.response_time_p95_ms +"),
+        "{err}"
+    );
+    let next = "--config .perfgate-demo/config.json";
+    assert!(
+        err.contains(&format!("perfgate triage list {next}")),
+        "{err}"
+    );
+    let cfg = ["--config", ".perfgate-demo/config.json"];
+    let o = run(
+        dir.path(),
+        &[&["history", "demo_checkout.response_time_p95_ms"], &cfg[..]].concat(),
+    );
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        out.contains("open alert") && !out.contains("building"),
+        "{out}"
+    );
+    // One slow run at the end of five quiet ones is no change point at run 4.
+    assert!(!out.contains("change points"), "{out}");
+    let o = run(dir.path(), &[&["triage", "list"], &cfg[..]].concat());
+    assert!(
+        stdout(&o).contains("demo_checkout.response_time_p95_ms"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        !dir.path().join("performance_baselines").exists(),
+        "the demo never writes the user's store"
+    );
+}
