@@ -63,6 +63,16 @@ pub fn quantile_ci(h: &Histogram<u64>, q: f64) -> (f64, f64) {
     )
 }
 
+/// A p-value for people: never `p=0` (a normal tail that underflowed is tiny, not
+/// impossible), and `p n/a` where the test could not be run.
+fn p_text(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 1e-300 => "p<1e-300".to_string(),
+        Some(p) => format!("p={p:.2e}"),
+        None => "p n/a".to_string(),
+    }
+}
+
 /// Mann-Whitney U on two histograms (ties share ranks); two-sided p-value by the
 /// normal approximation, exact enough for the request counts of a load test.
 pub fn mann_whitney(a: &Histogram<u64>, b: &Histogram<u64>) -> Option<f64> {
@@ -199,12 +209,12 @@ pub fn compare(st: &dyn Store, a: i64, b: i64, noise_pct: f64) -> Result<Compari
                 let apart = c2.0 > c1.1 || c2.1 < c1.0;
                 let p_ok = cmp.p_value.is_some_and(|p| p < 0.01);
                 cmp.why = format!(
-                    "95% CI A [{:.3}, {:.3}] B [{:.3}, {:.3}] ms, Mann-Whitney p={:.2e}, noise threshold {noise_pct}%",
+                    "95% CI A [{:.3}, {:.3}] B [{:.3}, {:.3}] ms, Mann-Whitney {}, noise threshold {noise_pct}%",
                     c1.0,
                     c1.1,
                     c2.0,
                     c2.1,
-                    cmp.p_value.unwrap_or(1.0)
+                    p_text(cmp.p_value)
                 );
                 apart && p_ok && beyond_noise
             }
@@ -372,5 +382,16 @@ mod tests {
         assert!(mann_whitney(&a, &c).unwrap() < 1e-6);
         let (lo, hi) = quantile_ci(&a, 0.95);
         assert!(lo <= hi && lo > 5.8 && hi < 6.1, "{lo} {hi}");
+    }
+
+    #[test]
+    fn a_p_value_that_underflowed_is_tiny_not_zero() {
+        // Two load tests of 5000 requests that do not overlap at all.
+        let a = hist((0..5000).map(|i| 5000 + i % 100));
+        let b = hist((0..5000).map(|i| 20000 + i % 100));
+        let p = mann_whitney(&a, &b);
+        assert_eq!(p_text(p), "p<1e-300", "{p:?}");
+        assert_eq!(p_text(Some(0.0123)), "p=1.23e-2");
+        assert_eq!(p_text(None), "p n/a");
     }
 }
