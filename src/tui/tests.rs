@@ -148,6 +148,11 @@ fn an_idle_console_names_its_target_and_sends_nothing() {
     let s = screen(&render(&app, 120, 40));
     assert!(s.contains("No load is sent until you start a run"), "{s}");
     assert!(s.contains("against http://localhost:8000"), "{s}");
+    // Nothing sampled yet: the machine panel says so, not "mem 0 / 0 MB".
+    assert!(
+        s.contains("cpu, mem: sampled during a run") && !s.contains("mem 0 / 0"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -118,6 +118,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
 
     let [sys, log] =
         Layout::horizontal([Constraint::Length(36), Constraint::Min(20)]).areas(bottom);
+    draw_machine(f, app, sys);
+    draw_events(f, app, log);
+}
+
+/// CPU and memory of the machine, as a run samples them.
+fn draw_machine(f: &mut Frame, app: &App, sys: Rect) {
+    let t = &app.theme;
     let block = Block::bordered().title(" Machine ").border_style(t.dim());
     let inner = block.inner(sys);
     f.render_widget(block, sys);
@@ -128,6 +135,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     ])
     .areas(inner);
     let cpu = app.live.system.cpu_pct;
+    let (mem, total) = (app.live.system.mem_mb, app.live.system.mem_total_mb);
+    // The machine is sampled by a run (an idle console costs nothing): before the
+    // first sample there is nothing to show, not a machine with 0 MB.
+    if total <= 0.0 {
+        f.render_widget(Line::styled("cpu, mem: sampled during a run", t.dim()), c);
+        return;
+    }
     f.render_widget(
         Gauge::default()
             .gauge_style(t.gauge())
@@ -135,18 +149,18 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
             .label(format!("cpu {cpu:.0}%")),
         c,
     );
-    let (mem, total) = (app.live.system.mem_mb, app.live.system.mem_total_mb);
     f.render_widget(
         Gauge::default()
             .gauge_style(t.gauge())
-            .ratio(if total > 0.0 {
-                (mem / total).clamp(0.0, 1.0)
-            } else {
-                0.0
-            })
+            .ratio((mem / total).clamp(0.0, 1.0))
             .label(format!("mem {:.0} / {:.0} MB", mem, total)),
         m,
     );
+}
+
+/// The engine's event log, newest at the bottom.
+fn draw_events(f: &mut Frame, app: &App, log: Rect) {
+    let t = &app.theme;
     let block = Block::bordered().title(" Events ").border_style(t.dim());
     let inner = block.inner(log);
     f.render_widget(block, log);
