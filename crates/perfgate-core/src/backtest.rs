@@ -23,7 +23,9 @@ pub struct BacktestAlert {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BacktestReport {
+    /// Metrics replayed.
     pub metrics: usize,
+    /// Values replayed: each metric's runs, summed over the metrics.
     pub runs: usize,
     /// Runs judged (each metric's runs after its first `min_baseline_samples`).
     pub checks: usize,
