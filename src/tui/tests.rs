@@ -138,6 +138,21 @@ fn live_figures_carry_units_and_their_baseline() {
     app.live.scenarios[0].p95_ms = 6.6;
     let s = screen(&render(&app, 160, 40));
     assert!(!s.contains("6.60 ms ▲"), "inside the band, no mark: {s}");
+    // Far under its band (better): marked the way it moved, in the good colour.
+    app.live.scenarios[0].p95_ms = 0.5;
+    app.theme.color = true;
+    let t = render(&app, 160, 40);
+    let s = screen(&t);
+    assert!(s.contains("p95 0.500 ms ▼"), "{s}");
+    let buf = t.backend().buffer();
+    let (x, y) = (0..buf.area.height)
+        .find_map(|y| {
+            let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            let col = row.find("0.500 ms ▼")?;
+            Some((row[..col].chars().count() as u16, y))
+        })
+        .unwrap();
+    assert_eq!(buf[(x, y)].fg, app.theme.good().fg.unwrap(), "{s}");
 }
 
 #[test]

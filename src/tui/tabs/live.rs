@@ -219,21 +219,24 @@ fn stats_spans<'a>(app: &App, s: &LiveScenario) -> Vec<Span<'a>> {
     v
 }
 
-/// A live figure with its unit and its baseline centre; marked when it is outside
-/// the band on the bad side while the run is still going.
+/// A live figure with its unit and its baseline centre; while the run goes on,
+/// marked with the way it left its band (▲ above, ▼ below), in the bad colour on
+/// the metric's bad side and the good one on its good side (a run far faster than
+/// its baseline is news too: a changed target, a cache, a skipped step).
 fn figure<'a>(app: &App, label: &'a str, metric: &str, value: f64, unit: &str) -> Vec<Span<'a>> {
     let t = &app.theme;
     let mut v = kv(app, label, format!("{}{unit}", fmt_num(value)), t.text());
     if let Some(&(low, centre, high)) = app.bands.get(metric) {
-        let out = match Direction::of(metric) {
-            Direction::Lower => value > high,
-            Direction::Higher => value < low,
+        let mark = if value > high {
+            Some(("▲", Direction::of(metric) == Direction::Lower))
+        } else if value < low {
+            Some(("▼", Direction::of(metric) == Direction::Higher))
+        } else {
+            None
         };
-        if out && value > 0.0 {
-            v[1] = Span::styled(format!("{}{unit} ▲", fmt_num(value)), t.bad());
-            if Direction::of(metric) == Direction::Higher {
-                v[1] = Span::styled(format!("{}{unit} ▼", fmt_num(value)), t.bad());
-            }
+        if let Some((arrow, bad)) = mark.filter(|_| value > 0.0) {
+            let style = if bad { t.bad() } else { t.good() };
+            v[1] = Span::styled(format!("{}{unit} {arrow}", fmt_num(value)), style);
         }
         v.push(Span::styled(format!(" ({}) ", fmt_num(centre)), t.dim()));
     } else {
