@@ -144,13 +144,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             duration,
             ci,
             server,
-        }) => {
-            let args = RunArgs {
-                ci: args.ci || ci,
-                ..args
-            };
-            crate::demo::run(&args, duration, &server).await
-        }
+        }) => crate::demo::run(&args.or_ci(ci), duration, &server).await,
         Some(Command::Backtest {
             input,
             file,

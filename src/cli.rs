@@ -62,6 +62,16 @@ pub struct RunArgs {
     pub noise_pct: f64,
 }
 
+impl RunArgs {
+    /// These arguments, headless also when a subcommand's own `--ci` says so.
+    pub fn or_ci(self, ci: bool) -> RunArgs {
+        RunArgs {
+            ci: self.ci || ci,
+            ..self
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the example config against the built-in demo server.
