@@ -323,6 +323,19 @@ pub enum BaselineAction {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Take back the newest reset of a metric (or --all: the newest reset of every
+    /// metric) while no run has been judged since: its history counts again and the
+    /// alerts it closed are open again; audited.
+    Undo {
+        /// The metric's full name, `scenario.metric`.
+        metric: Option<String>,
+        /// The reset of every metric (`baseline reset --all`).
+        #[arg(long)]
+        all: bool,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Accept the metric's current level (its open regression) as the new baseline; audited.
     Accept {
         /// The metric's full name, `scenario.metric`.

@@ -167,10 +167,50 @@ fn baselines_are_accepted_and_reset_with_who_and_why(d: &std::path::Path) {
     assert_eq!(code(&o), 0);
     let o = run(d, &["baseline", "list", "--config", "c.json"]);
     assert!(stdout(&o).contains("building (20 more)"), "{}", stdout(&o));
+    // The wrong button: taken back before any run, the history counts again.
+    let undo = [
+        "baseline",
+        "undo",
+        "--all",
+        "--reason",
+        "wrong button",
+        "--config",
+        "c.json",
+    ];
+    let o = run(d, &undo);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("restored"), "{}", stdout(&o));
+    // Back as before: p99 rebuilds from its accepted level, the others' alerts
+    // that the reset closed are open again and freeze their baselines.
+    let o = run(d, &["baseline", "list", "--config", "c.json"]);
+    let list = stdout(&o);
+    assert!(
+        !list.contains("building (20 more)") && list.contains("frozen (open alert)"),
+        "{list}"
+    );
+    let o = run(d, &undo);
+    assert_eq!(code(&o), 2, "nothing left to take back: {}", stderr(&o));
+    let o = run(
+        d,
+        &[
+            "baseline",
+            "reset",
+            "--all",
+            "--reason",
+            "server moved",
+            "--config",
+            "c.json",
+        ],
+    );
+    assert_eq!(code(&o), 0);
     let o = run(d, &["baseline", "audit", "--config", "c.json"]);
     let audit = stdout(&o);
     assert!(
         audit.contains("baseline reset") && audit.contains("server moved"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("baseline undo") && audit.contains("wrong button"),
         "{audit}"
     );
     assert!(

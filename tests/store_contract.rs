@@ -27,6 +27,10 @@ const CASES: &[(&str, Case)] = &[
         "a baseline change closes open alerts",
         baseline_events_close_alerts,
     ),
+    (
+        "a reset is taken back until a run is judged after it",
+        undo_a_reset,
+    ),
     ("triage states are checked", triage_state_checks),
     (
         "a group's state reaches every member, audited each",
@@ -212,6 +216,79 @@ fn baseline_events_close_alerts(st: &mut dyn Store) {
             .any(|a| a.metric == "api.p99_ms" && a.state == TriageState::Fixed)
     );
     assert!(st.alerts(true).unwrap().is_empty());
+}
+
+fn undo_a_reset(st: &mut dyn Store) {
+    run_with(st, "api.p95_ms", 1.0, false);
+    let r = run_with(st, "api.p95_ms", 2.0, true);
+    let id = st
+        .upsert_alert(&alert("api.p95_ms", r, Severity::High))
+        .unwrap();
+    st.set_alert_state(id, TriageState::Acknowledged, "t", "looking")
+        .unwrap();
+    let other = st
+        .upsert_alert(&alert("api.p99_ms", r, Severity::High))
+        .unwrap();
+    // The wrong metric reset at 3am: its alert closed, its history gone.
+    st.baseline_event("api.p95_ms", BaselineAction::Reset, r, "oncall", "oops")
+        .unwrap();
+    assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), r);
+    assert!(st.open_alert("api.p95_ms").unwrap().is_none());
+    let done = st.undo_reset("api.p95_ms", "lead", "meant p99").unwrap();
+    assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), 0, "history back");
+    assert_eq!(
+        (done.event.who.as_str(), done.reopened.clone()),
+        ("oncall", vec![id])
+    );
+    let open = st.open_alert("api.p95_ms").unwrap().expect("open again");
+    assert_eq!((open.id, open.state), (id, TriageState::Untriaged));
+    assert_eq!(
+        st.open_alert("api.p99_ms").unwrap().map(|a| a.id),
+        Some(other),
+        "another metric's alert is left alone"
+    );
+    assert!(
+        st.audit(5)
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "baseline undo" && a.who == "lead" && a.reason.contains("oops")),
+        "audited with the reset it took back"
+    );
+    let err = |r: Result<_, perfgate::engine::error::Error>| r.map(drop).unwrap_err().to_string();
+    let e = err(st.undo_reset("api.p95_ms", "lead", "again"));
+    assert!(e.contains("no reset to take back"), "{e}");
+    // An accept is not taken back; nor a reset once a run was judged after it.
+    st.baseline_event("api.p95_ms", BaselineAction::Accept, r - 1, "t", "ok")
+        .unwrap();
+    let e = err(st.undo_reset("api.p95_ms", "lead", "no"));
+    assert!(
+        e.contains("accept") && e.contains("cannot be undone"),
+        "{e}"
+    );
+    st.baseline_event("*", BaselineAction::Reset, r, "t", "all")
+        .unwrap();
+    let later = run_with(st, "api.p95_ms", 1.0, false);
+    let e = err(st.undo_reset("*", "lead", "late"));
+    assert!(
+        e.contains(&format!("#{later}")) && e.contains("judged"),
+        "{e}"
+    );
+    assert_eq!(st.baseline_epoch("api.p99_ms").unwrap(), r, "still reset");
+    // Every metric's reset, taken back at once, reopens what it closed (not what
+    // the reset before it closed).
+    let fresh = st
+        .upsert_alert(&alert("api.p99_ms", later, Severity::High))
+        .unwrap();
+    st.baseline_event("*", BaselineAction::Reset, later, "t", "all again")
+        .unwrap();
+    let done = st.undo_reset("*", "lead", "too much").unwrap();
+    assert_eq!(done.reopened, vec![fresh]);
+    assert_ne!(fresh, other);
+    assert_eq!(
+        st.baseline_epoch("api.p99_ms").unwrap(),
+        r,
+        "the earlier one stands"
+    );
 }
 
 fn triage_state_checks(st: &mut dyn Store) {

@@ -94,15 +94,7 @@ pub fn baseline(
             all,
             reason,
         } => {
-            let target = match (metric, all) {
-                (_, true) => "*".to_string(),
-                (Some(m), false) => m,
-                (None, false) => {
-                    return Err(Error::Usage(
-                        "baseline reset: name a METRIC or pass --all".into(),
-                    ));
-                }
-            };
+            let target = reset_target("reset", metric, all)?;
             let who = store::actor();
             let latest = manage::reset(store, &target, &who, &reason)?;
             print(&format!(
@@ -113,6 +105,36 @@ pub fn baseline(
                     &target
                 },
                 cfg.min_baseline_samples
+            ));
+            Ok(0)
+        }
+        BaselineAction::Undo {
+            metric,
+            all,
+            reason,
+        } => {
+            let target = reset_target("undo", metric, all)?;
+            let who = store::actor();
+            let done = manage::undo(store, &target, &who, &reason)?;
+            let reopened = match done.reopened.as_slice() {
+                [] => String::new(),
+                ids => format!(
+                    "; alert(s) {} open again",
+                    ids.iter()
+                        .map(|i| format!("#{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            print(&format!(
+                "baseline of {} restored by {who}: the reset by {} at {} is taken back, its history counts again{reopened}\n",
+                if target == "*" {
+                    "every metric"
+                } else {
+                    &target
+                },
+                done.event.who,
+                done.event.at,
             ));
             Ok(0)
         }
@@ -256,4 +278,15 @@ pub fn show(v: &BaselineView) -> String {
         s += "  report only: shown and alerted at low severity, never fails a build\n";
     }
     s
+}
+
+/// The metric a reset or an undo is for: the one named, or `*` with --all.
+fn reset_target(verb: &str, metric: Option<String>, all: bool) -> Result<String> {
+    match (metric, all) {
+        (_, true) => Ok("*".to_string()),
+        (Some(m), false) => Ok(m),
+        (None, false) => Err(Error::Usage(format!(
+            "baseline {verb}: name a METRIC or pass --all"
+        ))),
+    }
 }

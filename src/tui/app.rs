@@ -47,6 +47,8 @@ impl Tab {
 pub enum ConfirmAction {
     ResetMetric(String),
     ResetAll,
+    /// Take back the newest reset of a metric, or of every metric (`*`).
+    Undo(String),
     Accept(String),
     SetAlertState {
         id: i64,
@@ -74,6 +76,8 @@ impl ConfirmAction {
         match self {
             ConfirmAction::ResetMetric(m) => format!("Reset baseline of {m}?"),
             ConfirmAction::ResetAll => "Reset EVERY baseline?".into(),
+            ConfirmAction::Undo(t) if t == "*" => "Take back the reset of EVERY baseline?".into(),
+            ConfirmAction::Undo(m) => format!("Take back the reset of {m}?"),
             ConfirmAction::Accept(m) => format!("Accept the current level of {m} as its baseline?"),
             ConfirmAction::SetAlertState { id, state, .. } => {
                 format!("Mark alert #{id} as {state}?")
@@ -168,6 +172,9 @@ pub struct App {
     pub expanded: std::collections::HashSet<i64>,
     /// Suspect range per alert id, read when the alerts load.
     pub ranges: std::collections::HashMap<i64, crate::engine::outcome::SuspectRange>,
+    /// What the last reset made in this console was for (a metric, or `*`): the
+    /// one `U` takes back.
+    pub last_reset: Option<String>,
 }
 
 impl App {
@@ -194,6 +201,7 @@ impl App {
             hint: None,
             expanded: Default::default(),
             ranges: Default::default(),
+            last_reset: None,
         }
     }
 
@@ -461,6 +469,7 @@ impl App {
                 keys.push(("r", "reset"));
                 keys.push(("R", "reset all"));
                 keys.push(("a", "accept"));
+                keys.push(("U", "undo"));
             }
         }
         keys.push(("?", "help"));
@@ -488,6 +497,10 @@ impl App {
             ("x", "Live: stop the running scenario (partial run saved)"),
             ("R", "Baselines: reset every baseline"),
             ("a", "Baselines: accept the current level as baseline"),
+            (
+                "U",
+                "Baselines: take back the last reset (before the next run)",
+            ),
             ("F5 / u", "reload from the store"),
             ("?", "this help"),
             ("q / Ctrl-C", "quit (a running test is stopped and saved)"),
@@ -682,6 +695,26 @@ impl App {
                         self.views.len(),
                         self.config.min_baseline_samples
                     ),
+                    reason: String::new(),
+                };
+                None
+            }
+            (Tab::Baselines, KeyCode::Char('U')) => {
+                // The reset just made here, else the selected metric's newest one.
+                let target = match &self.last_reset {
+                    Some(t) => t.clone(),
+                    None => self.views.get(i)?.metric.clone(),
+                };
+                let what = if target == "*" {
+                    "every metric".to_string()
+                } else {
+                    target.clone()
+                };
+                self.modal = Modal::Confirm {
+                    consequence: format!(
+                        "The newest reset of {what} is taken back: its history counts again and the alerts it closed are open again. Refused once a run was judged after it."
+                    ),
+                    action: ConfirmAction::Undo(target),
                     reason: String::new(),
                 };
                 None

@@ -91,6 +91,15 @@ pub fn apply(st: &mut dyn Store, action: &ConfirmAction, reason: &str) -> Result
             manage::reset(st, "*", &who, reason)?;
             format!("every baseline reset by {who}")
         }
+        ConfirmAction::Undo(t) => {
+            let done = manage::undo(st, t, &who, reason)?;
+            let what = if t == "*" { "every baseline" } else { t };
+            format!(
+                "reset of {what} by {} taken back by {who}; {} alert(s) open again",
+                done.event.who,
+                done.reopened.len()
+            )
+        }
         ConfirmAction::Accept(m) => {
             format!("{m}: {} by {who}", manage::accept(st, m, &who, reason)?)
         }
@@ -248,7 +257,15 @@ impl Session {
             }
             Command::Confirmed(action, reason) => {
                 app.status = match apply(self.st.as_mut(), &action, &reason) {
-                    Ok(msg) => msg,
+                    Ok(msg) => {
+                        app.last_reset = match action {
+                            ConfirmAction::ResetMetric(m) => Some(m),
+                            ConfirmAction::ResetAll => Some("*".into()),
+                            ConfirmAction::Undo(_) => None,
+                            _ => app.last_reset.take(),
+                        };
+                        msg
+                    }
                     Err(e) => e.to_string(),
                 };
                 self.reload(app);

@@ -398,6 +398,39 @@ fn confirmed_actions_change_the_store_and_the_audit_log() {
     assert_eq!(app.views.len(), 1);
     assert_eq!(app.views[0].building, 20);
     assert_eq!(app.audit.len(), 1);
+    // Taken back before the next run: the history counts again.
+    let msg = super::apply(&mut st, &ConfirmAction::Undo("a.x_ms".into()), "wrong one").unwrap();
+    assert!(msg.contains("taken back"), "{msg}");
+    assert_eq!(st.baseline_epoch("a.x_ms").unwrap(), 0);
+    assert_eq!(st.audit(1).unwrap()[0].action, "baseline undo");
+}
+
+#[test]
+fn undo_takes_back_the_reset_just_made_else_the_selected_metrics() {
+    let mut app = sample_app();
+    app.on_key(key(KeyCode::Char('4')));
+    app.on_key(key(KeyCode::Char('U')));
+    let undo = |app: &App| match &app.modal {
+        Modal::Confirm {
+            action: ConfirmAction::Undo(t),
+            consequence,
+            ..
+        } => (t.clone(), consequence.clone()),
+        m => panic!("{m:?}"),
+    };
+    let (target, consequence) = undo(&app);
+    assert_eq!(target, "health_check.response_time_p95_ms");
+    assert!(
+        consequence.contains("Refused once a run was judged"),
+        "{consequence}"
+    );
+    app.on_key(key(KeyCode::Esc));
+    // After R (every baseline reset) in this console, U takes that one back.
+    app.last_reset = Some("*".into());
+    app.on_key(key(KeyCode::Char('U')));
+    assert_eq!(undo(&app).0, "*");
+    let s = screen(&render(&app, 120, 40));
+    assert!(s.contains("Take back the reset of EVERY baseline?"), "{s}");
 }
 
 #[test]

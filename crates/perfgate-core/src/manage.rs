@@ -1,6 +1,6 @@
-//! The on-call actions on baselines, written once for every front-end: reset,
-//! accept, report-only and applying `perfgate tune`'s proposals, each recorded with
-//! who and why (the store keeps the audit log).
+//! The on-call actions on baselines, written once for every front-end: reset (and
+//! taking a reset back), accept, report-only and applying `perfgate tune`'s
+//! proposals, each recorded with who and why (the store keeps the audit log).
 
 use crate::error::{Error, Result};
 use crate::model::{BaselineAction, TriageState};
@@ -69,6 +69,21 @@ pub fn reset(st: &mut dyn Store, target: &str, who: &str, reason: &str) -> Resul
     let latest = st.latest_run_id()?;
     st.baseline_event(target, BaselineAction::Reset, latest, who, reason)?;
     Ok(latest)
+}
+
+/// Take back the newest reset of one metric's baseline (or of every one with `*`)
+/// before any run was judged after it: the on-call way out of resetting the wrong
+/// metric. See [`crate::store::rules::undo_reset`].
+pub fn undo(
+    st: &mut dyn Store,
+    target: &str,
+    who: &str,
+    reason: &str,
+) -> Result<crate::store::rules::UndoneReset> {
+    if target != "*" {
+        known(st, target)?;
+    }
+    st.undo_reset(target, who, reason)
 }
 
 fn known(st: &dyn Store, metric: &str) -> Result<()> {

@@ -211,6 +211,9 @@ named_enum!(
         Accept = "accept",
         /// The history so far leaves the baseline; it rebuilds from the next runs.
         Reset = "reset",
+        /// Takes back the newest reset before any run was judged after it (the
+        /// event's `since_run` holds the id of the reset it takes back).
+        Undo = "undo",
     }
 );
 

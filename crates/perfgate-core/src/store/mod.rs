@@ -155,6 +155,11 @@ pub struct AuditEntry {
 /// open rule ([`TriageState::is_open`]) is spelled in SQL.
 pub const OPEN_STATES_SQL: &str = "('untriaged','acknowledged','investigating')";
 
+/// The baseline events (aliased `e`) that count, for both backends' queries: resets
+/// and accepts that no undo took back (an undo's `since_run` is the id of its reset).
+pub const EFFECTIVE_EVENT_SQL: &str = "e.action <> 'undo' AND NOT EXISTS \
+     (SELECT 1 FROM baseline_events u WHERE u.action = 'undo' AND u.since_run = e.id)";
+
 pub trait Store: Send {
     /// Record that a run started (committed at once, status `running`).
     fn begin_run(&mut self, meta: &RunMeta) -> Result<i64>;
@@ -224,6 +229,17 @@ pub trait Store: Send {
             rules::baseline_event(tx, metric, action, since_run, who, reason).map(|()| 0)
         })
         .map(drop)
+    }
+
+    /// Take back the newest reset of a metric (`*`: of every metric) before any run
+    /// was judged after it ([`rules::undo_reset`]).
+    fn undo_reset(&mut self, metric: &str, who: &str, reason: &str) -> Result<rules::UndoneReset> {
+        let mut done = None;
+        self.write("taking back the baseline reset", &mut |tx| {
+            done = Some(rules::undo_reset(tx, metric, who, reason)?);
+            Ok(0)
+        })?;
+        done.ok_or_else(|| crate::error::Error::Store("the undo recorded nothing".into()))
     }
 
     /// Open a new alert or refresh the open one for the same metric.

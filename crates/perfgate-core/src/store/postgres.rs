@@ -479,7 +479,7 @@ impl Store for PgStore {
 
     fn baseline_epoch(&self, metric: &str) -> Result<i64> {
         block(
-            sqlx::query_scalar("SELECT COALESCE(MAX(since_run), 0)::BIGINT FROM baseline_events WHERE metric = $1 OR metric = '*'")
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT COALESCE(MAX(since_run), 0)::BIGINT FROM baseline_events e WHERE (metric = $1 OR metric = '*') AND {}", super::EFFECTIVE_EVENT_SQL)))
                 .bind(metric)
                 .fetch_one(&self.pool),
         )
@@ -953,6 +953,67 @@ impl rules::Tx for PgTx<'_> {
                 .bind(who.to_string())
                 .bind(reason.to_string()),
         )
+    }
+
+    fn last_baseline_event(&mut self, metric: &str) -> Result<Option<rules::BaselineEvent>> {
+        let row: Option<(i64, String, i64, String, String, String)> = block(
+            sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT id, action, since_run, at, who, reason FROM baseline_events e
+                 WHERE metric = $1 AND {} ORDER BY id DESC LIMIT 1",
+                super::EFFECTIVE_EVENT_SQL
+            )))
+            .bind(metric.to_string())
+            .fetch_optional(&mut *self.tx),
+        )
+        .map_err(|e| store_err(self.label, "reading baseline events", &e))?;
+        row.map(|(id, action, since_run, at, who, reason)| {
+            let action = BaselineAction::parse(&action).ok_or_else(|| {
+                Error::Store(format!(
+                    "{}: baseline event #{id} has an unknown action {action:?}",
+                    self.label
+                ))
+            })?;
+            Ok(rules::BaselineEvent {
+                id,
+                action,
+                since_run,
+                at,
+                who,
+                reason,
+            })
+        })
+        .transpose()
+    }
+
+    fn newest_run(&mut self) -> Result<i64> {
+        Ok(self
+            .one(sqlx::query_scalar(
+                "SELECT COALESCE(MAX(id), 0)::BIGINT FROM runs",
+            ))?
+            .unwrap_or(0))
+    }
+
+    fn changed_since(
+        &mut self,
+        metric: &str,
+        state: TriageState,
+        who: &str,
+        reason: &str,
+        at: &str,
+    ) -> Result<Vec<i64>> {
+        block(
+            sqlx::query_scalar(
+                "SELECT id FROM alerts WHERE (metric = $1 OR $1 = '*') AND state = $2
+                 AND updated_by = $3 AND reason = $4 AND updated_at COLLATE \"C\" >= $5 ORDER BY id",
+            )
+            .bind(metric.to_string())
+            .bind(state.as_str())
+            .bind(who.to_string())
+            .bind(reason.to_string())
+            .bind(at.to_string())
+            .fetch_all(&mut *self.tx),
+        )
+        .map_err(|e| store_err(self.label, "reading alerts", &e))
     }
 
     fn clear_suspect_from(&mut self, metric: &str, first_run: i64) -> Result<()> {

@@ -9,6 +9,32 @@ use crate::model::{BaselineAction, TriageState};
 
 use super::Alert;
 
+/// A row of `baseline_events`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineEvent {
+    /// Its id (an undo names the reset it takes back by it).
+    pub id: i64,
+    /// What was done.
+    pub action: BaselineAction,
+    /// The run it took effect at.
+    pub since_run: i64,
+    /// When, as stored.
+    pub at: String,
+    /// Who did it.
+    pub who: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What undoing a reset did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndoneReset {
+    /// The reset taken back.
+    pub event: BaselineEvent,
+    /// The alerts it had closed, open again.
+    pub reopened: Vec<i64>,
+}
+
 /// The statements of one write transaction. Dropped without commit, it rolls back.
 pub trait Tx {
     /// Serialise changes to one metric across writers (PostgreSQL takes an advisory
@@ -41,6 +67,21 @@ pub trait Tx {
         who: &str,
         reason: &str,
     ) -> Result<()>;
+    /// The newest reset or accept recorded for exactly `metric` (`*`: of every
+    /// metric) that no undo took back.
+    fn last_baseline_event(&mut self, metric: &str) -> Result<Option<BaselineEvent>>;
+    /// The newest run's id (a run still going included), 0 for none.
+    fn newest_run(&mut self) -> Result<i64>;
+    /// The alerts of `metric` (`*`: of every metric) in `state` whose last change
+    /// was made by `who` for `reason` at `at` or later, oldest first.
+    fn changed_since(
+        &mut self,
+        metric: &str,
+        state: TriageState,
+        who: &str,
+        reason: &str,
+        at: &str,
+    ) -> Result<Vec<i64>>;
     /// Clear the suspect marks of a metric's values from run `first_run` on.
     fn clear_suspect_from(&mut self, metric: &str, first_run: i64) -> Result<()>;
     /// Point a run name at a run (a name names one run).
@@ -109,6 +150,11 @@ pub fn baseline_event(
             TriageState::Accepted
         }
         BaselineAction::Reset => TriageState::Fixed,
+        BaselineAction::Undo => {
+            return Err(Error::Usage(
+                "an undo names the reset it takes back: use undo_reset".into(),
+            ));
+        }
     };
     tx.close_open(
         metric,
@@ -117,6 +163,59 @@ pub fn baseline_event(
         &format!("baseline {action}: {reason}"),
     )?;
     tx.audit(who, &format!("baseline {action}"), metric, reason)
+}
+
+/// Take back the newest reset of `metric` (`*`: the newest reset of every metric),
+/// as long as no run has been judged since (those runs were judged against the
+/// rebuilding baseline, and taking the reset back would mix them into the old
+/// one): its history counts again and the alerts it closed are open again,
+/// untriaged. An accept is not taken back this way (it cleared the new level's
+/// suspect marks): reset, or accept again. Audited.
+pub fn undo_reset(tx: &mut dyn Tx, metric: &str, who: &str, reason: &str) -> Result<UndoneReset> {
+    tx.lock_metric(metric)?;
+    let Some(event) = tx.last_baseline_event(metric)? else {
+        return Err(Error::Usage(format!(
+            "baseline undo: {metric} has no reset to take back"
+        )));
+    };
+    if event.action != BaselineAction::Reset {
+        return Err(Error::Usage(format!(
+            "baseline undo: the last change to {metric} was an {} by {} at {}, which cannot be undone; reset it, or accept again",
+            event.action, event.who, event.at
+        )));
+    }
+    let newest = tx.newest_run()?;
+    if newest > event.since_run {
+        return Err(Error::Usage(format!(
+            "baseline undo: runs #{}..#{newest} were judged against the baseline rebuilt after the reset by {} at {}; taking it back now would mix them into the old one. Reset again, or accept the current level",
+            event.since_run + 1,
+            event.who,
+            event.at
+        )));
+    }
+    let closed_for = format!("baseline {}: {}", event.action, event.reason);
+    let reopened = tx.changed_since(
+        metric,
+        TriageState::Fixed,
+        &event.who,
+        &closed_for,
+        &event.at,
+    )?;
+    let why = format!("baseline reset undone: {reason}");
+    for &id in &reopened {
+        tx.set_state(id, TriageState::Untriaged, who, &why)?;
+    }
+    tx.insert_baseline_event(metric, BaselineAction::Undo, event.id, who, reason)?;
+    tx.audit(
+        who,
+        "baseline undo",
+        metric,
+        &format!(
+            "took back the reset by {} at {} ({}); {reason}",
+            event.who, event.at, event.reason
+        ),
+    )?;
+    Ok(UndoneReset { event, reopened })
 }
 
 /// Name a run (`perfgate save-baseline NAME`), audited.

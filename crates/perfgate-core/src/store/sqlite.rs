@@ -777,7 +777,7 @@ impl Store for SqliteStore {
     fn baseline_epoch(&self, metric: &str) -> Result<i64> {
         self.conn
             .query_row(
-                "SELECT COALESCE(MAX(since_run), 0) FROM baseline_events WHERE metric = ?1 OR metric = '*'",
+                &format!("SELECT COALESCE(MAX(since_run), 0) FROM baseline_events e WHERE (metric = ?1 OR metric = '*') AND {EFFECTIVE_EVENT_SQL}"),
                 [metric],
                 |r| r.get(0),
             )
@@ -1011,6 +1011,55 @@ impl rules::Tx for SqliteTx<'_> {
             "INSERT INTO baseline_events (metric, action, since_run, at, who, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![metric, action, since_run, now_string(), who, reason],
         )
+    }
+
+    fn last_baseline_event(&mut self, metric: &str) -> Result<Option<rules::BaselineEvent>> {
+        self.tx
+            .query_row(
+                &format!(
+                    "SELECT id, action, since_run, at, who, reason FROM baseline_events e
+                     WHERE metric = ?1 AND {EFFECTIVE_EVENT_SQL} ORDER BY id DESC LIMIT 1"
+                ),
+                [metric],
+                |r| {
+                    Ok(rules::BaselineEvent {
+                        id: r.get(0)?,
+                        action: r.get(1)?,
+                        since_run: r.get(2)?,
+                        at: r.get(3)?,
+                        who: r.get(4)?,
+                        reason: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| db_err(self.path, "reading baseline events", e))
+    }
+
+    fn newest_run(&mut self) -> Result<i64> {
+        self.tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM runs", [], |r| r.get(0))
+            .map_err(|e| db_err(self.path, "reading runs", e))
+    }
+
+    fn changed_since(
+        &mut self,
+        metric: &str,
+        state: TriageState,
+        who: &str,
+        reason: &str,
+        at: &str,
+    ) -> Result<Vec<i64>> {
+        let mut st = self
+            .tx
+            .prepare(
+                "SELECT id FROM alerts WHERE (metric = ?1 OR ?1 = '*') AND state = ?2
+                 AND updated_by = ?3 AND reason = ?4 AND updated_at >= ?5 ORDER BY id",
+            )
+            .map_err(|e| db_err(self.path, "reading alerts", e))?;
+        st.query_map(params![metric, state, who, reason, at], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| db_err(self.path, "reading alerts", e))
     }
 
     fn clear_suspect_from(&mut self, metric: &str, first_run: i64) -> Result<()> {
