@@ -152,18 +152,16 @@ fn baselines_are_accepted_and_reset_with_who_and_why(d: &std::path::Path) {
     );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));
-    let o = run(
-        d,
-        &[
-            "baseline",
-            "reset",
-            "--all",
-            "--reason",
-            "server moved",
-            "--config",
-            "c.json",
-        ],
-    );
+    let reset_all = [
+        "baseline",
+        "reset",
+        "--all",
+        "--reason",
+        "server moved",
+        "--config",
+        "c.json",
+    ];
+    let o = run(d, &reset_all);
     assert_eq!(code(&o), 0);
     let o = run(d, &["baseline", "list", "--config", "c.json"]);
     assert!(stdout(&o).contains("building (20 more)"), "{}", stdout(&o));
@@ -190,18 +188,7 @@ fn baselines_are_accepted_and_reset_with_who_and_why(d: &std::path::Path) {
     );
     let o = run(d, &undo);
     assert_eq!(code(&o), 2, "nothing left to take back: {}", stderr(&o));
-    let o = run(
-        d,
-        &[
-            "baseline",
-            "reset",
-            "--all",
-            "--reason",
-            "server moved",
-            "--config",
-            "c.json",
-        ],
-    );
+    let o = run(d, &reset_all);
     assert_eq!(code(&o), 0);
     let o = run(d, &["baseline", "audit", "--config", "c.json"]);
     let audit = stdout(&o);
