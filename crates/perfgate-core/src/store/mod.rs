@@ -331,13 +331,16 @@ pub fn now_string() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Who did it: the CI actor, else the local user.
+/// Who did it: the CI actor, else the local user (from the environment, else the
+/// account the process runs as: a container or a cron job sets no `USER`, and an
+/// audit log of "unknown" says nothing).
 pub fn actor() -> String {
     for var in [
         "PERFGATE_USER",
         "GITHUB_ACTOR",
         "GITLAB_USER_LOGIN",
         "USER",
+        "LOGNAME",
         "USERNAME",
     ] {
         if let Ok(v) = std::env::var(var)
@@ -346,7 +349,30 @@ pub fn actor() -> String {
             return v;
         }
     }
-    "unknown".into()
+    process_account().unwrap_or_else(|| "unknown".into())
+}
+
+/// The account name of the user owning this process, from `/etc/passwd`.
+#[cfg(target_os = "linux")]
+fn process_account() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    account_of(&std::fs::read_to_string("/etc/passwd").ok()?, uid)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_account() -> Option<String> {
+    None
+}
+
+/// The name of `uid` in a passwd file's text (`name:x:uid:...` lines).
+pub fn account_of(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 /// Whether a store location is a PostgreSQL URL.
@@ -378,6 +404,14 @@ pub fn label(location: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_account_is_read_from_passwd_by_uid() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n# note\nci:x:1001:1001::/home/ci:/bin/sh\n";
+        assert_eq!(account_of(passwd, 1001).as_deref(), Some("ci"));
+        assert_eq!(account_of(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(account_of(passwd, 7), None);
+    }
 
     #[test]
     fn state_names_and_the_open_list_follow_the_enum() {
