@@ -188,7 +188,7 @@ fn compare_two_runs_ab() {
             "main",
             "3",
             "--format",
-            "json,junit",
+            "json,junit,markdown",
             "--output",
             "ab",
             "--config",
@@ -207,6 +207,16 @@ fn compare_two_runs_ab() {
     );
     let junit = std::fs::read_to_string(d.join("ab/perfgate-report.xml")).unwrap();
     assert!(junit.contains("checkout.response_time_p95_ms") && junit.contains("<failure"));
+    // The pull-request comment says why: both runs' intervals and the rank test.
+    let md = std::fs::read_to_string(d.join("ab/perfgate-report.md")).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| checkout.response_time_p95_ms |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        row.contains("A/B vs run #1") && row.contains("Mann-Whitney"),
+        "{md}"
+    );
     // A pull request with no history: --compare-to gates on the reference run.
     let o = run(
         d,

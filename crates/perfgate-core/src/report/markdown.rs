@@ -25,10 +25,12 @@ pub fn render(o: &RunOutcome) -> String {
         o.improvements.len()
     );
     if !o.regressions.is_empty() {
-        out += "### Regressions\n\n| metric | value | baseline | change | z | severity | triage | suspect range |\n|---|---:|---:|---:|---:|---|---|---|\n";
+        // `why` is the rule that confirmed it, or for an A/B comparison its
+        // evidence (both runs' intervals and the rank test): what a reviewer checks.
+        out += "### Regressions\n\n| metric | value | baseline | change | z | severity | why | triage | suspect range |\n|---|---:|---:|---:|---:|---|---|---|---|\n";
         for r in &o.regressions {
             out += &format!(
-                "| {} | {} | {} ± {} | {:+.1}% | {} | **{}** | {} | {} |\n",
+                "| {} | {} | {} ± {} | {:+.1}% | {} | **{}** | {} | {} | {} |\n",
                 cell(&r.metric),
                 fmt_num(r.value),
                 fmt_num(r.baseline_mean),
@@ -36,6 +38,7 @@ pub fn render(o: &RunOutcome) -> String {
                 r.change_pct,
                 r.size().trim_start_matches("z "),
                 r.severity,
+                cell(&r.rule),
                 cell(&if r.report_only {
                     format!(
                         "{} (report only)",
