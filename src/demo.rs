@@ -74,7 +74,7 @@ pub async fn run(args: &RunArgs, duration: Option<f64>, server: &DemoServerArgs)
         Some(s) => s.clone(),
         None => fresh_demo_store()?,
     };
-    write_demo_config(&store_label)?;
+    let next = next_flags(&store_label)?;
     let mut cfg = Config::parse(DEMO_JSON, "demo (built in)")?;
     cfg.base_url = format!("http://{local}");
     cfg.tracking_db = store_label.clone();
@@ -86,7 +86,8 @@ pub async fn run(args: &RunArgs, duration: Option<f64>, server: &DemoServerArgs)
         config: cfg,
     };
     eprintln!(
-        "perfgate demo: built-in server on http://{local}, store {store_label}\n  1/3 recording a baseline: {HISTORY_RUNS} short runs at normal speed"
+        "perfgate demo: built-in server on http://{local}, store {}\n  1/3 recording a baseline: {HISTORY_RUNS} short runs at normal speed",
+        store::label(&store_label)
     );
     record_history(&loaded, &store_label).await?;
     eprintln!(
@@ -105,7 +106,7 @@ pub async fn run(args: &RunArgs, duration: Option<f64>, server: &DemoServerArgs)
     stop.cancel();
     let code = code?;
     if !crate::app::wants_tui(args) {
-        eprintln!("{}", conclusion(&store_label)?);
+        eprintln!("{}", conclusion(&store_label, &next)?);
     }
     Ok(code)
 }
@@ -113,7 +114,7 @@ pub async fn run(args: &RunArgs, duration: Option<f64>, server: &DemoServerArgs)
 /// The headless story's end, from what the store holds: the regressions the live
 /// run opened, or, on a machine too busy to tell the slowdown from its own noise,
 /// that it was not caught this time.
-fn conclusion(store_label: &str) -> Result<String> {
+fn conclusion(store_label: &str, next: &str) -> Result<String> {
     let st = store::open(store_label)?;
     let live = st.latest_run_id()?;
     let mut caught: Vec<String> = st
@@ -125,7 +126,7 @@ fn conclusion(store_label: &str) -> Result<String> {
         .map(|a| format!("      {} {:+.0}%", a.metric, a.change_pct))
         .collect();
     caught.sort();
-    let hint = |cmd: &str| format!("perfgate {cmd} --config {DEMO_CONFIG}");
+    let hint = |cmd: &str| format!("perfgate {cmd} {next}");
     if caught.is_empty() {
         return Ok(format!(
             "  3/3 the slowdown was not caught this time: the live run #{live} stayed within its \
@@ -144,6 +145,18 @@ fn conclusion(store_label: &str) -> Result<String> {
         hint("history demo_checkout.response_time_p95_ms"),
         hint("baseline accept demo_checkout.response_time_p95_ms --reason \"new level\"")
     ))
+}
+
+/// What the next commands are told to use: the demo's config file, or, for a store
+/// URL that carries a password (never written to a file, never printed), the store
+/// itself, masked.
+fn next_flags(store_label: &str) -> Result<String> {
+    let shown = store::label(store_label);
+    if shown != store_label {
+        return Ok(format!("--store {shown}"));
+    }
+    write_demo_config(store_label)?;
+    Ok(format!("--config {DEMO_CONFIG}"))
 }
 
 /// The demo's settings as a config file beside its store ([`DEMO_CONFIG`]), its
@@ -209,4 +222,18 @@ async fn record_history(loaded: &LoadedConfig, label: &str) -> Result<()> {
         eprintln!("      run {i}/{HISTORY_RUNS} recorded");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_store_password_is_never_written_nor_printed() {
+        let url = "postgresql://perf:s3cret@127.0.0.1:5432/perfgate";
+        let next = super::next_flags(url).unwrap();
+        assert_eq!(
+            next,
+            "--store postgresql://perf:***@127.0.0.1:5432/perfgate"
+        );
+        assert!(!next.contains("s3cret"));
+    }
 }
