@@ -99,7 +99,7 @@ pub fn baseline(
             let latest = manage::reset(store, &target, &who, &reason)?;
             print(&format!(
                 "baseline of {} reset by {who}: history up to run #{latest} no longer counts; {} new runs rebuild it\n",
-                target_name(&target),
+                manage::target_name(&target),
                 cfg.min_baseline_samples
             ));
             Ok(0)
@@ -124,7 +124,7 @@ pub fn baseline(
             };
             print(&format!(
                 "baseline of {} restored by {who}: the reset by {} at {} is taken back, its history counts again{reopened}\n",
-                target_name(&target),
+                manage::target_name(&target),
                 done.event.who,
                 done.event.at,
             ));
@@ -280,14 +280,5 @@ fn reset_target(verb: &str, metric: Option<String>, all: bool) -> Result<String>
         (None, false) => Err(Error::Usage(format!(
             "baseline {verb}: name a METRIC or pass --all"
         ))),
-    }
-}
-
-/// A reset's target for people: `*` is every metric.
-fn target_name(target: &str) -> &str {
-    if target == "*" {
-        "every metric"
-    } else {
-        target
     }
 }

@@ -705,14 +705,10 @@ impl App {
                     Some(t) => t.clone(),
                     None => self.views.get(i)?.metric.clone(),
                 };
-                let what = if target == "*" {
-                    "every metric".to_string()
-                } else {
-                    target.clone()
-                };
                 self.modal = Modal::Confirm {
                     consequence: format!(
-                        "The newest reset of {what} is taken back: its history counts again and the alerts it closed are open again. Refused once a run was judged after it."
+                        "The newest reset of {} is taken back: its history counts again and the alerts it closed are open again. Refused once a run was judged after it.",
+                        crate::engine::manage::target_name(&target)
                     ),
                     action: ConfirmAction::Undo(target),
                     reason: String::new(),

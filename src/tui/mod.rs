@@ -93,9 +93,9 @@ pub fn apply(st: &mut dyn Store, action: &ConfirmAction, reason: &str) -> Result
         }
         ConfirmAction::Undo(t) => {
             let done = manage::undo(st, t, &who, reason)?;
-            let what = if t == "*" { "every baseline" } else { t };
             format!(
-                "reset of {what} by {} taken back by {who}; {} alert(s) open again",
+                "reset of {} by {} taken back by {who}; {} alert(s) open again",
+                manage::target_name(t),
                 done.event.who,
                 done.reopened.len()
             )

@@ -86,6 +86,15 @@ pub fn undo(
     st.undo_reset(target, who, reason)
 }
 
+/// A reset's or an undo's target for people: `*` is every metric.
+pub fn target_name(target: &str) -> &str {
+    if target == "*" {
+        "every metric"
+    } else {
+        target
+    }
+}
+
 fn known(st: &dyn Store, metric: &str) -> Result<()> {
     let known = st.metric_names()?;
     if known.iter().any(|m| m == metric) {

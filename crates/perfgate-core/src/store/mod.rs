@@ -349,7 +349,12 @@ pub fn actor() -> String {
             return v;
         }
     }
-    process_account().unwrap_or_else(|| "unknown".into())
+    // The account cannot change while the process runs: read once.
+    static ACCOUNT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    ACCOUNT
+        .get_or_init(process_account)
+        .clone()
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The account name of the user owning this process, from `/etc/passwd`.
