@@ -434,3 +434,36 @@ fn a_short_history_shifted_before_judging_starts_escalates_against_its_true_base
         "the same run live and replayed: {runs:?}"
     );
 }
+
+#[test]
+fn a_regression_left_open_longer_than_the_history_read_stays_a_regression() {
+    const METRIC: &str = "svc.response_time_p95_ms";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A window of 10: one judgement reads about 50 runs, far fewer than the 60 the
+    // regression below is left open for.
+    write_svc_config(d, 10, 10);
+    let regs = ingest_runs(d, 75, |i| if i >= 15 { 16.0 } else { 0.0 });
+    assert!(regs[..15].iter().all(Option::is_none), "{regs:?}");
+    for (i, r) in regs.iter().enumerate().skip(17) {
+        let r = r
+            .as_ref()
+            .unwrap_or_else(|| panic!("run {i} is no longer reported as a regression"));
+        let mean = r["baseline_mean"].as_f64().unwrap();
+        assert!(
+            mean < 55.0,
+            "run {i} judged against the frozen baseline: {mean}"
+        );
+    }
+    let st = perfgate::engine::store::open(
+        d.join("performance_baselines/tracking.db")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let open = st.alerts(true).unwrap();
+    assert_eq!(open.len(), 1, "the alert stays open: {open:?}");
+    drop(st);
+    let runs = replayed_regressions(d, METRIC);
+    assert_eq!(runs.len(), 1, "one alert, live and replayed: {runs:?}");
+}

@@ -137,6 +137,13 @@ fn history_and_epoch(st: &mut dyn Store) {
     );
     let h = st.history("api.p95_ms", 0, 10, Some(b)).unwrap();
     assert_eq!(h.len(), 1, "excluded run left out");
+    let c = run_with(st, "api.p95_ms", 3.0, false);
+    let h = st.history_between("api.p95_ms", 0, c, 1, None).unwrap();
+    assert_eq!(
+        h.iter().map(|p| p.run_id).collect::<Vec<_>>(),
+        vec![b],
+        "the newest before the bound"
+    );
     st.baseline_event("api.p95_ms", BaselineAction::Reset, b, "t", "why")
         .unwrap();
     assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), b);

@@ -173,6 +173,12 @@ impl Settings {
         self.min_samples.saturating_sub(self.guard).max(2)
     }
 
+    /// How many of a metric's newest runs one judgement reads, and how many of an
+    /// open alert's (its level, for an escalation).
+    pub fn history_limit(&self) -> usize {
+        self.window * 4 + self.cusum_span + self.persistence
+    }
+
     /// These settings for judging against an open alert's frozen baseline.
     pub fn frozen(&self) -> Settings {
         Settings {
@@ -886,11 +892,17 @@ impl<'a> Replay<'a> {
         if j.confirmed != Some(Kind::Regression) {
             return None;
         }
+        // As the store reads it: the level's newest `history_limit` runs.
+        let from = self
+            .values
+            .len()
+            .saturating_sub(self.settings.history_limit())
+            .max(self.level_from);
         escalation(
             &self.settings,
             j,
-            &self.values[self.level_from..],
-            self.level_min,
+            &self.values[from..],
+            self.level_min.saturating_sub(from - self.level_from),
             self.dir,
         )
     }

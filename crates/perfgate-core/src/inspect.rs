@@ -157,11 +157,6 @@ pub fn baseline_views(store: &dyn Store, cfg: &Config) -> Result<Vec<BaselineVie
         .collect()
 }
 
-/// How far back history is read for one judgement.
-fn history_limit(s: &Settings) -> usize {
-    s.window * 4 + s.cusum_span + s.persistence
-}
-
 /// Baseline samples and recent observations for a metric, honouring resets,
 /// accepts and the freeze of an open alert.
 pub struct MetricContext {
@@ -187,7 +182,7 @@ pub fn metric_context(
     exclude_run: Option<i64>,
 ) -> Result<MetricContext> {
     let epoch = store.baseline_epoch(metric)?;
-    let hist = store.history(metric, epoch, history_limit(s), exclude_run)?;
+    let limit = s.history_limit();
     let open_alert = store.open_alert(metric)?;
     // The open alert's level starts at its first bad run (where the change began);
     // the baseline stops there too when enough of it is left to judge by
@@ -196,6 +191,14 @@ pub fn metric_context(
         .as_ref()
         .map(|a| (a.bad_run_id.unwrap_or(a.opened_run_id), a.opened_run_id))
         .unwrap_or((i64::MAX, i64::MAX));
+    // The newest runs, and the frozen baseline before an open alert's level however
+    // long ago it began: a regression left open for a few months of runs must not
+    // become its own baseline.
+    let mut hist = store.history_between(metric, epoch, level_from, limit, exclude_run)?;
+    if open_alert.is_some() {
+        let since = level_from - 1;
+        hist.extend(store.history(metric, since.max(epoch), limit, exclude_run)?);
+    }
     let eligible_before = |end: i64| {
         let before: Vec<&HistoryPoint> = hist.iter().filter(|p| p.run_id < end).collect();
         let suspect: Vec<bool> = before.iter().map(|p| p.suspect).collect();

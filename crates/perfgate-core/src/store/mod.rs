@@ -185,6 +185,17 @@ pub trait Store: Send {
         after_run: i64,
         limit: usize,
         exclude_run: Option<i64>,
+    ) -> Result<Vec<HistoryPoint>> {
+        self.history_between(metric, after_run, i64::MAX, limit, exclude_run)
+    }
+    /// [`Store::history`] of the runs before `before_run` (exclusive) only.
+    fn history_between(
+        &self,
+        metric: &str,
+        after_run: i64,
+        before_run: i64,
+        limit: usize,
+        exclude_run: Option<i64>,
     ) -> Result<Vec<HistoryPoint>>;
     /// History only counts after this run id (set by reset / accept).
     fn baseline_epoch(&self, metric: &str) -> Result<i64>;

@@ -447,17 +447,18 @@ impl Store for PgStore {
         .map_err(|e| store_err(&self.label, "listing metrics", &e))
     }
 
-    fn history(
+    fn history_between(
         &self,
         metric: &str,
         after_run: i64,
+        before_run: i64,
         limit: usize,
         exclude_run: Option<i64>,
     ) -> Result<Vec<HistoryPoint>> {
         block(async {
             let rows = sqlx::query(
                 "SELECT m.run_id, r.started_at, m.value, m.suspect FROM metric_values m JOIN runs r ON r.id = m.run_id
-                 WHERE m.metric = $1 AND m.run_id > $2 AND r.status = $3 AND m.run_id != $4
+                 WHERE m.metric = $1 AND m.run_id > $2 AND m.run_id < $6 AND r.status = $3 AND m.run_id != $4
                  ORDER BY m.run_id DESC LIMIT $5",
             )
             .bind(metric)
@@ -465,6 +466,7 @@ impl Store for PgStore {
             .bind(RunStatus::Complete)
             .bind(exclude_run.unwrap_or(-1))
             .bind(limit as i64)
+            .bind(before_run)
             .fetch_all(&self.pool)
             .await?;
             let mut v: Vec<HistoryPoint> = rows

@@ -735,10 +735,11 @@ impl Store for SqliteStore {
             .map_err(|e| db_err(&self.path, "listing metrics", e))
     }
 
-    fn history(
+    fn history_between(
         &self,
         metric: &str,
         after_run: i64,
+        before_run: i64,
         limit: usize,
         exclude_run: Option<i64>,
     ) -> Result<Vec<HistoryPoint>> {
@@ -746,7 +747,7 @@ impl Store for SqliteStore {
             .conn
             .prepare(
                 "SELECT m.run_id, r.started_at, m.value, m.suspect FROM metric_values m JOIN runs r ON r.id = m.run_id
-                 WHERE m.metric = ?1 AND m.run_id > ?2 AND r.status = ?3 AND m.run_id != ?4
+                 WHERE m.metric = ?1 AND m.run_id > ?2 AND m.run_id < ?6 AND r.status = ?3 AND m.run_id != ?4
                  ORDER BY m.run_id DESC LIMIT ?5",
             )
             .map_err(|e| db_err(&self.path, "reading history", e))?;
@@ -757,7 +758,8 @@ impl Store for SqliteStore {
                     after_run,
                     RunStatus::Complete,
                     exclude_run.unwrap_or(-1),
-                    limit as i64
+                    limit as i64,
+                    before_run
                 ],
                 |r| {
                     Ok(HistoryPoint {
