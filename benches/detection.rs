@@ -315,6 +315,8 @@ struct Score {
     repeats: usize,
     /// Of those, escalations.
     escalations: usize,
+    /// Series whose change was reported at all, by the end of the series.
+    reported: usize,
 }
 
 fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str>) -> Score {
@@ -358,6 +360,7 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
         caught: [0; 3],
         repeats: 0,
         escalations: 0,
+        reported: 0,
     };
     let mut first: std::collections::HashMap<&str, usize> = Default::default();
     for a in report
@@ -392,6 +395,7 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     {
         print_misses(f, change, seed, s, &first, start);
     }
+    sc.reported = first.len();
     for &run in first.values() {
         for (k, within) in [3, 5, 10].into_iter().enumerate() {
             sc.caught[k] += (run < start + within) as usize;
@@ -517,11 +521,12 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize
     let (c6, ca) = (pct(r6.caught[1], SERIES), pct(after.caught[1], SERIES));
     // Counts beside the rates: at a 100% bar, one series in 600 is the difference.
     println!(
-        "{:<14} step 6 sigma: within 5 runs {c6:.1}% ({} missed); after an open 2-sigma alert {ca:.1}% ({} missed; within 10 runs {:.1}%)  [100%: {}]",
+        "{:<14} step 6 sigma: within 5 runs {c6:.1}% ({} missed); after an open 2-sigma alert {ca:.1}% ({} missed; within 10 runs {:.1}%; never reported {})  [100%: {}]",
         f.name,
         SERIES - r6.caught[1],
         SERIES - after.caught[1],
         pct(after.caught[2], SERIES),
+        SERIES - after.reported,
         check(r6.caught[1] == SERIES && after.caught[1] == SERIES)
     );
     let ramp = score(f, Change::Ramp(6.0, 8), seed + 8, s, write);

@@ -306,6 +306,10 @@ pub const ESCALATION_RISE: f64 = 2.0;
 /// fixed bar would hide a large step behind it.
 pub const ESCALATION_MIN_RISE: f64 = 1.5;
 
+/// Added to [`ESCALATION_Z`] for a streak longer than `persistence + 4` runs: a
+/// long alert offers such a streak at every run, each one more chance for noise.
+pub const ESCALATION_LONG_Z: f64 = 0.5;
+
 /// A run this many sigmas under an open alert's level is no part of it: a dropout
 /// (a cache hit, a run that skipped its work) would drag the level down, and the
 /// step merely holding would then read as a further rise. Far beyond the noise, so
@@ -317,12 +321,13 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// from the first run at the alert's current level up to the one before `j`'s,
 /// oldest first; its first `min_level` runs (those that raised the alert) are always
 /// level, never part of the further move, from where among them the step most likely
-/// landed (`level_start`). A streak of the last k values (k from `persistence` to
-/// `persistence + 4`, `j`'s included) escalates when, its largest value left out (a
+/// landed (`level_start`). A streak of the last k values (k from `persistence` up,
+/// `j`'s included) escalates when, its largest value left out (a
 /// spike cannot carry it), its mean rise over the level (`alert_level`: the mean,
 /// less the raising runs' selection bias) is at least half the level's
 /// own distance from the baseline, between [`ESCALATION_MIN_RISE`] and
-/// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it allowing for
+/// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it (more past
+/// `persistence + 4` runs: [`ESCALATION_LONG_Z`]) allowing for
 /// the level's own uncertainty; every value of it is above the level by half a
 /// sigma and it moved by half the minimum change.
 /// Returns the streak's length and the rule that fired.
@@ -339,7 +344,12 @@ pub fn escalation(
     let raising = min_level.min(since_level.len());
     let start = level_start(j, &since_level[..raising], p, dir);
     let (since_level, min_level) = (&since_level[start..], min_level - start);
-    (p..=p + 4).find_map(|k| {
+    // Streaks of up to `persistence + 4` runs, then as long as the level leaves, up
+    // to a baseline window: a further step that did not stand out at once is
+    // otherwise averaged into the level while it holds, and never reported.
+    let room = since_level.len() + 1 - min_level.min(since_level.len());
+    let longest = room.min(s.window).max(p + 4);
+    (p..=longest).find_map(|k| {
         let split = (since_level.len() + 1).checked_sub(k)?;
         if split < min_level.max(1) {
             return None;
@@ -369,7 +379,8 @@ pub fn escalation(
         let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
         let bar =
             ((level - j.center) * sign / j.scale / 2.0).clamp(ESCALATION_MIN_RISE, ESCALATION_RISE);
-        let fired = z >= thr.max(ESCALATION_Z) && lo >= 0.5 && rise >= bar && moved;
+        let bar_z = thr.max(ESCALATION_Z) + if k > p + 4 { ESCALATION_LONG_Z } else { 0.0 };
+        let fired = z >= bar_z && lo >= 0.5 && rise >= bar && moved;
         fired.then(|| {
             (
                 k,
@@ -1127,6 +1138,27 @@ mod tests {
         let opened = held_step_with_one_odd_run(33, -20.0);
         assert_eq!(opened.len(), 1, "one alert: {opened:?}");
         assert!((30..33).contains(&opened[0].0), "{opened:?}");
+    }
+
+    #[test]
+    fn a_larger_step_that_did_not_stand_out_at_once_is_still_reported() {
+        let s = Settings::default();
+        // A series of the detection benchmark (sd 5): 2 sigma up from run 34, whose
+        // first runs drew high (the alert's level reads about 3.7 sigma), then 6
+        // sigma from run 40, whose first runs drew low. Within six runs the further
+        // move stays under the bar; averaged into the level it was never reported.
+        let values = [
+            96.8, 97.7, 103.7, 110.6, 99.0, 98.2, 95.1, 107.2, 105.9, 96.1, 101.8, 105.8, 96.3,
+            95.1, 107.2, 99.4, 90.8, 100.4, 101.4, 103.3, 102.6, 99.4, 101.9, 98.6, 97.3, 96.5,
+            100.0, 103.6, 93.0, 103.7, 88.6, 96.9, 105.3, 102.2, 107.4, 122.0, 118.4, 129.1, 103.4,
+            123.4, 125.9, 124.3, 130.9, 128.6, 136.2, 128.1, 124.5, 123.5, 129.5, 130.3, 127.1,
+            130.6, 129.5, 127.9, 133.3, 118.2, 126.2, 133.6, 132.2, 129.9,
+        ];
+        let opened = regressions_opened(&s, values);
+        assert!(
+            matches!(opened[..], [(36, false), (41.., true)]),
+            "{opened:?}"
+        );
     }
 
     #[test]
