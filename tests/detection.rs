@@ -467,3 +467,25 @@ fn a_regression_left_open_longer_than_the_history_read_stays_a_regression() {
     let runs = replayed_regressions(d, METRIC);
     assert_eq!(runs.len(), 1, "one alert, live and replayed: {runs:?}");
 }
+
+#[test]
+fn an_overridden_persistence_keeps_a_short_streak_in_the_baseline_as_the_replay_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(
+        d,
+        "c.json",
+        r#"{"min_baseline_samples": 10,
+            "detection_overrides": {"svc.response_time_p95_ms": {"persistence": 3, "reason": "flaky"}},
+            "test_scenarios": [{"name": "svc", "type": "api", "endpoint": "/"}]}"#,
+    );
+    // Two slow runs (12, 13) are a streak too short to confirm at persistence 3:
+    // noise, so they stay baseline samples.
+    ingest_runs(d, 20, |i| if (12..14).contains(&i) { 10.0 } else { 0.0 });
+    let o = ingest(d, "response_time_p95_ms,50\n", &["--output", "r.json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+    // 20 runs before this one, the newest 4 (the guard) not yet baseline.
+    assert_eq!(r["metrics"][0]["baseline"]["n"], 16, "{}", r["metrics"][0]);
+}

@@ -174,13 +174,16 @@ pub struct MetricContext {
     pub level_min: usize,
 }
 
-/// A metric's baseline and recent history from the store.
+/// A metric's baseline and recent history from the store, by the metric's own
+/// settings (`s.for_metric`: an overridden persistence decides which suspect
+/// streaks are noise to keep in the baseline, as in the replay).
 pub fn metric_context(
     store: &dyn Store,
     s: &Settings,
     metric: &str,
     exclude_run: Option<i64>,
 ) -> Result<MetricContext> {
+    let s = &s.for_metric(metric);
     let epoch = store.baseline_epoch(metric)?;
     let limit = s.history_limit();
     let open_alert = store.open_alert(metric)?;
