@@ -463,6 +463,16 @@ fn a_regression_left_open_longer_than_the_history_read_stays_a_regression() {
     .unwrap();
     let open = st.alerts(true).unwrap();
     assert_eq!(open.len(), 1, "the alert stays open: {open:?}");
+    // The console's figure for the latest run is the z the gate judged it by.
+    let text = std::fs::read_to_string(d.join("c.json")).unwrap();
+    let cfg = perfgate::engine::config::Config::parse(&text, "c.json").unwrap();
+    let view = perfgate::engine::inspect::baseline_view(st.as_ref(), &cfg, METRIC).unwrap();
+    let judged = regs[74].as_ref().unwrap()["z_score"].as_f64().unwrap();
+    let shown = view.latest_z.unwrap();
+    assert!(
+        (shown - judged).abs() < 1e-6,
+        "shown {shown}, judged {judged}"
+    );
     drop(st);
     let runs = replayed_regressions(d, METRIC);
     assert_eq!(runs.len(), 1, "one alert, live and replayed: {runs:?}");

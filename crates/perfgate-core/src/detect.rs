@@ -476,6 +476,20 @@ pub fn center_scale(stats: &BaselineStats, window: &[f64]) -> (f64, f64) {
 
 pub use crate::baseline::{band, effective_threshold};
 
+/// What a value of a metric is measured against, one place for the judge and every
+/// view of the baseline: the statistics of its last `window` samples, and the centre
+/// and scale (never under the metric's meaningful step) of its z.
+pub fn baseline_of(
+    s: &Settings,
+    base: &[f64],
+    dir: Direction,
+) -> Option<(BaselineStats, f64, f64)> {
+    let window = &base[base.len().saturating_sub(s.window)..];
+    let stats = BaselineStats::compute_for(window, s.outlier_threshold, Some(dir))?;
+    let (center, scale) = center_scale(&stats, window);
+    Some((stats, center, scale.max(s.min_scale)))
+}
+
 /// Largest |z| reported.
 pub const Z_CAP: f64 = 999.0;
 
@@ -632,10 +646,8 @@ pub fn judge(
     if base.len() < s.min_samples || !value.is_finite() {
         return None;
     }
+    let (stats, center, scale) = baseline_of(s, base, dir)?;
     let window = &base[base.len().saturating_sub(s.window)..];
-    let stats = BaselineStats::compute_for(window, s.outlier_threshold, Some(dir))?;
-    let (center, scale) = center_scale(&stats, window);
-    let scale = scale.max(s.min_scale);
     // Capped: against a constant history any change is "infinitely" many sigmas.
     let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
     let z = zf(value);

@@ -79,8 +79,9 @@ fn view(
     let ctx = metric_context(store, &s, metric, None)?;
     let epoch = store.baseline_epoch(metric)?;
     let history = store.history(metric, epoch, 500, None)?;
-    let dir = Some(Direction::of(metric));
-    let stats = BaselineStats::compute_for(&ctx.base, cfg.outlier_threshold, dir);
+    let dir = Direction::of(metric);
+    let measure = crate::detect::baseline_of(&s.for_metric(metric), &ctx.base, dir);
+    let stats = measure.as_ref().map(|m| m.0.clone());
     let now = crate::store::now_string();
     // Trend over trend_window_days of eligible history.
     let base_points: Vec<&HistoryPoint> = history
@@ -119,10 +120,10 @@ fn view(
     });
     let values: Vec<f64> = history.iter().map(|p| p.value).collect();
     let latest = values.last().copied();
-    let latest_z = match (&stats, latest) {
-        (Some(_), Some(v)) if ctx.base.len() >= 2 => {
-            let (c, sc) = crate::baseline::robust_center_scale(&ctx.base);
-            Some((v - c) / sc)
+    // The z the judge gives it.
+    let latest_z = match (&measure, latest) {
+        (Some((_, c, sc)), Some(v)) if ctx.base.len() >= 2 => {
+            Some(((v - c) / sc).clamp(-crate::detect::Z_CAP, crate::detect::Z_CAP))
         }
         _ => None,
     };
