@@ -460,3 +460,20 @@ fn metrics_tab_draws_slo_bounds_beside_the_band() {
         "no bound on throughput:\n{s}"
     );
 }
+
+#[test]
+fn untriaged_regressions_are_counted_on_the_triage_tab() {
+    let mut app = sample_app();
+    let header = |app: &App| {
+        screen(&render(app, 120, 40))
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(header(&app).contains("3 Triage 1 new"), "{}", header(&app));
+    for a in &mut app.alerts {
+        a.state = TriageState::Acknowledged;
+    }
+    assert!(!header(&app).contains("new"), "{}", header(&app));
+}

@@ -17,8 +17,8 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 
 use super::app::{App, Modal, RunState, Tab, TriageRow};
 use super::tabs;
-use crate::engine::model::TriageState;
 use crate::engine::model::Verdict;
+use crate::engine::model::{AlertKind, TriageState};
 
 pub fn draw(f: &mut Frame, app: &App) {
     let [header, body, status, footer] = Layout::vertical([
@@ -82,10 +82,23 @@ pub fn draw(f: &mut Frame, app: &App) {
 
 fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
+    // Untriaged regressions are counted on their tab: someone has to look at them,
+    // whichever tab the console opened on.
+    let untriaged = app
+        .alerts
+        .iter()
+        .filter(|a| a.state == TriageState::Untriaged && a.kind == AlertKind::Regression)
+        .count();
     let titles: Vec<Line> = Tab::ALL
         .iter()
         .enumerate()
-        .map(|(i, tab)| Line::from(format!("{} {}", i + 1, tab.title())))
+        .map(|(i, tab)| {
+            let mut line = Line::from(format!("{} {}", i + 1, tab.title()));
+            if *tab == Tab::Triage && untriaged > 0 {
+                line.push_span(Span::styled(format!(" {untriaged} new"), t.bad()));
+            }
+            line
+        })
         .collect();
     let idx = Tab::ALL.iter().position(|x| *x == app.tab).unwrap_or(0);
     let run = match &app.run {
