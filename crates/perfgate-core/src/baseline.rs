@@ -291,6 +291,10 @@ impl Trend {
             .map(|d| d.inverse_cdf(0.975))
             .unwrap_or(1.96);
         let (lo, hi) = (slope - t * se, slope + t * se);
+        // Values near f64's range overflow the sums: no trend, rather than inf/NaN.
+        if !(lo.is_finite() && hi.is_finite()) {
+            return None;
+        }
         let pct = |x: f64| {
             if my.abs() > 1e-12 {
                 x / my.abs() * 100.0
@@ -477,6 +481,14 @@ mod tests {
         let b = BaselineStats::compute(&v, 3.0).unwrap();
         assert_eq!(b.outliers, 2);
         assert!(b.mean < 105.0);
+    }
+
+    #[test]
+    fn no_trend_from_values_that_overflow_its_sums() {
+        let mut pts: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 1.0 + i as f64)).collect();
+        pts[8].1 = f64::MAX;
+        pts[9].1 = -f64::MAX;
+        assert_eq!(Trend::of_history(&pts), None);
     }
 
     #[test]

@@ -131,7 +131,8 @@ pub fn write_all(
     Ok(written)
 }
 
-/// Numbers for people: 3 significant digits, no exponent for ordinary values.
+/// Numbers for people: 3 significant digits, no exponent for ordinary values (an
+/// exponent past a billion and under a thousandth: 1e308 is not 309 digits).
 pub fn fmt_num(v: f64) -> String {
     if !v.is_finite() {
         return "-".into();
@@ -139,6 +140,8 @@ pub fn fmt_num(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()
+    } else if !(1e-3..1e9).contains(&a) {
+        format!("{v:.2e}")
     } else if a >= 1000.0 {
         format!("{v:.0}")
     } else if a >= 100.0 {
@@ -147,5 +150,20 @@ pub fn fmt_num(v: f64) -> String {
         format!("{v:.2}")
     } else {
         format!("{v:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_num;
+
+    #[test]
+    fn numbers_keep_three_digits_at_any_magnitude() {
+        assert_eq!(fmt_num(1e308), "1.00e308");
+        assert_eq!(fmt_num(-2.5e-7), "-2.50e-7");
+        assert_eq!(fmt_num(5000.0), "5000");
+        assert_eq!(fmt_num(12.345), "12.35");
+        assert_eq!(fmt_num(0.5), "0.500");
+        assert_eq!(fmt_num(f64::NAN), "-");
     }
 }
