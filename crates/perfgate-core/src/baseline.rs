@@ -204,7 +204,7 @@ pub enum TrendPer {
 
 impl std::fmt::Display for TrendPer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             TrendPer::Run => "run",
             TrendPer::Day => "day",
         })

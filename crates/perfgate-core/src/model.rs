@@ -37,9 +37,10 @@ macro_rules! named_enum {
             }
         }
 
+        // `pad`, not `write_str`: a table's `{:<10}` must line its columns up.
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
 
@@ -271,5 +272,16 @@ impl Severity {
             Severity::Medium => Severity::High,
             Severity::High | Severity::Critical => Severity::Critical,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_line_up_in_table_columns() {
+        assert_eq!(format!("{:<10}|", RunMode::Ci), "ci        |");
+        assert_eq!(format!("{:>12}|", Verdict::Pass), "        pass|");
     }
 }

@@ -204,7 +204,7 @@ impl ScenarioType {
 
 impl std::fmt::Display for ScenarioType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
