@@ -503,3 +503,38 @@ fn a_read_only_or_full_disk_exits_3_and_loses_nothing() {
         assert!(first > 0, "the earlier run is intact");
     }
 }
+
+/// A store that cannot be reached says why at once (the pool alone retried a
+/// refused connection for 30 s, then said "timed out"), and a URL perfgate cannot
+/// store in is refused as such, not looked for as a file; no password is printed.
+#[test]
+fn an_unreachable_or_unsupported_store_url_says_why_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    // A loopback port nothing listens on: the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pg = format!("postgresql://u:secretpw@127.0.0.1:{port}/db");
+    let o = run(dir.path(), &["runs", "--store", &pg]);
+    let refused = stderr(&o);
+    assert_eq!(code(&o), 3, "{refused}");
+    assert!(
+        refused.contains("refused") && refused.contains("u:***@"),
+        "{refused}"
+    );
+    let o = run(
+        dir.path(),
+        &["runs", "--store", "mysql://u:secretpw@127.0.0.1:1/db"],
+    );
+    let unsupported = stderr(&o);
+    assert_eq!(code(&o), 2, "{unsupported}");
+    assert!(
+        unsupported.contains("postgres://") && unsupported.contains("not mysql://"),
+        "{unsupported}"
+    );
+    for err in [refused, unsupported] {
+        assert!(!err.contains("secretpw"), "{err}");
+    }
+}

@@ -65,7 +65,8 @@ pub fn store_for(args: &RunArgs) -> Result<(Box<dyn stores::Store>, Config)> {
         .store
         .clone()
         .unwrap_or_else(|| cfg.tracking_db.clone());
-    if !stores::is_postgres(&label) && !label.contains("${") && !Path::new(&label).exists() {
+    // A URL (postgres://, or a scheme `open` refuses) is not a file to look for.
+    if !label.contains("://") && !label.contains("${") && !Path::new(&label).exists() {
         return Err(Error::Store(format!(
             "{label}: no store here yet; run `perfgate --ci` first or point --store/--config at one"
         )));

@@ -399,17 +399,24 @@ pub fn is_postgres(location: &str) -> bool {
 /// Open the store a config points at: a `postgresql://` URL (environment variables
 /// allowed) or an SQLite file path.
 pub fn open(tracking_db: &str) -> Result<Box<dyn Store>> {
-    if tracking_db.contains("${") || is_postgres(tracking_db) {
-        let url = crate::config::expand_env(tracking_db)
-            .map_err(|e| crate::error::Error::Usage(format!("tracking_db {e}")))?;
-        if is_postgres(&url) {
-            return Ok(Box::new(postgres::PgStore::open(&url)?));
-        }
-        return Ok(Box::new(SqliteStore::open(std::path::Path::new(&url))?));
+    let url = if tracking_db.contains("${") {
+        crate::config::expand_env(tracking_db)
+            .map_err(|e| crate::error::Error::Usage(format!("tracking_db {e}")))?
+    } else {
+        tracking_db.to_string()
+    };
+    if is_postgres(&url) {
+        return Ok(Box::new(postgres::PgStore::open(&url)?));
     }
-    Ok(Box::new(SqliteStore::open(std::path::Path::new(
-        tracking_db,
-    ))?))
+    // Any other URL (mysql://, sqlite://) would be taken for a file name, and its
+    // password printed in "no store here yet".
+    if let Some((scheme, _)) = url.split_once("://") {
+        return Err(crate::error::Error::Usage(format!(
+            "{}: a store is a SQLite file path or a postgres:// URL, not {scheme}://",
+            label(&url)
+        )));
+    }
+    Ok(Box::new(SqliteStore::open(std::path::Path::new(&url))?))
 }
 
 /// A store location as shown to people (passwords masked).

@@ -143,6 +143,10 @@ fn block<F: Future>(f: F) -> F::Output {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }
 
+/// How long the first connection may take: an address that drops packets would
+/// otherwise hold the command for the kernel's SYN retries (minutes).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Mask the password of a URL for messages.
 pub fn mask(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -161,6 +165,18 @@ impl PgStore {
     pub fn open(url: &str) -> Result<PgStore> {
         let label = mask(url);
         let err = |what: &str, e: sqlx::Error| store_err(&label, what, &e);
+        // The pool retries a refused connection until its acquire timeout and then
+        // says only "timed out": one direct attempt first tells the real cause
+        // (refused, authentication, no such database) at once.
+        block(async {
+            use sqlx::Connection;
+            let first = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect(url));
+            match first.await {
+                Ok(c) => c?.close().await,
+                Err(_) => Err(sqlx::Error::PoolTimedOut),
+            }
+        })
+        .map_err(|e| err("connecting", e))?;
         let pool = block(
             PgPoolOptions::new()
                 .max_connections(4)
