@@ -199,10 +199,9 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             output,
         }) => {
             let (st, cfg) = store_for(&args)?;
-            let label = args
-                .store
-                .clone()
-                .unwrap_or_else(|| cfg.tracking_db.clone());
+            // Shown in reports and messages: its password masked.
+            let label =
+                crate::engine::store::label(args.store.as_ref().unwrap_or(&cfg.tracking_db));
             crate::commands::compare::compare(
                 st.as_ref(),
                 &cfg,

@@ -153,6 +153,20 @@ fn postgres_store_detects_a_slower_server_like_sqlite() {
         std::fs::read_to_string(d.join("slow.json")).unwrap()
     );
     assert!(!all.contains(&secret), "the store password never appears");
+    // Nor in an A/B comparison's report, with the URL given as it is.
+    let o = with_store(
+        d,
+        &store_url,
+        &[
+            "compare", "1", "latest", "--store", &store_url, "--format", "json",
+        ],
+    );
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(all.contains("\"store\""), "a JSON report: {all}");
+    assert!(
+        !all.contains(&secret),
+        "no password in the comparison: {all}"
+    );
     // Triage and baseline management behave as on SQLite.
     let o = with_store(d, &store_url, &["triage", "list", "--config", "c.json"]);
     assert!(
