@@ -201,6 +201,21 @@ fn accept_alert(st: &mut dyn Store) {
             .iter()
             .any(|a| a.who == "oncall" && a.reason.contains("new level"))
     );
+    // Confirmed a run after the change began: the level starts at its first bad run.
+    let bad = run_with(st, "api.p95_ms", 3.0, true);
+    let r = run_with(st, "api.p95_ms", 3.1, true);
+    let id = st
+        .upsert_alert(&Alert {
+            bad_run_id: Some(bad),
+            ..alert("api.p95_ms", r, Severity::High)
+        })
+        .unwrap();
+    st.set_alert_state(id, TriageState::Accepted, "oncall", "new level")
+        .unwrap();
+    assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), bad - 1);
+    let h = st.history("api.p95_ms", bad - 1, 10, None).unwrap();
+    assert_eq!(h.len(), 2);
+    assert!(h.iter().all(|p| !p.suspect), "{h:?}");
 }
 
 fn baseline_events_close_alerts(st: &mut dyn Store) {

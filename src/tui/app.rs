@@ -334,7 +334,8 @@ impl App {
                     let consequence = if state == TriageState::Accepted {
                         format!(
                             "The level of {} since run #{} becomes its baseline; the runs before stop counting.",
-                            a.metric, a.opened_run_id
+                            a.metric,
+                            a.level_from()
                         )
                     } else {
                         format!(
@@ -720,7 +721,9 @@ impl App {
                 let consequence = match &v.open_alert {
                     Some(a) => format!(
                         "The level of {} since run #{} becomes its baseline; alert #{} is closed as accepted.",
-                        v.metric, a.opened_run_id, a.id
+                        v.metric,
+                        a.level_from(),
+                        a.id
                     ),
                     None => format!(
                         "The latest run starts a new baseline for {}; older runs stop counting.",

@@ -193,7 +193,7 @@ pub fn metric_context(
     // (`Settings::frozen_min`), else at the run that raised it (as the replay does).
     let (level_from, opened) = open_alert
         .as_ref()
-        .map(|a| (a.bad_run_id.unwrap_or(a.opened_run_id), a.opened_run_id))
+        .map(|a| (a.level_from(), a.opened_run_id))
         .unwrap_or((i64::MAX, i64::MAX));
     // The newest runs, and the frozen baseline before an open alert's level however
     // long ago it began: a regression left open for a few months of runs must not

@@ -49,7 +49,7 @@ pub fn accept(st: &mut dyn Store, metric: &str, who: &str, reason: &str) -> Resu
             st.set_alert_state(a.id, TriageState::Accepted, who, reason)?;
             Ok(Accepted::Alert {
                 alert_id: a.id,
-                since_run: a.opened_run_id,
+                since_run: a.level_from(),
             })
         }
         None => {

@@ -32,7 +32,7 @@ pub fn persist(
         let open = store.open_alert(&r.metric)?;
         let key = (crate::metrics::scenario_of(&r.metric).to_string(), r.kind);
         let (good, bad) = match &open {
-            Some(a) => (a.good_run_id, a.bad_run_id.unwrap_or(a.opened_run_id)),
+            Some(a) => (a.good_run_id, a.level_from()),
             None => suspect_range(store, &r.metric, run_id, r.onset, settings)?,
         };
         let group_id = match &open {

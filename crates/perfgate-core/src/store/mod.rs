@@ -139,6 +139,12 @@ impl Alert {
     pub fn group(&self) -> i64 {
         self.group_id.unwrap_or(self.id)
     }
+
+    /// The first run of its level: where the change began (the suspect range's bad
+    /// run), which may be before the run that confirmed it.
+    pub fn level_from(&self) -> i64 {
+        self.bad_run_id.unwrap_or(self.opened_run_id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

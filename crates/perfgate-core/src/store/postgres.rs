@@ -874,9 +874,11 @@ impl rules::Tx for PgTx<'_> {
 
     fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64)>> {
         block(
-            sqlx::query_as("SELECT metric, opened_run_id FROM alerts WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *self.tx),
+            sqlx::query_as(
+                "SELECT metric, COALESCE(bad_run_id, opened_run_id) FROM alerts WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *self.tx),
         )
         .map_err(|e| store_err(self.label, "reading alerts", &e))
     }

@@ -42,7 +42,7 @@ pub trait Tx {
     fn lock_metric(&mut self, metric: &str) -> Result<()>;
     /// The newest open alert of a metric.
     fn open_alert_id(&mut self, metric: &str) -> Result<Option<i64>>;
-    /// An alert's metric and first run.
+    /// An alert's metric and the first run of its level ([`super::Alert::level_from`]).
     fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64)>>;
     /// A new alert row, `untriaged`, opened by the current actor.
     fn insert_alert(&mut self, a: &Alert) -> Result<i64>;
@@ -104,7 +104,7 @@ pub fn upsert_alert(tx: &mut dyn Tx, a: &Alert) -> Result<i64> {
 }
 
 /// Set an alert's triage state, audited. Accepting it makes the new level the
-/// baseline from the alert's first run on.
+/// baseline from its first run on, where the change began.
 pub fn set_alert_state(
     tx: &mut dyn Tx,
     id: i64,
@@ -112,14 +112,14 @@ pub fn set_alert_state(
     who: &str,
     reason: &str,
 ) -> Result<()> {
-    let Some((metric, opened)) = tx.alert_target(id)? else {
+    let Some((metric, level_from)) = tx.alert_target(id)? else {
         return Err(Error::Usage(format!("alert {id} does not exist")));
     };
     tx.lock_metric(&metric)?;
     tx.set_state(id, state, who, reason)?;
     if state == TriageState::Accepted {
-        tx.insert_baseline_event(&metric, BaselineAction::Accept, opened - 1, who, reason)?;
-        tx.clear_suspect_from(&metric, opened)?;
+        tx.insert_baseline_event(&metric, BaselineAction::Accept, level_from - 1, who, reason)?;
+        tx.clear_suspect_from(&metric, level_from)?;
     }
     tx.audit(
         who,

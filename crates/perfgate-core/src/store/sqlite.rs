@@ -954,7 +954,7 @@ impl rules::Tx for SqliteTx<'_> {
     fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64)>> {
         self.tx
             .query_row(
-                "SELECT metric, opened_run_id FROM alerts WHERE id = ?1",
+                "SELECT metric, COALESCE(bad_run_id, opened_run_id) FROM alerts WHERE id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
