@@ -217,6 +217,12 @@ fn compare_two_runs_ab() {
         row.contains("A/B vs run #1") && row.contains("Mann-Whitney"),
         "{md}"
     );
+    // Its value and baseline carry the metric's unit.
+    let cells: Vec<&str> = row.split(" | ").collect();
+    assert!(
+        cells[1].ends_with(" ms") && cells[2].ends_with(" ms"),
+        "{row}"
+    );
     // A pull request with no history: --compare-to gates on the reference run.
     let o = run(
         d,

@@ -29,8 +29,14 @@ pub fn render(o: &RunOutcome) -> String {
         // evidence (both runs' intervals and the rank test): what a reviewer checks.
         out += "### Regressions\n\n| metric | value | baseline | change | z | severity | why | triage | suspect range |\n|---|---:|---:|---:|---:|---|---|---|---|\n";
         for r in &o.regressions {
+            // With the unit the metric was measured in (a value alone reads as ms).
+            let unit = o
+                .metrics
+                .iter()
+                .find(|m| m.name == r.metric && !m.unit.is_empty())
+                .map_or(String::new(), |m| format!(" {}", cell(&m.unit)));
             out += &format!(
-                "| {} | {} | {} ± {} | {:+.1}% | {} | **{}** | {} | {} | {} |\n",
+                "| {} | {}{unit} | {} ± {}{unit} | {:+.1}% | {} | **{}** | {} | {} | {} |\n",
                 cell(&r.metric),
                 fmt_num(r.value),
                 fmt_num(r.baseline_mean),
