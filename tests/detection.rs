@@ -476,6 +476,17 @@ fn a_regression_left_open_longer_than_the_history_read_stays_a_regression() {
     drop(st);
     let runs = replayed_regressions(d, METRIC);
     assert_eq!(runs.len(), 1, "one alert, live and replayed: {runs:?}");
+    // Called a false alarm, its runs are the metric's level: judged at once against
+    // them, not 'building' because every recent run was left out.
+    let o = run(d, &["triage", "set", "1", "invalid", "--config", "c.json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let next = ingest_runs(d, 1, |_| 16.0);
+    let o = run(d, &["history", METRIC, "--config", "c.json"]);
+    assert!(
+        next[0].is_none() && !stdout(&o).contains("building"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]

@@ -24,6 +24,10 @@ const CASES: &[(&str, Case)] = &[
     ),
     ("accepting an alert moves the baseline", accept_alert),
     (
+        "a false alarm's runs count as baseline again",
+        invalid_alert,
+    ),
+    (
         "a baseline change closes open alerts",
         baseline_events_close_alerts,
     ),
@@ -216,6 +220,34 @@ fn accept_alert(st: &mut dyn Store) {
     let h = st.history("api.p95_ms", bad - 1, 10, None).unwrap();
     assert_eq!(h.len(), 2);
     assert!(h.iter().all(|p| !p.suspect), "{h:?}");
+}
+
+fn invalid_alert(st: &mut dyn Store) {
+    run_with(st, "api.p95_ms", 1.0, false);
+    let bad = run_with(st, "api.p95_ms", 2.0, true);
+    let last = run_with(st, "api.p95_ms", 2.1, true);
+    let after = run_with(st, "api.p95_ms", 2.2, true);
+    let id = st
+        .upsert_alert(&Alert {
+            bad_run_id: Some(bad),
+            last_run_id: last,
+            ..alert("api.p95_ms", last, Severity::High)
+        })
+        .unwrap();
+    st.set_alert_state(id, TriageState::Invalid, "oncall", "a second mode")
+        .unwrap();
+    let h = st.history("api.p95_ms", 0, 10, None).unwrap();
+    let marks: Vec<(i64, bool)> = h.iter().map(|p| (p.run_id, p.suspect)).collect();
+    assert_eq!(
+        marks,
+        vec![(bad - 1, false), (bad, false), (last, false), (after, true)],
+        "the alert's runs only"
+    );
+    assert_eq!(
+        st.baseline_epoch("api.p95_ms").unwrap(),
+        0,
+        "no baseline event"
+    );
 }
 
 fn baseline_events_close_alerts(st: &mut dyn Store) {

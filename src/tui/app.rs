@@ -337,6 +337,14 @@ impl App {
                             a.metric,
                             a.level_from()
                         )
+                    } else if state == TriageState::Invalid {
+                        format!(
+                            "Alert #{} on {} is a false alarm: runs #{}..#{} count as its baseline again.",
+                            a.id,
+                            a.metric,
+                            a.level_from(),
+                            a.last_run_id
+                        )
                     } else {
                         format!(
                             "Alert #{} on {} goes from {} to {}.",

@@ -872,10 +872,10 @@ impl rules::Tx for PgTx<'_> {
         )
     }
 
-    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64)>> {
+    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64)>> {
         block(
             sqlx::query_as(
-                "SELECT metric, COALESCE(bad_run_id, opened_run_id) FROM alerts WHERE id = $1",
+                "SELECT metric, COALESCE(bad_run_id, opened_run_id), last_run_id FROM alerts WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(&mut *self.tx),
@@ -1036,13 +1036,14 @@ impl rules::Tx for PgTx<'_> {
         .map_err(|e| store_err(self.label, "reading alerts", &e))
     }
 
-    fn clear_suspect_from(&mut self, metric: &str, first_run: i64) -> Result<()> {
+    fn clear_suspect(&mut self, metric: &str, first_run: i64, last_run: i64) -> Result<()> {
         self.exec(
             sqlx::query(
-                "UPDATE metric_values SET suspect = FALSE WHERE metric = $1 AND run_id >= $2",
+                "UPDATE metric_values SET suspect = FALSE WHERE metric = $1 AND run_id BETWEEN $2 AND $3",
             )
             .bind(metric.to_string())
-            .bind(first_run),
+            .bind(first_run)
+            .bind(last_run),
         )
     }
 

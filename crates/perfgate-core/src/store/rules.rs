@@ -42,8 +42,9 @@ pub trait Tx {
     fn lock_metric(&mut self, metric: &str) -> Result<()>;
     /// The newest open alert of a metric.
     fn open_alert_id(&mut self, metric: &str) -> Result<Option<i64>>;
-    /// An alert's metric and the first run of its level ([`super::Alert::level_from`]).
-    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64)>>;
+    /// An alert's metric, the first run of its level ([`super::Alert::level_from`])
+    /// and its last run.
+    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64)>>;
     /// A new alert row, `untriaged`, opened by the current actor.
     fn insert_alert(&mut self, a: &Alert) -> Result<i64>;
     /// The newest level of an open alert (run, severity, value, baseline, z, change).
@@ -82,8 +83,9 @@ pub trait Tx {
         reason: &str,
         at: &str,
     ) -> Result<Vec<i64>>;
-    /// Clear the suspect marks of a metric's values from run `first_run` on.
-    fn clear_suspect_from(&mut self, metric: &str, first_run: i64) -> Result<()>;
+    /// Clear the suspect marks of a metric's values from run `first_run` through
+    /// `last_run`.
+    fn clear_suspect(&mut self, metric: &str, first_run: i64, last_run: i64) -> Result<()>;
     /// Point a run name at a run (a name names one run).
     fn name_run(&mut self, name: &str, run_id: i64, who: &str) -> Result<()>;
     /// A row of the audit log.
@@ -104,7 +106,8 @@ pub fn upsert_alert(tx: &mut dyn Tx, a: &Alert) -> Result<i64> {
 }
 
 /// Set an alert's triage state, audited. Accepting it makes the new level the
-/// baseline from its first run on, where the change began.
+/// baseline from its first run on, where the change began; calling it invalid (a
+/// false alarm) lets its runs count as baseline samples.
 pub fn set_alert_state(
     tx: &mut dyn Tx,
     id: i64,
@@ -112,14 +115,21 @@ pub fn set_alert_state(
     who: &str,
     reason: &str,
 ) -> Result<()> {
-    let Some((metric, level_from)) = tx.alert_target(id)? else {
+    let Some((metric, level_from, last_run)) = tx.alert_target(id)? else {
         return Err(Error::Usage(format!("alert {id} does not exist")));
     };
     tx.lock_metric(&metric)?;
     tx.set_state(id, state, who, reason)?;
-    if state == TriageState::Accepted {
-        tx.insert_baseline_event(&metric, BaselineAction::Accept, level_from - 1, who, reason)?;
-        tx.clear_suspect_from(&metric, level_from)?;
+    match state {
+        TriageState::Accepted => {
+            tx.insert_baseline_event(&metric, BaselineAction::Accept, level_from - 1, who, reason)?;
+            tx.clear_suspect(&metric, level_from, i64::MAX)?;
+        }
+        // A false alarm's runs are the metric's own noise (a second mode, a busy
+        // host): the baseline learns them, rather than leaving them out (and a long
+        // one out of every window, blinding the metric until it rebuilds).
+        TriageState::Invalid => tx.clear_suspect(&metric, level_from, last_run)?,
+        _ => {}
     }
     tx.audit(
         who,
@@ -146,7 +156,7 @@ pub fn baseline_event(
     let closing = match action {
         BaselineAction::Accept => {
             // The new level becomes history the baseline may learn from.
-            tx.clear_suspect_from(metric, since_run + 1)?;
+            tx.clear_suspect(metric, since_run + 1, i64::MAX)?;
             TriageState::Accepted
         }
         BaselineAction::Reset => TriageState::Fixed,

@@ -951,12 +951,12 @@ impl rules::Tx for SqliteTx<'_> {
             .map_err(|e| db_err(self.path, "reading alerts", e))
     }
 
-    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64)>> {
+    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64)>> {
         self.tx
             .query_row(
-                "SELECT metric, COALESCE(bad_run_id, opened_run_id) FROM alerts WHERE id = ?1",
+                "SELECT metric, COALESCE(bad_run_id, opened_run_id), last_run_id FROM alerts WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(|e| db_err(self.path, "reading alerts", e))
@@ -1064,10 +1064,10 @@ impl rules::Tx for SqliteTx<'_> {
             .map_err(|e| db_err(self.path, "reading alerts", e))
     }
 
-    fn clear_suspect_from(&mut self, metric: &str, first_run: i64) -> Result<()> {
+    fn clear_suspect(&mut self, metric: &str, first_run: i64, last_run: i64) -> Result<()> {
         self.exec(
-            "UPDATE metric_values SET suspect = 0 WHERE metric = ?1 AND run_id >= ?2",
-            params![metric, first_run],
+            "UPDATE metric_values SET suspect = 0 WHERE metric = ?1 AND run_id BETWEEN ?2 AND ?3",
+            params![metric, first_run, last_run],
         )
     }
 
