@@ -45,6 +45,8 @@ fn demo_in_a_real_terminal_catches_a_regression() {
     t.keys("d");
     let s = t.wait_for("suspect range #", 5);
     assert!(s.contains("latency of run #6"), "{s}");
+    // Each metric: how far out, and the rule that confirmed it.
+    assert!(s.contains(", z +") && s.contains(", by "), "{s}");
     t.keys("Escape");
     // Confirm from the console: c re-runs the group's scenario (still slow) and
     // records each metric as confirmed.

@@ -36,14 +36,17 @@ pub fn detail(app: &App, row: TriageRow, st: &dyn Store) -> Modal {
         lead.opened_run_id, lead.last_run_id, lead.state
     )];
     for a in &members {
+        // How far out, and which rule confirmed it: the first question of triage.
+        let by = a.rule.map(|r| format!(", by {r}")).unwrap_or_default();
         lines.push(format!(
-            "  #{:<4} {:<44} {:<9} {} -> {} ({:+.1}%)",
+            "  #{:<4} {:<44} {:<9} {} -> {} ({:+.1}%, z {:+.2}{by})",
             a.id,
             a.metric,
             a.severity,
             fmt_num(a.baseline),
             fmt_num(a.value),
-            a.change_pct
+            a.change_pct,
+            a.z
         ));
     }
     lines.push(String::new());
