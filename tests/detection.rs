@@ -480,6 +480,11 @@ fn a_regression_left_open_longer_than_the_history_read_stays_a_regression() {
     // them, not 'building' because every recent run was left out.
     let o = run(d, &["triage", "set", "1", "invalid", "--config", "c.json"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("its runs count as baseline again"),
+        "{}",
+        stdout(&o)
+    );
     let next = ingest_runs(d, 1, |_| 16.0);
     let o = run(d, &["history", METRIC, "--config", "c.json"]);
     assert!(

@@ -5,7 +5,7 @@ use crate::cli::TriageAction;
 use crate::engine::error::{Error, Result};
 use crate::engine::model::TriageState;
 use crate::engine::report::stored::suspect_range;
-use crate::engine::store::{self, Alert, Store};
+use crate::engine::store::{self, Alert, Store, rules};
 
 pub fn triage(store: &mut dyn Store, action: TriageAction) -> Result<i32> {
     match action {
@@ -32,12 +32,16 @@ pub fn triage(store: &mut dyn Store, action: TriageAction) -> Result<i32> {
             if let Some(g) = target.strip_prefix('g') {
                 let n = store.set_group_state(number(g)?, state, &who, &reason)?;
                 print(&format!(
-                    "group g{g}: {n} alert(s) now {state} (by {who})\n"
+                    "group g{g}: {n} alert(s) now {state} (by {who}){}\n",
+                    rules::state_effect(state)
                 ));
             } else {
                 let id = number(target)?;
                 store.set_alert_state(id, state, &who, &reason)?;
-                print(&format!("alert #{id} is now {state} (by {who})\n"));
+                print(&format!(
+                    "alert #{id} is now {state} (by {who}){}\n",
+                    rules::state_effect(state)
+                ));
             }
             Ok(0)
         }

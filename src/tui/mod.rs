@@ -105,11 +105,17 @@ pub fn apply(st: &mut dyn Store, action: &ConfirmAction, reason: &str) -> Result
         }
         ConfirmAction::SetGroupState { group, state, .. } => {
             let n = st.set_group_state(*group, *state, &who, reason)?;
-            format!("group g{group}: {n} alert(s) now {state}")
+            format!(
+                "group g{group}: {n} alert(s) now {state}{}",
+                store::rules::state_effect(*state)
+            )
         }
         ConfirmAction::SetAlertState { id, state, .. } => {
             st.set_alert_state(*id, *state, &who, reason)?;
-            format!("alert #{id} is now {state}")
+            format!(
+                "alert #{id} is now {state}{}",
+                store::rules::state_effect(*state)
+            )
         }
     })
 }

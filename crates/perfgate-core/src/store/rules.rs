@@ -105,6 +105,15 @@ pub fn upsert_alert(tx: &mut dyn Tx, a: &Alert) -> Result<i64> {
     }
 }
 
+/// What [`set_alert_state`] does to the baseline besides the state, for messages.
+pub fn state_effect(state: TriageState) -> &'static str {
+    match state {
+        TriageState::Accepted => "; its level is the new baseline",
+        TriageState::Invalid => "; its runs count as baseline again",
+        _ => "",
+    }
+}
+
 /// Set an alert's triage state, audited. Accepting it makes the new level the
 /// baseline from its first run on, where the change began; calling it invalid (a
 /// false alarm) lets its runs count as baseline samples.
