@@ -362,8 +362,9 @@ impl App {
                     let members = self.members(g);
                     let names: Vec<&str> = members.iter().map(|a| a.metric.as_str()).collect();
                     let consequence = format!(
-                        "Every alert of group g{g} goes to {state}, each audited: {}.",
-                        names.join(", ")
+                        "Every alert of group g{g} goes to {state}, each audited: {}{}.",
+                        names.join(", "),
+                        crate::engine::store::rules::state_effect(state)
                     );
                     let action = ConfirmAction::SetGroupState {
                         group: g,

@@ -477,3 +477,28 @@ fn untriaged_regressions_are_counted_on_the_triage_tab() {
     }
     assert!(!header(&app).contains("new"), "{}", header(&app));
 }
+
+#[test]
+fn marking_a_group_invalid_says_its_runs_count_as_baseline_again() {
+    let mut app = sample_app();
+    app.on_key(key(KeyCode::Char('3')));
+    app.on_key(key(KeyCode::Enter));
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Down));
+    }
+    app.on_key(key(KeyCode::Enter));
+    match &app.modal {
+        Modal::Confirm {
+            action: ConfirmAction::SetGroupState { state, .. },
+            consequence,
+            ..
+        } => {
+            assert_eq!(*state, TriageState::Invalid);
+            assert!(
+                consequence.contains("count as baseline again"),
+                "{consequence}"
+            );
+        }
+        m => panic!("expected confirmation, got {m:?}"),
+    }
+}
