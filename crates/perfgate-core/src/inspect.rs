@@ -80,7 +80,8 @@ fn view(
     let epoch = store.baseline_epoch(metric)?;
     let history = store.history(metric, epoch, 500, None)?;
     let dir = Direction::of(metric);
-    let measure = crate::detect::baseline_of(&s.for_metric(metric), &ctx.base, dir);
+    let ms = s.for_metric(metric);
+    let measure = crate::detect::baseline_of(&ms, &ctx.base, dir);
     let stats = measure.as_ref().map(|m| m.0.clone());
     let now = crate::store::now_string();
     // Trend over trend_window_days of eligible history.
@@ -141,8 +142,8 @@ fn view(
         frozen: ctx.open_alert.is_some(),
         open_alert: ctx.open_alert,
         quality: quality.metric(metric).cloned(),
-        report_only: s.for_metric(metric).report_only,
-        z_threshold: s.for_metric(metric).z_threshold,
+        report_only: ms.report_only,
+        z_threshold: ms.z_threshold,
         change_points: change_points(&values, 3),
         history,
     })
