@@ -507,7 +507,7 @@ fn an_overridden_persistence_keeps_a_short_streak_in_the_baseline_as_the_replay_
     );
     // Two slow runs (12, 13) are a streak too short to confirm at persistence 3:
     // noise, so they stay baseline samples.
-    ingest_runs(d, 20, |i| if (12..14).contains(&i) { 10.0 } else { 0.0 });
+    ingest_runs(d, 20, |i| if (12..14).contains(&i) { 5.0 } else { 0.0 });
     let o = ingest(d, "response_time_p95_ms,50\n", &["--output", "r.json"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let r: serde_json::Value =

@@ -102,6 +102,69 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     (med, mad.max(floor))
 }
 
+/// Which outliers of a history are dropped: those beyond the outlier threshold
+/// while they are rare, and dropouts (far out on the metric's good side) while
+/// they are no more than one run in [`GOOD_SIDE_RARE`].
+#[derive(Debug, Clone, Copy)]
+struct OutlierRule {
+    threshold: f64,
+    dir: Option<Direction>,
+    drop_dropouts: bool,
+    drop_outliers: bool,
+}
+
+impl OutlierRule {
+    /// The rule for `values` (any order); None when it holds no finite value.
+    fn of(values: &[f64], threshold: f64, dir: Option<Direction>) -> Option<OutlierRule> {
+        let s = sorted(values);
+        if s.is_empty() {
+            return None;
+        }
+        let (med, scale) = robust_center_scale(&s);
+        let mut rule = OutlierRule {
+            threshold,
+            dir,
+            drop_dropouts: false,
+            drop_outliers: false,
+        };
+        let outliers = s.iter().filter(|x| rule.out(**x, med, scale)).count();
+        let dropouts = s.iter().filter(|x| rule.dropout(**x, med, scale)).count();
+        // As with other outliers, nothing is rejected from fewer than ten runs.
+        rule.drop_dropouts = dropouts * GOOD_SIDE_RARE <= s.len() && s.len() >= 10;
+        // Outliers are rare by definition: when more than a tenth of the history lies
+        // beyond the threshold, it is a second mode of the metric (a cache, a GC
+        // cycle), and dropping it would shrink the scale until the mode alarms.
+        // Dropouts that are dropped are not counted against the rest.
+        let counted = outliers - if rule.drop_dropouts { dropouts } else { 0 };
+        rule.drop_outliers = counted * 10 <= s.len() + 5;
+        Some(rule)
+    }
+
+    fn out(&self, x: f64, med: f64, scale: f64) -> bool {
+        ((x - med) / scale).abs() > self.threshold
+    }
+
+    /// Far out on the good side, where no tail of the noise reaches, and far in
+    /// proportion too: a near-constant history's MAD collapses, and a run 1% under
+    /// the rest is then many robust sigmas out.
+    fn dropout(&self, x: f64, med: f64, scale: f64) -> bool {
+        self.dir.is_some_and(|d| {
+            let under = (med - x) * d.bad_sign();
+            under > DROPOUT_FACTOR * self.threshold * scale && under > DROPOUT_MIN_SHARE * med.abs()
+        })
+    }
+
+    /// Whether `x` is left out of a history whose robust centre and scale are these.
+    fn rejects(&self, x: f64, med: f64, scale: f64) -> bool {
+        self.out(x, med, scale)
+            && if self.dropout(x, med, scale) {
+                self.drop_dropouts
+            } else {
+                self.drop_outliers
+            }
+    }
+}
+
 impl BaselineStats {
     /// Samples the mean and std come from (outliers excluded).
     pub fn kept(&self) -> usize {
@@ -126,37 +189,35 @@ impl BaselineStats {
         outlier_threshold: f64,
         dir: Option<Direction>,
     ) -> Option<BaselineStats> {
+        Self::compute_within(values, values, outlier_threshold, dir)
+    }
+
+    /// [`BaselineStats::compute_for`] of `values` (the window), with whether its
+    /// outliers and dropouts are rare judged over `context` (a longer stretch of
+    /// the same history, ending with the window): three 20-sigma spikes in a window
+    /// of 30 are a cluster of rare spikes when the 90 runs around them hold no
+    /// more, and keeping them would make the scale five times the noise until they
+    /// leave the window.
+    pub fn compute_within(
+        values: &[f64],
+        context: &[f64],
+        outlier_threshold: f64,
+        dir: Option<Direction>,
+    ) -> Option<BaselineStats> {
         let s = sorted(values);
         if s.is_empty() {
             return None;
         }
         let (med, scale) = robust_center_scale(&s);
-        let z = |x: f64| (x - med) / scale;
-        let out = |x: f64| z(x).abs() > outlier_threshold;
-        // Dropouts: far out on the good side, where no tail of the noise reaches,
-        // and far in proportion too: a near-constant history's MAD collapses, and a
-        // run 1% under the rest is then many robust sigmas out.
-        let dropout = |x: f64| {
-            dir.is_some_and(|d| {
-                let under = (med - x) * d.bad_sign();
-                under > DROPOUT_FACTOR * outlier_threshold * scale
-                    && under > DROPOUT_MIN_SHARE * med.abs()
-            })
-        };
-        let outliers = s.iter().filter(|x| out(**x)).count();
-        let dropouts = s.iter().filter(|x| dropout(**x)).count();
-        // As with other outliers, nothing is rejected from fewer than ten runs.
-        let drop_dropouts = dropouts * GOOD_SIDE_RARE <= s.len() && s.len() >= 10;
-        // Outliers are rare by definition: when more than a tenth of the history lies
-        // beyond the threshold, it is a second mode of the metric (a cache, a GC
-        // cycle), and dropping it would shrink the scale until the mode alarms.
-        // Dropouts that are dropped are not counted against the rest.
-        let counted = outliers - if drop_dropouts { dropouts } else { 0 };
-        let rare = counted * 10 <= s.len();
+        let rule = OutlierRule::of(context, outlier_threshold, dir).unwrap_or(OutlierRule::of(
+            &s,
+            outlier_threshold,
+            dir,
+        )?);
         let kept: Vec<f64> = s
             .iter()
             .copied()
-            .filter(|&x| !out(x) || !if dropout(x) { drop_dropouts } else { rare })
+            .filter(|&x| !rule.rejects(x, med, scale))
             .collect();
         let kept = if kept.is_empty() { s.clone() } else { kept };
         let n = kept.len() as f64;
@@ -533,6 +594,43 @@ mod tests {
         assert!(d.pct_ci_low <= d.pct && d.pct <= d.pct_ci_high);
         // Too few runs: no trend at all.
         assert!(Trend::of_history(&pts[..MIN_TREND_RUNS - 1]).is_none());
+    }
+
+    #[test]
+    fn a_cluster_of_spikes_is_rare_in_the_longer_history_around_its_window() {
+        // 90 runs around 100 (sd ~1.4) with 2% spikes to 200, four of which happen
+        // to fall in the newest 30: alone, that window reads them as a second mode.
+        let v: Vec<f64> = (0..90)
+            .map(|i| match i {
+                63 | 70 | 77 | 84 => 200.0,
+                _ => 100.0 + (i % 5) as f64 - 2.0,
+            })
+            .collect();
+        let window = &v[60..];
+        let alone = BaselineStats::compute_for(window, 3.0, Some(Direction::Lower)).unwrap();
+        assert_eq!(alone.outliers, 0, "{alone:?}");
+        assert!(alone.std > 30.0, "{alone:?}");
+        let within =
+            BaselineStats::compute_within(window, &v, 3.0, Some(Direction::Lower)).unwrap();
+        assert_eq!(within.outliers, 4, "{within:?}");
+        assert!(
+            within.std < 2.0 && (within.mean - 100.0).abs() < 0.5,
+            "{within:?}"
+        );
+        assert_eq!(within.n, 30);
+        // A mode in a quarter of the longer history is the metric's own: kept.
+        let mode: Vec<f64> = (0..90)
+            .map(|i| {
+                if i % 4 == 0 {
+                    110.0
+                } else {
+                    100.0 + (i % 3) as f64
+                }
+            })
+            .collect();
+        let st =
+            BaselineStats::compute_within(&mode[60..], &mode, 3.0, Some(Direction::Lower)).unwrap();
+        assert_eq!(st.outliers, 0, "{st:?}");
     }
 
     #[test]

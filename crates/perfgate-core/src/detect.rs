@@ -179,6 +179,12 @@ impl Settings {
         self.window * 4 + self.cusum_span + self.persistence
     }
 
+    /// How many of the newest baseline samples a judgement reads: its window, and
+    /// the longer stretch whose outliers say whether the window's are rare.
+    pub fn base_limit(&self) -> usize {
+        self.window * OUTLIER_CONTEXT
+    }
+
     /// These settings for judging against an open alert's frozen baseline.
     pub fn frozen(&self) -> Settings {
         Settings {
@@ -230,6 +236,12 @@ impl Default for Settings {
         }
     }
 }
+
+/// Windows of baseline over which a window's outliers are judged rare or a mode
+/// ([`BaselineStats::compute_within`]): within [`Settings::history_limit`], and long
+/// enough that 2% spikes rarely reach a tenth of it (three in a window of 30 do
+/// one time in a hundred).
+const OUTLIER_CONTEXT: usize = 3;
 
 /// An observation judged against a baseline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -485,7 +497,8 @@ pub fn baseline_of(
     dir: Direction,
 ) -> Option<(BaselineStats, f64, f64)> {
     let window = &base[base.len().saturating_sub(s.window)..];
-    let stats = BaselineStats::compute_for(window, s.outlier_threshold, Some(dir))?;
+    let context = &base[base.len().saturating_sub(s.base_limit())..];
+    let stats = BaselineStats::compute_within(window, context, s.outlier_threshold, Some(dir))?;
     let (center, scale) = center_scale(&stats, window);
     Some((stats, center, scale.max(s.min_scale)))
 }
@@ -1017,6 +1030,27 @@ mod tests {
         // A real shift still stands out.
         let j = judge(&s, &base, &[18.0], 18.0, Direction::Lower).unwrap();
         assert_eq!(j.confirmed, Some(Kind::Regression));
+    }
+
+    #[test]
+    fn a_step_after_a_cluster_of_rare_spikes_is_still_measured_in_the_noise() {
+        // 90 runs of noise (sd ~1.2) with four 100% spikes, all in the newest 30:
+        // as a second mode they would make the scale ~40 and hide a 10% step.
+        let s = Settings::default();
+        let mut base = noisy(90, 5);
+        for i in [64, 71, 78, 85] {
+            base[i] = 200.0;
+        }
+        let j = judge(&s, &base, &[], 110.0, Direction::Lower).unwrap();
+        assert!(j.scale < 2.0, "scale {}", j.scale);
+        assert_eq!(j.suspect, Some(Kind::Regression), "z {}", j.z);
+        // Four runs in thirty that far out ask a longer streak than two.
+        let j = judge(&s, &base, &[110.5, 109.5, 110.0], 110.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression), "z {}", j.z);
+        // The same window with no longer history to show the spikes are rare.
+        let j = judge(&s, &base[60..], &[110.0], 110.0, Direction::Lower).unwrap();
+        assert!(j.scale > 20.0, "scale {}", j.scale);
+        assert_eq!(j.suspect, None);
     }
 
     #[test]

@@ -226,7 +226,7 @@ pub fn metric_context(
     if open_alert.is_some() && base.len() < s.frozen_min() {
         base = eligible_before(opened);
     }
-    let base = base[base.len().saturating_sub(s.window)..].to_vec();
+    let base = base[base.len().saturating_sub(s.base_limit())..].to_vec();
     let span = s.cusum_span.max(s.persistence);
     let recent_points = hist[hist.len().saturating_sub(span)..].to_vec();
     let since_alert: Vec<f64> = hist

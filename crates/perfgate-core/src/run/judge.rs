@@ -79,7 +79,7 @@ impl Judge<'_> {
             };
             match &judgement {
                 Some(j) => tracing::debug!(
-                    metric = %name, value, baseline_n = ctx.base.len(), mean = j.baseline.mean,
+                    metric = %name, value, baseline_n = j.baseline.n, mean = j.baseline.mean,
                     std = j.baseline.std, z = j.z, change_pct = j.change_pct,
                     suspect = ?j.suspect, confirmed = ?j.confirmed, "judged"
                 ),
