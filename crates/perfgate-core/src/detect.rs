@@ -660,7 +660,7 @@ pub fn judge(
         return None;
     }
     let (stats, center, scale) = baseline_of(s, base, dir)?;
-    let window = &base[base.len().saturating_sub(s.window)..];
+    let history = &base[base.len().saturating_sub(s.base_limit())..];
     // Capped: against a constant history any change is "infinitely" many sigmas.
     let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
     let z = zf(value);
@@ -675,11 +675,13 @@ pub fn judge(
     // The streak that confirms grows with how often the history itself reaches
     // `level` (z in the direction `sign`): two consecutive runs out of a metric
     // that is out one run in ten (a second mode, autocorrelated noise) are
-    // chance. In runs, fractional; also returns how many history runs were out.
+    // chance. That rate is read over the longer history, not the window: a mode in
+    // one run of eight is absent from a window of 30 one time in fifty.
+    // In runs, fractional; also returns how many history runs were out.
     let shortest = s.persistence.max(1) as f64;
     let streak_len = |sign: f64, level: f64| {
-        let out = window.iter().filter(|&&v| zf(v) * sign >= level).count();
-        let rate = (out as f64 + 0.5) / (window.len() as f64 + 1.0);
+        let out = history.iter().filter(|&&v| zf(v) * sign >= level).count();
+        let rate = (out as f64 + 0.5) / (history.len() as f64 + 1.0);
         let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
         (len, out)
     };
@@ -1051,6 +1053,26 @@ mod tests {
         let j = judge(&s, &base[60..], &[110.0], 110.0, Direction::Lower).unwrap();
         assert!(j.scale > 20.0, "scale {}", j.scale);
         assert_eq!(j.suspect, None);
+    }
+
+    #[test]
+    fn a_second_mode_absent_from_the_window_still_asks_a_longer_streak() {
+        // A slow mode (+6, ~5 sigma) in one run of eight, none of them in the
+        // newest 30: two runs of it in a row are that mode, not a change.
+        let s = Settings::default();
+        let base: Vec<f64> = noisy(90, 3)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| if i < 60 && i % 8 == 0 { v + 6.0 } else { v })
+            .collect();
+        let j = judge(&s, &base, &[106.0], 106.0, Direction::Lower).unwrap();
+        assert_eq!(j.suspect, Some(Kind::Regression));
+        assert_eq!(j.confirmed, None, "{:?}", j.rule);
+        let j = judge(&s, &base, &[106.0, 106.0], 106.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression));
+        // The window alone has never seen the mode.
+        let j = judge(&s, &base[60..], &[106.0], 106.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression));
     }
 
     #[test]
