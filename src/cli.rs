@@ -86,7 +86,7 @@ pub enum Command {
         #[command(flatten)]
         server: DemoServerArgs,
     },
-    /// Serve the demo HTTP target: /health, /delay/{ms}, /status/{code}, /bytes/{n}.
+    /// Serve the demo HTTP target: /health, /delay/{ms}, /status/{code}, /bytes/{count}.
     DemoServer {
         /// Address to listen on (loopback by default).
         #[arg(long, default_value = "127.0.0.1")]

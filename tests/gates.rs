@@ -164,6 +164,12 @@ fn compare_two_runs_ab() {
         out.contains("checkout.response_time_p95_ms") && out.contains("Mann-Whitney"),
         "{out}"
     );
+    // Every row's reason starts under the header's "why", whatever its verdict.
+    let why = out.lines().find_map(|l| l.find("why")).unwrap();
+    for l in out.lines().filter(|l| l.starts_with("checkout.")) {
+        let at = ["one value", "95% CI"].iter().find_map(|w| l.find(w));
+        assert_eq!(at, Some(why), "{out}");
+    }
 
     let srv = DemoServer::start(&["--delay-ms", "40"]);
     write_config(d, "c.json", &plain(&srv.url));

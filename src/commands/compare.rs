@@ -56,17 +56,22 @@ pub fn compare_table(c: &crate::engine::compare::Comparison) -> String {
         .max()
         .unwrap_or(6)
         .max(6);
-    let mut s = format!(
-        "A = run #{}, B = run #{}, noise threshold {}%\n{:<w$}  {:>12}  {:>12}  {:>8}  {:<12}  {}\n",
-        c.run_a, c.run_b, c.noise_pct, "metric", "A", "B", "change", "verdict", "why"
-    );
-    for m in &c.metrics {
-        let verdict = match m.verdict {
+    let verdicts: Vec<String> = c
+        .metrics
+        .iter()
+        .map(|m| match m.verdict {
             Change::None => "no significant change".to_string(),
             v => v.to_string(),
-        };
+        })
+        .collect();
+    let vw = verdicts.iter().map(String::len).max().unwrap_or(7).max(7);
+    let mut s = format!(
+        "A = run #{}, B = run #{}, noise threshold {}%\n{:<w$}  {:>12}  {:>12}  {:>8}  {:<vw$}  {}\n",
+        c.run_a, c.run_b, c.noise_pct, "metric", "A", "B", "change", "verdict", "why"
+    );
+    for (m, verdict) in c.metrics.iter().zip(&verdicts) {
         s += &format!(
-            "{:<w$}  {:>12}  {:>12}  {:>+7.1}%  {:<12}  {}\n",
+            "{:<w$}  {:>12}  {:>12}  {:>+7.1}%  {:<vw$}  {}\n",
             m.metric,
             fmt_num(m.a),
             fmt_num(m.b),
