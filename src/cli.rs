@@ -419,3 +419,25 @@ pub enum StoreAction {
     /// backed up first; the file is checked before anything changes).
     Import { file: String },
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_is_one_line_in_the_help() {
+        // clap reads "{n}" in a doc comment as a line break: the list of commands
+        // then has a blank line and a cut-off description.
+        let help = super::Cli::command().render_help().to_string();
+        let commands = help
+            .split("Commands:")
+            .nth(1)
+            .and_then(|s| s.split("Options:").next())
+            .unwrap();
+        assert!(
+            commands.trim().lines().all(|l| !l.trim().is_empty()),
+            "{commands}"
+        );
+        assert!(commands.contains("/bytes/{count}"), "{commands}");
+    }
+}
