@@ -108,7 +108,8 @@ fn a_dead_target_fails_the_run_and_never_enters_a_baseline() {
     );
     assert_eq!(code(&o), 3, "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("no successful response") && stderr(&o).contains("could not connect"),
+        stderr(&o).contains(&format!("no successful response from 127.0.0.1:{port} in"))
+            && stderr(&o).contains("could not connect"),
         "the reason is named: {}",
         stderr(&o)
     );

@@ -893,6 +893,7 @@ pub async fn run(
         .max(1e-3);
     output(
         &total,
+        &shared.target.addr,
         measured_secs,
         schedule.as_deref(),
         deadline,
@@ -947,6 +948,7 @@ fn drain(slots: &[Arc<Mutex<Interval>>], total: &mut Tally) -> Tally {
 /// The scenario's result from its total tally.
 fn output(
     total: &Tally,
+    addr: &str,
     measured_secs: f64,
     schedule: Option<&Schedule>,
     deadline: Instant,
@@ -985,7 +987,7 @@ fn output(
     // No successful response is a failed scenario, never a baseline sample: a dead
     // target must not pass the gate with 100% errors.
     let error = (total.ok == 0 && attempts > 0 && aborted.is_none() && !cancel.is_cancelled())
-        .then(|| no_success_reason(total, attempts));
+        .then(|| no_success_reason(total, attempts, addr));
     ScenarioOutput {
         metrics,
         errors,
@@ -1002,8 +1004,11 @@ fn output(
     }
 }
 
-/// "no successful response in 120 requests: 120 could not connect (...)".
-fn no_success_reason(total: &Tally, attempts: u64) -> String {
+/// "no successful response from 127.0.0.1:8000 in 120 request(s): 120 could not
+/// connect (...)": where it was sent, so a wrong or stale `base_url` shows. Any
+/// user:password@ in the address is left out.
+fn no_success_reason(total: &Tally, attempts: u64, addr: &str) -> String {
+    let addr = addr.rsplit_once('@').map_or(addr, |(_, a)| a);
     let mut classes: Vec<(u64, ErrorClass)> = ErrorClass::ALL
         .iter()
         .map(|&c| (total.errors[c as usize], c))
@@ -1015,7 +1020,7 @@ fn no_success_reason(total: &Tally, attempts: u64) -> String {
         .map(|(n, c)| format!("{n} {} [{}]", c.meaning(), c.as_str()))
         .collect();
     format!(
-        "no successful response in {attempts} request(s): {}",
+        "no successful response from {addr} in {attempts} request(s): {}",
         parts.join(", ")
     )
 }
