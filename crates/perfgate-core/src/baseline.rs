@@ -134,7 +134,8 @@ impl OutlierRule {
         // Outliers are rare by definition: when more than a tenth of the history lies
         // beyond the threshold, it is a second mode of the metric (a cache, a GC
         // cycle), and dropping it would shrink the scale until the mode alarms.
-        // Dropouts that are dropped are not counted against the rest.
+        // Dropouts that are dropped are not counted against the rest. A tenth is
+        // rounded to the nearest run: 4 spikes in 36 runs are still rare.
         let counted = outliers - if rule.drop_dropouts { dropouts } else { 0 };
         rule.drop_outliers = counted * 10 <= s.len() + 5;
         Some(rule)
@@ -209,11 +210,10 @@ impl BaselineStats {
             return None;
         }
         let (med, scale) = robust_center_scale(&s);
-        let rule = OutlierRule::of(context, outlier_threshold, dir).unwrap_or(OutlierRule::of(
-            &s,
-            outlier_threshold,
-            dir,
-        )?);
+        let rule = match OutlierRule::of(context, outlier_threshold, dir) {
+            Some(rule) => rule,
+            None => OutlierRule::of(&s, outlier_threshold, dir)?,
+        };
         let kept: Vec<f64> = s
             .iter()
             .copied()
