@@ -28,7 +28,6 @@ use crate::engine::error::{Error, Result};
 use crate::engine::inspect;
 use crate::engine::live::{LiveHub, LiveReceiver};
 use crate::engine::manage;
-use crate::engine::model::MetricVerdict;
 use crate::engine::report::{self, fmt_num};
 use crate::engine::run::{self, RunOptions, RunOutcome};
 use crate::engine::store::{self, Store};
@@ -316,10 +315,8 @@ impl Session {
             let Some(m) = outcome.metrics.iter().find(|m| &m.name == metric) else {
                 continue;
             };
-            let beyond = matches!(
-                m.verdict,
-                MetricVerdict::Regression | MetricVerdict::Silenced | MetricVerdict::Suspect
-            );
+            // A re-run better than the baseline is no sign the regression holds.
+            let beyond = m.beyond_on_bad_side();
             still += beyond as usize;
             let band = m
                 .baseline

@@ -52,6 +52,36 @@ pub struct MetricReport {
     pub rule: Option<String>,
 }
 
+impl MetricReport {
+    /// Which side of its baseline a suspect run went: on the bad side it may be the
+    /// start of a regression, on the good side it is none. None for other verdicts.
+    pub fn suspect_worse(&self) -> Option<bool> {
+        (self.verdict == MetricVerdict::Suspect).then(|| {
+            self.z_score
+                .is_some_and(|z| z * self.direction.bad_sign() > 0.0)
+        })
+    }
+
+    /// The verdict for people: a suspect run says which way it went ("suspect,
+    /// worse"), since throughput up and latency up read alike as numbers.
+    pub fn verdict_label(&self) -> String {
+        match self.suspect_worse() {
+            Some(true) => format!("{}, worse", self.verdict),
+            Some(false) => format!("{}, better", self.verdict),
+            None => self.verdict.to_string(),
+        }
+    }
+
+    /// Still beyond its band on the bad side (a confirming re-run of a regression):
+    /// a regression, silenced or not, or a suspect run that went the bad way.
+    pub fn beyond_on_bad_side(&self) -> bool {
+        matches!(
+            self.verdict,
+            MetricVerdict::Regression | MetricVerdict::Silenced
+        ) || self.suspect_worse() == Some(true)
+    }
+}
+
 /// A confirmed change (regression, improvement or broken threshold).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RegressionReport {
@@ -263,5 +293,54 @@ impl RegressionReport {
             self.triage_state.is_some_and(TriageState::is_silenced),
             self.report_only,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suspect(name: &str, z: f64) -> MetricReport {
+        MetricReport {
+            name: name.into(),
+            scenario: "svc".into(),
+            value: 1.0,
+            unit: crate::metrics::unit_of(name).into(),
+            direction: Direction::of(name),
+            baseline: None,
+            z_score: Some(z),
+            change_pct: Some(z),
+            severity: None,
+            verdict: MetricVerdict::Suspect,
+            rule: None,
+        }
+    }
+
+    #[test]
+    fn a_suspect_run_says_which_way_it_went() {
+        let slower = suspect("svc.response_time_p95_ms", 3.0);
+        let faster = suspect("svc.response_time_p95_ms", -3.0);
+        let fewer = suspect("svc.throughput_rps", -3.0);
+        let more = suspect("svc.throughput_rps", 3.0);
+        for (m, worse) in [
+            (&slower, true),
+            (&faster, false),
+            (&fewer, true),
+            (&more, false),
+        ] {
+            assert_eq!(m.suspect_worse(), Some(worse), "{}", m.name);
+            assert_eq!(m.beyond_on_bad_side(), worse, "{}", m.name);
+        }
+        assert_eq!(slower.verdict_label(), "suspect, worse");
+        assert_eq!(more.verdict_label(), "suspect, better");
+        let ok = MetricReport {
+            verdict: MetricVerdict::Ok,
+            ..slower
+        };
+        assert_eq!(
+            (ok.suspect_worse(), ok.verdict_label()),
+            (None, "ok".into())
+        );
+        assert!(!ok.beyond_on_bad_side());
     }
 }

@@ -176,7 +176,7 @@ pub fn render(o: &RunOutcome, ex: &Extras, settings: &crate::detect::Settings) -
                 m.name,
                 m.unit,
                 fmt_num(m.value),
-                m.verdict,
+                m.verdict_label(),
                 m.severity
                     .as_ref()
                     .map(|s| format!(", {s}"))

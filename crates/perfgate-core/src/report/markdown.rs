@@ -77,7 +77,7 @@ pub fn render(o: &RunOutcome) -> String {
             m.change_pct
                 .map(|c| format!("{c:+.1}%"))
                 .unwrap_or_else(|| "-".into()),
-            m.verdict
+            m.verdict_label()
         );
     }
     out += "\n</details>\n";

@@ -70,7 +70,8 @@ pub fn render(o: &RunOutcome, color: bool) -> String {
                 paint("31;1", m.verdict.to_string())
             }
             MetricVerdict::Improvement => paint("32", m.verdict.to_string()),
-            MetricVerdict::Suspect | MetricVerdict::Silenced => paint("33", m.verdict.to_string()),
+            MetricVerdict::Suspect if m.suspect_worse() == Some(false) => m.verdict_label(),
+            MetricVerdict::Suspect | MetricVerdict::Silenced => paint("33", m.verdict_label()),
             _ => m.verdict.to_string(),
         };
         out += &format!(
