@@ -583,9 +583,10 @@ const HISTORY_LEVEL: f64 = 0.5;
 const HISTORY_MARGIN: f64 = 0.6;
 
 /// CUSUM limit for a quiet history (none of its runs out where the evidence
-/// stands, independent runs of one mode, no spike in the climb): a 2-sigma shift is caught within 5 runs
-/// three times in four instead of seven in ten, for 0.05 points more false alarms
-/// on Gaussian noise, which has the room (detection benchmark, 3 seeds).
+/// stands, independent runs of one mode, no spike in the climb): a 2-sigma shift
+/// is caught within 5 runs three times in four instead of seven in ten, for 0.05
+/// points more false alarms on Gaussian noise, which has the room (detection
+/// benchmark, 3 seeds).
 const QUIET_CUSUM_H: f64 = 1.7;
 
 /// A history is one mode when its standard deviation (outliers rejected) is within

@@ -162,7 +162,8 @@ pub fn baseline_views(store: &dyn Store, cfg: &Config) -> Result<Vec<BaselineVie
 /// Baseline samples and recent observations for a metric, honouring resets,
 /// accepts and the freeze of an open alert.
 pub struct MetricContext {
-    /// Baseline samples.
+    /// Baseline samples, the newest [`Settings::base_limit`]: the judged window
+    /// and the longer stretch that says whether its outliers are rare.
     pub base: Vec<f64>,
     /// The most recent values, for persistence and CUSUM.
     pub recent: Vec<f64>,
