@@ -20,7 +20,9 @@
 //! histories as CSV for `perfgate backtest`, `-- --family NAME` runs one family.
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain or behind an open
 //! alert) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
-//! judgements run by run); `PG_FALSE_ALARMS=1` lists each false alarm and its rule.
+//! judgements run by run); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
+//! 4-sigma steps not reported within 3 runs instead (any step size and delay);
+//! `PG_FALSE_ALARMS=1` lists each false alarm and its rule.
 
 use perfgate::engine::backtest::backtest;
 use perfgate::engine::detect::{Replay, Settings};
@@ -390,8 +392,14 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
             }
         }
     }
+    let want = std::env::var("PG_MISSES_STEP")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok());
     if std::env::var_os("PG_MISSES").is_some()
-        && matches!(change, Change::AfterAlert(_) | Change::Step(6.0))
+        && match want {
+            Some(k) => change == Change::Step(k),
+            None => matches!(change, Change::AfterAlert(_) | Change::Step(6.0)),
+        }
     {
         print_misses(f, change, seed, s, &first, start);
     }
@@ -404,7 +412,15 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     sc
 }
 
-/// Each series whose change went unreported for 5 runs, run by run around it:
+/// How many runs a change may take before `print_misses` lists it (`PG_MISSES_WITHIN`).
+fn within() -> usize {
+    std::env::var("PG_MISSES_WITHIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+}
+
+/// Each series whose change went unreported for `within()` runs, run by run around it:
 /// value, z, suspect and confirmed kinds, what opened (PG_MISSES=1).
 fn print_misses(
     f: &Family,
@@ -425,7 +441,7 @@ fn print_misses(
         let name = format!("s{k}.");
         let hit = first
             .iter()
-            .any(|(m, &run)| m.starts_with(&name) && run < start + 5);
+            .any(|(m, &run)| m.starts_with(&name) && run < start + within());
         if hit {
             continue;
         }
