@@ -1,16 +1,19 @@
 //! The regression rule. A single point never fails a build:
 //!
-//! 1. **Suspect**: against the robust baseline (median, 1.4826*MAD of the last
-//!    `baseline_window` eligible runs), an observation is suspect in the bad direction
-//!    when its change is at least `min_change_pct` and either its robust z reaches
-//!    `z_threshold`, or its change reaches `regression_threshold` percent with z >= 1.5
-//!    (large changes on noisy metrics).
+//! 1. **Suspect**: against the baseline (mean and standard deviation of the last
+//!    `baseline_window` eligible runs once rare outliers are left out, never under
+//!    the metric's meaningful step; see [`baseline_of`]), an observation is suspect in
+//!    the bad direction when its change is at least `min_change_pct` and either its z
+//!    reaches `z_threshold` (widened for a short baseline), or its change reaches
+//!    `regression_threshold` percent with z >= 2 (large changes on noisy metrics).
 //! 2. **Confirmed**: the last `persistence` observations (earlier runs, or confirmation
-//!    re-runs inside the same CI run) are all suspect in the same direction; or a
-//!    winsorized CUSUM over the recent observations crosses its limit (small sustained
-//!    shifts that rarely clear the z threshold twice in a row).
+//!    re-runs inside the same CI run) are all suspect in the same direction, a longer
+//!    streak where the history itself is often out that far; or a CUSUM over the
+//!    minima of consecutive pairs crosses its limit (small sustained shifts that
+//!    rarely clear the z threshold twice in a row).
 //! 3. Suspect runs never enter the baseline; while an alert is open the baseline is
-//!    frozen; improvements are reported and never fail.
+//!    frozen and a further move against the alert's own level escalates it;
+//!    improvements are reported and never fail.
 //!
 //! Severity is the seed's band of |z|: critical > 4, high 3-4, medium 2-3, low 1.5-2.
 
