@@ -160,3 +160,39 @@ fn k6_criterion_and_csv_files_become_runs() {
     let o = run(d, &["ingest", "--format", "gatling", "bad.json"]);
     assert_eq!(code(&o), 2);
 }
+
+/// A metric given twice (two CSV lines, or two files of one format) is an error naming
+/// both places, not the last value silently kept; a missing file says it cannot be read.
+#[test]
+fn a_metric_given_twice_or_a_missing_file_is_named_and_nothing_is_stored() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("twice.csv"), "metric,value\nx,1\ny,5\nx,2\n").unwrap();
+    let o = run(d, &["ingest", "twice.csv"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("twice.csv: line 4: metric `csv.x` is already given at line 2"),
+        "{}",
+        stderr(&o)
+    );
+    let hf = r#"{"results": [{"command": "sleep 0.1", "mean": 0.1}]}"#;
+    std::fs::write(d.join("a.json"), hf).unwrap();
+    std::fs::write(d.join("b.json"), hf).unwrap();
+    let o = run(d, &["ingest", "a.json", "b.json"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("b.json: metric `hyperfine.time_mean_ms` is also given by a.json"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(d, &["ingest", "nothere.json"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("nothere.json: cannot be read"),
+        "{}",
+        stderr(&o)
+    );
+    // None of them became a run.
+    let o = run(d, &["runs"]);
+    assert!(!stdout(&o).contains("#1"), "{}", stdout(&o));
+}

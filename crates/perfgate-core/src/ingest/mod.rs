@@ -355,6 +355,8 @@ fn csv_rows(
 ) -> Result<()> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Error::Usage(format!("{}: cannot be read ({e})", file.display())))?;
+    // Where each metric was given: a second value would silently replace the first.
+    let mut given: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -389,6 +391,13 @@ fn csv_rows(
             Some(u) if !metric.ends_with(&format!("_{u}")) => format!("{metric}_{u}"),
             _ => metric,
         };
+        if let Some(first) = given.insert((scen.clone(), metric.clone()), line) {
+            return Err(Error::Usage(format!(
+                "{}: line {line}: metric `{scen}.{metric}` is already given at line {first}; \
+                 expected one value per metric (one file is one run: aggregate repetitions first)",
+                file.display()
+            )));
+        }
         per_scenario.entry(scen).or_default().insert(metric, value);
     }
     Ok(())
@@ -453,7 +462,16 @@ pub fn load(
     let mut per_scenario: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut confirm: BTreeMap<String, f64> = BTreeMap::new();
     let mut default = String::new();
+    // Which file gave each metric: two files naming one metric would otherwise keep
+    // only the last one's value, silently.
+    let mut from: BTreeMap<(String, String), &std::path::Path> = BTreeMap::new();
     for f in files {
+        if let Err(e) = std::fs::metadata(f) {
+            return Err(Error::Usage(format!(
+                "{}: cannot be read ({e})",
+                f.display()
+            )));
+        }
         let source = match source {
             Source::Auto => Source::detect(f).ok_or_else(|| {
                 Error::Usage(format!(
@@ -466,7 +484,8 @@ pub fn load(
         default = scenario
             .map(sanitize)
             .unwrap_or_else(|| source.default_scenario());
-        one_file(source, f, &mut per_scenario, &mut confirm, &default).map_err(|e| {
+        let mut mine: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        one_file(source, f, &mut mine, &mut confirm, &default).map_err(|e| {
             // A file of another format says which one it looks like.
             match Source::detect(f).filter(|d| *d != source) {
                 Some(d) => Error::Usage(format!(
@@ -477,6 +496,22 @@ pub fn load(
                 None => e,
             }
         })?;
+        for (scen, metrics) in mine {
+            for (metric, value) in metrics {
+                if let Some(other) = from.insert((scen.clone(), metric.clone()), f) {
+                    return Err(Error::Usage(format!(
+                        "{}: metric `{scen}.{metric}` is also given by {}; expected each \
+                         metric from one file (ingest each file as its own run)",
+                        f.display(),
+                        other.display()
+                    )));
+                }
+                per_scenario
+                    .entry(scen.clone())
+                    .or_default()
+                    .insert(metric, value);
+            }
+        }
     }
     if per_scenario.values().all(|m| m.is_empty()) {
         return Err(Error::Usage(
