@@ -209,6 +209,11 @@ fn a_stored_run_reports_the_counts_it_was_judged_with() {
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect();
     assert!(!groups.is_empty(), "alerts listed by group: {}", stdout(&o));
+    // A group says the run it was seen in apart from its suspect range (last good
+    // ..first bad), so "#N" of one is never read as the other.
+    let line = format!("seen in #{}  suspect range #{} (", first.0, first.0 - 1);
+    assert!(stdout(&o).starts_with("  alert "), "{}", stdout(&o));
+    assert!(stdout(&o).contains(&line), "{line:?} in {}", stdout(&o));
     for id in groups {
         let o = perfgate(
             d,

@@ -45,6 +45,11 @@ fn demo_in_a_real_terminal_catches_a_regression() {
     t.keys("d");
     let s = t.wait_for("suspect range #", 5);
     assert!(s.contains("latency of run #6"), "{s}");
+    // Where it was seen and which ids are alerts: `#N` is both.
+    assert!(
+        s.contains("seen in #6, state untriaged") && s.contains("alert "),
+        "{s}"
+    );
     // Each metric: how far out, and the rule that confirmed it.
     assert!(s.contains(", z +") && s.contains(", by "), "{s}");
     t.keys("Escape");

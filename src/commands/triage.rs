@@ -66,17 +66,16 @@ fn list(store: &dyn Store, all: bool) -> Result<String> {
             .map(|r| format!("  suspect range {}", r.describe()))
             .unwrap_or_default();
         s += &format!(
-            "g{g}  {} {} in {}, {} metric(s), runs #{}..#{}{range}\n",
+            "g{g}  {} {} in {}, {} metric(s), seen in {}{range}\n",
             lead.state,
             lead.kind,
             lead.metric.split('.').next().unwrap_or(&lead.metric),
             members.len(),
-            lead.opened_run_id,
-            lead.last_run_id
+            lead.runs()
         );
         for a in members {
             s += &format!(
-                "  #{:<4} {:<44} {:<9} {:<14} {:>+8.1}% {:>+7.2}  {} by {}{}\n",
+                "  #{:<7} {:<44} {:<9} {:<14} {:>+8.1}% {:>+7.2}  {} by {}{}\n",
                 a.id,
                 a.metric,
                 a.severity,
@@ -94,7 +93,12 @@ fn list(store: &dyn Store, all: bool) -> Result<String> {
         }
     }
     if s.is_empty() {
-        s = "no alerts\n".into();
+        return Ok("no alerts\n".into());
     }
-    Ok(s)
+    // Alert ids (#7) and run ids (#7) look alike: the header says which is which.
+    let header = format!(
+        "  {:<8} {:<44} {:<9} {:<14} {:>9} {:>7}  updated\n",
+        "alert", "metric", "severity", "state", "change", "z"
+    );
+    Ok(header + &s)
 }

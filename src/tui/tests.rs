@@ -67,6 +67,17 @@ fn metrics_tab_snapshot_and_detail() {
 #[test]
 fn triage_tab_snapshot() {
     let mut app = sample_app();
+    // The change landed between runs 26 and 27: the runs column still says where the
+    // group was seen, as on its alerts' rows; the range is the detail's.
+    app.ranges.insert(
+        7,
+        crate::engine::outcome::SuspectRange {
+            good_run: Some(26),
+            bad_run: 27,
+            good_commit: Some("1a2b3c4d5e".into()),
+            bad_commit: Some("9f8e7d6c5b".into()),
+        },
+    );
     app.on_key(key(KeyCode::Char('3')));
     let s = screen(&render(&app, 120, 40));
     // Groups, open ones first, by severity: the untriaged critical one leads.
@@ -80,6 +91,8 @@ fn triage_tab_snapshot() {
         "{s}"
     );
     assert!(!s.contains("#7 "), "groups start collapsed:\n{s}");
+    let g7 = s.lines().find(|l| l.contains("g7 ")).unwrap();
+    assert!(!g7.contains("#26") && g7.contains("  #27..#30 "), "{g7}");
     // Space expands the selected group to its alerts.
     app.on_key(key(KeyCode::Char(' ')));
     let s = screen(&render(&app, 120, 40));

@@ -25,16 +25,18 @@ pub fn detail(app: &App, row: TriageRow, st: &dyn Store) -> Modal {
     };
     let scenario = lead.metric.split('.').next().unwrap_or(&lead.metric);
     let title = format!(
-        " g{}: {} {} in {} ",
+        " g{}: {}: {} {}(s) ",
         lead.group(),
+        scenario,
         members.len(),
         lead.kind,
-        scenario
     );
-    let mut lines = vec![format!(
-        "runs #{}..#{}, state {}",
-        lead.opened_run_id, lead.last_run_id, lead.state
-    )];
+    let mut lines = vec![format!("seen in {}, state {}", lead.runs(), lead.state)];
+    // Alert ids and run ids both read `#N`: the header says which these are.
+    lines.push(format!(
+        "  {:<5} {:<44} {:<9} baseline -> value (change, z, rule)",
+        "alert", "metric", "severity"
+    ));
     for a in &members {
         // How far out, and which rule confirmed it: the first question of triage.
         let by = a.rule.map(|r| format!(", by {r}")).unwrap_or_default();

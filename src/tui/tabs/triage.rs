@@ -1,7 +1,7 @@
 //! Triage: alert groups (what changed together in one run and scenario), open ones
-//! first, each with its suspect range; Space expands a group to its alerts, Enter
-//! sets the state of a group or an alert through a confirmation step, d opens the
-//! detail with the commits in the suspect range.
+//! first, each with the runs it was seen in (as its alerts); Space expands a group
+//! to its alerts, Enter sets the state of a group or an alert through a confirmation
+//! step, d opens the detail with the suspect range and the commits in it.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -90,11 +90,6 @@ fn group_row<'a>(app: &App, g: i64) -> Option<Row<'a>> {
         "▸"
     };
     let scenario = lead.metric.split('.').next().unwrap_or(&lead.metric);
-    let range = app
-        .ranges
-        .get(&lead.id)
-        .map(|r| r.describe())
-        .unwrap_or_else(|| format!("#{}..#{}", lead.opened_run_id, lead.last_run_id));
     Some(Row::new(vec![
         Cell::from(format!("{mark}g{g}")),
         Cell::from(format!("{scenario}: {} {}(s)", members.len(), lead.kind)),
@@ -102,7 +97,9 @@ fn group_row<'a>(app: &App, g: i64) -> Option<Row<'a>> {
         Cell::from(format!("{:+.1}%", lead.change_pct)),
         Cell::from(format!("{:+.2}", lead.z)),
         Cell::from(lead.state.as_str()).style(state_style(app, lead.state)),
-        Cell::from(range),
+        // The runs it was seen in, as on its metrics' rows; the suspect range (last
+        // good..first bad run, which may differ) is in the detail, with its commits.
+        Cell::from(lead.runs()),
         Cell::from(""),
         Cell::from(lead.reason.clone()),
     ]))
@@ -117,7 +114,7 @@ fn alert_row<'a>(app: &App, a: &Alert) -> Row<'a> {
         Cell::from(format!("{:+.1}%", a.change_pct)),
         Cell::from(format!("{:+.2}", a.z)),
         Cell::from(a.state.as_str()).style(state_style(app, a.state)),
-        Cell::from(format!("#{}..#{}", a.opened_run_id, a.last_run_id)),
+        Cell::from(a.runs()),
         Cell::from(format!(
             "{} {}",
             a.updated_at

@@ -140,6 +140,16 @@ impl Alert {
         self.group_id.unwrap_or(self.id)
     }
 
+    /// The runs it was seen in, for people: `#6`, or `#6..#9` once later runs kept it
+    /// open.
+    pub fn runs(&self) -> String {
+        if self.opened_run_id == self.last_run_id {
+            format!("#{}", self.opened_run_id)
+        } else {
+            format!("#{}..#{}", self.opened_run_id, self.last_run_id)
+        }
+    }
+
     /// The first run of its level: where the change began (the suspect range's bad
     /// run), which may be before the run that confirmed it.
     pub fn level_from(&self) -> i64 {
