@@ -17,8 +17,7 @@ fn sqlite_queries_are_measured_and_never_change_data() {
         r#"{"test_scenarios": [
             {"name": "count", "type": "database", "query": "SELECT count(*) FROM t", "iterations": 100, "connection_string": "sqlite://app.db"},
             {"name": "scan", "type": "database", "query": "SELECT * FROM t WHERE v % 5 = 0", "iterations": 50, "connection_string": "sqlite:app.db"},
-            {"name": "writer", "type": "database", "query": "UPDATE t SET v = v + 1000 RETURNING id", "iterations": 20, "connection_string": "sqlite://${PERFGATE_TEST_DB}"},
-            {"name": "broken", "type": "database", "query": "SELECT nope FROM missing", "iterations": 5, "connection_string": "sqlite://app.db"}
+            {"name": "writer", "type": "database", "query": "UPDATE t SET v = v + 1000 RETURNING id", "iterations": 20, "connection_string": "sqlite://${PERFGATE_TEST_DB}"}
         ]}"#,
     );
     let o = std::process::Command::new(bin())
@@ -49,13 +48,29 @@ fn sqlite_queries_are_measured_and_never_change_data() {
     assert!(count["note"].as_str().unwrap().contains("plan_cost"));
     assert_eq!(s("scan")["metrics"]["row_count"].as_f64(), Some(100.0));
     assert_eq!(s("writer")["metrics"]["row_count"].as_f64(), Some(500.0));
-    let broken = s("broken");
-    assert_eq!(
-        broken["errors"]["query"].as_u64(),
-        Some(6),
-        "warm-up and timed iterations all counted"
+    // A query that never succeeds measured nothing: the run could not be carried
+    // out (exit 3, as for an API scenario with no successful response), the reason
+    // says how many attempts failed and why, and nothing becomes history.
+    write_config(
+        d,
+        "broken.json",
+        r#"{"test_scenarios": [
+            {"name": "broken", "type": "database", "query": "SELECT nope FROM missing", "iterations": 5, "connection_string": "sqlite://app.db"}
+        ]}"#,
     );
-    assert!(broken["note"].as_str().unwrap().contains("no such table"));
+    let o = run(
+        d,
+        &["--ci", "--config", "broken.json", "--output", "b.json"],
+    );
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("broken: no successful query in 6 attempt(s)")
+            && stderr(&o).contains("no such table"),
+        "warm-up and timed iterations all counted: {}",
+        stderr(&o)
+    );
+    let o = run(d, &["baseline", "list", "--config", "broken.json"]);
+    assert!(!stdout(&o).contains("broken."), "{}", stdout(&o));
     // Every UPDATE was rolled back.
     let c = rusqlite::Connection::open(d.join("app.db")).unwrap();
     let sum: i64 = c

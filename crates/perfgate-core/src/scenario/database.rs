@@ -138,6 +138,7 @@ pub async fn run(
             out
         }
     };
+    let out = no_success(out);
     live.update_scenario(&s.name, |l| {
         l.phase = if out.error.is_some() {
             ScenarioPhase::Failed
@@ -146,6 +147,19 @@ pub async fn run(
         };
         l.requests = out.requests;
     });
+    out
+}
+
+/// A scenario whose every query failed has measured nothing: it fails the run with
+/// the database's first error (as an API scenario with no successful response does),
+/// and its connection time never becomes a baseline sample.
+fn no_success(mut out: ScenarioOutput) -> ScenarioOutput {
+    let measured = out.metrics.contains_key("query_time_mean_ms");
+    let failed = out.errors.values().sum::<u64>();
+    if out.error.is_none() && !out.interrupted && !measured && failed > 0 {
+        let why = out.note.take().unwrap_or_default();
+        out.error = Some(format!("no successful query in {failed} attempt(s): {why}"));
+    }
     out
 }
 
