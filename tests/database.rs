@@ -71,6 +71,22 @@ fn sqlite_queries_are_measured_and_never_change_data() {
     );
     let o = run(d, &["baseline", "list", "--config", "broken.json"]);
     assert!(!stdout(&o).contains("broken."), "{}", stdout(&o));
+    // A mistyped path is an error, never a new empty database measured instead.
+    write_config(
+        d,
+        "typo.json",
+        r#"{"test_scenarios": [
+            {"name": "typo", "type": "database", "query": "SELECT 1", "iterations": 5, "connection_string": "sqlite://ap.db"}
+        ]}"#,
+    );
+    let o = run(d, &["--ci", "--config", "typo.json"]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot open the SQLite database \"ap.db\""),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("ap.db").exists(), "the typo created a database");
     // Every UPDATE was rolled back.
     let c = rusqlite::Connection::open(d.join("app.db")).unwrap();
     let sum: i64 = c

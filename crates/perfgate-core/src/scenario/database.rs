@@ -23,9 +23,22 @@ fn run_sqlite(path: &str, s: &DatabaseScenario, cancel: &CancellationToken) -> S
     let iterations = s.iterations.unwrap_or(100).max(1);
     let warmup = (iterations / 10).clamp(1, 10);
     let t0 = Instant::now();
-    let conn = match rusqlite::Connection::open(path) {
+    // Never created: a mistyped path would otherwise be measured as an empty database.
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI
+        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let ro = (flags - rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+        | rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+    // A read-only file still serves a scenario that only reads.
+    let conn = match rusqlite::Connection::open_with_flags(path, flags)
+        .or_else(|e| rusqlite::Connection::open_with_flags(path, ro).map_err(|_| e))
+    {
         Ok(c) => c,
-        Err(e) => return ScenarioOutput::failed(format!("cannot open the SQLite database: {e}")),
+        Err(e) => {
+            return ScenarioOutput::failed(format!(
+                "cannot open the SQLite database {path:?}: {e} (it must exist; perfgate never creates it)"
+            ));
+        }
     };
     let connection_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let mut hist = Histogram::<u64>::new(3).expect("valid histogram");
