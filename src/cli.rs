@@ -319,8 +319,8 @@ pub enum BaselineAction {
         /// Every metric's baseline.
         #[arg(long)]
         all: bool,
-        /// Why, for the audit log.
-        #[arg(long, default_value = "")]
+        /// Why, for the audit log (required: an audit entry without a why helps no one).
+        #[arg(long, value_parser = reason)]
         reason: String,
     },
     /// Take back the newest reset of a metric (or --all: the newest reset of every
@@ -332,16 +332,16 @@ pub enum BaselineAction {
         /// The reset of every metric (`baseline reset --all`).
         #[arg(long)]
         all: bool,
-        /// Why, for the audit log.
-        #[arg(long, default_value = "")]
+        /// Why, for the audit log (required: an audit entry without a why helps no one).
+        #[arg(long, value_parser = reason)]
         reason: String,
     },
     /// Accept the metric's current level (its open regression) as the new baseline; audited.
     Accept {
         /// The metric's full name, `scenario.metric`.
         metric: String,
-        /// Why, for the audit log.
-        #[arg(long, default_value = "")]
+        /// Why, for the audit log (required: an audit entry without a why helps no one).
+        #[arg(long, value_parser = reason)]
         reason: String,
     },
     /// Report only: the metric is shown and alerted at low severity but never fails
@@ -352,8 +352,8 @@ pub enum BaselineAction {
         /// Gate the metric again.
         #[arg(long)]
         off: bool,
-        /// Why, for the audit log.
-        #[arg(long, default_value = "")]
+        /// Why, for the audit log (required: an audit entry without a why helps no one).
+        #[arg(long, value_parser = reason)]
         reason: String,
     },
     /// The audit log of baseline and triage actions.
@@ -379,8 +379,8 @@ pub enum TriageAction {
         id: String,
         /// The new state.
         state: String,
-        /// Why, for the audit log.
-        #[arg(long, default_value = "")]
+        /// Why, for the audit log (required: an audit entry without a why helps no one).
+        #[arg(long, value_parser = reason)]
         reason: String,
     },
 }
@@ -420,6 +420,16 @@ pub enum StoreAction {
     Import { file: String },
 }
 
+/// An audited action's `--reason`: some words, not an empty string.
+fn reason(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err("expected a few words saying why, for the audit log".into())
+    } else {
+        Ok(t.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -439,5 +449,28 @@ mod tests {
             "{commands}"
         );
         assert!(commands.contains("/bytes/{count}"), "{commands}");
+    }
+
+    #[test]
+    fn every_audited_action_asks_why() {
+        use clap::Parser;
+        let parse = |args: &[&str]| super::Cli::try_parse_from([&["perfgate"], args].concat());
+        for action in [
+            &["baseline", "reset", "a.x_ms"][..],
+            &["baseline", "reset", "--all"],
+            &["baseline", "undo", "a.x_ms"],
+            &["baseline", "accept", "a.x_ms"],
+            &["baseline", "report-only", "a.x_ms"],
+            &["triage", "set", "g1", "acknowledged"],
+        ] {
+            let e = parse(action).expect_err("no reason").to_string();
+            assert!(e.contains("--reason"), "{action:?}: {e}");
+            let blank = parse(&[action, &["--reason", "  "]].concat()).expect_err("blank");
+            assert!(
+                blank.to_string().contains("saying why"),
+                "{action:?}: {blank}"
+            );
+            assert!(parse(&[action, &["--reason", "moved hosts"]].concat()).is_ok());
+        }
     }
 }

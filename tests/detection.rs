@@ -112,8 +112,18 @@ fn acknowledging_stops_it_failing_again(d: &std::path::Path) {
         ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let o = run(d, &["triage", "set", &id, "bogus", "--config", "c.json"]);
+    let o = run(
+        d,
+        &[
+            "triage", "set", &id, "bogus", "--reason", "x", "--config", "c.json",
+        ],
+    );
     assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("triage state \"bogus\" is unknown"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Accept one metric as the new baseline, reset all: each recorded with who and why.
@@ -481,7 +491,12 @@ fn a_regression_left_open_longer_than_the_history_read_stays_a_regression() {
     assert_eq!(runs.len(), 1, "one alert, live and replayed: {runs:?}");
     // Called a false alarm, its runs are the metric's level: judged at once against
     // them, not 'building' because every recent run was left out.
-    let o = run(d, &["triage", "set", "1", "invalid", "--config", "c.json"]);
+    let o = run(
+        d,
+        &[
+            "triage", "set", "1", "invalid", "--reason", "noise", "--config", "c.json",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
         stdout(&o).contains("its runs count as baseline again"),

@@ -208,6 +208,8 @@ fn report_only_is_an_audited_choice_and_never_fails_the_build() {
             "baseline",
             "report-only",
             "svc.response_time_p59_ms",
+            "--reason",
+            "typo",
             "--config",
             "c.json",
         ],

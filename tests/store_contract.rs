@@ -158,6 +158,13 @@ fn history_and_epoch(st: &mut dyn Store) {
         b + 1,
         "'*' resets all"
     );
+    // Accepting the latest run's level right after resetting at it: the newest
+    // event rules, so that run is the new baseline's first sample.
+    st.baseline_event("api.p95_ms", BaselineAction::Reset, c, "t", "reset")
+        .unwrap();
+    st.baseline_event("api.p95_ms", BaselineAction::Accept, c - 1, "t", "accept")
+        .unwrap();
+    assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), c - 1);
 }
 
 fn upsert_alert_if_open(st: &mut dyn Store) {

@@ -572,9 +572,19 @@ impl App {
                         self.modal = Modal::None;
                         self.status = "cancelled".into();
                     }
+                    // The reason goes to the audit log: an entry without one says
+                    // nothing to whoever reads it at 3am.
+                    KeyCode::Enter if reason.trim().is_empty() => {
+                        self.status = "type a reason first: it is recorded in the audit log".into();
+                        self.modal = Modal::Confirm {
+                            action,
+                            consequence,
+                            reason,
+                        };
+                    }
                     KeyCode::Enter => {
                         self.modal = Modal::None;
-                        return Some(Command::Confirmed(action, reason));
+                        return Some(Command::Confirmed(action, reason.trim().to_string()));
                     }
                     KeyCode::Backspace => {
                         reason.pop();

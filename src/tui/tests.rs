@@ -363,10 +363,21 @@ fn baseline_reset_needs_confirmation_and_names_the_loss() {
     assert_eq!(app.modal, Modal::None);
     assert_eq!(app.status, "cancelled");
     app.on_key(key(KeyCode::Char('R')));
+    // No reason, no action: the audit log would say nothing.
+    assert_eq!(app.on_key(key(KeyCode::Enter)), None);
+    assert!(
+        matches!(app.modal, Modal::Confirm { .. }),
+        "{:?}",
+        app.modal
+    );
+    assert!(app.status.contains("type a reason first"), "{}", app.status);
+    for c in "moved".chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
     let cmd = app.on_key(key(KeyCode::Enter));
     assert_eq!(
         cmd,
-        Some(Command::Confirmed(ConfirmAction::ResetAll, String::new()))
+        Some(Command::Confirmed(ConfirmAction::ResetAll, "moved".into()))
     );
 }
 

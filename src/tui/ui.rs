@@ -66,7 +66,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                     Span::styled("▏", t.key()),
                 ]),
                 Line::styled(
-                    "Enter confirms (recorded with your name), Esc cancels.",
+                    "Type why, then Enter confirms (recorded with your name); Esc cancels.",
                     t.dim(),
                 ),
             ];

@@ -176,6 +176,18 @@ pub const OPEN_STATES_SQL: &str = "('untriaged','acknowledged','investigating')"
 pub const EFFECTIVE_EVENT_SQL: &str = "e.action <> 'undo' AND NOT EXISTS \
      (SELECT 1 FROM baseline_events u WHERE u.action = 'undo' AND u.since_run = e.id)";
 
+/// A metric's baseline epoch for both backends (`param` is the metric's placeholder,
+/// `?1` or `$1`): the run the newest effective event (its own or a `*` one) starts
+/// after. The newest, not the largest: accepting the latest run's level right after
+/// a reset at that run makes it the first sample, as the accept says.
+pub fn epoch_sql(param: &str) -> String {
+    format!(
+        "SELECT COALESCE((SELECT since_run FROM baseline_events e \
+         WHERE (metric = {param} OR metric = '*') AND {EFFECTIVE_EVENT_SQL} \
+         ORDER BY id DESC LIMIT 1), 0)"
+    )
+}
+
 pub trait Store: Send {
     /// Record that a run started (committed at once, status `running`).
     fn begin_run(&mut self, meta: &RunMeta) -> Result<i64>;

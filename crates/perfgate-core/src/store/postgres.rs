@@ -497,7 +497,7 @@ impl Store for PgStore {
 
     fn baseline_epoch(&self, metric: &str) -> Result<i64> {
         block(
-            sqlx::query_scalar(AssertSqlSafe(format!("SELECT COALESCE(MAX(since_run), 0)::BIGINT FROM baseline_events e WHERE (metric = $1 OR metric = '*') AND {}", super::EFFECTIVE_EVENT_SQL)))
+            sqlx::query_scalar::<_, i64>(AssertSqlSafe(super::epoch_sql("$1")))
                 .bind(metric)
                 .fetch_one(&self.pool),
         )

@@ -778,11 +778,7 @@ impl Store for SqliteStore {
 
     fn baseline_epoch(&self, metric: &str) -> Result<i64> {
         self.conn
-            .query_row(
-                &format!("SELECT COALESCE(MAX(since_run), 0) FROM baseline_events e WHERE (metric = ?1 OR metric = '*') AND {EFFECTIVE_EVENT_SQL}"),
-                [metric],
-                |r| r.get(0),
-            )
+            .query_row(&super::epoch_sql("?1"), [metric], |r| r.get(0))
             .map_err(|e| db_err(&self.path, "reading baseline events", e))
     }
 
