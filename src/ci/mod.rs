@@ -224,7 +224,7 @@ fn show(
                 eprintln!("{l}");
             }
             for c in &summary.channels {
-                if c.outcome == "failed" {
+                if c.outcome == crate::engine::alert::Delivery::Failed {
                     eprintln!("alert channel {} failed: {}", c.channel, c.detail);
                 } else {
                     tracing::info!(channel = %c.channel, outcome = %c.outcome, detail = %c.detail, "alert channel");

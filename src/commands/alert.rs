@@ -17,7 +17,7 @@ pub async fn run(args: &RunArgs, channel: Option<String>) -> Result<i32> {
     let mut failed = false;
     for r in &results {
         println!("{:<8} {:<8} {}", r.channel, r.outcome, r.detail);
-        failed |= r.outcome == "failed";
+        failed |= r.outcome == crate::engine::alert::Delivery::Failed;
     }
     Ok(if failed { 3 } else { 0 })
 }

@@ -810,7 +810,7 @@ pub fn judge(
                 confirmed = Some(kind);
                 onset = began_change;
                 detected_by = Some(DetectionRule::Cusum);
-                rule = Some(format!("CUSUM {c:.1} >= {h:.1} over recent runs"));
+                rule = Some(format!("CUSUM {c:.2} >= {h:.2} over recent runs"));
                 break;
             }
         }

@@ -6,13 +6,15 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, line, with_retry};
+use super::{
+    ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, Delivery, line, with_retry,
+};
 use crate::report::junit::xml_escape;
 
-fn result(outcome: &str, detail: String) -> ChannelResult {
+fn result(outcome: Delivery, detail: String) -> ChannelResult {
     ChannelResult {
         channel: "email".into(),
-        outcome: outcome.into(),
+        outcome,
         detail,
     }
 }
@@ -70,7 +72,7 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
         env("ALERT_EMAIL_RECIPIENTS"),
     ) else {
         return result(
-            "skipped",
+            Delivery::Skipped,
             "not configured: SMTP_SERVER, SMTP_FROM_EMAIL and ALERT_EMAIL_RECIPIENTS are needed"
                 .into(),
         );
@@ -78,10 +80,13 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
     let port: u16 = match env("SMTP_PORT").map(|p| p.parse()) {
         None => 587,
         Some(Ok(p)) => p,
-        Some(Err(_)) => return result("failed", "SMTP_PORT is not a port number".into()),
+        Some(Err(_)) => return result(Delivery::Failed, "SMTP_PORT is not a port number".into()),
     };
     let Ok(from) = from.parse::<Mailbox>() else {
-        return result("failed", "SMTP_FROM_EMAIL is not an email address".into());
+        return result(
+            Delivery::Failed,
+            "SMTP_FROM_EMAIL is not an email address".into(),
+        );
     };
     let mut builder = Message::builder().from(from);
     for r in to.split(',').map(str::trim).filter(|r| !r.is_empty()) {
@@ -89,7 +94,7 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
             Ok(m) => builder = builder.to(m),
             Err(_) => {
                 return result(
-                    "failed",
+                    Delivery::Failed,
                     "ALERT_EMAIL_RECIPIENTS holds an invalid address".into(),
                 );
             }
@@ -111,7 +116,7 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
             .multipart(MultiPart::alternative_plain_html(text, html))
         {
             Ok(m) => msgs.push(m),
-            Err(_) => return result("failed", "the message could not be built".into()),
+            Err(_) => return result(Delivery::Failed, "the message could not be built".into()),
         }
     }
     let _ = ContentType::TEXT_PLAIN;
@@ -122,7 +127,7 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
         Ok(p) => Tls::Required(p),
         Err(_) => {
             return result(
-                "failed",
+                Delivery::Failed,
                 "TLS parameters for SMTP_SERVER could not be built".into(),
             );
         }
@@ -151,13 +156,13 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
         .await;
         if let Err(e) = r {
             return result(
-                "failed",
+                Delivery::Failed,
                 format!("{} after {ATTEMPTS} attempts ({k} message(s) sent)", e.0),
             );
         }
     }
     result(
-        "sent",
+        Delivery::Sent,
         format!(
             "{} message(s), {} regression(s) to {} recipient(s)",
             msgs.len(),

@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::{ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, line, with_retry};
+use super::{
+    ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, Delivery, line, with_retry,
+};
 use crate::model::Severity;
 use crate::outcome::RunOutcome;
 use crate::report::markdown;
@@ -37,10 +39,10 @@ fn describe(e: &octocrab::Error) -> ChannelError {
     })
 }
 
-fn result(outcome: &str, detail: String) -> ChannelResult {
+fn result(outcome: Delivery, detail: String) -> ChannelResult {
     ChannelResult {
         channel: "github".into(),
-        outcome: outcome.into(),
+        outcome,
         detail,
     }
 }
@@ -93,12 +95,15 @@ pub async fn send(
         std::env::var("GITHUB_REPOSITORY"),
     ) else {
         return result(
-            "skipped",
+            Delivery::Skipped,
             "not configured: GITHUB_TOKEN and GITHUB_REPOSITORY are needed".into(),
         );
     };
     if !repo.contains('/') {
-        return result("skipped", "GITHUB_REPOSITORY must be owner/repo".into());
+        return result(
+            Delivery::Skipped,
+            "GITHUB_REPOSITORY must be owner/repo".into(),
+        );
     }
     let base = std::env::var("GITHUB_API_URL").unwrap_or_else(|_| "https://api.github.com".into());
     let octo = match octocrab::Octocrab::builder()
@@ -112,7 +117,12 @@ pub async fn send(
         .and_then(|b| b.build())
     {
         Ok(o) => o,
-        Err(_) => return result("failed", "GITHUB_API_URL is not a usable base URL".into()),
+        Err(_) => {
+            return result(
+                Delivery::Failed,
+                "GITHUB_API_URL is not a usable base URL".into(),
+            );
+        }
     };
     match pr_number() {
         Some(pr) => {
@@ -131,7 +141,7 @@ pub async fn send(
             .await;
             match found {
                 Err(e) => result(
-                    "failed",
+                    Delivery::Failed,
                     format!(
                         "listing PR #{pr} comments: {} after {ATTEMPTS} attempts",
                         e.0
@@ -146,18 +156,20 @@ pub async fn send(
                     })
                     .await
                     {
-                        Ok(_) => {
-                            result("updated", format!("PR #{pr} comment {id} updated in place"))
-                        }
+                        Ok(_) => result(
+                            Delivery::Updated,
+                            format!("PR #{pr} comment {id} updated in place"),
+                        ),
                         Err(e) => result(
-                            "failed",
+                            Delivery::Failed,
                             format!("updating the PR comment: {} after {ATTEMPTS} attempts", e.0),
                         ),
                     }
                 }
-                Ok(None) if all.is_empty() => {
-                    result("skipped", "no regressions and no earlier comment".into())
-                }
+                Ok(None) if all.is_empty() => result(
+                    Delivery::Skipped,
+                    "no regressions and no earlier comment".into(),
+                ),
                 Ok(None) => {
                     let route = format!("/repos/{repo}/issues/{pr}/comments");
                     match with_retry(ATTEMPTS, ctx.timeout, || async {
@@ -167,9 +179,9 @@ pub async fn send(
                     })
                     .await
                     {
-                        Ok(_) => result("sent", format!("PR #{pr} comment created")),
+                        Ok(_) => result(Delivery::Sent, format!("PR #{pr} comment created")),
                         Err(e) => result(
-                            "failed",
+                            Delivery::Failed,
                             format!("creating the PR comment: {} after {ATTEMPTS} attempts", e.0),
                         ),
                     }
@@ -178,7 +190,7 @@ pub async fn send(
         }
         None => {
             if fresh.is_empty() {
-                return result("skipped", "nothing new to report".into());
+                return result(Delivery::Skipped, "nothing new to report".into());
             }
             let route = format!("/repos/{repo}/issues");
             let mut created = 0;
@@ -212,7 +224,7 @@ pub async fn send(
                     Ok(_) => created += 1,
                     Err(e) => {
                         return result(
-                            "failed",
+                            Delivery::Failed,
                             format!(
                                 "creating an issue: {} after {ATTEMPTS} attempts ({created} created)",
                                 e.0
@@ -221,7 +233,7 @@ pub async fn send(
                     }
                 }
             }
-            result("sent", format!("{created} issue(s) created"))
+            result(Delivery::Sent, format!("{created} issue(s) created"))
         }
     }
 }

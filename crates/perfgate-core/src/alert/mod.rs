@@ -56,12 +56,48 @@ pub struct AlertContext {
     pub timeout: Duration,
 }
 
+/// What a channel did with a run's alerts.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// Delivered.
+    Sent,
+    /// An earlier message (a PR comment) was edited in place.
+    Updated,
+    /// Not configured, or nothing to say.
+    Skipped,
+    /// Tried and failed; the alerts are sent again next run.
+    Failed,
+}
+
+impl Delivery {
+    /// As printed and serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Sent => "sent",
+            Delivery::Updated => "updated",
+            Delivery::Skipped => "skipped",
+            Delivery::Failed => "failed",
+        }
+    }
+
+    /// Whether the alerts reached someone.
+    pub fn delivered(self) -> bool {
+        matches!(self, Delivery::Sent | Delivery::Updated)
+    }
+}
+
+impl std::fmt::Display for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// What happened on one channel.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ChannelResult {
     pub channel: String,
-    /// sent, updated, skipped, failed.
-    pub outcome: String,
+    pub outcome: Delivery,
     pub detail: String,
 }
 
@@ -262,7 +298,7 @@ async fn within(
         Ok(r) => r,
         Err(_) => ChannelResult {
             channel: channel.into(),
-            outcome: "failed".into(),
+            outcome: Delivery::Failed,
             detail: format!(
                 "not delivered within the {} s alert budget (alerts.budget_seconds)",
                 fmt_num(budget.as_secs_f64())
@@ -329,7 +365,7 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
     if !console.is_empty() {
         summary.channels.push(ChannelResult {
             channel: "console".into(),
-            outcome: "sent".into(),
+            outcome: Delivery::Sent,
             detail: format!("{} alert(s)", console.len()),
         });
     }
@@ -371,13 +407,13 @@ pub async fn dispatch(st: &mut dyn Store, cfg: &Config, o: &RunOutcome) -> Resul
     let delivered: Vec<String> = summary
         .channels
         .iter()
-        .filter(|c| c.outcome == "sent" || c.outcome == "updated")
+        .filter(|c| c.outcome.delivered())
         .map(|c| c.channel.clone())
         .collect();
     let failed: Vec<&str> = summary
         .channels
         .iter()
-        .filter(|c| c.outcome == "failed")
+        .filter(|c| c.outcome == Delivery::Failed)
         .map(|c| c.channel.as_str())
         .collect();
     for i in &fresh {
@@ -447,7 +483,7 @@ pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
                 eprintln!("ALERT {}", line(&item));
                 ChannelResult {
                     channel: "console".into(),
-                    outcome: "sent".into(),
+                    outcome: Delivery::Sent,
                     detail: "printed to stderr".into(),
                 }
             }

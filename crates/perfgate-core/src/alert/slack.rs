@@ -3,13 +3,15 @@
 
 use serde_json::{Value, json};
 
-use super::{ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, describe, with_retry};
+use super::{
+    ATTEMPTS, AlertContext, AlertItem, ChannelError, ChannelResult, Delivery, describe, with_retry,
+};
 use crate::report::fmt_num;
 
-fn result(outcome: &str, detail: String) -> ChannelResult {
+fn result(outcome: Delivery, detail: String) -> ChannelResult {
     ChannelResult {
         channel: "slack".into(),
-        outcome: outcome.into(),
+        outcome,
         detail,
     }
 }
@@ -64,7 +66,7 @@ pub fn message(ctx: &AlertContext, items: &[AlertItem]) -> Value {
 pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
     let Ok(url) = std::env::var("SLACK_WEBHOOK_URL") else {
         return result(
-            "skipped",
+            Delivery::Skipped,
             "not configured: SLACK_WEBHOOK_URL is unset".into(),
         );
     };
@@ -74,7 +76,7 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
         .build()
     {
         Ok(c) => c,
-        Err(e) => return result("failed", describe(&e).0),
+        Err(e) => return result(Delivery::Failed, describe(&e).0),
     };
     let groups = super::by_group(items);
     for (k, group) in groups.iter().enumerate() {
@@ -95,13 +97,13 @@ pub async fn send(ctx: &AlertContext, items: &[AlertItem]) -> ChannelResult {
         .await;
         if let Err(e) = r {
             return result(
-                "failed",
+                Delivery::Failed,
                 format!("{} after {ATTEMPTS} attempts ({k} message(s) posted)", e.0),
             );
         }
     }
     result(
-        "sent",
+        Delivery::Sent,
         format!(
             "{} message(s), {} regression(s) posted",
             groups.len(),
