@@ -107,6 +107,17 @@ pub fn sample_app() -> App {
             cpu_pct: 37.5,
             mem_mb: 2048.0,
             mem_total_mb: 8192.0,
+            // A run that pushed the machine to 96% for a while.
+            cpu_history: (0..60u64)
+                .map(|i| {
+                    if (20..35).contains(&i) {
+                        96
+                    } else {
+                        30 + i % 9
+                    }
+                })
+                .collect(),
+            cpu_peak_pct: 96.0,
         },
         scenarios: vec![
             LiveScenario {

@@ -42,7 +42,16 @@ fn live_tab_snapshot() {
         s.contains("x stop"),
         "footer shows the stop key while running"
     );
+    // The run pushed the machine to 96%: said, with the CPU over time under it.
+    assert!(
+        s.contains("saturated (peak 96%)") && s.contains("cpu % over time"),
+        "{s}"
+    );
     insta::assert_snapshot!("live_120x40", s);
+    let mut calm = sample_app();
+    calm.live.system.cpu_peak_pct = 41.0;
+    let s = screen(&render(&calm, 120, 40));
+    assert!(s.contains("peak 41%: the machine had room"), "{s}");
 }
 
 #[test]

@@ -22,7 +22,15 @@ pub struct LiveSystem {
     pub cpu_pct: f64,
     pub mem_mb: f64,
     pub mem_total_mb: f64,
+    /// Machine CPU percent, one point per sample (bounded, newest last).
+    pub cpu_history: Vec<u64>,
+    /// Highest CPU percent sampled since the run started.
+    pub cpu_peak_pct: f64,
 }
+
+/// Machine CPU at or above this percent is saturated: the load generator then
+/// queues requests itself, and latency includes its own waiting.
+pub const SATURATED_CPU_PCT: f64 = 90.0;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ScenarioPhase {

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Gauge, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Gauge, Paragraph, Sparkline, Wrap};
 
 use crate::engine::live::{LiveScenario, ScenarioPhase};
 use crate::engine::metrics::Direction;
@@ -128,14 +128,16 @@ fn draw_machine(f: &mut Frame, app: &App, sys: Rect) {
     let block = Block::bordered().title(" Machine ").border_style(t.dim());
     let inner = block.inner(sys);
     f.render_widget(block, sys);
-    let [c, m, _] = Layout::vertical([
+    let [c, m, note, history] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Min(0),
     ])
     .areas(inner);
-    let cpu = app.live.system.cpu_pct;
-    let (mem, total) = (app.live.system.mem_mb, app.live.system.mem_total_mb);
+    let sys = &app.live.system;
+    let cpu = sys.cpu_pct;
+    let (mem, total) = (sys.mem_mb, sys.mem_total_mb);
     // The machine is sampled by a run (an idle console costs nothing): before the
     // first sample there is nothing to show, not a machine with 0 MB.
     if total <= 0.0 {
@@ -155,6 +157,27 @@ fn draw_machine(f: &mut Frame, app: &App, sys: Rect) {
             .ratio((mem / total).clamp(0.0, 1.0))
             .label(format!("mem {:.0} / {:.0} MB", mem, total)),
         m,
+    );
+    // A saturated machine is the first suspect of a slow run measured on it.
+    let peak = sys.cpu_peak_pct;
+    let said = if peak >= crate::engine::live::SATURATED_CPU_PCT {
+        Line::styled(
+            format!("saturated (peak {peak:.0}%): latency includes local queueing"),
+            t.warn(),
+        )
+    } else {
+        Line::styled(format!("peak {peak:.0}%: the machine had room"), t.dim())
+    };
+    f.render_widget(Paragraph::new(said).wrap(Wrap { trim: true }), note);
+    let w = history.width as usize;
+    let data = &sys.cpu_history[sys.cpu_history.len().saturating_sub(w)..];
+    f.render_widget(
+        Sparkline::default()
+            .block(Block::default().title(Span::styled("cpu % over time", t.dim())))
+            .data(data)
+            .max(100)
+            .style(t.line()),
+        history,
     );
 }
 

@@ -149,6 +149,8 @@ pub fn machine_sampler(live: &LiveHub) -> (CancellationToken, tokio::task::JoinH
     let live = live.clone();
     let stop = CancellationToken::new();
     let s = stop.clone();
+    // Peak is per run: the console shows whether this run saturated the machine.
+    live.update(|s| s.system.cpu_peak_pct = 0.0);
     let task = tokio::spawn(async move {
         let mut sampler = Sampler::new();
         let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -160,6 +162,8 @@ pub fn machine_sampler(live: &LiveHub) -> (CancellationToken, tokio::task::JoinH
             let x = sampler.sample();
             live.update(|s| {
                 s.system.cpu_pct = x.cpu_pct;
+                s.system.cpu_peak_pct = s.system.cpu_peak_pct.max(x.cpu_pct);
+                crate::live::push_bounded(&mut s.system.cpu_history, x.cpu_pct.round() as u64);
                 s.system.mem_mb = x.mem_mb;
                 s.system.mem_total_mb = x.mem_total_mb;
             });
