@@ -50,6 +50,10 @@ fn parse(text: &str, file: &str) -> Result<BTreeMap<String, Series>> {
     let mut cols = (0usize, 1usize, 2usize, Some(3usize));
     let mut order: Vec<String> = Vec::new();
     let mut out: BTreeMap<String, Series> = BTreeMap::new();
+    // Where each metric's runs were given, and its last numbered run: a run given
+    // twice or out of order would be replayed as history it never was.
+    let mut seen: std::collections::HashMap<(String, String), usize> = Default::default();
+    let mut last: std::collections::HashMap<String, (i64, usize)> = Default::default();
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 1;
         let rec =
@@ -86,6 +90,19 @@ fn parse(text: &str, file: &str) -> Result<BTreeMap<String, Series>> {
             )));
         }
         let run_s = get(cols.1, "run")?;
+        if let Some(first) = seen.insert((metric.clone(), run_s.to_string()), line) {
+            return Err(Error::Usage(format!(
+                "{file}: line {line}: run {run_s} of {metric} is already given at line {first}; expected each run once"
+            )));
+        }
+        if let Ok(n) = run_s.parse::<i64>()
+            && let Some((prev, at)) = last.insert(metric.clone(), (n, line))
+            && n < prev
+        {
+            return Err(Error::Usage(format!(
+                "{file}: line {line}: run {n} of {metric} comes after run {prev} (line {at}); expected runs in order, oldest first"
+            )));
+        }
         let run = run_s
             .parse::<i64>()
             .map(serde_json::Value::from)
@@ -195,6 +212,27 @@ mod tests {
         assert!(e.to_string().contains("h.csv: line 2"), "{e}");
         let e = backtest("a_ms,1,2,sideways\n", "h.csv", &Settings::default()).unwrap_err();
         assert!(e.to_string().contains("direction"), "{e}");
+        // A run given twice, or runs out of order (two exports concatenated), would
+        // be replayed as history it never was. Other metrics may reuse run ids, and
+        // named runs have no order to check.
+        let e = backtest(
+            "a_ms,1,2\nb_ms,1,2\na_ms,1,3\n",
+            "h.csv",
+            &Settings::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("h.csv: line 3: run 1 of a_ms is already given at line 1"),
+            "{e}"
+        );
+        let e = backtest("a_ms,2,2\na_ms,1,3\n", "h.csv", &Settings::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 2: run 1 of a_ms comes after run 2 (line 1)"),
+            "{e}"
+        );
+        assert!(backtest("a_ms,v2,2\na_ms,v1,3\n", "h.csv", &Settings::default()).is_ok());
     }
 
     #[test]
