@@ -223,9 +223,24 @@ pub struct RunOutcome {
     pub thresholds: Vec<ThresholdResult>,
     /// A scenario was stopped early by an abort-on-fail threshold.
     pub aborted: bool,
+    /// Highest CPU percent of the machine that ran the scenarios, sampled during
+    /// the run (absent where it was not measured: a re-rendered or merged report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine_cpu_peak_pct: Option<f64>,
 }
 
 impl RunOutcome {
+    /// When the run saturated the machine it ran on, what that means for its
+    /// figures: the first thing to rule out before trusting a slower run.
+    pub fn saturation_note(&self) -> Option<String> {
+        let peak = self
+            .machine_cpu_peak_pct
+            .filter(|p| *p >= crate::live::SATURATED_CPU_PCT)?;
+        Some(format!(
+            "this machine's CPU peaked at {peak:.0}% during the run: latency includes its own queueing (a quieter runner gives cleaner figures)"
+        ))
+    }
+
     /// The run's verdict.
     pub fn verdict(&self) -> Verdict {
         self.status

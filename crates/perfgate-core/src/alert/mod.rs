@@ -460,6 +460,7 @@ pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
         failing: 0,
         thresholds: vec![],
         aborted: false,
+        machine_cpu_peak_pct: None,
     };
     let ctx = context(ac, &o);
     let item = AlertItem {

@@ -227,6 +227,7 @@ pub fn render(o: &RunOutcome, ex: &Extras, settings: &crate::detect::Settings) -
         charts => charts,
         latency => latency,
         machine => ex.machine.clone(),
+        saturation => o.saturation_note(),
         quality => Value::from_serialize(&ex.quality),
         version => crate::VERSION,
     })

@@ -1,6 +1,7 @@
 //! A compact summary for pull-request comments and GITHUB_STEP_SUMMARY.
 
 use super::fmt_num;
+use crate::model::Verdict;
 use crate::outcome::RunOutcome;
 
 /// Escape text for a Markdown table cell.
@@ -9,10 +10,10 @@ pub fn cell(s: &str) -> String {
 }
 
 pub fn render(o: &RunOutcome) -> String {
-    let icon = match o.status.as_str() {
-        "pass" => "✅",
-        "regression" => "❌",
-        _ => "⚠️",
+    let icon = match o.status {
+        Verdict::Pass => "✅",
+        Verdict::Regression => "❌",
+        Verdict::Error => "⚠️",
     };
     let mut out = format!("## {icon} perfgate: {} (run #{})\n\n", o.status, o.run_id);
     out += &format!(
@@ -24,6 +25,9 @@ pub fn render(o: &RunOutcome) -> String {
         o.regressions.len(),
         o.improvements.len()
     );
+    if let Some(n) = o.saturation_note() {
+        out += &format!("> ⚠️ {}\n\n", cell(&n));
+    }
     if !o.regressions.is_empty() {
         // `why` is the rule that confirmed it, or for an A/B comparison its
         // evidence (both runs' intervals and the rank test): what a reviewer checks.

@@ -155,7 +155,53 @@ pub fn fmt_num(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fmt_num;
+    use super::*;
+
+    fn bare(cpu_peak: Option<f64>) -> RunOutcome {
+        RunOutcome {
+            schema_version: 1,
+            run_id: 3,
+            status: crate::model::Verdict::Regression,
+            interrupted: false,
+            establish_baselines: false,
+            started_at: "2026-11-30T09:00:00Z".into(),
+            finished_at: "2026-11-30T09:00:10Z".into(),
+            commit: None,
+            branch: None,
+            config_fingerprint: "abc".into(),
+            config_path: String::new(),
+            host: "ci".into(),
+            store: String::new(),
+            scenarios: vec![],
+            metrics: vec![],
+            regressions: vec![],
+            improvements: vec![],
+            failing: 0,
+            thresholds: vec![],
+            aborted: false,
+            machine_cpu_peak_pct: cpu_peak,
+        }
+    }
+
+    #[test]
+    fn a_run_that_saturated_its_machine_says_so_in_every_report() {
+        let ctx = ReportContext {
+            extras: Default::default(),
+            settings: Default::default(),
+        };
+        let hot = bare(Some(97.4));
+        for f in [Format::Text, Format::Markdown, Format::Html] {
+            let r = render(&hot, f, &ctx);
+            assert!(r.contains("CPU peaked at 97% during the run"), "{f:?}: {r}");
+        }
+        assert!(json(&hot).contains("\"machine_cpu_peak_pct\": 97.4"));
+        let calm = bare(Some(41.0));
+        for f in [Format::Text, Format::Markdown, Format::Html] {
+            assert!(!render(&calm, f, &ctx).contains("peaked"), "{f:?}");
+        }
+        // Not measured (a re-rendered run): no field, no note.
+        assert!(!json(&bare(None)).contains("machine_cpu_peak_pct"));
+    }
 
     #[test]
     fn numbers_keep_three_digits_at_any_magnitude() {

@@ -308,6 +308,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         failing,
         thresholds: Vec::new(),
         aborted: run.status == RunStatus::Aborted,
+        machine_cpu_peak_pct: None,
     })
 }
 

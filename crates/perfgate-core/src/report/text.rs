@@ -24,6 +24,9 @@ pub fn render(o: &RunOutcome, color: bool) -> String {
         o.branch.as_deref().unwrap_or("-"),
         o.config_fingerprint
     );
+    if let Some(n) = o.saturation_note() {
+        out += &format!("  ! {n}\n");
+    }
     for s in &o.scenarios {
         if let Some(e) = &s.error {
             out += &format!("  ! {}: {}\n", s.name, e);

@@ -144,8 +144,8 @@ async fn run_one(
 }
 
 /// Machine-wide CPU and memory for the live view while anything runs; stopped by the
-/// returned token.
-pub fn machine_sampler(live: &LiveHub) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+/// returned token, the task then yields the run's CPU peak (percent).
+pub fn machine_sampler(live: &LiveHub) -> (CancellationToken, tokio::task::JoinHandle<f64>) {
     let live = live.clone();
     let stop = CancellationToken::new();
     let s = stop.clone();
@@ -154,12 +154,14 @@ pub fn machine_sampler(live: &LiveHub) -> (CancellationToken, tokio::task::JoinH
     let task = tokio::spawn(async move {
         let mut sampler = Sampler::new();
         let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut peak = 0.0f64;
         loop {
             tokio::select! {
                 _ = tick.tick() => {},
                 _ = s.cancelled() => break,
             }
             let x = sampler.sample();
+            peak = peak.max(x.cpu_pct);
             live.update(|s| {
                 s.system.cpu_pct = x.cpu_pct;
                 s.system.cpu_peak_pct = s.system.cpu_peak_pct.max(x.cpu_pct);
@@ -168,6 +170,7 @@ pub fn machine_sampler(live: &LiveHub) -> (CancellationToken, tokio::task::JoinH
                 s.system.mem_total_mb = x.mem_total_mb;
             });
         }
+        peak
     });
     (stop, task)
 }

@@ -90,7 +90,8 @@ pub async fn execute(
     };
     let judged = judge.judge(store, &outputs).await;
     sampler_stop.cancel();
-    let _ = sampler.await;
+    // The first sample only sets sysinfo's reference: no peak before the second.
+    let cpu_peak = sampler.await.ok().filter(|p| *p > 0.0);
     let mut judged = judged?;
     let verdict = verdict::decide(&mut judged, &outputs, &plan.thresholds, opts, cancel);
     persist::persist(store, run_id, &mut judged, &verdict, &plan.settings)?;
@@ -129,6 +130,7 @@ pub async fn execute(
         failing: verdict.failing,
         thresholds: verdict.thresholds,
         aborted: verdict.aborted,
+        machine_cpu_peak_pct: cpu_peak,
     })
 }
 
