@@ -336,6 +336,41 @@ fn store_check_and_repair_back_up_first() {
     assert_eq!(code(&o), 0, "repaired: {}", stdout(&o));
     // The repaired store takes new runs.
     assert_eq!(code(&run(d, &["--ci", "--config", "c.json"])), 0);
+
+    // Its first page (the schema) damaged: nothing can be read, and every command
+    // says what to try; repair says why it cannot help and leaves no half-made store.
+    let mut bytes = std::fs::read(d.join("s.db")).unwrap();
+    bytes[100..120].copy_from_slice(b"garbagegarbagegarbag");
+    std::fs::write(d.join("s.db"), &bytes).unwrap();
+    for f in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(d.join(format!("s.db{f}")));
+    }
+    let o = run(d, &["store", "check", "--store", "s.db"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        stdout(&o).contains("runs unreadable") && stdout(&o).contains("perfgate store repair"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(d, &["runs", "--store", "s.db"]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        stderr(&o).contains("`perfgate store repair`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(d, &["store", "repair", "--store", "s.db"]);
+    assert_eq!(code(&o), 3, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("no row can be recovered; the store was left as it was"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(d.join("s.db")).unwrap(), bytes);
+    assert!(
+        !d.join("s.db.repairing").exists(),
+        "no half-made store left"
+    );
 }
 
 /// History kept outside CI caches: export a consistent copy, import it elsewhere

@@ -59,12 +59,18 @@ pub fn run(args: &RunArgs, action: StoreAction) -> Result<i32> {
         StoreAction::Check => {
             let r = store::sqlite::check(path)?;
             println!(
-                "{label}: integrity {}, schema version {} (this perfgate: {}), {} runs",
+                "{label}: integrity {}, schema version {} (this perfgate: {}), {}",
                 r.integrity,
                 r.version,
                 store::sqlite::SCHEMA_VERSION,
                 r.runs
+                    .map_or("runs unreadable".to_string(), |n| format!("{n} runs"))
             );
+            if r.integrity != "ok" {
+                println!(
+                    "  `perfgate store repair` backs it up, then rebuilds it from every readable row"
+                );
+            }
             Ok(
                 if r.integrity == "ok" && r.version <= store::sqlite::SCHEMA_VERSION {
                     0
@@ -75,7 +81,7 @@ pub fn run(args: &RunArgs, action: StoreAction) -> Result<i32> {
         }
         StoreAction::Export { file } => {
             let r = store::sqlite::export(path, Path::new(&file))?;
-            println!("{label}: exported {} runs to {file}", r.runs);
+            println!("{label}: exported {} runs to {file}", r.runs.unwrap_or(0));
             Ok(0)
         }
         StoreAction::Import { file } => {
@@ -83,7 +89,7 @@ pub fn run(args: &RunArgs, action: StoreAction) -> Result<i32> {
             if let Some(b) = backup {
                 println!("{label}: previous store backed up to {}", b.display());
             }
-            println!("{label}: imported {} runs from {file}", r.runs);
+            println!("{label}: imported {} runs from {file}", r.runs.unwrap_or(0));
             Ok(0)
         }
         StoreAction::Repair => {
@@ -92,11 +98,7 @@ pub fn run(args: &RunArgs, action: StoreAction) -> Result<i32> {
             for (t, n) in rows {
                 println!(
                     "  {t}: {}",
-                    if n < 0 {
-                        "unreadable".to_string()
-                    } else {
-                        format!("{n} rows recovered")
-                    }
+                    n.map_or("unreadable".to_string(), |n| format!("{n} rows recovered"))
                 );
             }
             Ok(0)

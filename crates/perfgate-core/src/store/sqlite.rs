@@ -145,7 +145,14 @@ pub struct SqliteStore {
 }
 
 fn db_err(path: &Path, what: &str, e: rusqlite::Error) -> Error {
-    Error::Store(format!("{}: {what} failed: {e}", path.display()))
+    // A damaged file: say what gets the history back, not only that it failed.
+    let corrupt = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt);
+    let hint = if corrupt {
+        "; `perfgate store repair` backs it up and rebuilds it from every readable row"
+    } else {
+        ""
+    };
+    Error::Store(format!("{}: {what} failed: {e}{hint}", path.display()))
 }
 
 impl SqliteStore {
@@ -313,7 +320,8 @@ pub fn backup_path(path: &Path, tag: &str) -> PathBuf {
 pub struct CheckReport {
     pub integrity: String,
     pub version: i64,
-    pub runs: i64,
+    /// None when the runs table cannot be read.
+    pub runs: Option<i64>,
 }
 
 /// Read-only health check: nothing is written, whatever the file holds.
@@ -336,7 +344,7 @@ pub fn check(path: &Path) -> Result<CheckReport> {
         .unwrap_or_else(|e| format!("unreadable: {e}"));
     let runs = conn
         .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
-        .unwrap_or(-1);
+        .ok();
     Ok(CheckReport {
         integrity,
         version,
@@ -374,7 +382,7 @@ pub fn import(path: &Path, from: &Path) -> Result<(Option<PathBuf>, CheckReport)
             r.integrity
         )));
     }
-    if r.version > SCHEMA_VERSION || r.runs < 0 {
+    if r.version > SCHEMA_VERSION || r.runs.is_none() {
         return Err(Error::Usage(format!(
             "{}: schema version {} is not one this perfgate reads (up to {SCHEMA_VERSION}); nothing imported",
             from.display(),
@@ -409,7 +417,7 @@ pub fn import(path: &Path, from: &Path) -> Result<(Option<PathBuf>, CheckReport)
 /// `perfgate store repair`: back the file up first, then copy every row that can
 /// still be read into a fresh store and put it in place. Returns (backup, rows
 /// recovered per table).
-pub fn repair(path: &Path) -> Result<(PathBuf, Vec<(String, i64)>)> {
+pub fn repair(path: &Path) -> Result<(PathBuf, Vec<(String, Option<i64>)>)> {
     if !path.exists() {
         return Err(Error::Store(format!("{}: no such store", path.display())));
     }
@@ -436,10 +444,21 @@ pub fn repair(path: &Path) -> Result<(PathBuf, Vec<(String, i64)>)> {
     let _ = std::fs::remove_file(&fresh_path);
     {
         let fresh = SqliteStore::open(&fresh_path)?;
-        fresh
+        if let Err(e) = fresh
             .conn
             .execute("ATTACH DATABASE ?1 AS old", [backup.display().to_string()])
-            .map_err(|e| db_err(path, "reading the damaged store", e))?;
+        {
+            // Nothing readable to rebuild from: leave no half-made store behind.
+            drop(fresh);
+            for ext in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{ext}", fresh_path.display()));
+            }
+            return Err(Error::Store(format!(
+                "{}: cannot be read at all ({e}): its first page, which holds the schema, is damaged, so no row can be recovered; the store was left as it was (a copy is at {})",
+                path.display(),
+                backup.display()
+            )));
+        }
         let mut recovered = Vec::new();
         for table in [
             "runs",
@@ -472,7 +491,7 @@ pub fn repair(path: &Path) -> Result<(PathBuf, Vec<(String, i64)>)> {
                     [],
                 )
                 .map(|n| n as i64)
-                .unwrap_or(-1);
+                .ok();
             recovered.push((table.to_string(), n));
         }
         fresh
