@@ -414,10 +414,13 @@ pub fn import(path: &Path, from: &Path) -> Result<(Option<PathBuf>, CheckReport)
     Ok((backup, r))
 }
 
+/// Rows recovered per table by a repair (None: the table could not be read).
+pub type Recovered = Vec<(String, Option<i64>)>;
+
 /// `perfgate store repair`: back the file up first, then copy every row that can
 /// still be read into a fresh store and put it in place. Returns (backup, rows
 /// recovered per table).
-pub fn repair(path: &Path) -> Result<(PathBuf, Vec<(String, Option<i64>)>)> {
+pub fn repair(path: &Path) -> Result<(PathBuf, Recovered)> {
     if !path.exists() {
         return Err(Error::Store(format!("{}: no such store", path.display())));
     }
