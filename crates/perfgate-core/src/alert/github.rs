@@ -125,115 +125,133 @@ pub async fn send(
         }
     };
     match pr_number() {
-        Some(pr) => {
-            let body = comment_body(ctx, all, o);
-            let list = format!("/repos/{repo}/issues/{pr}/comments?per_page=100");
-            let marker = marker();
-            let found = with_retry(ATTEMPTS, ctx.timeout, || async {
-                let v: Vec<Value> = octo
-                    .get(&list, None::<&()>)
+        Some(pr) => pr_comment(&octo, &repo, pr, ctx, all, o).await,
+        None => issues(&octo, &repo, ctx, fresh).await,
+    }
+}
+
+/// On a pull request: one comment, edited in place on later runs.
+async fn pr_comment(
+    octo: &octocrab::Octocrab,
+    repo: &str,
+    pr: u64,
+    ctx: &AlertContext,
+    all: &[AlertItem],
+    o: &RunOutcome,
+) -> ChannelResult {
+    let body = comment_body(ctx, all, o);
+    let list = format!("/repos/{repo}/issues/{pr}/comments?per_page=100");
+    let marker = marker();
+    let found = with_retry(ATTEMPTS, ctx.timeout, || async {
+        let v: Vec<Value> = octo
+            .get(&list, None::<&()>)
+            .await
+            .map_err(|e| describe(&e))?;
+        Ok(v.into_iter()
+            .find(|c| c["body"].as_str().is_some_and(|b| b.contains(&marker)))
+            .and_then(|c| c["id"].as_u64()))
+    })
+    .await;
+    match found {
+        Err(e) => result(
+            Delivery::Failed,
+            format!(
+                "listing PR #{pr} comments: {} after {ATTEMPTS} attempts",
+                e.0
+            ),
+        ),
+        Ok(Some(id)) => {
+            let route = format!("/repos/{repo}/issues/comments/{id}");
+            match with_retry(ATTEMPTS, ctx.timeout, || async {
+                octo.patch::<Value, _, _>(&route, Some(&json!({ "body": body })))
                     .await
-                    .map_err(|e| describe(&e))?;
-                Ok(v.into_iter()
-                    .find(|c| c["body"].as_str().is_some_and(|b| b.contains(&marker)))
-                    .and_then(|c| c["id"].as_u64()))
+                    .map_err(|e| describe(&e))
             })
-            .await;
-            match found {
+            .await
+            {
+                Ok(_) => result(
+                    Delivery::Updated,
+                    format!("PR #{pr} comment {id} updated in place"),
+                ),
                 Err(e) => result(
                     Delivery::Failed,
-                    format!(
-                        "listing PR #{pr} comments: {} after {ATTEMPTS} attempts",
-                        e.0
-                    ),
+                    format!("updating the PR comment: {} after {ATTEMPTS} attempts", e.0),
                 ),
-                Ok(Some(id)) => {
-                    let route = format!("/repos/{repo}/issues/comments/{id}");
-                    match with_retry(ATTEMPTS, ctx.timeout, || async {
-                        octo.patch::<Value, _, _>(&route, Some(&json!({ "body": body })))
-                            .await
-                            .map_err(|e| describe(&e))
-                    })
-                    .await
-                    {
-                        Ok(_) => result(
-                            Delivery::Updated,
-                            format!("PR #{pr} comment {id} updated in place"),
-                        ),
-                        Err(e) => result(
-                            Delivery::Failed,
-                            format!("updating the PR comment: {} after {ATTEMPTS} attempts", e.0),
-                        ),
-                    }
-                }
-                Ok(None) if all.is_empty() => result(
-                    Delivery::Skipped,
-                    "no regressions and no earlier comment".into(),
-                ),
-                Ok(None) => {
-                    let route = format!("/repos/{repo}/issues/{pr}/comments");
-                    match with_retry(ATTEMPTS, ctx.timeout, || async {
-                        octo.post::<_, Value>(&route, Some(&json!({ "body": body })))
-                            .await
-                            .map_err(|e| describe(&e))
-                    })
-                    .await
-                    {
-                        Ok(_) => result(Delivery::Sent, format!("PR #{pr} comment created")),
-                        Err(e) => result(
-                            Delivery::Failed,
-                            format!("creating the PR comment: {} after {ATTEMPTS} attempts", e.0),
-                        ),
-                    }
-                }
             }
         }
-        None => {
-            if fresh.is_empty() {
-                return result(Delivery::Skipped, "nothing new to report".into());
+        Ok(None) if all.is_empty() => result(
+            Delivery::Skipped,
+            "no regressions and no earlier comment".into(),
+        ),
+        Ok(None) => {
+            let route = format!("/repos/{repo}/issues/{pr}/comments");
+            match with_retry(ATTEMPTS, ctx.timeout, || async {
+                octo.post::<_, Value>(&route, Some(&json!({ "body": body })))
+                    .await
+                    .map_err(|e| describe(&e))
+            })
+            .await
+            {
+                Ok(_) => result(Delivery::Sent, format!("PR #{pr} comment created")),
+                Err(e) => result(
+                    Delivery::Failed,
+                    format!("creating the PR comment: {} after {ATTEMPTS} attempts", e.0),
+                ),
             }
-            let route = format!("/repos/{repo}/issues");
-            let mut created = 0;
-            // One issue per alert group, listing its metrics.
-            for group in super::by_group(fresh) {
-                let worst = group
-                    .iter()
-                    .map(|i| i.severity)
-                    .max()
-                    .unwrap_or(Severity::Low);
-                let lines: String = group
-                    .iter()
-                    .map(|i| format!("- {}\n  rule: {}\n", line(i), i.rule))
-                    .collect();
-                let body = json!({
-                    "title": format!("perfgate: {worst} {} ({})", super::group_title(&group), ctx.environment),
-                    "body": format!(
-                        "{MARKER}\n{lines}\nEnvironment `{}`, commit `{}`, branch `{}`, run #{}{}\n",
-                        ctx.environment, ctx.commit, ctx.branch, ctx.run_id,
-                        ctx.run_url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
-                    ),
-                    "labels": ["performance"],
-                });
-                match with_retry(ATTEMPTS, ctx.timeout, || async {
-                    octo.post::<_, Value>(&route, Some(&body))
-                        .await
-                        .map_err(|e| describe(&e))
-                })
-                .await
-                {
-                    Ok(_) => created += 1,
-                    Err(e) => {
-                        return result(
-                            Delivery::Failed,
-                            format!(
-                                "creating an issue: {} after {ATTEMPTS} attempts ({created} created)",
-                                e.0
-                            ),
-                        );
-                    }
-                }
-            }
-            result(Delivery::Sent, format!("{created} issue(s) created"))
         }
     }
+}
+
+/// Elsewhere: one issue per new alert group, listing its metrics.
+async fn issues(
+    octo: &octocrab::Octocrab,
+    repo: &str,
+    ctx: &AlertContext,
+    fresh: &[AlertItem],
+) -> ChannelResult {
+    if fresh.is_empty() {
+        return result(Delivery::Skipped, "nothing new to report".into());
+    }
+    let route = format!("/repos/{repo}/issues");
+    let mut created = 0;
+    // One issue per alert group, listing its metrics.
+    for group in super::by_group(fresh) {
+        let worst = group
+            .iter()
+            .map(|i| i.severity)
+            .max()
+            .unwrap_or(Severity::Low);
+        let lines: String = group
+            .iter()
+            .map(|i| format!("- {}\n  rule: {}\n", line(i), i.rule))
+            .collect();
+        let body = json!({
+            "title": format!("perfgate: {worst} {} ({})", super::group_title(&group), ctx.environment),
+            "body": format!(
+                "{MARKER}\n{lines}\nEnvironment `{}`, commit `{}`, branch `{}`, run #{}{}\n",
+                ctx.environment, ctx.commit, ctx.branch, ctx.run_id,
+                ctx.run_url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
+            ),
+            "labels": ["performance"],
+        });
+        match with_retry(ATTEMPTS, ctx.timeout, || async {
+            octo.post::<_, Value>(&route, Some(&body))
+                .await
+                .map_err(|e| describe(&e))
+        })
+        .await
+        {
+            Ok(_) => created += 1,
+            Err(e) => {
+                return result(
+                    Delivery::Failed,
+                    format!(
+                        "creating an issue: {} after {ATTEMPTS} attempts ({created} created)",
+                        e.0
+                    ),
+                );
+            }
+        }
+    }
+    result(Delivery::Sent, format!("{created} issue(s) created"))
 }
