@@ -7,7 +7,8 @@
 //!    reaches `z_threshold` (widened for a short baseline), or its change reaches
 //!    `regression_threshold` percent with z >= 2 (large changes on noisy metrics).
 //! 2. **Confirmed**: the last `persistence` observations (earlier runs, or confirmation
-//!    re-runs inside the same CI run) are all suspect in the same direction, a longer
+//!    re-runs inside the same CI run) are all suspect in the same direction (one run
+//!    among them may dip under the threshold while it stays a sigma out), a longer
 //!    streak where the history itself is often out that far; or a CUSUM over the
 //!    minima of consecutive pairs crosses its limit (small sustained shifts that
 //!    rarely clear the z threshold twice in a row).
@@ -682,6 +683,92 @@ fn cusum(
     (c, began, began - lead)
 }
 
+/// A run inside a streak may dip under the threshold once (the streak then counts
+/// one run more) while it stays this many sigmas out: a held 4-sigma step dips
+/// under a threshold near 2.3 one run in twenty, and a pair-minimum CUSUM counts
+/// that dip twice. Noise that clears the threshold twice around a run a sigma out
+/// is a sixth as likely as a plain pair.
+const GAP_MIN_Z: f64 = 1.0;
+
+/// The streak rule of one judgement: which runs count as suspect the judged way,
+/// and their z in that direction.
+struct Streak<'a> {
+    s: &'a Settings,
+    thr: f64,
+    sign: f64,
+    zf: &'a dyn Fn(f64) -> f64,
+    is_suspect: &'a dyn Fn(f64) -> bool,
+    /// The streak's length from the evidence's z (the least of its runs).
+    len_at: &'a dyn Fn(f64) -> usize,
+}
+
+impl Streak<'_> {
+    /// Whether the suspect `value` confirms with the runs before it (`recent`,
+    /// oldest first): its last `len - 1` runs all suspect the same way and of about
+    /// one size (a real shift moves every run by about the same amount; a spike
+    /// next to an ordinary high reading does not). Or, where the shortest streak
+    /// would do, `len` suspect runs of the last `len + 1` with the one between
+    /// them still [`GAP_MIN_Z`] out, and not two spikes around it. Returns how
+    /// many runs before `value` the streak holds, and the rule's text.
+    fn confirms(&self, recent: &[f64], value: f64, len: usize) -> Option<(usize, String)> {
+        let z = |v: f64| (self.zf)(v) * self.sign;
+        let consistent = |runs: &[f64]| {
+            let (lo, hi) = runs
+                .iter()
+                .map(|&v| z(v))
+                .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+            lo >= self.s.consistency * hi.min(self.s.z_cap)
+        };
+        let need = len - 1;
+        let plain = recent.len() >= need && {
+            let runs: Vec<f64> = recent[recent.len() - need..]
+                .iter()
+                .copied()
+                .chain([value])
+                .collect();
+            runs[..need].iter().all(|&v| (self.is_suspect)(v)) && consistent(&runs)
+        };
+        if plain {
+            return Some((
+                need,
+                format!(
+                    "{len} consecutive observations beyond {:.1} sigma",
+                    self.s.z_threshold
+                ),
+            ));
+        }
+        // The gap's evidence is the runs beyond the threshold, not the gap.
+        let shortest = self.s.persistence.max(1);
+        let len = shortest;
+        if recent.len() < len {
+            return None;
+        }
+        let runs: Vec<f64> = recent[recent.len() - len..]
+            .iter()
+            .copied()
+            .chain([value])
+            .collect();
+        let (gaps, out): (Vec<f64>, Vec<f64>) =
+            runs[1..len].iter().partition(|&&v| !(self.is_suspect)(v));
+        let mut beyond: Vec<f64> = out.into_iter().chain([runs[0], value]).collect();
+        beyond.sort_by(|a, b| z(*a).total_cmp(&z(*b)));
+        let gap_ok = gaps.len() == 1 && z(gaps[0]) >= GAP_MIN_Z && (self.is_suspect)(runs[0]);
+        let spikes = z(beyond[0]) > SPIKE_THRESHOLDS * self.thr;
+        let rare = (self.len_at)(z(beyond[0])) <= shortest;
+        (gap_ok && !spikes && rare && consistent(&beyond)).then(|| {
+            (
+                len,
+                format!(
+                    "{len} of {} consecutive observations beyond {:.1} sigma, the other {:.1} sigma out",
+                    len + 1,
+                    self.s.z_threshold,
+                    z(gaps[0])
+                ),
+            )
+        })
+    }
+}
+
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
 /// with `recent` the observations just before it (oldest first, suspect ones included).
 /// None while the baseline has fewer than `min_samples` samples.
@@ -735,34 +822,27 @@ pub fn judge(
             .iter()
             .map(|&v| zf(v) * sign)
             .fold(z * sign, f64::min);
-        let level = (thr.min(evidence) - HISTORY_MARGIN).max(evidence * HISTORY_LEVEL);
-        let streak_len = streak_len(sign, level).0.ceil() as usize;
-        let need = streak_len - 1;
-        let streak = &recent[recent.len().saturating_sub(need)..];
-        // A real shift moves every observation of the streak by about the same amount;
-        // a spike next to an ordinary high reading does not.
-        let zs: Vec<f64> = streak
-            .iter()
-            .map(|&v| zf(v) * sign)
-            .chain([z * sign])
-            .collect();
-        let (lo, hi) = zs
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-        let prior_ok = recent.len() >= need
-            && streak
-                .iter()
-                .all(|&v| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind))
-            && lo >= s.consistency * hi.min(s.z_cap);
-        if prior_ok {
+        let len_at = |evidence: f64| {
+            let level = (thr.min(evidence) - HISTORY_MARGIN).max(evidence * HISTORY_LEVEL);
+            streak_len(sign, level).0.ceil() as usize
+        };
+        let len = len_at(evidence);
+        let is_suspect =
+            |v: f64| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind);
+        let streak = Streak {
+            s,
+            thr,
+            sign,
+            zf: &zf,
+            is_suspect: &is_suspect,
+            len_at: &len_at,
+        };
+        if let Some((need, text)) = streak.confirms(recent, value, len) {
             confirmed = Some(kind);
             // The change may have begun before the streak, under the threshold.
             onset = need.max(cusum(s, &zf, recent, value, sign).2);
             detected_by = Some(DetectionRule::Streak);
-            rule = Some(format!(
-                "{} consecutive observations beyond {:.1} sigma",
-                streak_len, s.z_threshold
-            ));
+            rule = Some(text);
         }
     }
     if confirmed.is_none() {
@@ -1436,6 +1516,34 @@ mod tests {
         assert_eq!(Severity::from_z(-2.5), Some(Severity::Medium));
         assert_eq!(Severity::from_z(1.7), Some(Severity::Low));
         assert_eq!(Severity::from_z(1.2), None);
+    }
+
+    #[test]
+    fn a_held_step_that_dips_once_under_the_threshold_still_confirms() {
+        let s = Settings::default();
+        // About 6% noise, so a 4-sigma step is well over the minimum change.
+        let base: Vec<f64> = noisy(30, 7)
+            .iter()
+            .map(|v| 100.0 + (v - 100.0) * 5.0)
+            .collect();
+        let (_, c, sc) = baseline_of(&s, &base, Direction::Lower).unwrap();
+        let at = |z: f64| c + z * sc;
+        let judge_after = |b1: f64, gap: f64, b2: f64| {
+            let recent = [at(0.0), at(0.0), at(0.0), at(b1), at(gap)];
+            judge(&s, &base, &recent, at(b2), Direction::Lower).unwrap()
+        };
+        let j = judge_after(4.0, 1.5, 3.8);
+        assert_eq!(j.confirmed, Some(Kind::Regression), "{:?}", j.rule);
+        assert!(
+            j.rule.as_deref().unwrap().starts_with("2 of 3 consecutive"),
+            "{:?}",
+            j.rule
+        );
+        assert_eq!(j.detected_by, Some(DetectionRule::Streak));
+        // A run back in the noise breaks the streak; two spikes around a high run
+        // are spikes, not a held step.
+        assert_eq!(judge_after(4.0, 0.3, 3.8).confirmed, None);
+        assert_eq!(judge_after(12.0, 1.5, 11.0).confirmed, None);
     }
 
     #[test]
