@@ -110,7 +110,10 @@ struct OutlierRule {
     threshold: f64,
     dir: Option<Direction>,
     drop_dropouts: bool,
-    drop_outliers: bool,
+    /// Outliers above the centre are dropped (rare on that side).
+    drop_high: bool,
+    /// Outliers below it.
+    drop_low: bool,
 }
 
 impl OutlierRule {
@@ -125,19 +128,26 @@ impl OutlierRule {
             threshold,
             dir,
             drop_dropouts: false,
-            drop_outliers: false,
+            drop_high: false,
+            drop_low: false,
         };
-        let outliers = s.iter().filter(|x| rule.out(**x, med, scale)).count();
         let dropouts = s.iter().filter(|x| rule.dropout(**x, med, scale)).count();
         // As with other outliers, nothing is rejected from fewer than ten runs.
         rule.drop_dropouts = dropouts * GOOD_SIDE_RARE <= s.len() && s.len() >= 10;
         // Outliers are rare by definition: when more than a tenth of the history lies
-        // beyond the threshold, it is a second mode of the metric (a cache, a GC
-        // cycle), and dropping it would shrink the scale until the mode alarms.
-        // Dropouts that are dropped are not counted against the rest. A tenth is
-        // rounded to the nearest run: 4 spikes in 36 runs are still rare.
-        let counted = outliers - if rule.drop_dropouts { dropouts } else { 0 };
-        rule.drop_outliers = counted * 10 <= s.len() + 5;
+        // beyond the threshold on one side, it is a second mode of the metric (a
+        // cache, a GC cycle), and dropping it would shrink the scale until the mode
+        // alarms. A mode lies on one side: spikes above and dropouts below are each
+        // rare, not a mode together. Dropouts that are dropped are not counted. A
+        // tenth is rounded to the nearest run: 4 spikes in 36 runs are still rare.
+        let counted = |high: bool| {
+            s.iter()
+                .filter(|&&x| rule.out(x, med, scale) && (x > med) == high)
+                .filter(|&&x| !(rule.drop_dropouts && rule.dropout(x, med, scale)))
+                .count()
+        };
+        let rare = |n: usize| n * 10 <= s.len() + 5;
+        (rule.drop_high, rule.drop_low) = (rare(counted(true)), rare(counted(false)));
         Some(rule)
     }
 
@@ -160,8 +170,10 @@ impl OutlierRule {
         self.out(x, med, scale)
             && if self.dropout(x, med, scale) {
                 self.drop_dropouts
+            } else if x > med {
+                self.drop_high
             } else {
-                self.drop_outliers
+                self.drop_low
             }
     }
 }
@@ -594,6 +606,30 @@ mod tests {
         assert!(d.pct_ci_low <= d.pct && d.pct <= d.pct_ci_high);
         // Too few runs: no trend at all.
         assert!(Trend::of_history(&pts[..MIN_TREND_RUNS - 1]).is_none());
+    }
+
+    #[test]
+    fn spikes_above_and_dips_below_are_each_rare_not_a_mode_together() {
+        // 40 runs around 100 with three spikes to 200 and three dips to 55: six
+        // outliers are more than a tenth of the runs, but a mode lies on one side.
+        let v: Vec<f64> = (0..40)
+            .map(|i| match i {
+                5 | 18 | 31 => 200.0,
+                9 | 22 | 35 => 55.0,
+                _ => 100.0 + (i % 5) as f64 - 2.0,
+            })
+            .collect();
+        let st = BaselineStats::compute_for(&v, 3.0, None).unwrap();
+        assert_eq!(st.outliers, 6, "{st:?}");
+        assert!(st.std < 2.0 && (st.mean - 100.0).abs() < 0.5, "{st:?}");
+        // Six on one side are a second mode: kept, and the scale says so.
+        let one_side: Vec<f64> = v
+            .iter()
+            .map(|&x| if x < 60.0 { 200.0 } else { x })
+            .collect();
+        let st = BaselineStats::compute_for(&one_side, 3.0, None).unwrap();
+        assert_eq!(st.outliers, 0, "{st:?}");
+        assert!(st.std > 30.0, "{st:?}");
     }
 
     #[test]
