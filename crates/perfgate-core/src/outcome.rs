@@ -230,6 +230,35 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// A run with nothing measured yet: `perfgate alert test`'s stand-in, and the
+    /// base of reports built by hand.
+    pub fn empty(run_id: i64, status: Verdict, config_fingerprint: String) -> RunOutcome {
+        let now = crate::store::now_string();
+        RunOutcome {
+            schema_version: 1,
+            run_id,
+            status,
+            interrupted: false,
+            establish_baselines: false,
+            started_at: now.clone(),
+            finished_at: now,
+            commit: None,
+            branch: None,
+            config_fingerprint,
+            config_path: String::new(),
+            host: String::new(),
+            store: String::new(),
+            scenarios: vec![],
+            metrics: vec![],
+            regressions: vec![],
+            improvements: vec![],
+            failing: 0,
+            thresholds: vec![],
+            aborted: false,
+            machine_cpu_peak_pct: None,
+        }
+    }
+
     /// When the run saturated the machine it ran on, what that means for its
     /// figures: the first thing to rule out before trusting a slower run.
     pub fn saturation_note(&self) -> Option<String> {

@@ -440,27 +440,10 @@ pub async fn test(cfg: &Config, only: Option<&str>) -> Vec<ChannelResult> {
     let ac = &cfg.alerts;
     let (commit, branch) = crate::host::git_info();
     let o = RunOutcome {
-        schema_version: 1,
-        run_id: 0,
-        status: crate::model::Verdict::Pass,
-        interrupted: false,
-        establish_baselines: false,
-        started_at: crate::store::now_string(),
-        finished_at: crate::store::now_string(),
         commit,
         branch,
-        config_fingerprint: cfg.fingerprint(),
-        config_path: String::new(),
         host: crate::host::host_name(),
-        store: String::new(),
-        scenarios: vec![],
-        metrics: vec![],
-        regressions: vec![],
-        improvements: vec![],
-        failing: 0,
-        thresholds: vec![],
-        aborted: false,
-        machine_cpu_peak_pct: None,
+        ..RunOutcome::empty(0, crate::model::Verdict::Pass, cfg.fingerprint())
     };
     let ctx = context(ac, &o);
     let item = AlertItem {

@@ -159,27 +159,8 @@ mod tests {
 
     fn bare(cpu_peak: Option<f64>) -> RunOutcome {
         RunOutcome {
-            schema_version: 1,
-            run_id: 3,
-            status: crate::model::Verdict::Regression,
-            interrupted: false,
-            establish_baselines: false,
-            started_at: "2026-11-30T09:00:00Z".into(),
-            finished_at: "2026-11-30T09:00:10Z".into(),
-            commit: None,
-            branch: None,
-            config_fingerprint: "abc".into(),
-            config_path: String::new(),
-            host: "ci".into(),
-            store: String::new(),
-            scenarios: vec![],
-            metrics: vec![],
-            regressions: vec![],
-            improvements: vec![],
-            failing: 0,
-            thresholds: vec![],
-            aborted: false,
             machine_cpu_peak_pct: cpu_peak,
+            ..RunOutcome::empty(3, crate::model::Verdict::Regression, "abc".into())
         }
     }
 
