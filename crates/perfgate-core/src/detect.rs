@@ -698,8 +698,9 @@ struct Streak<'a> {
     sign: f64,
     zf: &'a dyn Fn(f64) -> f64,
     is_suspect: &'a dyn Fn(f64) -> bool,
-    /// The streak's length from the evidence's z (the least of its runs).
-    len_at: &'a dyn Fn(f64) -> usize,
+    /// The streak's length from the evidence's z (the least of its runs), counting
+    /// the history's runs up to a z cap.
+    len_at: &'a dyn Fn(f64, f64) -> usize,
 }
 
 impl Streak<'_> {
@@ -708,7 +709,9 @@ impl Streak<'_> {
     /// one size (a real shift moves every run by about the same amount; a spike
     /// next to an ordinary high reading does not). Or, where the shortest streak
     /// would do, `len` suspect runs of the last `len + 1` with the one between
-    /// them still [`GAP_MIN_Z`] out, and not two spikes around it. Returns how
+    /// them still [`GAP_MIN_Z`] out and not all spikes, where the history is rarely
+    /// out that far (counting only its runs short of a spike when none of these is
+    /// one). Returns how
     /// many runs before `value` the streak holds, and the rule's text.
     fn confirms(&self, recent: &[f64], value: f64, len: usize) -> Option<(usize, String)> {
         let z = |v: f64| (self.zf)(v) * self.sign;
@@ -753,9 +756,15 @@ impl Streak<'_> {
         let mut beyond: Vec<f64> = out.into_iter().chain([runs[0], value]).collect();
         beyond.sort_by(|a, b| z(*a).total_cmp(&z(*b)));
         let gap_ok = gaps.len() == 1 && z(gaps[0]) >= GAP_MIN_Z && (self.is_suspect)(runs[0]);
-        let spikes = z(beyond[0]) > SPIKE_THRESHOLDS * self.thr;
-        let rare = (self.len_at)(z(beyond[0])) <= shortest;
-        (gap_ok && !spikes && rare && consistent(&beyond)).then(|| {
+        // Runs beyond the threshold but short of a spike: the history's spikes are
+        // another population, and say nothing of how often such runs come in pairs.
+        // Short of that, runs beyond the threshold around a gap must not all be
+        // spikes, and the history must rarely be out where they stand.
+        let calm = SPIKE_THRESHOLDS * self.thr;
+        let (least, most) = (z(beyond[0]), z(beyond[beyond.len() - 1]));
+        let rare = (most <= calm && (self.len_at)(least, calm) <= shortest)
+            || (least <= calm && (self.len_at)(least, f64::INFINITY) <= shortest);
+        (gap_ok && rare && consistent(&beyond)).then(|| {
             (
                 len,
                 format!(
@@ -802,8 +811,11 @@ pub fn judge(
     // one run of eight is absent from a window of 30 one time in fifty.
     // In runs, fractional; also returns how many history runs were out.
     let shortest = s.persistence.max(1) as f64;
-    let streak_len = |sign: f64, level: f64| {
-        let out = history.iter().filter(|&&v| zf(v) * sign >= level).count();
+    let streak_len = |sign: f64, level: f64, cap: f64| {
+        let out = history
+            .iter()
+            .filter(|&&v| (level..=cap).contains(&(zf(v) * sign)))
+            .count();
         let rate = (out as f64 + 0.5) / (history.len() as f64 + 1.0);
         let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
         (len, out)
@@ -822,11 +834,11 @@ pub fn judge(
             .iter()
             .map(|&v| zf(v) * sign)
             .fold(z * sign, f64::min);
-        let len_at = |evidence: f64| {
+        let len_at = |evidence: f64, cap: f64| {
             let level = (thr.min(evidence) - HISTORY_MARGIN).max(evidence * HISTORY_LEVEL);
-            streak_len(sign, level).0.ceil() as usize
+            streak_len(sign, level, cap).0.ceil() as usize
         };
-        let len = len_at(evidence);
+        let len = len_at(evidence, f64::INFINITY);
         let is_suspect =
             |v: f64| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind);
         let streak = Streak {
@@ -868,7 +880,7 @@ pub fn judge(
             // have room. Only looked at once the CUSUM clears the lower limit.
             let h = || {
                 let pair = recent.last().map_or(zn, |&v| zn.min(zf(v) * sign));
-                let (len, out) = streak_len(sign, thr.max(pair * HISTORY_LEVEL));
+                let (len, out) = streak_len(sign, thr.max(pair * HISTORY_LEVEL), f64::INFINITY);
                 // A quiet history: no run ever out where these stand, runs that do
                 // not follow each other, one tight mode, and no spike in the climb
                 // (a spike's two neighbours each make a pair).
@@ -1544,6 +1556,37 @@ mod tests {
         // are spikes, not a held step.
         assert_eq!(judge_after(4.0, 0.3, 3.8).confirmed, None);
         assert_eq!(judge_after(12.0, 1.5, 11.0).confirmed, None);
+    }
+
+    #[test]
+    fn a_dip_in_a_held_step_over_a_history_with_spikes_still_confirms() {
+        let s = Settings::default();
+        // Four spikes of about 8 sigma in 36 runs: rare enough to be left out of the
+        // scale, often enough that two runs out in a row would be chance for them.
+        let mut base: Vec<f64> = noisy(36, 11)
+            .iter()
+            .map(|v| 100.0 + (v - 100.0) * 5.0)
+            .collect();
+        for i in [4, 13, 22, 31] {
+            base[i] = 150.0;
+        }
+        let (_, c, sc) = baseline_of(&s, &base, Direction::Lower).unwrap();
+        assert!(sc < 8.0, "the spikes are left out of the scale: {sc}");
+        let at = |z: f64| c + z * sc;
+        let after = |b1: f64, gap: f64, b2: f64| {
+            let recent = [at(0.0), at(0.0), at(0.0), at(b1), at(gap)];
+            judge(&s, &base, &recent, at(b2), Direction::Lower).unwrap()
+        };
+        // Runs short of a spike around the dip: the spikes say nothing of them.
+        let j = after(3.8, 1.6, 4.0);
+        assert_eq!(j.confirmed, Some(Kind::Regression), "{:?}", j.rule);
+        assert!(
+            j.rule.as_deref().unwrap().starts_with("2 of 3"),
+            "{:?}",
+            j.rule
+        );
+        // Spikes around it are what this history does: not confirmed.
+        assert_eq!(after(8.5, 1.6, 9.0).confirmed, None);
     }
 
     #[test]
