@@ -711,8 +711,8 @@ impl Streak<'_> {
     /// would do, `len` suspect runs of the last `len + 1` with the one between
     /// them still [`GAP_MIN_Z`] out and not all spikes, where the history is rarely
     /// out that far (counting only its runs short of a spike when none of these is
-    /// one). Returns how
-    /// many runs before `value` the streak holds, and the rule's text.
+    /// one). Returns how many runs before `value` the streak holds, and the rule's
+    /// text.
     fn confirms(&self, recent: &[f64], value: f64, len: usize) -> Option<(usize, String)> {
         let z = |v: f64| (self.zf)(v) * self.sign;
         let consistent = |runs: &[f64]| {
@@ -756,10 +756,10 @@ impl Streak<'_> {
         let mut beyond: Vec<f64> = out.into_iter().chain([runs[0], value]).collect();
         beyond.sort_by(|a, b| z(*a).total_cmp(&z(*b)));
         let gap_ok = gaps.len() == 1 && z(gaps[0]) >= GAP_MIN_Z && (self.is_suspect)(runs[0]);
-        // Runs beyond the threshold but short of a spike: the history's spikes are
-        // another population, and say nothing of how often such runs come in pairs.
-        // Short of that, runs beyond the threshold around a gap must not all be
-        // spikes, and the history must rarely be out where they stand.
+        // The runs beyond the threshold around the gap must not all be spikes, and
+        // the history must rarely be out where they stand. When none is a spike, the
+        // history's spikes are another population: they say nothing of how often
+        // such runs come in pairs, so only its runs short of a spike count.
         let calm = SPIKE_THRESHOLDS * self.thr;
         let (least, most) = (z(beyond[0]), z(beyond[beyond.len() - 1]));
         let rare = (most <= calm && (self.len_at)(least, calm) <= shortest)
