@@ -14,11 +14,7 @@ fn health_str(v: &BaselineView) -> String {
         Some(h) => format!(
             "{:.2}{}",
             h.score,
-            if h.score < crate::engine::baseline::HEALTH_REFRESH_BELOW {
-                " refresh"
-            } else {
-                ""
-            }
+            if h.advises_refresh() { " refresh" } else { "" }
         ),
         None => "-".into(),
     }
@@ -217,7 +213,7 @@ pub fn show(v: &BaselineView) -> String {
         s += &format!(
             "  health {:.2}{}  (count {:.2}, freshness {:.2}, quietness {:.2}, stability {:.2}, cleanliness {:.2})\n",
             h.score,
-            if h.score < crate::engine::baseline::HEALTH_REFRESH_BELOW {
+            if h.advises_refresh() {
                 " — below 0.7: refresh advised"
             } else {
                 ""

@@ -456,6 +456,12 @@ pub struct Health {
 pub const HEALTH_REFRESH_BELOW: f64 = 0.7;
 
 impl Health {
+    /// Whether refreshing the baseline is advised: a low score of a baseline that
+    /// has all its samples. One still building needs runs, not a reset.
+    pub fn advises_refresh(&self) -> bool {
+        self.score < HEALTH_REFRESH_BELOW && self.count >= 1.0
+    }
+
     /// The health of a baseline from its statistics, trend and age.
     pub fn score(
         stats: &BaselineStats,
@@ -734,5 +740,14 @@ mod tests {
         let h = Health::score(&bad, None, 20.0, 20, 30.0, 0.15);
         assert!(h.score < HEALTH_REFRESH_BELOW, "{h:?}");
         assert!(h.reasons.iter().any(|r| r.contains("5 of 20")));
+        // Still building: it needs runs, and a refresh would only set it back.
+        assert!(!h.advises_refresh(), "{h:?}");
+        // All its samples, and as noisy: a refresh is advised.
+        let noisy: Vec<f64> = (0..20)
+            .map(|i| [100.0, 160.0, 60.0, 130.0, 80.0][i % 5])
+            .collect();
+        let full = BaselineStats::compute(&noisy, 3.0).unwrap();
+        let h = Health::score(&full, None, 20.0, 20, 30.0, 0.15);
+        assert!(h.advises_refresh(), "{h:?}");
     }
 }

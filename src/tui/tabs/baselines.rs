@@ -112,8 +112,10 @@ fn row<'a>(v: &'a BaselineView, t: &Theme) -> Row<'a> {
             } else {
                 h.reasons.join("; ")
             },
-            if h.score < HEALTH_REFRESH_BELOW {
+            if h.advises_refresh() {
                 t.bad()
+            } else if h.score < HEALTH_REFRESH_BELOW {
+                t.dim()
             } else {
                 t.good()
             },
