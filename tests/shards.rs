@@ -110,6 +110,37 @@ fn three_shards_merge_into_one_run_with_summed_throughput() {
     );
     let o = run(d, &["merge", "--run-group", "nope", "--config", "c.json"]);
     assert_eq!(code(&o), 2);
+    // A shard alone judges nothing: it says so, not PASS, and its JSON report says
+    // which part it is.
+    let o = run(
+        d,
+        &[
+            "--ci",
+            "--config",
+            "c.json",
+            "--shard",
+            "1/2",
+            "--run-group",
+            "g3",
+            "--format",
+            "text,json",
+            "--output",
+            "shard",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = std::fs::read_to_string(d.join("shard/perfgate-report.txt")).unwrap();
+    assert!(
+        text.contains("SHARD 2 of 2: stored for run group \"g3\", judged when merged")
+            && !text.contains("PASS"),
+        "{text}"
+    );
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("shard/perfgate-report.json")).unwrap(),
+    )
+    .unwrap();
+    validate_report(&r);
+    assert_eq!(r["shard"]["index"], 1, "{r}");
     let o = run(
         d,
         &[

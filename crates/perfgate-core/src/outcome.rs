@@ -227,6 +227,21 @@ pub struct RunOutcome {
     /// the run (absent where it was not measured: a re-rendered or merged report).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub machine_cpu_peak_pct: Option<f64>,
+    /// A shard of a sharded run: its part and run group. Nothing is judged until
+    /// `perfgate merge` combines the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOf>,
+}
+
+/// Which part of a sharded run a run is.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ShardOf {
+    /// 0-based shard index.
+    pub index: u32,
+    /// How many shards the run group has.
+    pub count: u32,
+    /// The run group `perfgate merge --run-group` combines.
+    pub run_group: String,
 }
 
 impl RunOutcome {
@@ -256,6 +271,7 @@ impl RunOutcome {
             thresholds: vec![],
             aborted: false,
             machine_cpu_peak_pct: None,
+            shard: None,
         }
     }
 

@@ -309,6 +309,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         thresholds: Vec::new(),
         aborted: run.status == RunStatus::Aborted,
         machine_cpu_peak_pct: None,
+        shard: None,
     })
 }
 

@@ -93,6 +93,17 @@ pub fn render(o: &RunOutcome, color: bool) -> String {
         Verdict::Regression => paint("31;1", "REGRESSION".into()),
         Verdict::Error => paint("33;1", "ERROR".into()),
     };
+    // A shard judges nothing: its verdict is the merged run's.
+    if let Some(sh) = &o.shard {
+        return out
+            + &format!(
+                "SHARD {} of {}: stored for run group {:?}, judged when merged (perfgate merge --run-group {})\n",
+                sh.index + 1,
+                sh.count,
+                sh.run_group,
+                sh.run_group
+            );
+    }
     out += &format!(
         "{status}: {} regression(s), {} failing, {} improvement(s){}{}\n",
         o.regressions.len(),

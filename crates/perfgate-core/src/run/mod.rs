@@ -131,6 +131,11 @@ pub async fn execute(
         thresholds: verdict.thresholds,
         aborted: verdict.aborted,
         machine_cpu_peak_pct: cpu_peak,
+        shard: opts.shard.map(|(index, count)| crate::outcome::ShardOf {
+            index,
+            count,
+            run_group: opts.run_group.clone().unwrap_or_default(),
+        }),
     })
 }
 
