@@ -123,7 +123,7 @@ fn three_shards_merge_into_one_run_with_summed_throughput() {
             "--run-group",
             "g3",
             "--format",
-            "text,json",
+            "text,json,markdown",
             "--output",
             "shard",
         ],
@@ -141,6 +141,8 @@ fn three_shards_merge_into_one_run_with_summed_throughput() {
     .unwrap();
     validate_report(&r);
     assert_eq!(r["shard"]["index"], 1, "{r}");
+    let md = std::fs::read_to_string(d.join("shard/perfgate-report.md")).unwrap();
+    assert!(md.starts_with("## ⏳ perfgate: shard 2 of 2"), "{md}");
     let o = run(
         d,
         &[

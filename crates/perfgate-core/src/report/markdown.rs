@@ -10,6 +10,17 @@ pub fn cell(s: &str) -> String {
 }
 
 pub fn render(o: &RunOutcome) -> String {
+    // A shard judges nothing: its verdict is the merged run's.
+    if let Some(sh) = &o.shard {
+        return format!(
+            "## ⏳ perfgate: shard {} of {} (run #{})\n\nStored for run group `{}`; judged when `perfgate merge --run-group {}` combines the group.\n",
+            sh.index + 1,
+            sh.count,
+            o.run_id,
+            cell(&sh.run_group),
+            cell(&sh.run_group)
+        );
+    }
     let icon = match o.status {
         Verdict::Pass => "✅",
         Verdict::Regression => "❌",
