@@ -288,17 +288,12 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         })
         .count();
     Ok(RunOutcome {
-        schema_version: 1,
-        run_id,
-        status: run.verdict.unwrap_or(Verdict::Error),
         interrupted: run.status != RunStatus::Complete,
         establish_baselines: run.mode == crate::model::RunMode::Establish,
         started_at: run.started_at.clone(),
         finished_at: run.finished_at.clone().unwrap_or_default(),
         commit: run.commit.clone(),
         branch: run.branch.clone(),
-        config_fingerprint: run.config_fingerprint.clone(),
-        config_path: String::new(),
         host: run.host.clone(),
         store: store_label.to_string(),
         scenarios,
@@ -306,10 +301,13 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
         regressions,
         improvements,
         failing,
-        thresholds: Vec::new(),
         aborted: run.status == RunStatus::Aborted,
-        machine_cpu_peak_pct: None,
-        shard: None,
+        // Not stored with the run: the CPU peak and shard part are the live run's.
+        ..RunOutcome::empty(
+            run_id,
+            run.verdict.unwrap_or(Verdict::Error),
+            run.config_fingerprint.clone(),
+        )
     })
 }
 
