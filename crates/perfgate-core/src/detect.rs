@@ -1530,6 +1530,15 @@ mod tests {
         assert_eq!(Severity::from_z(1.2), None);
     }
 
+    /// The judgement of the last of three runs (z against `base`'s baseline) that
+    /// follow three runs at the centre.
+    fn after_a_gap(s: &Settings, base: &[f64], zs: [f64; 3]) -> Judgement {
+        let (_, c, sc) = baseline_of(s, base, Direction::Lower).unwrap();
+        let at = |z: f64| c + z * sc;
+        let recent = [at(0.0), at(0.0), at(0.0), at(zs[0]), at(zs[1])];
+        judge(s, base, &recent, at(zs[2]), Direction::Lower).unwrap()
+    }
+
     #[test]
     fn a_held_step_that_dips_once_under_the_threshold_still_confirms() {
         let s = Settings::default();
@@ -1538,12 +1547,7 @@ mod tests {
             .iter()
             .map(|v| 100.0 + (v - 100.0) * 5.0)
             .collect();
-        let (_, c, sc) = baseline_of(&s, &base, Direction::Lower).unwrap();
-        let at = |z: f64| c + z * sc;
-        let judge_after = |b1: f64, gap: f64, b2: f64| {
-            let recent = [at(0.0), at(0.0), at(0.0), at(b1), at(gap)];
-            judge(&s, &base, &recent, at(b2), Direction::Lower).unwrap()
-        };
+        let judge_after = |b1, gap, b2| after_a_gap(&s, &base, [b1, gap, b2]);
         let j = judge_after(4.0, 1.5, 3.8);
         assert_eq!(j.confirmed, Some(Kind::Regression), "{:?}", j.rule);
         assert!(
@@ -1570,13 +1574,9 @@ mod tests {
         for i in [4, 13, 22, 31] {
             base[i] = 150.0;
         }
-        let (_, c, sc) = baseline_of(&s, &base, Direction::Lower).unwrap();
+        let (_, _, sc) = baseline_of(&s, &base, Direction::Lower).unwrap();
         assert!(sc < 8.0, "the spikes are left out of the scale: {sc}");
-        let at = |z: f64| c + z * sc;
-        let after = |b1: f64, gap: f64, b2: f64| {
-            let recent = [at(0.0), at(0.0), at(0.0), at(b1), at(gap)];
-            judge(&s, &base, &recent, at(b2), Direction::Lower).unwrap()
-        };
+        let after = |b1, gap, b2| after_a_gap(&s, &base, [b1, gap, b2]);
         // Runs short of a spike around the dip: the spikes say nothing of them.
         let j = after(3.8, 1.6, 4.0);
         assert_eq!(j.confirmed, Some(Kind::Regression), "{:?}", j.rule);
