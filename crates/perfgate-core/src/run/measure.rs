@@ -164,7 +164,7 @@ pub fn machine_sampler(live: &LiveHub) -> (CancellationToken, tokio::task::JoinH
             peak = peak.max(x.cpu_pct);
             live.update(|s| {
                 s.system.cpu_pct = x.cpu_pct;
-                s.system.cpu_peak_pct = s.system.cpu_peak_pct.max(x.cpu_pct);
+                s.system.cpu_peak_pct = peak;
                 crate::live::push_bounded(&mut s.system.cpu_history, x.cpu_pct.round() as u64);
                 s.system.mem_mb = x.mem_mb;
                 s.system.mem_total_mb = x.mem_total_mb;
