@@ -56,6 +56,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The sign of a change of this kind in z, for a metric whose bad way is `dir`.
+    pub fn sign(self, dir: Direction) -> f64 {
+        match self {
+            Kind::Regression => dir.bad_sign(),
+            Kind::Improvement => -dir.bad_sign(),
+        }
+    }
+}
+
+impl Kind {
     /// The name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -290,8 +300,11 @@ impl Judgement {
         self.severity = Some(severity_of(s, self.z));
     }
 
-    /// Reported as a further move beyond an open alert's level.
-    pub fn escalate(&mut self, rule: String) {
+    /// Reported as a further move beyond an open alert's level: a confirmed
+    /// regression, whether or not the run's own streak was (a dropout breaks one).
+    pub fn escalate(&mut self, s: &Settings, rule: String) {
+        self.confirmed = Some(Kind::Regression);
+        self.severity.get_or_insert_with(|| severity_of(s, self.z));
         self.rule = Some(rule);
         self.detected_by = Some(DetectionRule::Escalation);
         self.escalated = true;
@@ -330,10 +343,13 @@ pub const ESCALATION_LONG_Z: f64 = 0.5;
 /// (a cache hit, a run that skipped its work) would drag the level down, and the
 /// step merely holding would then read as a further rise. Far beyond the noise, so
 /// an ordinary low run at the level still counts (leaving it out would raise it).
+/// Nor is it part of a further move, or a break in a streak's runs beyond the
+/// threshold: it says nothing of the level either way.
 const LEVEL_DROPOUT: f64 = 6.0;
 
 /// Escalation while a regression alert is open: the metric moved again, in the
-/// same direction, against the alert's own level. `since_level` holds the values
+/// same direction, against the alert's own level, on a run that is suspect (its
+/// own streak may be broken by a dropout, which this one skips). `since_level` holds the values
 /// from the first run at the alert's current level up to the one before `j`'s,
 /// oldest first; its first `min_level` runs (those that raised the alert) are always
 /// level, never part of the further move, from where among them the step most likely
@@ -354,9 +370,23 @@ pub fn escalation(
     min_level: usize,
     dir: Direction,
 ) -> Option<(usize, String)> {
+    // Its own streak confirms the move, so a suspect run is enough.
+    if j.suspect != Some(Kind::Regression) {
+        return None;
+    }
     let sign = dir.bad_sign();
     let thr = effective_threshold(s.z_threshold, j.baseline.kept());
     let p = s.persistence.max(1);
+    // Dropouts are no part of the level nor of a further move (see `LEVEL_DROPOUT`).
+    let mut sorted: Vec<f64> = since_level.iter().copied().chain([j.value]).collect();
+    sorted.sort_by(f64::total_cmp);
+    let med = crate::baseline::median(&sorted);
+    let kept = |v: &&f64| (**v - med) * sign / j.scale >= -LEVEL_DROPOUT;
+    let min_level = since_level[..min_level.min(since_level.len())]
+        .iter()
+        .filter(kept)
+        .count();
+    let since_level: Vec<f64> = since_level.iter().filter(kept).copied().collect();
     let raising = min_level.min(since_level.len());
     let start = level_start(j, &since_level[..raising], p, dir);
     let (since_level, min_level) = (&since_level[start..], min_level - start);
@@ -417,13 +447,26 @@ pub fn escalation(
 /// be the step on its own.
 fn level_start(j: &Judgement, raising: &[f64], min_len: usize, dir: Direction) -> usize {
     let sign = dir.bad_sign();
-    let mut zs: Vec<f64> = raising
+    let zs: Vec<f64> = raising
         .iter()
         .map(|v| (v - j.center) / j.scale * sign)
         .collect();
+    step_start(zs, min_len)
+}
+
+/// The start of the tail of at least `min_len` of `zs` with the largest
+/// (sum of z)^2 / length, z capped 3 above their median (see [`level_start`]) but
+/// never under the least of the last `min_len`: those are the step, and a jitter
+/// before a large jump must not read as high as the jump.
+fn step_start(mut zs: Vec<f64>, min_len: usize) -> usize {
+    let min_len = min_len.clamp(1, zs.len().max(1));
     let mut sorted = zs.clone();
     sorted.sort_by(f64::total_cmp);
-    let cap = crate::baseline::median(&sorted) + 3.0;
+    let least = zs[zs.len().saturating_sub(min_len)..]
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let cap = (crate::baseline::median(&sorted) + 3.0).max(least);
     zs.iter_mut().for_each(|z| *z = z.min(cap));
     let fit = |t: usize| zs[t..].iter().sum::<f64>().max(0.0).powi(2) / (zs.len() - t) as f64;
     // The earliest of equal fits: `max_by` keeps the last, so walk back.
@@ -755,7 +798,10 @@ impl Streak<'_> {
             runs[1..len].iter().partition(|&&v| !(self.is_suspect)(v));
         let mut beyond: Vec<f64> = out.into_iter().chain([runs[0], value]).collect();
         beyond.sort_by(|a, b| z(*a).total_cmp(&z(*b)));
-        let gap_ok = gaps.len() == 1 && z(gaps[0]) >= GAP_MIN_Z && (self.is_suspect)(runs[0]);
+        // A dropout between them (far under both) says nothing of the shift either way.
+        let gap_ok = gaps.len() == 1
+            && (z(gaps[0]) >= GAP_MIN_Z || z(gaps[0]) <= z(beyond[0]) - LEVEL_DROPOUT)
+            && (self.is_suspect)(runs[0]);
         // The runs beyond the threshold around the gap must not all be spikes, and
         // the history must rarely be out where they stand. When none is a spike, the
         // history's spikes are another population: they say nothing of how often
@@ -765,10 +811,15 @@ impl Streak<'_> {
         let rare = (most <= calm && (self.len_at)(least, calm) <= shortest)
             || (least <= calm && (self.len_at)(least, f64::INFINITY) <= shortest);
         (gap_ok && rare && consistent(&beyond)).then(|| {
+            let other = if z(gaps[0]) < GAP_MIN_Z {
+                "a dropout"
+            } else {
+                "the other"
+            };
             (
                 len,
                 format!(
-                    "{len} of {} consecutive observations beyond {:.1} sigma, the other {:.1} sigma out",
+                    "{len} of {} consecutive observations beyond {:.1} sigma, {other} {:.1} sigma out",
                     len + 1,
                     self.s.z_threshold,
                     z(gaps[0])
@@ -776,6 +827,15 @@ impl Streak<'_> {
             )
         })
     }
+}
+
+/// How many runs before the newest of `zs` (z in the change's direction, oldest
+/// first) a confirmed change began: where one step from the baseline best fits
+/// them, when that is before `onset` (the rule's own). A step that read low for a
+/// few runs before it stood out is not the baseline, and a level or baseline that
+/// holds those runs would hide a further move.
+fn began_at(zs: &[f64], onset: usize) -> usize {
+    zs.len() - 1 - step_start(zs.to_vec(), onset + 1)
 }
 
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
@@ -821,10 +881,7 @@ pub fn judge(
         (len, out)
     };
     if let Some(kind) = suspect {
-        let sign = match kind {
-            Kind::Regression => dir.bad_sign(),
-            Kind::Improvement => -dir.bad_sign(),
-        };
+        let sign = kind.sign(dir);
         // The evidence is the shortest streak that could confirm; the history
         // counts where it reaches nearly as far (runs just under the threshold
         // are the same mode as a pair just over it), or half as far for a large
@@ -860,10 +917,7 @@ pub fn judge(
     if confirmed.is_none() {
         // The CUSUM catches shifts too small to clear the z threshold twice in a row.
         for kind in [Kind::Regression, Kind::Improvement] {
-            let sign = match kind {
-                Kind::Regression => dir.bad_sign(),
-                Kind::Improvement => -dir.bad_sign(),
-            };
+            let sign = kind.sign(dir);
             let (c, began, began_change) = cusum(s, &zf, recent, value, sign);
             let (zn, cn) = (z * sign, change * sign);
             // No alert from fewer runs than `persistence`, by either rule.
@@ -906,6 +960,16 @@ pub fn judge(
                 break;
             }
         }
+    }
+    if let Some(kind) = confirmed {
+        onset = began_at(
+            &recent
+                .iter()
+                .chain([&value])
+                .map(|&v| zf(v) * kind.sign(dir))
+                .collect::<Vec<_>>(),
+            onset,
+        );
     }
     // Severity labels a change; an observation within its baseline has none.
     let severity = confirmed.map(|_| severity_of(s, z));
@@ -1062,7 +1126,7 @@ impl<'a> Replay<'a> {
         self.suspect_bad.push(bad);
         j.map(|mut j| {
             if let Some(rule) = escalated {
-                j.escalate(rule);
+                j.escalate(&self.settings, rule);
             }
             (j, opened)
         })
@@ -1071,9 +1135,6 @@ impl<'a> Replay<'a> {
     /// Whether `j` escalates the open regression alert (see [`escalation`]).
     fn escalates(&self, j: &Judgement) -> Option<(usize, String)> {
         self.alert_from?;
-        if j.confirmed != Some(Kind::Regression) {
-            return None;
-        }
         // As the store reads it: the level's newest `history_limit` runs.
         let from = self
             .values
@@ -1320,7 +1381,7 @@ mod tests {
     fn a_short_history_already_shifted_judges_a_further_step_against_its_true_baseline() {
         // 20 runs, the last 3 already 2 sigma up when judging starts (sd ~1.15);
         // a 6-sigma step at run 23. The alert's baseline ends where its change began,
-        // 17 runs, so the step stands out from the shift rather than from a baseline
+        // about 17 runs, so the step stands out from the shift rather than from a baseline
         // that holds it.
         let s = Settings {
             min_change_pct: 0.0,
@@ -1352,7 +1413,12 @@ mod tests {
         );
         let esc = opened.iter().find(|o| o.1).expect("the step escalates");
         assert!((23..28).contains(&esc.0), "within 5 runs: {opened:?}");
-        assert_eq!(last_base, 17, "the frozen baseline ends at the change");
+        // At the change, or one run before it: run 16 (1.6 sigma) reads as high as
+        // the step's own run 19, and no estimate can tell them apart.
+        assert!(
+            (16..=17).contains(&last_base),
+            "the frozen baseline ends at the change: {last_base}"
+        );
     }
 
     /// Alerts opened on a 7-sigma step (sd ~1.15, 8%) at run 30, held, with one run
@@ -1560,6 +1626,62 @@ mod tests {
         // are spikes, not a held step.
         assert_eq!(judge_after(4.0, 0.3, 3.8).confirmed, None);
         assert_eq!(judge_after(12.0, 1.5, 11.0).confirmed, None);
+    }
+
+    #[test]
+    fn a_dropout_inside_a_held_step_does_not_break_its_streak() {
+        let s = Settings::default();
+        let base: Vec<f64> = noisy(30, 7)
+            .iter()
+            .map(|v| 100.0 + (v - 100.0) * 5.0)
+            .collect();
+        // A run that skipped its work, far under both runs around it: no evidence
+        // either way, so the two runs beyond the threshold confirm.
+        let j = after_a_gap(&s, &base, [4.0, -7.0, 3.8]);
+        assert_eq!(j.confirmed, Some(Kind::Regression), "{:?}", j.rule);
+        assert!(
+            j.rule
+                .as_deref()
+                .unwrap()
+                .contains("a dropout -7.0 sigma out"),
+            "{:?}",
+            j.rule
+        );
+        // A run merely under the baseline still breaks it.
+        assert_eq!(after_a_gap(&s, &base, [4.0, -1.0, 3.8]).confirmed, None);
+    }
+
+    #[test]
+    fn a_step_that_read_low_before_it_confirmed_is_judged_from_where_it_began() {
+        // A 2-sigma shift at run 34 (bimodal noise, sd 5): runs 35-37 drew low, and
+        // the alert opened at 39. Its baseline used to freeze at the CUSUM's climb,
+        // 36, holding four runs of the shift (centre and scale up 15%), and its
+        // level counted only 38-39: the 6-sigma step at run 40 escalated at 45
+        // (from the detection bench: bimodal, seed 20261127, series 121).
+        let values = [
+            98.290, 98.050, 97.471, 105.530, 101.701, 98.066, 110.095, 100.872, 91.875, 95.255,
+            99.671, 97.759, 97.050, 91.242, 105.350, 94.307, 92.586, 97.073, 96.892, 106.702,
+            95.718, 101.119, 96.224, 94.236, 101.423, 105.862, 104.278, 100.370, 101.549, 106.800,
+            100.796, 102.170, 110.463, 97.053, 115.894, 102.027, 106.005, 107.549, 118.707,
+            115.914, 130.251, 123.654, 123.716, 125.266, 138.140, 137.564, 130.123,
+        ];
+        alert_then_escalation_within_5_runs_of_40(&values, 39);
+    }
+
+    #[test]
+    fn a_step_with_dropouts_in_it_escalates_within_5_runs() {
+        // A 2-sigma shift at run 34 (sd 5) opens an alert at 35; the 6-sigma step at
+        // run 40 has dropouts at 41 and 43, which broke every streak of two: it
+        // escalated at 45 (from the detection bench: dropouts, seed 20261127,
+        // series 91).
+        let values = [
+            101.551, 104.836, 102.021, 100.337, 96.338, 101.680, 94.272, 97.749, 95.466, 104.857,
+            98.924, 96.959, 101.781, 107.346, 98.723, 101.089, 94.993, 97.212, 103.672, 96.306,
+            52.345, 104.624, 100.494, 102.251, 107.688, 99.724, 103.168, 94.046, 102.492, 99.596,
+            103.348, 101.151, 103.749, 104.518, 109.774, 115.232, 109.649, 117.258, 107.368,
+            113.399, 129.607, 72.091, 132.098, 76.606, 133.341, 128.218, 134.787,
+        ];
+        alert_then_escalation_within_5_runs_of_40(&values, 35);
     }
 
     #[test]

@@ -251,11 +251,11 @@ fn escalate(s: &Settings, mut j: Judgement, ctx: &MetricContext, dir: Direction)
     let Some(alert) = &ctx.open_alert else {
         return j;
     };
-    if j.confirmed != Some(Kind::Regression) || alert.kind != AlertKind::Regression {
+    if alert.kind != AlertKind::Regression {
         return j;
     }
     if let Some((_, rule)) = detect::escalation(s, &j, &ctx.since_alert, ctx.level_min, dir) {
-        j.escalate(rule);
+        j.escalate(s, rule);
         // A report-only metric's changes stay low, escalated or not.
         if !s.report_only {
             j.severity = Some(
