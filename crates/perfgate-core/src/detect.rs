@@ -63,9 +63,7 @@ impl Kind {
             Kind::Improvement => -dir.bad_sign(),
         }
     }
-}
 
-impl Kind {
     /// The name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {

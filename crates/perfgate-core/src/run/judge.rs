@@ -244,7 +244,7 @@ fn judging_settings(s: &Settings, metric: &str, ctx: &MetricContext) -> Settings
     }
 }
 
-/// A confirmed regression while the metric's regression alert is open escalates it
+/// A suspect regression while the metric's regression alert is open escalates it
 /// when the metric moved again against the alert's own level: the rule says so and
 /// the severity rises a band above the alert's, so the channels hear of it.
 fn escalate(s: &Settings, mut j: Judgement, ctx: &MetricContext, dir: Direction) -> Judgement {
