@@ -1652,9 +1652,10 @@ mod tests {
     #[test]
     fn a_step_that_read_low_before_it_confirmed_is_judged_from_where_it_began() {
         // A 2-sigma shift at run 34 (bimodal noise, sd 5): runs 35-37 drew low, and
-        // the alert opened at 39. Its baseline used to freeze at the CUSUM's climb,
-        // 36, holding four runs of the shift (centre and scale up 15%), and its
-        // level counted only 38-39: the 6-sigma step at run 40 escalated at 45
+        // the alert opened at 39. Its baseline used to freeze where the CUSUM's
+        // climb began, holding the shift's first runs (its scale rose 15% at the
+        // alert), and its level began there too: the 6-sigma step at run 40
+        // escalated at 45
         // (from the detection bench: bimodal, seed 20261127, series 121).
         let values = [
             98.290, 98.050, 97.471, 105.530, 101.701, 98.066, 110.095, 100.872, 91.875, 95.255,
