@@ -371,6 +371,14 @@ fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
         (31..36).contains(&at),
         "within 5 runs of the jump: run {at}"
     );
+    // Once: the escalation starts the alert's level again, so the jump merely
+    // holding is no further move (it used to escalate at every run for six runs).
+    let escalations = regs
+        .iter()
+        .flatten()
+        .filter(|r| r["detected_by"] == "escalation")
+        .count();
+    assert_eq!(escalations, 1, "{regs:?}");
     assert_ne!(opened, "critical", "the small shift is not critical");
     let st = perfgate::engine::store::open(
         d.join("performance_baselines/tracking.db")

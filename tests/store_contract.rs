@@ -28,6 +28,14 @@ const CASES: &[(&str, Case)] = &[
         invalid_alert,
     ),
     (
+        "an escalated alert keeps its change and its new level",
+        escalated_alert,
+    ),
+    (
+        "a false alarm that escalated releases all its runs",
+        escalated_alert_called_invalid,
+    ),
+    (
         "a baseline change closes open alerts",
         baseline_events_close_alerts,
     ),
@@ -108,6 +116,7 @@ fn alert(metric: &str, run: i64, severity: Severity) -> Alert {
         good_run_id: None,
         bad_run_id: None,
         rule: Some(DetectionRule::Cusum),
+        level: None,
     }
 }
 
@@ -255,6 +264,69 @@ fn invalid_alert(st: &mut dyn Store) {
         0,
         "no baseline event"
     );
+}
+
+fn escalated_alert(st: &mut dyn Store) {
+    run_with(st, "api.p95_ms", 1.0, false);
+    let bad = run_with(st, "api.p95_ms", 2.0, true);
+    let opened = run_with(st, "api.p95_ms", 2.1, true);
+    let id = st
+        .upsert_alert(&Alert {
+            bad_run_id: Some(bad),
+            ..alert("api.p95_ms", opened, Severity::Medium)
+        })
+        .unwrap();
+    // A further move from `moved` escalates it at `raised`.
+    let moved = run_with(st, "api.p95_ms", 5.0, true);
+    let raised = run_with(st, "api.p95_ms", 5.1, true);
+    let refreshed = st
+        .upsert_alert(&Alert {
+            level: Some((moved, raised)),
+            ..alert("api.p95_ms", raised, Severity::High)
+        })
+        .unwrap();
+    assert_eq!(refreshed, id, "the open alert is refreshed");
+    // A refresh that is no escalation keeps the level.
+    let later = run_with(st, "api.p95_ms", 5.0, true);
+    st.upsert_alert(&alert("api.p95_ms", later, Severity::High))
+        .unwrap();
+    let a = st.open_alert("api.p95_ms").unwrap().unwrap();
+    assert_eq!(
+        (
+            a.change_from(),
+            a.level_from(),
+            a.level_raised(),
+            a.last_run_id
+        ),
+        (bad, moved, raised, later),
+        "{a:?}"
+    );
+    // Accepted, the current level becomes the baseline, not the change's first.
+    st.set_alert_state(id, TriageState::Accepted, "oncall", "new level")
+        .unwrap();
+    assert_eq!(st.baseline_epoch("api.p95_ms").unwrap(), moved - 1);
+}
+
+fn escalated_alert_called_invalid(st: &mut dyn Store) {
+    run_with(st, "api.p95_ms", 1.0, false);
+    let bad = run_with(st, "api.p95_ms", 2.0, true);
+    let moved = run_with(st, "api.p95_ms", 5.0, true);
+    let id = st
+        .upsert_alert(&Alert {
+            bad_run_id: Some(bad),
+            ..alert("api.p95_ms", bad, Severity::Medium)
+        })
+        .unwrap();
+    st.upsert_alert(&Alert {
+        level: Some((moved, moved)),
+        ..alert("api.p95_ms", moved, Severity::High)
+    })
+    .unwrap();
+    // A false alarm releases every run from where the change began.
+    st.set_alert_state(id, TriageState::Invalid, "oncall", "noise")
+        .unwrap();
+    let h = st.history("api.p95_ms", 0, 10, None).unwrap();
+    assert!(h.iter().all(|p| !p.suspect), "{h:?}");
 }
 
 fn baseline_events_close_alerts(st: &mut dyn Store) {

@@ -342,7 +342,7 @@ impl App {
                             "Alert #{} on {} is a false alarm: runs #{}..#{} count as its baseline again.",
                             a.id,
                             a.metric,
-                            a.level_from(),
+                            a.change_from(),
                             a.last_run_id
                         )
                     } else {

@@ -219,5 +219,6 @@ pub fn alert(
         good_run_id: None,
         bad_run_id: None,
         rule: Some(crate::engine::model::DetectionRule::Streak),
+        level: None,
     }
 }

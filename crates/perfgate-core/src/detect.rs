@@ -300,8 +300,10 @@ impl Judgement {
 
     /// Reported as a further move beyond an open alert's level: a confirmed
     /// regression, whether or not the run's own streak was (a dropout breaks one).
-    pub fn escalate(&mut self, s: &Settings, rule: String) {
+    /// `k` runs, this one included, made the move: the level begins at the first.
+    pub fn escalate(&mut self, s: &Settings, k: usize, rule: String) {
         self.confirmed = Some(Kind::Regression);
+        self.onset = k.saturating_sub(1);
         self.severity.get_or_insert_with(|| severity_of(s, self.z));
         self.rule = Some(rule);
         self.detected_by = Some(DetectionRule::Escalation);
@@ -1095,7 +1097,7 @@ impl<'a> Replay<'a> {
                 self.level_from = self.values.len() + 1 - k;
                 self.level_min = k;
                 opened = Some(Kind::Regression);
-                escalated = Some(rule);
+                escalated = Some((k, rule));
             } else if self.alert_from.is_some() && j.suspect.is_none() {
                 let n = self.settings.persistence + 1;
                 let from = (self.values.len() + 1).saturating_sub(n);
@@ -1123,8 +1125,8 @@ impl<'a> Replay<'a> {
         self.values.push(value);
         self.suspect_bad.push(bad);
         j.map(|mut j| {
-            if let Some(rule) = escalated {
-                j.escalate(&self.settings, rule);
+            if let Some((k, rule)) = escalated {
+                j.escalate(&self.settings, k, rule);
             }
             (j, opened)
         })

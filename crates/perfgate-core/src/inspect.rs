@@ -190,19 +190,28 @@ pub fn metric_context(
     let epoch = store.baseline_epoch(metric)?;
     let limit = s.history_limit();
     let open_alert = store.open_alert(metric)?;
-    // The open alert's level starts at its first bad run (where the change began);
-    // the baseline stops there too when enough of it is left to judge by
-    // (`Settings::frozen_min`), else at the run that raised it (as the replay does).
-    let (level_from, opened) = open_alert
+    // The open alert's baseline stops at its first bad run (where the change began)
+    // when enough of it is left to judge by (`Settings::frozen_min`), else at the
+    // run that opened it (as the replay does). Its level starts there too, or where
+    // a further move escalated it, and the runs up to the one that raised it are
+    // always level.
+    let (change_from, opened, level_from, raised) = open_alert
         .as_ref()
-        .map(|a| (a.level_from(), a.opened_run_id))
-        .unwrap_or((i64::MAX, i64::MAX));
-    // The newest runs, and the frozen baseline before an open alert's level however
+        .map(|a| {
+            (
+                a.change_from(),
+                a.opened_run_id,
+                a.level_from(),
+                a.level_raised(),
+            )
+        })
+        .unwrap_or((i64::MAX, i64::MAX, i64::MAX, i64::MAX));
+    // The newest runs, and the frozen baseline before an open alert's change however
     // long ago it began: a regression left open for a few months of runs must not
     // become its own baseline.
-    let mut hist = store.history_between(metric, epoch, level_from, limit, exclude_run)?;
+    let mut hist = store.history_between(metric, epoch, change_from, limit, exclude_run)?;
     if open_alert.is_some() {
-        let since = level_from - 1;
+        let since = change_from - 1;
         hist.extend(store.history(metric, since.max(epoch), limit, exclude_run)?);
     }
     let eligible_before = |end: i64| {
@@ -217,7 +226,7 @@ pub fn metric_context(
             .collect::<Vec<f64>>()
     };
     let mut base = match open_alert {
-        Some(_) => eligible_before(level_from),
+        Some(_) => eligible_before(change_from),
         // Without an alert, the baseline stops `guard` runs short of the newest.
         None => eligible_before(
             hist.get(s.baseline_end(hist.len()))
@@ -237,7 +246,7 @@ pub fn metric_context(
         .collect();
     let level_min = hist
         .iter()
-        .filter(|p| (level_from..=opened).contains(&p.run_id))
+        .filter(|p| (level_from..=raised).contains(&p.run_id))
         .count();
     Ok(MetricContext {
         base,

@@ -194,6 +194,7 @@ mod tests {
             good_run_id: None,
             bad_run_id: None,
             rule,
+            level: None,
         }
     }
 

@@ -181,7 +181,7 @@ fn tune_metric(
         .iter()
         .filter(|a| a.triage_outcome() == Some(true))
         .filter_map(|a| {
-            let from = index_of(a.level_from())?;
+            let from = index_of(a.change_from())?;
             let to = index_of(a.last_run_id).unwrap_or(history.len() - 1);
             Some(Labelled { from, to })
         })

@@ -254,8 +254,8 @@ fn escalate(s: &Settings, mut j: Judgement, ctx: &MetricContext, dir: Direction)
     if alert.kind != AlertKind::Regression {
         return j;
     }
-    if let Some((_, rule)) = detect::escalation(s, &j, &ctx.since_alert, ctx.level_min, dir) {
-        j.escalate(s, rule);
+    if let Some((k, rule)) = detect::escalation(s, &j, &ctx.since_alert, ctx.level_min, dir) {
+        j.escalate(s, k, rule);
         // A report-only metric's changes stay low, escalated or not.
         if !s.report_only {
             j.severity = Some(

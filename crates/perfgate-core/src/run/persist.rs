@@ -7,7 +7,7 @@ use crate::detect::Settings;
 use crate::error::Result;
 use std::collections::HashMap;
 
-use crate::model::{AlertKind, TriageState};
+use crate::model::{AlertKind, DetectionRule, TriageState};
 use crate::report::stored::resolve_range;
 use crate::store::{Alert, Store};
 
@@ -32,8 +32,15 @@ pub fn persist(
         let open = store.open_alert(&r.metric)?;
         let key = (crate::metrics::scenario_of(&r.metric).to_string(), r.kind);
         let (good, bad) = match &open {
-            Some(a) => (a.good_run_id, a.level_from()),
+            Some(a) => (a.good_run_id, a.change_from()),
             None => suspect_range(store, &r.metric, run_id, r.onset, settings)?,
+        };
+        // An escalation starts the alert's level again where the further move began.
+        let level = match (&open, r.detected_by) {
+            (Some(_), Some(DetectionRule::Escalation)) => {
+                Some((runs_back(store, &r.metric, run_id, r.onset)?, run_id))
+            }
+            _ => None,
         };
         let group_id = match &open {
             Some(a) => a.group_id,
@@ -58,6 +65,7 @@ pub fn persist(
             good_run_id: good,
             bad_run_id: Some(bad),
             rule: r.detected_by,
+            level,
         })?;
         let group = group_id.unwrap_or(id);
         if open.is_none() {
@@ -111,6 +119,18 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The run `n` runs of `metric` before `run_id` (itself for 0, or the oldest there is).
+fn runs_back(store: &dyn Store, metric: &str, run_id: i64, n: usize) -> Result<i64> {
+    let before = store.history(metric, 0, n, Some(run_id))?;
+    Ok(before
+        .iter()
+        .filter(|p| p.run_id < run_id)
+        .map(|p| p.run_id)
+        .next()
+        .filter(|_| n > 0)
+        .unwrap_or(run_id))
 }
 
 /// The last good run and the first bad run of a new regression: the bad run opens

@@ -118,6 +118,9 @@ pub struct Alert {
     pub bad_run_id: Option<i64>,
     /// The rule that raised it (None for alerts stored before rules were recorded).
     pub rule: Option<DetectionRule>,
+    /// Where its current level begins and the run that raised it, once a further
+    /// move escalated it (None until then: the level is the change's own).
+    pub level: Option<(i64, i64)>,
 }
 
 /// Who changes an alert's state when perfgate does it itself (an alert that closes
@@ -150,10 +153,22 @@ impl Alert {
         }
     }
 
-    /// The first run of its level: where the change began (the suspect range's bad
-    /// run), which may be before the run that confirmed it.
-    pub fn level_from(&self) -> i64 {
+    /// Where the change began (the suspect range's bad run), which may be before
+    /// the run that confirmed it: its baseline ends there.
+    pub fn change_from(&self) -> i64 {
         self.bad_run_id.unwrap_or(self.opened_run_id)
+    }
+
+    /// The first run of its current level: where the change began, or where the
+    /// further move that escalated it began.
+    pub fn level_from(&self) -> i64 {
+        self.level.map_or(self.change_from(), |l| l.0)
+    }
+
+    /// The run that raised its level: the one that opened it, or its last
+    /// escalation. The runs from `level_from` to it always count as the level.
+    pub fn level_raised(&self) -> i64 {
+        self.level.map_or(self.opened_run_id, |l| l.1)
     }
 }
 

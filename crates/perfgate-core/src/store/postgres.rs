@@ -125,6 +125,10 @@ ALTER TABLE alerts ADD COLUMN bad_run_id BIGINT;
 ALTER TABLE alerts ADD COLUMN rule TEXT;
 ALTER TABLE metric_values ADD COLUMN report_only BOOLEAN NOT NULL DEFAULT FALSE;
 "#,
+    r#"
+ALTER TABLE alerts ADD COLUMN level_run_id BIGINT;
+ALTER TABLE alerts ADD COLUMN level_raised_run_id BIGINT;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -266,11 +270,14 @@ fn alert_from(r: &PgRow) -> std::result::Result<Alert, sqlx::Error> {
         good_run_id: r.try_get(15)?,
         bad_run_id: r.try_get(16)?,
         rule: r.try_get(17)?,
+        level: r
+            .try_get::<Option<i64>, _>(18)?
+            .zip(r.try_get::<Option<i64>, _>(19)?),
     })
 }
 
 const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha, branch, config_fingerprint, host, mode";
-const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule";
+const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule, level_run_id, level_raised_run_id";
 const OPEN: &str = super::OPEN_STATES_SQL;
 
 impl Store for PgStore {
@@ -724,6 +731,8 @@ const COPY_TABLES: &[(&str, &[&str])] = &[
             "good_run_id",
             "bad_run_id",
             "rule",
+            "level_run_id",
+            "level_raised_run_id",
         ],
     ),
     (
@@ -799,7 +808,8 @@ pub fn copy_from_sqlite(
                         V::Null => match *col {
                             "histogram" => q.bind(None::<Vec<u8>>),
                             "z" | "baseline_mean" | "baseline_std" | "baseline_median" | "change_pct" | "baseline_robust_std" => q.bind(None::<f64>),
-                            "baseline_n" | "group_id" | "good_run_id" | "bad_run_id" => q.bind(None::<i64>),
+                            "baseline_n" | "group_id" | "good_run_id" | "bad_run_id" | "level_run_id"
+                            | "level_raised_run_id" => q.bind(None::<i64>),
                             _ => q.bind(None::<String>),
                         },
                         V::Integer(i) if matches!(*col, "suspect" | "report_only") => q.bind(*i != 0),
@@ -872,10 +882,10 @@ impl rules::Tx for PgTx<'_> {
         )
     }
 
-    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64)>> {
+    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64, i64)>> {
         block(
             sqlx::query_as(
-                "SELECT metric, COALESCE(bad_run_id, opened_run_id), last_run_id FROM alerts WHERE id = $1",
+                "SELECT metric, COALESCE(bad_run_id, opened_run_id), COALESCE(level_run_id, bad_run_id, opened_run_id), last_run_id FROM alerts WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(&mut *self.tx),
@@ -915,14 +925,19 @@ impl rules::Tx for PgTx<'_> {
 
     fn refresh_alert(&mut self, id: i64, a: &Alert) -> Result<()> {
         self.exec(
-            sqlx::query("UPDATE alerts SET last_run_id = $1, severity = $2, value = $3, baseline = $4, z = $5, change_pct = $6 WHERE id = $7")
+            sqlx::query(
+                "UPDATE alerts SET last_run_id = $1, severity = $2, value = $3, baseline = $4, z = $5, change_pct = $6,
+                 level_run_id = COALESCE($8, level_run_id), level_raised_run_id = COALESCE($9, level_raised_run_id) WHERE id = $7",
+            )
                 .bind(a.last_run_id)
                 .bind(a.severity.as_str())
                 .bind(a.value)
                 .bind(a.baseline)
                 .bind(a.z)
                 .bind(a.change_pct)
-                .bind(id),
+                .bind(id)
+                .bind(a.level.map(|l| l.0))
+                .bind(a.level.map(|l| l.1)),
         )
     }
 

@@ -42,9 +42,10 @@ pub trait Tx {
     fn lock_metric(&mut self, metric: &str) -> Result<()>;
     /// The newest open alert of a metric.
     fn open_alert_id(&mut self, metric: &str) -> Result<Option<i64>>;
-    /// An alert's metric, the first run of its level ([`super::Alert::level_from`])
-    /// and its last run.
-    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64)>>;
+    /// An alert's metric, where its change began ([`super::Alert::change_from`]),
+    /// the first run of its current level ([`super::Alert::level_from`]) and its last
+    /// run.
+    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64, i64)>>;
     /// A new alert row, `untriaged`, opened by the current actor.
     fn insert_alert(&mut self, a: &Alert) -> Result<i64>;
     /// The newest level of an open alert (run, severity, value, baseline, z, change).
@@ -115,8 +116,9 @@ pub fn state_effect(state: TriageState) -> &'static str {
 }
 
 /// Set an alert's triage state, audited. Accepting it makes the new level the
-/// baseline from its first run on, where the change began; calling it invalid (a
-/// false alarm) lets its runs count as baseline samples.
+/// baseline from its first run on (where the change began, or where the move that
+/// escalated it did); calling it invalid (a false alarm) lets all its runs count as
+/// baseline samples.
 pub fn set_alert_state(
     tx: &mut dyn Tx,
     id: i64,
@@ -124,7 +126,7 @@ pub fn set_alert_state(
     who: &str,
     reason: &str,
 ) -> Result<()> {
-    let Some((metric, level_from, last_run)) = tx.alert_target(id)? else {
+    let Some((metric, change_from, level_from, last_run)) = tx.alert_target(id)? else {
         return Err(Error::Usage(format!("alert {id} does not exist")));
     };
     tx.lock_metric(&metric)?;
@@ -137,7 +139,7 @@ pub fn set_alert_state(
         // A false alarm's runs are the metric's own noise (a second mode, a busy
         // host): the baseline learns them, rather than leaving them out (and a long
         // one out of every window, blinding the metric until it rebuilds).
-        TriageState::Invalid => tx.clear_suspect(&metric, level_from, last_run)?,
+        TriageState::Invalid => tx.clear_suspect(&metric, change_from, last_run)?,
         _ => {}
     }
     tx.audit(

@@ -135,6 +135,11 @@ ALTER TABLE alerts ADD COLUMN bad_run_id INTEGER;
 ALTER TABLE alerts ADD COLUMN rule TEXT;
 ALTER TABLE metric_values ADD COLUMN report_only INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 8: an escalated alert's level: where the further move began, and its run.
+    r#"
+ALTER TABLE alerts ADD COLUMN level_run_id INTEGER;
+ALTER TABLE alerts ADD COLUMN level_raised_run_id INTEGER;
+"#,
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -548,10 +553,13 @@ fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
         good_run_id: r.get(15)?,
         bad_run_id: r.get(16)?,
         rule: r.get(17)?,
+        level: r
+            .get::<_, Option<i64>>(18)?
+            .zip(r.get::<_, Option<i64>>(19)?),
     })
 }
 
-const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule";
+const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule, level_run_id, level_raised_run_id";
 
 fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
@@ -969,12 +977,12 @@ impl rules::Tx for SqliteTx<'_> {
             .map_err(|e| db_err(self.path, "reading alerts", e))
     }
 
-    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64)>> {
+    fn alert_target(&mut self, id: i64) -> Result<Option<(String, i64, i64, i64)>> {
         self.tx
             .query_row(
-                "SELECT metric, COALESCE(bad_run_id, opened_run_id), last_run_id FROM alerts WHERE id = ?1",
+                "SELECT metric, COALESCE(bad_run_id, opened_run_id), COALESCE(level_run_id, bad_run_id, opened_run_id), last_run_id FROM alerts WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
             .map_err(|e| db_err(self.path, "reading alerts", e))
@@ -991,8 +999,9 @@ impl rules::Tx for SqliteTx<'_> {
 
     fn refresh_alert(&mut self, id: i64, a: &Alert) -> Result<()> {
         self.exec(
-            "UPDATE alerts SET last_run_id = ?1, severity = ?2, value = ?3, baseline = ?4, z = ?5, change_pct = ?6 WHERE id = ?7",
-            params![a.last_run_id, a.severity, a.value, a.baseline, a.z, a.change_pct, id],
+            "UPDATE alerts SET last_run_id = ?1, severity = ?2, value = ?3, baseline = ?4, z = ?5, change_pct = ?6,
+             level_run_id = COALESCE(?8, level_run_id), level_raised_run_id = COALESCE(?9, level_raised_run_id) WHERE id = ?7",
+            params![a.last_run_id, a.severity, a.value, a.baseline, a.z, a.change_pct, id, a.level.map(|l| l.0), a.level.map(|l| l.1)],
         )
     }
 
