@@ -399,6 +399,14 @@ fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
     );
     drop(st);
 
+    // Triage says so, with where the new level began.
+    let o = run(d, &["triage", "list", "--config", "c.json"]);
+    assert!(
+        stdout(&o).contains(&format!("escalated in #{}, level since #", at + 1)),
+        "{}",
+        stdout(&o)
+    );
+
     // Replayed from the store: the first alert during the shift, the jump's own at `at`.
     let runs = replayed_regressions(d, METRIC);
     assert_eq!(runs.len(), 2, "the shift and the jump: {runs:?}");

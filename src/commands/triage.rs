@@ -74,8 +74,12 @@ fn list(store: &dyn Store, all: bool) -> Result<String> {
             lead.runs()
         );
         for a in members {
+            let escalated = a
+                .escalation_note()
+                .map(|n| format!("; {n}"))
+                .unwrap_or_default();
             s += &format!(
-                "  #{:<7} {:<44} {:<9} {:<14} {:>+8.1}% {:>+7.2}  {} by {}{}\n",
+                "  #{:<7} {:<44} {:<9} {:<14} {:>+8.1}% {:>+7.2}  {} by {}{escalated}{}\n",
                 a.id,
                 a.metric,
                 a.severity,

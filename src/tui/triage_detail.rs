@@ -40,8 +40,12 @@ pub fn detail(app: &App, row: TriageRow, st: &dyn Store) -> Modal {
     for a in &members {
         // How far out, and which rule confirmed it: the first question of triage.
         let by = a.rule.map(|r| format!(", by {r}")).unwrap_or_default();
+        let escalated = a
+            .escalation_note()
+            .map(|n| format!("; {n}"))
+            .unwrap_or_default();
         lines.push(format!(
-            "  #{:<4} {:<44} {:<9} {} -> {} ({:+.1}%, z {:+.2}{by})",
+            "  #{:<4} {:<44} {:<9} {} -> {} ({:+.1}%, z {:+.2}{by}{escalated})",
             a.id,
             a.metric,
             a.severity,

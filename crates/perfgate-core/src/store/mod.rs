@@ -165,6 +165,13 @@ impl Alert {
         self.level.map_or(self.change_from(), |l| l.0)
     }
 
+    /// For people, when a further move escalated it: `escalated in #9, level since
+    /// #8`.
+    pub fn escalation_note(&self) -> Option<String> {
+        self.level
+            .map(|(from, raised)| format!("escalated in #{raised}, level since #{from}"))
+    }
+
     /// The run that raised its level: the one that opened it, or its last
     /// escalation. The runs from `level_from` to it always count as the level.
     pub fn level_raised(&self) -> i64 {
