@@ -407,6 +407,19 @@ fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
         stdout(&o)
     );
 
+    // History marks the jump's first run as both suspect and a change point.
+    let o = run(d, &["history", METRIC, "--config", "c.json"]);
+    let jump = stdout(&o)
+        .lines()
+        .find(|l| l.trim_start().starts_with("#32 "))
+        .map(str::to_string);
+    assert!(
+        jump.as_deref()
+            .is_some_and(|l| l.ends_with("suspect ◆ change point")),
+        "{}",
+        stdout(&o)
+    );
+
     // Replayed from the store: the first alert during the shift, the jump's own at `at`.
     let runs = replayed_regressions(d, METRIC);
     assert_eq!(runs.len(), 2, "the shift and the jump: {runs:?}");

@@ -20,12 +20,12 @@ pub fn history(store: &dyn Store, cfg: &Config, metric: &str, format: &str) -> R
     let mut s = super::baseline::show(&v);
     s += "  run      at                         value        mark\n";
     for (i, p) in v.history.iter().enumerate() {
-        let mark = if v.change_points.contains(&i) {
-            "◆ change point"
-        } else if p.suspect {
-            "suspect"
-        } else {
-            ""
+        // Both marks when both hold: a step's first run is suspect and a change point.
+        let mark = match (p.suspect, v.change_points.contains(&i)) {
+            (true, true) => "suspect ◆ change point",
+            (false, true) => "◆ change point",
+            (true, false) => "suspect",
+            (false, false) => "",
         };
         s += &format!(
             "  #{:<6} {:<26} {:>12}  {}\n",
