@@ -355,7 +355,8 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// level, never part of the further move, from where among them the step most likely
 /// landed (`level_start`). A streak of the last k values (k from `persistence` up,
 /// `j`'s included) escalates when, its largest value left out (a
-/// spike cannot carry it), its mean rise over the level (`alert_level`: the mean,
+/// spike cannot carry it) and the rest within `LEVEL_DROPOUT` sigmas of each
+/// other (nor can a second one), its mean rise over the level (`alert_level`: the mean,
 /// less the raising runs' selection bias) is at least half the level's
 /// own distance from the baseline, between [`ESCALATION_MIN_RISE`] and
 /// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it (more past
@@ -378,9 +379,8 @@ pub fn escalation(
     let thr = effective_threshold(s.z_threshold, j.baseline.kept());
     let p = s.persistence.max(1);
     // Dropouts are no part of the level nor of a further move (see `LEVEL_DROPOUT`).
-    let mut sorted: Vec<f64> = since_level.iter().copied().chain([j.value]).collect();
-    sorted.sort_by(f64::total_cmp);
-    let med = crate::baseline::median(&sorted);
+    let all: Vec<f64> = since_level.iter().copied().chain([j.value]).collect();
+    let med = level_median(&all, sign);
     let kept = |v: &&f64| (**v - med) * sign / j.scale >= -LEVEL_DROPOUT;
     let min_level = since_level[..min_level.min(since_level.len())]
         .iter()
@@ -405,6 +405,9 @@ pub fn escalation(
             return None;
         }
         let (level, n_level) = alert_level(j, level_runs, min_level, thr, s.cusum_k, dir);
+        if n_level == 0 {
+            return None;
+        }
         let streak: Vec<f64> = since_level[split..]
             .iter()
             .copied()
@@ -421,12 +424,18 @@ pub fn escalation(
         let lo = rel[0];
         let rest = &rel[..k - 1];
         let rise = rest.iter().sum::<f64>() / rest.len() as f64;
+        // The runs left move alike: a second spike among them is no further level.
+        // (None are left of a streak of one, at persistence 1: nothing to judge.)
+        let alike = rest
+            .first()
+            .zip(rest.last())
+            .is_some_and(|(least, most)| most - least <= LEVEL_DROPOUT);
         let z = rise / (1.0 / rest.len() as f64 + 1.0 / n_level as f64).sqrt();
         let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
         let bar =
             ((level - j.center) * sign / j.scale / 2.0).clamp(ESCALATION_MIN_RISE, ESCALATION_RISE);
         let bar_z = thr.max(ESCALATION_Z) + if k > p + 4 { ESCALATION_LONG_Z } else { 0.0 };
-        let fired = z >= bar_z && lo >= 0.5 && rise >= bar && moved;
+        let fired = z >= bar_z && lo >= 0.5 && rise >= bar && moved && alike;
         fired.then(|| {
             (
                 k,
@@ -495,9 +504,7 @@ fn alert_level(
 ) -> (f64, usize) {
     use statrs::distribution::{Continuous, ContinuousCDF, Normal};
     let sign = dir.bad_sign();
-    let mut sorted = runs.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let med = crate::baseline::median(&sorted);
+    let med = level_median(runs, sign);
     // Each run's z, and the bar a raising run was selected for clearing.
     let zs: Vec<(f64, Option<f64>)> = runs
         .iter()
@@ -516,6 +523,26 @@ fn alert_level(
     let bias = zs.iter().filter_map(|z| z.1).map(mills).sum::<f64>() / n;
     let z = (mean - bias).max(mean.min(0.0));
     (j.center + sign * z * j.scale, zs.len())
+}
+
+/// The median of an alert's level runs, where spikes and dropouts are judged from.
+/// Of two runs, the less bad: the CUSUM confirms on a pair's lesser run, and the
+/// mean of a run and a spike would take the spike for the level and the run for a
+/// dropout.
+fn level_median(runs: &[f64], sign: f64) -> f64 {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.as_slice() {
+        // Sorted: the lower is the less bad where up is bad.
+        [lo, hi] => {
+            if sign > 0.0 {
+                *lo
+            } else {
+                *hi
+            }
+        }
+        _ => crate::baseline::median(&sorted),
+    }
 }
 
 /// Centre and scale for z: mean and std of the history after robust outlier
@@ -1542,6 +1569,32 @@ mod tests {
             117.832, 127.047, 131.781, 115.487, 124.171, 129.319, 130.518, 135.991,
         ];
         alert_then_escalation_within_5_runs_of_40(&values, 39);
+    }
+
+    #[test]
+    fn the_level_of_a_run_and_a_spike_is_the_run() {
+        // Up is bad: the lower of two; down is bad: the higher; else the median.
+        assert_eq!(level_median(&[23.0, 2.6], 1.0), 2.6);
+        assert_eq!(level_median(&[-23.0, -2.6], -1.0), -2.6);
+        assert_eq!(level_median(&[1.0, 9.0, 2.0], 1.0), 2.0);
+        assert_eq!(level_median(&[1.0, 2.0, 3.0, 4.0], 1.0), 2.5);
+    }
+
+    #[test]
+    fn two_spikes_in_a_held_step_do_not_escalate_it() {
+        // A 2-sigma shift at run 34 (sd 5, spikes and dropouts) opens an alert at
+        // 36; runs 37 and 39 are spikes of 20 sigma. With only the largest of a
+        // streak left out, the other carried an "escalation" at 39, and the level
+        // it set (a spike's) hid the 6-sigma step at run 40 (from the detection
+        // bench: spikes+dropouts, seed 20261127, series 28).
+        let values = [
+            196.105, 99.009, 103.222, 102.186, 100.088, 98.469, 55.573, 98.316, 102.997, 99.666,
+            94.747, 101.812, 97.871, 90.191, 100.787, 96.222, 94.125, 96.898, 92.267, 103.032,
+            100.528, 110.532, 97.768, 101.930, 95.934, 104.887, 95.457, 100.864, 103.766, 101.378,
+            103.699, 98.393, 96.076, 90.111, 110.241, 112.962, 113.583, 219.421, 115.310, 205.430,
+            131.941, 130.793, 129.242, 135.246, 140.961, 134.525, 132.797,
+        ];
+        alert_then_escalation_within_5_runs_of_40(&values, 36);
     }
 
     /// Noise (sd ~1.15) with a second mode 6 up (about 5 sigma) every tenth run:
