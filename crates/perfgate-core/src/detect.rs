@@ -861,8 +861,9 @@ impl Streak<'_> {
 /// them, when that is before `onset` (the rule's own). A step that read low for a
 /// few runs before it stood out is not the baseline, and a level or baseline that
 /// holds those runs would hide a further move.
-fn began_at(zs: &[f64], onset: usize) -> usize {
-    zs.len() - 1 - step_start(zs.to_vec(), onset + 1)
+fn began_at(zs: Vec<f64>, onset: usize) -> usize {
+    let newest = zs.len() - 1;
+    newest - step_start(zs, onset + 1)
 }
 
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
@@ -990,7 +991,7 @@ pub fn judge(
     }
     if let Some(kind) = confirmed {
         onset = began_at(
-            &recent
+            recent
                 .iter()
                 .chain([&value])
                 .map(|&v| zf(v) * kind.sign(dir))
