@@ -349,11 +349,13 @@ const LEVEL_DROPOUT: f64 = 6.0;
 
 /// Escalation while a regression alert is open: the metric moved again, in the
 /// same direction, against the alert's own level, on a run that is suspect (its
-/// own streak may be broken by a dropout, which this one skips). `since_level` holds the values
-/// from the first run at the alert's current level up to the one before `j`'s,
-/// oldest first; its first `min_level` runs (those that raised the alert) are always
-/// level, never part of the further move, from where among them the step most likely
-/// landed (`level_start`). A streak of the last k values (k from `persistence` up,
+/// own streak may be broken by a dropout, which this one skips). `since_change`
+/// holds the values from where the alert's change began up to the one before
+/// `j`'s, oldest first; its current level begins at `level_at` (after an
+/// escalation, where the move that escalated it began), and the first `min_level`
+/// runs from there (those that raised the alert or the escalation) are always
+/// level, never part of the further move, from where among them the step most
+/// likely landed (`level_start`). A streak of the last k values (k from `persistence` up,
 /// `j`'s included) escalates when, its largest value left out (a
 /// spike cannot carry it) and the rest within `LEVEL_DROPOUT` sigmas of each
 /// other (nor can a second one), its mean rise over the level (`alert_level`: the mean,
@@ -362,12 +364,14 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it (more past
 /// `persistence + 4` runs: [`ESCALATION_LONG_Z`]) allowing for
 /// the level's own uncertainty; every value of it is above the level by half a
-/// sigma and it moved by half the minimum change.
-/// Returns the streak's length and the rule that fired.
+/// sigma and it moved by half the minimum change. After an escalation, a streak
+/// may also be judged against all runs since the change began
+/// (`past_escalated_level`). Returns the streak's length and the rule that fired.
 pub fn escalation(
     s: &Settings,
     j: &Judgement,
-    since_level: &[f64],
+    since_change: &[f64],
+    level_at: usize,
     min_level: usize,
     dir: Direction,
 ) -> Option<(usize, String)> {
@@ -375,18 +379,25 @@ pub fn escalation(
     if j.suspect != Some(Kind::Regression) {
         return None;
     }
+    let level_at = level_at.min(since_change.len());
+    further_move(s, j, &since_change[level_at..], min_level, dir)
+        .or_else(|| past_escalated_level(s, j, since_change, level_at, min_level, dir))
+}
+
+/// The test of [`escalation`] against the current level, `since_level` its runs.
+fn further_move(
+    s: &Settings,
+    j: &Judgement,
+    since_level: &[f64],
+    min_level: usize,
+    dir: Direction,
+) -> Option<(usize, String)> {
     let sign = dir.bad_sign();
     let thr = effective_threshold(s.z_threshold, j.baseline.kept());
     let p = s.persistence.max(1);
     // Dropouts are no part of the level nor of a further move (see `LEVEL_DROPOUT`).
-    let all: Vec<f64> = since_level.iter().copied().chain([j.value]).collect();
-    let med = level_median(&all, sign);
-    let kept = |v: &&f64| (**v - med) * sign / j.scale >= -LEVEL_DROPOUT;
-    let min_level = since_level[..min_level.min(since_level.len())]
-        .iter()
-        .filter(kept)
-        .count();
-    let since_level: Vec<f64> = since_level.iter().filter(kept).copied().collect();
+    let (since_level, min_level) = without_dropouts(j, since_level, min_level, sign);
+    let since_level = &since_level[..];
     let raising = min_level.min(since_level.len());
     let start = level_start(j, &since_level[..raising], p, dir);
     let (since_level, min_level) = (&since_level[start..], min_level - start);
@@ -400,51 +411,146 @@ pub fn escalation(
         if split < min_level.max(1) {
             return None;
         }
-        let level_runs = &since_level[..split];
-        if level_runs.is_empty() {
-            return None;
-        }
-        let (level, n_level) = alert_level(j, level_runs, min_level, thr, s.cusum_k, dir);
-        if n_level == 0 {
-            return None;
-        }
-        let streak: Vec<f64> = since_level[split..]
-            .iter()
-            .copied()
-            .chain([j.value])
-            .collect();
-        let mean = streak.iter().sum::<f64>() / k as f64;
-        // Each run's rise over the level in sigmas; the largest left out, so a spike
-        // cannot carry an ordinary run over the threshold.
-        let mut rel: Vec<f64> = streak
-            .iter()
-            .map(|&v| (v - level) * sign / j.scale)
-            .collect();
-        rel.sort_by(f64::total_cmp);
-        let lo = rel[0];
-        let rest = &rel[..k - 1];
-        let rise = rest.iter().sum::<f64>() / rest.len() as f64;
-        // The runs left move alike: a second spike among them is no further level.
-        // (None are left of a streak of one, at persistence 1: nothing to judge.)
-        let alike = rest
-            .first()
-            .zip(rest.last())
-            .is_some_and(|(least, most)| most - least <= LEVEL_DROPOUT);
-        let z = rise / (1.0 / rest.len() as f64 + 1.0 / n_level as f64).sqrt();
-        let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
-        let bar =
-            ((level - j.center) * sign / j.scale / 2.0).clamp(ESCALATION_MIN_RISE, ESCALATION_RISE);
+        let m = streak_move(
+            s,
+            j,
+            &since_level[..split],
+            min_level,
+            &since_level[split..],
+            thr,
+            dir,
+        )?;
         let bar_z = thr.max(ESCALATION_Z) + if k > p + 4 { ESCALATION_LONG_Z } else { 0.0 };
-        let fired = z >= bar_z && lo >= 0.5 && rise >= bar && moved && alike;
-        fired.then(|| {
-            (
-                k,
-                format!(
-                    "escalation: {k} runs {:.1} sigma beyond the open alert's level {level:.3}",
-                    (mean - level) * sign / j.scale
-                ),
-            )
-        })
+        (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale)))
+    })
+}
+
+/// After an escalation, the runs since the change began stand in for its level
+/// (see [`escalation`]) while that level is only the runs that raised it, when
+/// they stood less than [`ESCALATION_NEAR_BAR`] beyond the level before and the
+/// runs since sit [`ESCALATION_APART`] beyond them: runs selected for clearing the
+/// bar read high, and the step that follows them would otherwise be measured
+/// from their chance excess and go unreported.
+fn past_escalated_level(
+    s: &Settings,
+    j: &Judgement,
+    since_change: &[f64],
+    level_at: usize,
+    min_level: usize,
+    dir: Direction,
+) -> Option<(usize, String)> {
+    let sign = dir.bad_sign();
+    let thr = effective_threshold(s.z_threshold, j.baseline.kept());
+    let (earlier, level) = since_change.split_at(level_at);
+    let (earlier, _) = without_dropouts(j, earlier, 0, sign);
+    let (level, min_level) = without_dropouts(j, level, min_level, sign);
+    if earlier.is_empty() {
+        return None;
+    }
+    // The streak is every run since the escalation.
+    let split = min_level.max(1);
+    let k = (level.len() + 1)
+        .checked_sub(split)
+        .filter(|k| (s.persistence.max(1)..=s.window.max(s.persistence + 4)).contains(k))?;
+    let (raised, streak) = level.split_at(split);
+    let now = streak_move(s, j, raised, min_level, streak, thr, dir)?;
+    let (before, _) = alert_level(j, &earlier, 0, thr, s.cusum_k, dir);
+    if now.rise < ESCALATION_APART || (now.level - before) * sign / j.scale > ESCALATION_NEAR_BAR {
+        return None;
+    }
+    let runs: Vec<f64> = earlier.iter().chain(raised).copied().collect();
+    let m = streak_move(s, j, &runs, 0, streak, thr, dir)?;
+    let long = k > s.persistence.max(1) + 4;
+    let bar_z = thr.max(ESCALATION_Z) + if long { ESCALATION_LONG_Z } else { 0.0 };
+    (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale)))
+}
+
+/// Further rise over an escalated alert's level, in sigmas, that lets the runs
+/// since its change began judge a streak (see `past_escalated_level`).
+pub const ESCALATION_APART: f64 = 1.5;
+
+/// How far, in sigmas, an escalation's level may stand beyond the level before it
+/// for `past_escalated_level` to doubt it: one far beyond its bar was not
+/// selected by it.
+pub const ESCALATION_NEAR_BAR: f64 = 3.0;
+
+/// `runs` without the dropouts among them (`LEVEL_DROPOUT` under the median of
+/// them and `j`'s value), and how many of the first `raising` are left.
+fn without_dropouts(j: &Judgement, runs: &[f64], raising: usize, sign: f64) -> (Vec<f64>, usize) {
+    let all: Vec<f64> = runs.iter().copied().chain([j.value]).collect();
+    let med = level_median(&all, sign);
+    let kept = |v: &&f64| (**v - med) * sign / j.scale >= -LEVEL_DROPOUT;
+    let raising = runs[..raising.min(runs.len())].iter().filter(kept).count();
+    (runs.iter().filter(kept).copied().collect(), raising)
+}
+
+/// A streak's move beyond a level (see [`escalation`]).
+struct Move {
+    level: f64,
+    mean: f64,
+    /// The mean rise of the streak's runs, its largest left out, in sigmas.
+    rise: f64,
+    /// `rise` allowing for the level's own uncertainty.
+    z: f64,
+    /// The smallest rise that escalates an alert at this level.
+    bar: f64,
+}
+
+impl Move {
+    fn rule(&self, k: usize, sign: f64, scale: f64) -> String {
+        format!(
+            "escalation: {k} runs {:.1} sigma beyond the open alert's level {:.3}",
+            (self.mean - self.level) * sign / scale,
+            self.level
+        )
+    }
+}
+
+/// The move of `streak` and `j`'s value beyond the level of `level_runs` (the
+/// first `raising` of them raised it): none when a run of it is not half a sigma
+/// beyond the level, the streak moved less than half the minimum change, or the
+/// runs left once its largest is left out (a spike cannot carry it) lie more than
+/// `LEVEL_DROPOUT` sigmas apart (nor can a second one).
+fn streak_move(
+    s: &Settings,
+    j: &Judgement,
+    level_runs: &[f64],
+    raising: usize,
+    streak: &[f64],
+    thr: f64,
+    dir: Direction,
+) -> Option<Move> {
+    if level_runs.is_empty() {
+        return None;
+    }
+    let sign = dir.bad_sign();
+    let (level, n_level) = alert_level(j, level_runs, raising, thr, s.cusum_k, dir);
+    if n_level == 0 {
+        return None;
+    }
+    let streak: Vec<f64> = streak.iter().copied().chain([j.value]).collect();
+    let k = streak.len();
+    let mean = streak.iter().sum::<f64>() / k as f64;
+    let mut rel: Vec<f64> = streak
+        .iter()
+        .map(|&v| (v - level) * sign / j.scale)
+        .collect();
+    rel.sort_by(f64::total_cmp);
+    let rest = &rel[..k - 1];
+    // (None are left of a streak of one, at persistence 1: nothing to judge.)
+    let alike = rest
+        .first()
+        .zip(rest.last())
+        .is_some_and(|(least, most)| most - least <= LEVEL_DROPOUT);
+    let rise = rest.iter().sum::<f64>() / rest.len() as f64;
+    let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
+    (alike && rel[0] >= 0.5 && moved).then(|| Move {
+        level,
+        mean,
+        rise,
+        z: rise / (1.0 / rest.len() as f64 + 1.0 / n_level as f64).sqrt(),
+        bar: ((level - j.center) * sign / j.scale / 2.0)
+            .clamp(ESCALATION_MIN_RISE, ESCALATION_RISE),
     })
 }
 
@@ -1033,6 +1139,8 @@ pub struct Replay<'a> {
     alert_from: Option<usize>,
     /// Index of the first run at the open alert's current level (moves on escalation).
     level_from: usize,
+    /// Where the open alert's change began: its first level's first run.
+    change_from: usize,
     /// Runs from `level_from` that raised the alert or its last escalation.
     level_min: usize,
     improvement_open: bool,
@@ -1048,6 +1156,7 @@ impl<'a> Replay<'a> {
             values: Vec::new(),
             suspect_bad: Vec::new(),
             alert_from: None,
+            change_from: 0,
             level_from: 0,
             level_min: 0,
             improvement_open: false,
@@ -1063,6 +1172,7 @@ impl<'a> Replay<'a> {
             values: Vec::new(),
             suspect_bad: Vec::new(),
             alert_from: None,
+            change_from: 0,
             level_from: 0,
             level_min: 0,
             improvement_open: false,
@@ -1106,6 +1216,7 @@ impl<'a> Replay<'a> {
                 // The alert's level starts where the change began.
                 self.level_from = from.min(self.values.len() - j.onset.min(self.values.len()));
                 self.level_min = self.values.len() + 1 - self.level_from;
+                self.change_from = self.level_from;
                 // So does the baseline, where enough of it is left to judge by
                 // (`frozen_min`): the runs since the onset are the change, not its noise.
                 let kept = baseline_eligible(
@@ -1168,12 +1279,14 @@ impl<'a> Replay<'a> {
             .values
             .len()
             .saturating_sub(self.settings.history_limit())
-            .max(self.level_from);
+            .max(self.change_from);
         escalation(
             &self.settings,
             j,
             &self.values[from..],
-            self.level_min.saturating_sub(from - self.level_from),
+            self.level_from.saturating_sub(from),
+            self.level_min
+                .saturating_sub(from.saturating_sub(self.level_from)),
             self.dir,
         )
     }
@@ -1570,6 +1683,33 @@ mod tests {
             117.832, 127.047, 131.781, 115.487, 124.171, 129.319, 130.518, 135.991,
         ];
         alert_then_escalation_within_5_runs_of_40(&values, 39);
+    }
+
+    #[test]
+    fn a_step_just_after_an_escalation_on_chance_highs_is_reported_within_5_runs() {
+        // A 2-sigma shift at run 34 (sd 5) opens an alert at 35; runs 37-39 draw 2
+        // sigma above it and escalate it at 39, one run before the metric steps to 6
+        // sigma. Against those three runs alone (selected for clearing the bar) the
+        // step rose 1.9 sigma and was reported only at run 50 (from the detection
+        // bench: gaussian-cv5, seed 20261127, series 439).
+        let values = [
+            92.855, 96.003, 99.379, 100.779, 107.354, 101.632, 97.099, 88.019, 101.772, 99.988,
+            93.476, 100.947, 94.064, 96.843, 102.785, 94.515, 94.236, 94.235, 102.142, 100.467,
+            96.232, 104.026, 91.816, 91.749, 108.343, 89.220, 99.661, 96.900, 96.402, 94.603,
+            101.998, 102.498, 94.364, 100.810, 111.329, 116.084, 100.930, 119.367, 121.279,
+            119.052, 128.723, 129.832, 127.089, 131.517, 125.545, 132.102, 131.239,
+        ];
+        let opened = regressions_opened(&Settings::default(), values.iter().copied());
+        assert_eq!(&opened[..2], &[(35, false), (39, true)], "{opened:?}");
+        let step = opened
+            .iter()
+            .find(|o| o.0 >= 40)
+            .expect("the step is reported");
+        assert!(
+            step.1 && step.0 < 45,
+            "an escalation within 5 runs: {opened:?}"
+        );
+        assert_eq!(opened.len(), 3, "once: {opened:?}");
     }
 
     #[test]

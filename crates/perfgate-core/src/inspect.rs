@@ -171,9 +171,12 @@ pub struct MetricContext {
     pub recent_points: Vec<HistoryPoint>,
     /// The metric's open alert.
     pub open_alert: Option<Alert>,
-    /// Values since the open alert's first bad run, oldest first (its level).
-    pub since_alert: Vec<f64>,
-    /// How many of those raised the alert (always part of its level).
+    /// Values since the open alert's change began, oldest first.
+    pub since_change: Vec<f64>,
+    /// Where among those its current level begins (after an escalation, the
+    /// streak that escalated it).
+    pub level_at: usize,
+    /// How many from there raised the alert or its escalation (always level).
     pub level_min: usize,
 }
 
@@ -239,11 +242,15 @@ pub fn metric_context(
     let base = base[base.len().saturating_sub(s.base_limit())..].to_vec();
     let span = s.cusum_span.max(s.persistence);
     let recent_points = hist[hist.len().saturating_sub(span)..].to_vec();
-    let since_alert: Vec<f64> = hist
+    let since_change: Vec<f64> = hist
         .iter()
-        .filter(|p| p.run_id >= level_from)
+        .filter(|p| p.run_id >= change_from)
         .map(|p| p.value)
         .collect();
+    let level_at = hist
+        .iter()
+        .filter(|p| (change_from..level_from).contains(&p.run_id))
+        .count();
     let level_min = hist
         .iter()
         .filter(|p| (level_from..=raised).contains(&p.run_id))
@@ -252,7 +259,8 @@ pub fn metric_context(
         base,
         recent: recent_points.iter().map(|p| p.value).collect(),
         recent_points,
-        since_alert,
+        since_change,
+        level_at,
         level_min,
         open_alert,
     })

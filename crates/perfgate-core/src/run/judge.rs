@@ -254,7 +254,9 @@ fn escalate(s: &Settings, mut j: Judgement, ctx: &MetricContext, dir: Direction)
     if alert.kind != AlertKind::Regression {
         return j;
     }
-    if let Some((k, rule)) = detect::escalation(s, &j, &ctx.since_alert, ctx.level_min, dir) {
+    if let Some((k, rule)) =
+        detect::escalation(s, &j, &ctx.since_change, ctx.level_at, ctx.level_min, dir)
+    {
         j.escalate(s, k, rule);
         // A report-only metric's changes stay low, escalated or not.
         if !s.report_only {
