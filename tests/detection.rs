@@ -300,9 +300,16 @@ fn ingest_runs(
     n: usize,
     shift: impl Fn(usize) -> f64,
 ) -> Vec<Option<serde_json::Value>> {
-    (0..n)
-        .map(|i| {
-            let v = 50.0 + WOBBLE[i % 11] + shift(i);
+    let values: Vec<f64> = (0..n).map(|i| 50.0 + WOBBLE[i % 11] + shift(i)).collect();
+    ingest_values(d, &values)
+}
+
+/// Ingests one run per value and returns each run's first reported regression.
+fn ingest_values(d: &std::path::Path, values: &[f64]) -> Vec<Option<serde_json::Value>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
             let o = ingest(
                 d,
                 &format!("response_time_p95_ms,{v}\n"),
@@ -430,6 +437,51 @@ fn a_larger_step_behind_an_open_alert_escalates_live_and_in_the_replay() {
         runs[1].0,
         at as i64 + 1,
         "the same run live and replayed: {runs:?}"
+    );
+}
+
+/// A 2-sigma shift from run 35 (1-based) opens an alert; three runs drawn high
+/// escalate it at run 40, one run before the metric steps to 6 sigma. The step is
+/// reported live within 5 runs, judged against every run since the change began,
+/// and the replay from the store reports the same runs (the detection bench's
+/// gaussian-cv5 series 439 of seed 20261127, as in the unit test).
+#[test]
+fn a_step_right_after_an_escalation_is_reported_live_as_in_the_replay() {
+    const METRIC: &str = "svc.response_time_p95_ms";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_svc_config(d, 20, 30);
+    let values = [
+        92.855, 96.003, 99.379, 100.779, 107.354, 101.632, 97.099, 88.019, 101.772, 99.988, 93.476,
+        100.947, 94.064, 96.843, 102.785, 94.515, 94.236, 94.235, 102.142, 100.467, 96.232,
+        104.026, 91.816, 91.749, 108.343, 89.220, 99.661, 96.900, 96.402, 94.603, 101.998, 102.498,
+        94.364, 100.810, 111.329, 116.084, 100.930, 119.367, 121.279, 119.052, 128.723, 129.832,
+        127.089, 131.517, 125.545, 132.102, 131.239,
+    ];
+    let regs = ingest_values(d, &values);
+    // Each run while the alert is open reports it again: the first, then escalations.
+    let first = regs.iter().position(Option::is_some).expect("an alert");
+    let live: Vec<(i64, bool)> = regs
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            *i == first || r.as_ref().is_some_and(|r| r["detected_by"] == "escalation")
+        })
+        .map(|(i, _)| (i as i64 + 1, i != first))
+        .collect();
+    let replayed: Vec<(i64, bool)> = replayed_regressions(d, METRIC)
+        .into_iter()
+        .map(|(run, rule)| (run, rule.starts_with("escalation")))
+        .collect();
+    assert_eq!(live, replayed, "live and replayed alike");
+    assert_eq!(&replayed[..2], &[(36, false), (40, true)], "{replayed:?}");
+    let step = replayed
+        .iter()
+        .find(|r| r.0 >= 41)
+        .expect("the step is reported");
+    assert!(
+        step.1 && step.0 < 46,
+        "an escalation within 5 runs: {replayed:?}"
     );
 }
 
