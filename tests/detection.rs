@@ -469,7 +469,14 @@ fn a_step_right_after_an_escalation_is_reported_live_as_in_the_replay() {
         })
         .map(|(i, _)| (i as i64 + 1, i != first))
         .collect();
-    let replayed: Vec<(i64, bool)> = replayed_regressions(d, METRIC)
+    let rules = replayed_regressions(d, METRIC);
+    assert!(
+        rules.iter().any(|r| r.0 >= 41
+            && r.1
+                .contains("beyond the level of the open alert's runs since its change began")),
+        "the step is judged against the runs since the change began: {rules:?}"
+    );
+    let replayed: Vec<(i64, bool)> = rules
         .into_iter()
         .map(|(run, rule)| (run, rule.starts_with("escalation")))
         .collect();

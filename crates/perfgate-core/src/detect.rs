@@ -421,7 +421,8 @@ fn further_move(
             dir,
         )?;
         let bar_z = thr.max(ESCALATION_Z) + if k > p + 4 { ESCALATION_LONG_Z } else { 0.0 };
-        (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale)))
+        let what = "the open alert's level";
+        (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale, what)))
     })
 }
 
@@ -462,7 +463,8 @@ fn past_escalated_level(
     let m = streak_move(s, j, &runs, 0, streak, thr, dir)?;
     let long = k > s.persistence.max(1) + 4;
     let bar_z = thr.max(ESCALATION_Z) + if long { ESCALATION_LONG_Z } else { 0.0 };
-    (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale)))
+    let what = "the level of the open alert's runs since its change began";
+    (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale, what)))
 }
 
 /// Further rise over an escalated alert's level, in sigmas, that lets the runs
@@ -497,9 +499,10 @@ struct Move {
 }
 
 impl Move {
-    fn rule(&self, k: usize, sign: f64, scale: f64) -> String {
+    /// The rule text of a streak of `k` runs beyond `what` (a level).
+    fn rule(&self, k: usize, sign: f64, scale: f64, what: &str) -> String {
         format!(
-            "escalation: {k} runs {:.1} sigma beyond the open alert's level {:.3}",
+            "escalation: {k} runs {:.1} sigma beyond {what} {:.3}",
             (self.mean - self.level) * sign / scale,
             self.level
         )
