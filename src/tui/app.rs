@@ -118,10 +118,12 @@ pub enum Modal {
         target: TriageRow,
         selected: usize,
     },
-    /// A regression's story: its group, suspect range and the commits in it.
+    /// A regression's story: its group, suspect range and the commits in it,
+    /// scrolled down by `scroll` rows (a group's commits can outrun the screen).
     TriageDetail {
         title: String,
         lines: Vec<String>,
+        scroll: u16,
     },
     /// Confirmation step: names what will be lost, takes a reason.
     Confirm {
@@ -159,6 +161,9 @@ pub struct App {
     pub sel: [usize; 4],
     pub modal: Modal,
     pub status: String,
+    /// The last row the open triage detail can scroll to, as it was last drawn
+    /// (its lines wrap to the screen's width, which only the draw knows).
+    pub detail_last: std::cell::Cell<u16>,
     pub log: VecDeque<String>,
     pub quit: bool,
     /// Baseline band per metric, computed when the views load (not per frame).
@@ -194,6 +199,7 @@ impl App {
             sel: [0; 4],
             modal: Modal::None,
             status: String::new(),
+            detail_last: std::cell::Cell::new(0),
             log: VecDeque::new(),
             quit: false,
             bands: Default::default(),
@@ -453,7 +459,7 @@ impl App {
             Modal::StatePicker { .. } => {
                 return vec![("j/k", "choose"), ("Enter", "set"), ("Esc", "cancel")];
             }
-            Modal::TriageDetail { .. } => return vec![("Esc", "close")],
+            Modal::TriageDetail { .. } => return vec![("j/k", "scroll"), ("Esc", "close")],
             Modal::Confirm { .. } => {
                 return vec![("type", "reason"), ("Enter", "confirm"), ("Esc", "cancel")];
             }
@@ -498,7 +504,7 @@ impl App {
             ("Space", "Triage: expand or fold a group to its alerts"),
             (
                 "d",
-                "Triage: detail: metrics, suspect range, commits, latency",
+                "Triage: detail (j/k scroll): suspect range, commits, latency",
             ),
             ("c", "Triage: re-run the scenario now to confirm (audited)"),
             ("s", "Live: start a run of every scenario"),
@@ -556,9 +562,21 @@ impl App {
                 self.on_picker_key(key.code, target, selected);
                 return None;
             }
-            Modal::TriageDetail { .. } => {
-                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
-                    self.modal = Modal::None;
+            Modal::TriageDetail { scroll, .. } => {
+                let to = match key.code {
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => {
+                        self.modal = Modal::None;
+                        return None;
+                    }
+                    KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
+                    KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+                    KeyCode::PageDown => scroll.saturating_add(10),
+                    KeyCode::PageUp => scroll.saturating_sub(10),
+                    KeyCode::Home | KeyCode::Char('g') => 0,
+                    _ => scroll,
+                };
+                if let Modal::TriageDetail { scroll, .. } = &mut self.modal {
+                    *scroll = to.min(self.detail_last.get());
                 }
                 return None;
             }

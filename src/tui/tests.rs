@@ -535,3 +535,45 @@ fn marking_a_group_invalid_says_its_runs_count_as_baseline_again() {
         m => panic!("expected confirmation, got {m:?}"),
     }
 }
+
+#[test]
+fn the_triage_detail_wraps_long_lines_and_scrolls() {
+    let mut app = sample_app();
+    app.tab = Tab::Triage;
+    let long = "  #1    svc.response_time_p95_ms  critical  97.00 -> 132.1 (+34.9%, z +6.82, \
+                by cusum; escalated in #42, level since #41)";
+    let mut lines = vec![long.to_string()];
+    lines.extend((1..=40).map(|i| format!("commit {i:02}")));
+    app.modal = Modal::TriageDetail {
+        title: " g1 ".into(),
+        lines,
+        scroll: 0,
+    };
+    let s = screen(&render(&app, 80, 24));
+    // The end of a line wider than the screen wraps into view.
+    assert!(s.contains("level since #41"), "{s}");
+    assert!(s.contains("commit 01") && !s.contains("commit 40"), "{s}");
+    assert!(footer_has(&s, "j/k scroll"), "{s}");
+    for _ in 0..100 {
+        app.on_key(key(KeyCode::Char('j')));
+    }
+    let s = screen(&render(&app, 80, 24));
+    // Scrolled to the end, never past it: the last line is on screen, and one
+    // step back moves at once.
+    assert!(s.contains("commit 40") && !s.contains("commit 01"), "{s}");
+    app.on_key(key(KeyCode::Char('k')));
+    assert!(!screen(&render(&app, 80, 24)).contains("commit 40"));
+    app.on_key(key(KeyCode::Char('g')));
+    assert!(screen(&render(&app, 80, 24)).contains("level since #41"));
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.modal, Modal::None);
+}
+
+fn footer_has(screen: &str, keys: &str) -> bool {
+    let footer = screen.lines().last().unwrap_or("");
+    footer
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .contains(keys)
+}

@@ -71,7 +71,11 @@ pub fn detail(app: &App, row: TriageRow, st: &dyn Store) -> Modal {
             .map_or(lead.opened_run_id, |r| r.bad_run);
         lines.extend(distribution(st, scenario, bad));
     }
-    Modal::TriageDetail { title, lines }
+    Modal::TriageDetail {
+        title,
+        lines,
+        scroll: 0,
+    }
 }
 
 /// The bad run's latency percentiles against the baseline runs', from the stored

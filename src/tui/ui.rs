@@ -46,7 +46,11 @@ pub fn draw(f: &mut Frame, app: &App) {
         Modal::Help => draw_help(f, app, body),
         Modal::Detail(i) => tabs::metrics::draw_detail(f, app, body, *i),
         Modal::StatePicker { target, selected } => draw_picker(f, app, body, *target, *selected),
-        Modal::TriageDetail { title, lines } => draw_text(f, app, body, title, lines),
+        Modal::TriageDetail {
+            title,
+            lines,
+            scroll,
+        } => draw_text(f, app, body, title, lines, *scroll),
         Modal::Confirm {
             action,
             consequence,
@@ -179,8 +183,9 @@ fn draw_help(f: &mut Frame, app: &App, body: Rect) {
     );
 }
 
-/// A modal of plain lines (the Triage detail).
-fn draw_text(f: &mut Frame, app: &App, body: Rect, title: &str, lines: &[String]) {
+/// A modal of plain lines (the Triage detail). Long lines wrap (a rule and an escalation note outrun a narrow terminal), and
+/// the text scrolls by `scroll` rows, never past its last row.
+fn draw_text(f: &mut Frame, app: &App, body: Rect, title: &str, lines: &[String], scroll: u16) {
     let t = &app.theme;
     let area = centered(
         body,
@@ -189,8 +194,12 @@ fn draw_text(f: &mut Frame, app: &App, body: Rect, title: &str, lines: &[String]
     );
     f.render_widget(Clear, area);
     let text: Vec<Line> = lines.iter().map(|l| Line::raw(l.as_str())).collect();
+    let para = Paragraph::new(text).wrap(Wrap { trim: false });
+    let rows = para.line_count(area.width.saturating_sub(2)) as u16;
+    let last = rows.saturating_sub(area.height.saturating_sub(2));
+    app.detail_last.set(last);
     f.render_widget(
-        Paragraph::new(text).block(
+        para.scroll((scroll.min(last), 0)).block(
             Block::bordered()
                 .title(title.to_string())
                 .border_style(t.title()),
