@@ -473,7 +473,7 @@ fn a_step_right_after_an_escalation_is_reported_live_as_in_the_replay() {
     assert!(
         rules.iter().any(|r| r.0 >= 41
             && r.1
-                .contains("beyond the level of the open alert's runs since its change began")),
+                .ends_with("level 114.674 of its runs since its change began")),
         "the step is judged against the runs since the change began: {rules:?}"
     );
     let replayed: Vec<(i64, bool)> = rules

@@ -421,8 +421,7 @@ fn further_move(
             dir,
         )?;
         let bar_z = thr.max(ESCALATION_Z) + if k > p + 4 { ESCALATION_LONG_Z } else { 0.0 };
-        let what = "the open alert's level";
-        (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale, what)))
+        (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale, "")))
     })
 }
 
@@ -463,7 +462,7 @@ fn past_escalated_level(
     let m = streak_move(s, j, &runs, 0, streak, thr, dir)?;
     let long = k > s.persistence.max(1) + 4;
     let bar_z = thr.max(ESCALATION_Z) + if long { ESCALATION_LONG_Z } else { 0.0 };
-    let what = "the level of the open alert's runs since its change began";
+    let what = " of its runs since its change began";
     (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale, what)))
 }
 
@@ -499,10 +498,10 @@ struct Move {
 }
 
 impl Move {
-    /// The rule text of a streak of `k` runs beyond `what` (a level).
+    /// The rule text of a streak of `k` runs beyond the level, of `what` runs.
     fn rule(&self, k: usize, sign: f64, scale: f64, what: &str) -> String {
         format!(
-            "escalation: {k} runs {:.1} sigma beyond {what} {:.3}",
+            "escalation: {k} runs {:.1} sigma beyond the open alert's level {:.3}{what}",
             (self.mean - self.level) * sign / scale,
             self.level
         )
