@@ -420,8 +420,8 @@ fn further_move(
             thr,
             dir,
         )?;
-        let bar_z = thr.max(ESCALATION_Z) + if k > p + 4 { ESCALATION_LONG_Z } else { 0.0 };
-        (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale, "")))
+        m.fires(k, p, thr)
+            .then(|| (k, m.rule(k, sign, j.scale, "")))
     })
 }
 
@@ -460,10 +460,10 @@ fn past_escalated_level(
     }
     let runs: Vec<f64> = earlier.iter().chain(raised).copied().collect();
     let m = streak_move(s, j, &runs, 0, streak, thr, dir)?;
-    let long = k > s.persistence.max(1) + 4;
-    let bar_z = thr.max(ESCALATION_Z) + if long { ESCALATION_LONG_Z } else { 0.0 };
     let what = " of its runs since its change began";
-    (m.z >= bar_z && m.rise >= m.bar).then(|| (k, m.rule(k, sign, j.scale, what)))
+    let p = s.persistence.max(1);
+    m.fires(k, p, thr)
+        .then(|| (k, m.rule(k, sign, j.scale, what)))
 }
 
 /// Further rise over an escalated alert's level, in sigmas, that lets the runs
@@ -498,6 +498,13 @@ struct Move {
 }
 
 impl Move {
+    /// Whether it escalates, as a streak of `k` runs at persistence `p` and
+    /// detection threshold `thr`: far enough and clear of the level's uncertainty.
+    fn fires(&self, k: usize, p: usize, thr: f64) -> bool {
+        let long = if k > p + 4 { ESCALATION_LONG_Z } else { 0.0 };
+        self.z >= thr.max(ESCALATION_Z) + long && self.rise >= self.bar
+    }
+
     /// The rule text of a streak of `k` runs beyond the level, of `what` runs.
     fn rule(&self, k: usize, sign: f64, scale: f64, what: &str) -> String {
         format!(
