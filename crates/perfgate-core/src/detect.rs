@@ -397,7 +397,6 @@ fn further_move(
     let p = s.persistence.max(1);
     // Dropouts are no part of the level nor of a further move (see `LEVEL_DROPOUT`).
     let (since_level, min_level) = without_dropouts(j, since_level, min_level, sign);
-    let since_level = &since_level[..];
     let raising = min_level.min(since_level.len());
     let start = level_start(j, &since_level[..raising], p, dir);
     let (since_level, min_level) = (&since_level[start..], min_level - start);
