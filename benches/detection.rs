@@ -8,8 +8,9 @@
 //! 3% so and 2% spiking 20 sigma high), direction (throughput, higher is better) and
 //! history length (the change a few runs after `min_baseline_samples`, or after 130
 //! runs). Each is scored on series without a change (false alarms per judged run),
-//! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, and a 6-sigma step
-//! that lands while a smaller alert is still open. "sigma" is the noise's own
+//! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, a 6-sigma step
+//! that lands while a smaller alert is still open, and one that lands two runs after
+//! a 3-sigma blip (often a false alert) went back to the baseline. "sigma" is the noise's own
 //! standard deviation. Every line says whether the family meets its goal. Beside the
 //! 4- and 6-sigma figures (and the 2- and 3-sigma ones of gaussian-cv5): alerts
 //! raised after the first while the step merely holds (spurious escalations: the
@@ -18,8 +19,8 @@
 //! `cargo bench --bench detection` prints the figures; `-- --seed N` varies the
 //! draw, `-- --seeds 3` runs three seeds, `-- --write DIR` also writes the
 //! histories as CSV for `perfgate backtest`, `-- --family NAME` runs one family.
-//! `PG_MISSES=1` lists each series whose 6-sigma step (plain or behind an open
-//! alert) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
+//! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
+//! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
 //! judgements run by run); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
 //! 4-sigma steps not reported within 3 runs instead (any step size and delay);
 //! `PG_FALSE_ALARMS=1` lists each false alarm and its rule.
@@ -210,6 +211,9 @@ enum Change {
     /// A 2-sigma step 6 runs before `change_at` (an alert opens), then k sigma in
     /// all at `change_at`.
     AfterAlert(f64),
+    /// Two runs 3 sigma up 4 runs before `change_at` (often an alert), back at the
+    /// baseline for two, then k sigma at `change_at`: the step at a false alert's height.
+    Blip(f64),
 }
 
 impl Change {
@@ -223,6 +227,9 @@ impl Change {
             Change::AfterAlert(k) if i >= from => k,
             Change::AfterAlert(_) if i + 6 >= from => 2.0,
             Change::AfterAlert(_) => 0.0,
+            Change::Blip(k) if i >= from => k,
+            Change::Blip(_) if i + 4 == from || i + 3 == from => 3.0,
+            Change::Blip(_) => 0.0,
         }
     }
 }
@@ -341,6 +348,7 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
             Change::Step(k) => format!("step{k}"),
             Change::Ramp(k, n) => format!("ramp{k}x{n}"),
             Change::AfterAlert(k) => format!("after_alert{k}"),
+            Change::Blip(k) => format!("blip{k}"),
         };
         let name = format!("{dir}/{}_{tag}.csv", f.name.replace('+', "_"));
         std::fs::write(&name, &csv).unwrap();
@@ -354,6 +362,7 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     let quiet_until = match change {
         Change::None => f.runs,
         Change::AfterAlert(_) => f.change_at - 6,
+        Change::Blip(_) => f.change_at - 4,
         _ => f.change_at,
     };
     let mut sc = Score {
@@ -398,7 +407,10 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     if std::env::var_os("PG_MISSES").is_some()
         && match want {
             Some(k) => change == Change::Step(k),
-            None => matches!(change, Change::AfterAlert(_) | Change::Step(6.0)),
+            None => matches!(
+                change,
+                Change::AfterAlert(_) | Change::Blip(_) | Change::Step(6.0)
+            ),
         }
     {
         print_misses(f, change, seed, s, &first, start);
@@ -546,6 +558,15 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize
         check(r6.caught[1] == SERIES && after.caught[1] == SERIES),
         pct(r6.repeats, SERIES),
         pct(after.repeats, SERIES)
+    );
+    let blip = score(f, Change::Blip(6.0), seed + 9, s, write);
+    let cb = pct(blip.caught[1], SERIES);
+    println!(
+        "{:<14} step 6 sigma after a blip: within 5 runs {cb:.1}% ({} missed; never reported {})  [100%: {}]",
+        f.name,
+        SERIES - blip.caught[1],
+        SERIES - blip.reported,
+        check(blip.caught[1] == SERIES)
     );
     let ramp = score(f, Change::Ramp(6.0, 8), seed + 8, s, write);
     let cr = pct(ramp.caught[2], SERIES);

@@ -493,6 +493,43 @@ fn a_step_right_after_an_escalation_is_reported_live_as_in_the_replay() {
 }
 
 #[test]
+fn a_blip_that_went_away_closes_live_and_the_step_after_it_is_a_new_alert() {
+    const METRIC: &str = "svc.response_time_p95_ms";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_svc_config(d, 20, 30);
+    // The benchmark's gaussian-cv5 seed 20261127 series 422 (blip then 6 sigma):
+    // runs 37-38 about 5 sigma up, 39-40 back, and the step from run 41 at their height.
+    let values = [
+        95.504, 95.899, 100.169, 102.502, 95.001, 92.313, 92.667, 98.797, 104.536, 97.648, 97.844,
+        95.716, 95.586, 99.099, 100.320, 106.188, 103.006, 102.475, 105.231, 100.108, 94.632,
+        92.448, 99.028, 95.811, 92.458, 107.583, 103.554, 95.557, 100.411, 101.055, 96.400,
+        101.536, 102.143, 93.489, 102.412, 100.984, 120.501, 124.316, 87.594, 95.430, 132.764,
+        128.542, 133.406, 127.404, 124.198, 115.237,
+    ];
+    let regs = ingest_values(d, &values);
+    let alert_of = |i: usize| regs[i].as_ref().map(|r| r["alert_id"].clone());
+    let (blip, step) = (alert_of(37).expect("the blip alerts"), alert_of(41));
+    assert!(regs[38..40].iter().all(Option::is_none), "{regs:?}");
+    assert!(
+        step.as_ref().is_some_and(|s| *s != blip),
+        "the step opens an alert of its own at run 42: blip {blip}, step {step:?}"
+    );
+    let o = run(d, &["triage", "list", "--all", "--config", "c.json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let fixed = stdout(&o)
+        .lines()
+        .filter(|l| l.contains(METRIC) && l.contains("fixed"))
+        .count();
+    assert_eq!(fixed, 1, "the blip closed itself as fixed:\n{}", stdout(&o));
+    let replayed: Vec<i64> = replayed_regressions(d, METRIC)
+        .iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(replayed, vec![38, 42], "live and replayed alike");
+}
+
+#[test]
 fn a_short_history_shifted_before_judging_starts_escalates_against_its_true_baseline() {
     const METRIC: &str = "svc.response_time_p95_ms";
     let dir = tempfile::tempdir().unwrap();

@@ -720,16 +720,34 @@ const RECOVERED_Z: f64 = 1.0;
 
 /// The recovery rule, one place for the live store and the replay: an open regression
 /// alert closes when its last `persistence + 1` runs were all clean and their mean
-/// stands within a sigma of the baseline. `zs` are those runs' z-scores in the bad
+/// stands within a sigma of the baseline, or its last `persistence` runs were clean
+/// and average at or under the baseline's centre ([`RECOVERED_QUICK_Z`]): as many
+/// runs back as it took to open it, a blip's two runs must not hide a step that
+/// lands at their height a few runs later. `zs` are those runs' z-scores in the bad
 /// direction (against the alert's frozen baseline), oldest first. A shift that hovers
 /// just under the threshold is still the alert's level, not a recovery: closing there
-/// would reopen it with a level of one run, too few to see a further move.
+/// would reopen it with a level of one run, too few to see a further move. Nor is a
+/// dropout ([`RECOVERED_FLOOR`]).
 pub fn recovered(zs: &[f64], suspect: &[bool], persistence: usize) -> bool {
-    zs.len() > persistence
-        && suspect.len() == zs.len()
-        && !suspect.iter().any(|s| *s)
-        && zs.iter().sum::<f64>() / (zs.len() as f64) < RECOVERED_Z
+    let back = |n: usize, bar: f64| {
+        let from = zs.len().saturating_sub(n);
+        let runs = &zs[from..];
+        zs.len() >= n
+            && suspect.len() == zs.len()
+            && !suspect[from..].iter().any(|s| *s)
+            && runs.iter().sum::<f64>() / (n as f64) < bar
+            && runs.iter().all(|z| *z > -RECOVERED_FLOOR)
+    };
+    back(persistence + 1, RECOVERED_Z) || back(persistence.max(1), RECOVERED_QUICK_Z)
 }
+
+/// Mean z under which the last `persistence` clean runs alone are a recovery: back
+/// at the baseline's centre, where two runs of a 2-sigma shift land one time in 400.
+pub const RECOVERED_QUICK_Z: f64 = 0.0;
+
+/// A run this many sigmas under the baseline is a dropout (a cache hit, a run that
+/// skipped its work), no sign that a change went away.
+pub const RECOVERED_FLOOR: f64 = 3.0;
 
 /// Which runs of a history (their suspect marks, oldest first) count as baseline
 /// samples: every clean run, and every suspect run whose streak of suspects ended
@@ -1341,6 +1359,25 @@ mod tests {
         // A suspect run among them, or too few runs: open.
         assert!(!recovered(&[0.1, 0.2, 0.0], &[false, true, false], 2));
         assert!(!recovered(&[0.1, 0.2], &[false, false], 2));
+        // As many runs back as opened it, at the baseline's centre: recovered; a
+        // little over it, the change may hold: open.
+        assert!(recovered(&[4.0, -0.5, 0.2], &[true, false, false], 2));
+        assert!(!recovered(&[4.0, 0.3, 0.2], &[true, false, false], 2));
+        // A dropout is no sign of the baseline, however low the mean.
+        assert!(!recovered(&[3.0, -7.0, 1.0], &clean, 2));
+    }
+
+    #[test]
+    fn a_step_at_the_height_of_a_blip_that_went_away_is_a_new_alert() {
+        let s = Settings::default();
+        // Two runs 6 sigma up (an alert), two back at the baseline, then a step to
+        // the blip's height: measured against the blip, it would be no further move.
+        let base = noisy(40, 11);
+        let blip = [107.0, 107.5];
+        let back = [99.6, 100.1];
+        let step = [107.2; 6];
+        let opened = regressions_opened(&s, base.into_iter().chain(blip).chain(back).chain(step));
+        assert_eq!(opened, vec![(41, false), (45, false)]);
     }
 
     #[test]

@@ -82,18 +82,21 @@ pub fn persist(
 }
 
 /// An alert closes itself as `fixed` once its metric recovered ([`detect::recovered`]:
-/// `persistence + 1` clean runs after it, back within a sigma of the baseline).
+/// `persistence + 1` clean runs after it, back within a sigma of the baseline, or
+/// `persistence` at its centre).
 fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
     // Each run's metrics read once, however many of its metrics have open alerts.
     let mut metrics_of: HashMap<i64, Vec<crate::store::MetricRow>> = HashMap::new();
     for a in store.alerts(true)? {
-        let recent = store.history(
+        let mut recent = store.history(
             &a.metric,
             a.opened_run_id - 1,
             settings.persistence + 1,
             None,
         )?;
-        if recent.iter().any(|p| p.run_id <= a.last_run_id) {
+        // Only runs after the alert's last one speak of a recovery.
+        recent.retain(|p| p.run_id > a.last_run_id);
+        if recent.len() < settings.persistence.max(1) {
             continue;
         }
         let sign = crate::metrics::Direction::of(&a.metric).bad_sign();
