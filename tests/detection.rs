@@ -522,6 +522,14 @@ fn a_blip_that_went_away_closes_live_and_the_step_after_it_is_a_new_alert() {
         .filter(|l| l.contains(METRIC) && l.contains("fixed"))
         .count();
     assert_eq!(fixed, 1, "the blip closed itself as fixed:\n{}", stdout(&o));
+    // Closed by perfgate, not by a person: counted apart from triage answers.
+    let o = run(d, &["baseline", "show", METRIC, "--config", "c.json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("(untriaged 1, recovered 1); 100% without a triage answer"),
+        "{}",
+        stdout(&o)
+    );
     let replayed: Vec<i64> = replayed_regressions(d, METRIC)
         .iter()
         .map(|r| r.0)

@@ -253,12 +253,11 @@ pub fn show(v: &BaselineView) -> String {
         s += &format!("  change points at runs {}\n", runs.join(", "));
     }
     if let Some(q) = &v.quality {
-        let states: Vec<String> = q.states.iter().map(|(k, n)| format!("{k} {n}")).collect();
         s += &format!(
-            "  alert quality: precision {} over {} alert(s) ({}); {:.0}% untriaged\n",
+            "  alert quality: precision {} over {} alert(s) ({}); {:.0}% without a triage answer\n",
             q.precision_text(),
             q.alerts,
-            states.join(", "),
+            q.states_text(),
             q.untriaged_share * 100.0
         );
     }

@@ -79,20 +79,20 @@ pub fn sample_app() -> App {
         .collect();
     let err: Vec<f64> = vec![0.0; 12];
     let mut p95_view = view("health_check.response_time_p95_ms", &p95, true);
-    // Triage said: one real regression, two false alarms.
+    // Triage said: one real regression, two false alarms; one recovered by itself.
     p95_view.quality = Some(QualityRow {
         key: p95_view.metric.clone(),
-        alerts: 4,
-        self_closed: 0,
+        alerts: 5,
+        self_closed: 1,
         states: BTreeMap::from([
-            (TriageState::Fixed, 1),
+            (TriageState::Fixed, 2),
             (TriageState::Invalid, 2),
             (TriageState::Untriaged, 1),
         ]),
         true_alarms: 1,
         false_alarms: 2,
         precision: Some(1.0 / 3.0),
-        untriaged_share: 0.25,
+        untriaged_share: 0.4,
     });
     app.set_views(vec![
         p95_view,

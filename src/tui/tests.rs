@@ -119,6 +119,10 @@ fn baselines_tab_snapshot() {
     // Alert quality from triage: a precision column and the selected metric's record.
     assert!(s.contains("prec") && s.contains("33%"), "{s}");
     assert!(s.contains("precision 33% (1 of 3)"), "{s}");
+    assert!(
+        s.contains("real 1, invalid 2, untriaged 1, recovered 1"),
+        "an alert that closed itself is counted apart: {s}"
+    );
     insta::assert_snapshot!("baselines_120x40", s);
 }
 

@@ -164,20 +164,24 @@ fn detail<'a>(v: &BaselineView, t: &Theme) -> Line<'a> {
         return Line::styled(format!(" {}: no alerts yet", v.metric), t.dim());
     };
     let untriaged = q.states.get(&TriageState::Untriaged).copied().unwrap_or(0);
+    // The hints first: a long metric name must not push them off the screen.
+    let tune = if q.precision.is_some_and(|p| p < LOW_PRECISION) {
+        " (tune)"
+    } else {
+        ""
+    };
     let mut s = format!(
-        " {}  precision {}  alerts {}: real {}, invalid {}, untriaged {}",
+        " {}  precision {}{tune}{}  alerts {}: real {}, invalid {}, untriaged {}",
         v.metric,
         q.precision_text(),
+        if v.report_only { "  report only" } else { "" },
         q.alerts,
         q.true_alarms,
         q.false_alarms,
         untriaged
     );
-    if q.precision.is_some_and(|p| p < LOW_PRECISION) {
-        s += "  (tune)";
-    }
-    if v.report_only {
-        s += "  report only";
+    if q.self_closed > 0 {
+        s += &format!(", recovered {}", q.self_closed);
     }
     Line::styled(s, t.dim())
 }

@@ -51,6 +51,26 @@ impl QualityRow {
         self.untriaged_share = untriaged as f64 / self.alerts as f64;
     }
 
+    /// Its alerts by state, for people: "untriaged 1, fixed 2, recovered 1". An alert
+    /// perfgate closed itself is `fixed` in the store but no one's answer, so it is
+    /// counted apart, as recovered.
+    pub fn states_text(&self) -> String {
+        let mut parts: Vec<String> = self
+            .states
+            .iter()
+            .map(|(k, n)| match k {
+                TriageState::Fixed => (*k, n.saturating_sub(self.self_closed)),
+                _ => (*k, *n),
+            })
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        if self.self_closed > 0 {
+            parts.push(format!("recovered {}", self.self_closed));
+        }
+        parts.join(", ")
+    }
+
     /// "67%", or "-" before any triage.
     pub fn precision_pct(&self) -> String {
         self.precision
@@ -150,7 +170,6 @@ pub fn text(q: &QualityReport) -> String {
             title, "alerts", "true", "invalid", "untriaged", "precision"
         );
         for r in rows {
-            let states: Vec<String> = r.states.iter().map(|(k, v)| format!("{k} {v}")).collect();
             s += &format!(
                 "  {:<w$}  {:>6}  {:>5}  {:>7}  {:>9.0}%  {:<16}  {}\n",
                 r.key,
@@ -159,7 +178,7 @@ pub fn text(q: &QualityReport) -> String {
                 r.false_alarms,
                 r.untriaged_share * 100.0,
                 r.precision_text(),
-                states.join(", ")
+                r.states_text()
             );
         }
         if rows.is_empty() {
@@ -233,6 +252,21 @@ mod tests {
         assert_eq!(q.by_metric[0].precision, None);
         assert_eq!(q.by_metric[0].self_closed, 1);
         assert!((q.by_metric[0].untriaged_share - 1.0).abs() < 1e-9);
+        // Shown apart from a person's `fixed`.
+        let mut b = alert("a.x", TriageState::Fixed, None);
+        b.updated_by = "bob".into();
+        let q = quality(&[alert("a.x", TriageState::Fixed, None), b]);
+        assert_eq!(q.by_metric[0].states_text(), "fixed 2");
+        let mut a = alert("a.x", TriageState::Fixed, None);
+        a.updated_by = crate::store::SELF_ACTOR.into();
+        let u = alert("a.x", TriageState::Untriaged, None);
+        let q = quality(&[a, u]);
+        assert_eq!(q.by_metric[0].states_text(), "untriaged 1, recovered 1");
+        assert!(
+            text(&q).contains("untriaged 1, recovered 1"),
+            "{}",
+            text(&q)
+        );
     }
 
     #[test]
