@@ -162,7 +162,8 @@ fn k6_criterion_and_csv_files_become_runs() {
 }
 
 /// A metric given twice (two CSV lines, or two files of one format) is an error naming
-/// both places, not the last value silently kept; a missing file says it cannot be read.
+/// both places, not the last value silently kept; a negative time names its line; a
+/// missing file says it cannot be read.
 #[test]
 fn a_metric_given_twice_or_a_missing_file_is_named_and_nothing_is_stored() {
     let t = tempfile::tempdir().unwrap();
@@ -182,6 +183,21 @@ fn a_metric_given_twice_or_a_missing_file_is_named_and_nothing_is_stored() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(
         stderr(&o).contains("b.json: metric `hyperfine.time_mean_ms` is also given by a.json"),
+        "{}",
+        stderr(&o)
+    );
+    // A negative time is a broken export: named, and not stored.
+    std::fs::write(
+        d.join("neg.csv"),
+        "metric,value,unit\nx,1,\nlatency_p95,-5,ms\n",
+    )
+    .unwrap();
+    let o = run(d, &["ingest", "neg.csv"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "neg.csv: line 3: metric `csv.latency_p95_ms` is -5; expected a number >= 0 (a quantity in ms)"
+        ),
         "{}",
         stderr(&o)
     );

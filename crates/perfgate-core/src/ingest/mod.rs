@@ -391,6 +391,16 @@ fn csv_rows(
             Some(u) if !metric.ends_with(&format!("_{u}")) => format!("{metric}_{u}"),
             _ => metric,
         };
+        // A time, size, rate or share below zero is a broken export, not a run: it
+        // would enter the baseline as the best run ever seen.
+        let quantity = crate::metrics::unit_of(&metric);
+        if value < 0.0 && !quantity.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: line {line}: metric `{scen}.{metric}` is {raw}; expected a number >= 0 \
+                 (a quantity in {quantity})",
+                file.display()
+            )));
+        }
         if let Some(first) = given.insert((scen.clone(), metric.clone()), line) {
             return Err(Error::Usage(format!(
                 "{}: line {line}: metric `{scen}.{metric}` is already given at line {first}; \
