@@ -580,7 +580,8 @@ fn level_start(j: &Judgement, raising: &[f64], min_len: usize, dir: Direction) -
 /// The start of the tail of at least `min_len` of `zs` with the largest
 /// (sum of z)^2 / length, z capped 3 above their median (see [`level_start`]) but
 /// never under the least of the last `min_len`: those are the step, and a jitter
-/// before a large jump must not read as high as the jump.
+/// before a large jump must not read as high as the jump. Of the starts that fit
+/// within [`STEP_FIT_TOL`] of the best, the earliest.
 fn step_start(mut zs: Vec<f64>, min_len: usize) -> usize {
     let min_len = min_len.clamp(1, zs.len().max(1));
     let mut sorted = zs.clone();
@@ -592,12 +593,20 @@ fn step_start(mut zs: Vec<f64>, min_len: usize) -> usize {
     let cap = (crate::baseline::median(&sorted) + 3.0).max(least);
     zs.iter_mut().for_each(|z| *z = z.min(cap));
     let fit = |t: usize| zs[t..].iter().sum::<f64>().max(0.0).powi(2) / (zs.len() - t) as f64;
-    // The earliest of equal fits: `max_by` keeps the last, so walk back.
-    (0..=zs.len().saturating_sub(min_len.max(1)))
-        .rev()
-        .max_by(|a, b| fit(*a).total_cmp(&fit(*b)))
+    let last = zs.len().saturating_sub(min_len.max(1));
+    let best = (0..=last).map(fit).fold(0.0, f64::max);
+    (0..=last)
+        .find(|t| fit(*t) >= best - STEP_FIT_TOL)
         .unwrap_or(0)
 }
+
+/// How much worse, in (sum of z)^2 / length (twice the log-likelihood of a step),
+/// an earlier start of a step may fit and still be taken: within it, the data
+/// cannot tell the two apart (a likelihood ratio under 1.65), and the later start
+/// would make the level of the runs that cleared the bar, which drew high for
+/// clearing it. A step that lands one run after such a level stands only a sigma
+/// or so above it, and went unreported.
+pub const STEP_FIT_TOL: f64 = 1.0;
 
 /// An open alert's level from its runs (the first `raising` of them raised it) and
 /// how many runs it rests on: their mean, spikes in the bad direction (one 40-sigma
@@ -1755,6 +1764,38 @@ mod tests {
             "an escalation within 5 runs: {opened:?}"
         );
         assert_eq!(opened.len(), 3, "once: {opened:?}");
+    }
+
+    #[test]
+    fn a_step_one_run_after_an_alert_on_two_high_draws_is_reported_within_5_runs() {
+        // Bimodal noise (sd 5), a 2-sigma shift from run 34 whose runs 38-39 drew
+        // high and opened the alert at 39; the metric steps to 6 sigma at 40. One
+        // step from run 34 fits the alert's runs as well as one from 38 (26.5
+        // against 26.6); a level of 38-39 alone read 3.6 sigma, the step stood
+        // barely above it, and it went unreported (from the detection bench:
+        // bimodal, seed 20261127, series 32).
+        let values = [
+            93.440, 99.166, 99.998, 107.773, 104.576, 98.034, 96.057, 101.850, 102.223, 105.012,
+            103.570, 95.212, 95.446, 108.316, 93.980, 100.399, 96.781, 99.317, 94.056, 100.176,
+            105.599, 109.982, 102.509, 94.945, 98.168, 102.694, 97.927, 104.260, 99.138, 112.355,
+            97.844, 97.710, 103.592, 100.772, 107.977, 108.639, 108.452, 102.959, 118.711, 117.543,
+            126.529, 121.749, 125.325, 128.019, 127.936,
+        ];
+        let opened = regressions_opened(&Settings::default(), values.iter().copied());
+        assert_eq!(opened[0], (39, false), "{opened:?}");
+        assert!(
+            opened.iter().any(|o| (40..45).contains(&o.0) && o.1),
+            "an escalation within 5 runs: {opened:?}"
+        );
+    }
+
+    #[test]
+    fn of_two_step_starts_that_fit_alike_the_earlier_is_taken() {
+        // From 0: 12.6^2 / 6 = 26.5; from 4: 7.3^2 / 2 = 26.6.
+        let zs = vec![1.7, 1.6, 1.6, 0.4, 3.8, 3.5];
+        assert_eq!(step_start(zs, 2), 0);
+        // A clearly better later start still wins.
+        assert_eq!(step_start(vec![0.2, -0.1, 0.3, 0.0, 3.8, 3.5], 2), 4);
     }
 
     #[test]
