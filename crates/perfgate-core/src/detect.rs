@@ -1272,7 +1272,9 @@ impl<'a> Replay<'a> {
                 self.level_min = k;
                 opened = Some(Kind::Regression);
                 escalated = Some((k, rule));
-            } else if self.alert_from.is_some() && j.suspect.is_none() {
+            } else if self.alert_from.is_some() && j.suspect != Some(Kind::Regression) {
+                // A run that is an improvement's suspect is clean for the regression,
+                // as the store marks it.
                 let n = self.settings.persistence + 1;
                 let from = (self.values.len() + 1).saturating_sub(n);
                 let sign = self.dir.bad_sign();
@@ -1374,6 +1376,20 @@ mod tests {
         assert!(!recovered(&[4.0, 0.3, 0.2], &[true, false, false], 2));
         // A dropout is no sign of the baseline, however low the mean.
         assert!(!recovered(&[3.0, -7.0, 1.0], &clean, 2));
+    }
+
+    #[test]
+    fn a_run_below_the_baseline_counts_towards_a_recovery() {
+        // As in the live store, whose suspect marks are the regression's: the second
+        // run back, 2.6 sigma under the baseline (an improvement's suspect run, no
+        // dropout), still closes the blip's alert.
+        let s = Settings::default();
+        let base = noisy(40, 11).into_iter().map(|v| 100.0 + (v - 100.0) * 3.0);
+        let opened = regressions_opened(
+            &s,
+            base.chain([120.8, 121.5, 100.3, 91.0]).chain([121.0; 6]),
+        );
+        assert_eq!(opened, vec![(41, false), (45, false)]);
     }
 
     #[test]
