@@ -129,6 +129,12 @@ fn parse(text: &str, file: &str) -> Result<BTreeMap<String, Series>> {
         }
         entry.points.push((run, value));
     }
+    // An empty replay would read as a clean bill of health.
+    if out.is_empty() {
+        return Err(Error::Usage(format!(
+            "{file}: has no rows; expected a CSV file metric,run,value[,direction], one row per run"
+        )));
+    }
     Ok(out)
 }
 
@@ -233,6 +239,11 @@ mod tests {
             "{e}"
         );
         assert!(backtest("a_ms,v2,2\na_ms,v1,3\n", "h.csv", &Settings::default()).is_ok());
+        // A file with no rows (a failed export) is no clean replay.
+        for empty in ["", "metric,run,value\n", "\n\n"] {
+            let e = backtest(empty, "h.csv", &Settings::default()).unwrap_err();
+            assert!(e.to_string().contains("h.csv: has no rows"), "{e}");
+        }
     }
 
     #[test]
