@@ -183,8 +183,9 @@ fn draw_help(f: &mut Frame, app: &App, body: Rect) {
     );
 }
 
-/// A modal of plain lines (the Triage detail). Long lines wrap (a rule and an escalation note outrun a narrow terminal), and
-/// the text scrolls by `scroll` rows, never past its last row.
+/// A modal of plain lines (the Triage detail). Long lines wrap (a rule and an
+/// escalation note outrun a narrow terminal), and the text scrolls by `scroll` rows,
+/// never past its last row.
 fn draw_text(f: &mut Frame, app: &App, body: Rect, title: &str, lines: &[String], scroll: u16) {
     let t = &app.theme;
     let area = centered(

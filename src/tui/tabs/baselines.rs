@@ -170,11 +170,11 @@ fn detail<'a>(v: &BaselineView, t: &Theme) -> Line<'a> {
     } else {
         ""
     };
+    let report_only = if v.report_only { "  report only" } else { "" };
     let mut s = format!(
-        " {}  precision {}{tune}{}  alerts {}: real {}, invalid {}, untriaged {}",
+        " {}  precision {}{tune}{report_only}  alerts {}: real {}, invalid {}, untriaged {}",
         v.metric,
         q.precision_text(),
-        if v.report_only { "  report only" } else { "" },
         q.alerts,
         q.true_alarms,
         q.false_alarms,
