@@ -538,6 +538,46 @@ fn a_blip_that_went_away_closes_live_and_the_step_after_it_is_a_new_alert() {
 }
 
 #[test]
+fn a_far_blip_that_came_back_a_little_over_the_centre_closes_live_and_the_step_after_it_is_a_new_alert()
+ {
+    const METRIC: &str = "svc.response_time_p95_ms";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_svc_config(d, 20, 30);
+    // The benchmark's skewed+spikes seed 20261127 series 146 (blip then 6 sigma):
+    // runs 36-37 about 11 sigma up, 38-39 back at +0.5 and -0.1 sigma (a mean over
+    // the centre), and the step from run 40 a little under the blip's height.
+    let values = [
+        95.3397, 92.9982, 103.0299, 93.8049, 94.0485, 103.3866, 91.6141, 92.3652, 111.7626,
+        137.1184, 99.8080, 95.1894, 106.0876, 112.0903, 98.7618, 98.0694, 97.9058, 99.3787,
+        99.1854, 91.2088, 104.7019, 101.6573, 100.4755, 100.0967, 98.8481, 103.8017, 100.9235,
+        100.6133, 100.0800, 100.8815, 97.4378, 101.5175, 108.7010, 95.0106, 145.2252, 102.1882,
+        145.8888, 145.8400, 101.4414, 98.7370, 134.0446, 135.0751, 128.0950, 136.7647, 128.0644,
+    ];
+    let regs = ingest_values(d, &values);
+    let alert_of = |i: usize| regs[i].as_ref().map(|r| r["alert_id"].clone());
+    let blip = alert_of(37).expect("the blip alerts");
+    let step = (40..45).find_map(|i| alert_of(i).filter(|a| *a != blip).map(|a| (i, a)));
+    assert!(
+        step.is_some(),
+        "the step opens an alert of its own within 5 runs: blip {blip}, {regs:?}"
+    );
+    let o = run(d, &["triage", "list", "--all", "--config", "c.json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let fixed = stdout(&o)
+        .lines()
+        .filter(|l| l.contains(METRIC) && l.contains("fixed"))
+        .count();
+    assert_eq!(fixed, 1, "the blip closed itself as fixed:\n{}", stdout(&o));
+    let replayed: Vec<i64> = replayed_regressions(d, METRIC)
+        .iter()
+        .map(|r| r.0)
+        .collect();
+    let (at, _) = step.unwrap();
+    assert_eq!(replayed, vec![38, at as i64 + 1], "live and replayed alike");
+}
+
+#[test]
 fn a_short_history_shifted_before_judging_starts_escalates_against_its_true_baseline() {
     const METRIC: &str = "svc.response_time_p95_ms";
     let dir = tempfile::tempdir().unwrap();

@@ -730,14 +730,18 @@ const RECOVERED_Z: f64 = 1.0;
 /// The recovery rule, one place for the live store and the replay: an open regression
 /// alert closes when its last `persistence + 1` runs were all clean and their mean
 /// stands within a sigma of the baseline, or its last `persistence` runs were clean
-/// and average at or under the baseline's centre ([`RECOVERED_QUICK_Z`]): as many
-/// runs back as it took to open it, a blip's two runs must not hide a step that
-/// lands at their height a few runs later. `zs` are those runs' z-scores in the bad
-/// direction (against the alert's frozen baseline), oldest first. A shift that hovers
-/// just under the threshold is still the alert's level, not a recovery: closing there
-/// would reopen it with a level of one run, too few to see a further move. Nor is a
-/// dropout ([`RECOVERED_FLOOR`]).
-pub fn recovered(zs: &[f64], suspect: &[bool], persistence: usize) -> bool {
+/// and average at or under the baseline's centre ([`RECOVERED_QUICK_Z`]), or, when
+/// the alert's level stands far off, under the bar where they are overwhelmingly
+/// the baseline's rather than the level's ([`RECOVERED_LEVEL_LLR`], never over a
+/// sigma): as many runs back as it took to open it, a blip's two runs must not hide
+/// a step that lands at their height a few runs later. `zs` are those runs' z-scores
+/// in the bad direction (against the alert's frozen baseline), oldest first; `level`
+/// the z-scores of the alert's own runs, from where its level began to its last
+/// suspect run. A shift that hovers just under the threshold is still the alert's
+/// level, not a recovery: closing there would reopen it with a level of one run, too
+/// few to see a further move. Nor is a dropout ([`RECOVERED_FLOOR`]).
+pub fn recovered(zs: &[f64], suspect: &[bool], persistence: usize, level: &[f64]) -> bool {
+    let quick = quick_recovery_bar(level, persistence);
     let back = |n: usize, bar: f64| {
         let from = zs.len().saturating_sub(n);
         let runs = &zs[from..];
@@ -747,8 +751,33 @@ pub fn recovered(zs: &[f64], suspect: &[bool], persistence: usize) -> bool {
             && runs.iter().sum::<f64>() / (n as f64) < bar
             && runs.iter().all(|z| *z > -RECOVERED_FLOOR)
     };
-    back(persistence + 1, RECOVERED_Z) || back(persistence.max(1), RECOVERED_QUICK_Z)
+    back(persistence + 1, RECOVERED_Z) || back(persistence.max(1), quick)
 }
+
+/// The mean z under which `persistence` clean runs recover an alert whose own runs
+/// had the z-scores `level`: their log-likelihood ratio, baseline (0) over the
+/// level L (its runs' median, the lesser of two), is p L (L/2 - mean) with unit
+/// noise; at least [`RECOVERED_LEVEL_LLR`] puts the bar at L/2 - LLR / (p L),
+/// between [`RECOVERED_QUICK_Z`] and [`RECOVERED_Z`]. A held shift's level sits
+/// near its threshold, where this bar is the baseline's centre; a blip that stood
+/// 10 sigma off and came back to half a sigma above the centre is gone.
+fn quick_recovery_bar(level: &[f64], persistence: usize) -> f64 {
+    if level.is_empty() {
+        return RECOVERED_QUICK_Z;
+    }
+    let l = level_median(level, 1.0);
+    if l <= 0.0 {
+        return RECOVERED_QUICK_Z;
+    }
+    let p = persistence.max(1) as f64;
+    (l / 2.0 - RECOVERED_LEVEL_LLR / (p * l)).clamp(RECOVERED_QUICK_Z, RECOVERED_Z)
+}
+
+/// Log-likelihood ratio, the baseline over an alert's level, at which its last
+/// `persistence` clean runs are a recovery (see [`recovered`]): e^12, about 160 000
+/// to one. Two runs of a level 5 sigma off average under a sigma one time in a
+/// million; a 2-sigma shift's alert (its level about 3) keeps the centre as its bar.
+pub const RECOVERED_LEVEL_LLR: f64 = 12.0;
 
 /// Mean z under which the last `persistence` clean runs alone are a recovery: back
 /// at the baseline's centre, where two runs of a 2-sigma shift land one time in 400.
@@ -1285,7 +1314,7 @@ impl<'a> Replay<'a> {
                     .collect();
                 let mut suspect = self.suspect_bad[from..].to_vec();
                 suspect.push(false);
-                if recovered(&zs, &suspect, self.settings.persistence) {
+                if recovered(&zs, &suspect, self.settings.persistence, &self.level_zs(j)) {
                     self.alert_from = None;
                 }
             }
@@ -1306,6 +1335,21 @@ impl<'a> Replay<'a> {
             }
             (j, opened)
         })
+    }
+
+    /// The z-scores against `j`'s baseline of the open alert's own runs: from where
+    /// its level began to its last suspect run.
+    fn level_zs(&self, j: &Judgement) -> Vec<f64> {
+        let sign = self.dir.bad_sign();
+        let from = self.level_from.min(self.values.len());
+        let to = (from..self.values.len())
+            .rev()
+            .find(|i| self.suspect_bad[*i])
+            .map_or(from, |i| i + 1);
+        self.values[from..to]
+            .iter()
+            .map(|v| (v - j.center) / j.scale * sign)
+            .collect()
     }
 
     /// Whether `j` escalates the open regression alert (see [`escalation`]).
@@ -1363,19 +1407,50 @@ mod tests {
     #[test]
     fn an_alert_recovers_at_the_baseline_not_just_under_the_threshold() {
         let clean = [false; 3];
+        let level = [3.4, 3.1];
         // Back within a sigma: recovered.
-        assert!(recovered(&[0.4, -0.3, 0.9], &clean, 2));
+        assert!(recovered(&[0.4, -0.3, 0.9], &clean, 2, &level));
         // Every run under a 2.15 threshold, but the level still 1.8 sigma up: open.
-        assert!(!recovered(&[1.9, 1.7, 1.8], &clean, 2));
+        assert!(!recovered(&[1.9, 1.7, 1.8], &clean, 2, &level));
         // A suspect run among them, or too few runs: open.
-        assert!(!recovered(&[0.1, 0.2, 0.0], &[false, true, false], 2));
-        assert!(!recovered(&[0.1, 0.2], &[false, false], 2));
+        assert!(!recovered(
+            &[0.1, 0.2, 0.0],
+            &[false, true, false],
+            2,
+            &level
+        ));
+        assert!(!recovered(&[0.1, 0.2], &[false, false], 2, &level));
         // As many runs back as opened it, at the baseline's centre: recovered; a
-        // little over it, the change may hold: open.
-        assert!(recovered(&[4.0, -0.5, 0.2], &[true, false, false], 2));
-        assert!(!recovered(&[4.0, 0.3, 0.2], &[true, false, false], 2));
+        // little over it, the shift of an alert near its threshold may hold: open.
+        let last_two = [true, false, false];
+        assert!(recovered(&[4.0, -0.5, 0.2], &last_two, 2, &level));
+        assert!(!recovered(&[4.0, 0.3, 0.2], &last_two, 2, &level));
+        assert!(!recovered(&[4.0, 0.3, 0.2], &last_two, 2, &[]));
+        // The same two runs after an alert 10 sigma off are the baseline's, not its
+        // level's; but not over a sigma from the centre.
+        assert!(recovered(&[11.0, 0.3, 0.2], &last_two, 2, &[10.0, 11.0]));
+        assert!(!recovered(&[11.0, 1.2, 1.1], &last_two, 2, &[10.0, 11.0]));
         // A dropout is no sign of the baseline, however low the mean.
-        assert!(!recovered(&[3.0, -7.0, 1.0], &clean, 2));
+        assert!(!recovered(&[3.0, -7.0, 1.0], &clean, 2, &level));
+        assert!(!recovered(&[11.0, -7.0, 1.0], &last_two, 2, &[10.0, 11.0]));
+    }
+
+    #[test]
+    fn a_step_at_the_height_of_a_far_blip_that_came_back_near_the_centre_is_a_new_alert() {
+        let s = Settings::default();
+        // Two runs far up, two back a little over the baseline's centre (not at or
+        // under it), then a step to the blip's height.
+        let base: Vec<f64> = noisy(40, 11);
+        let (center, scale) = {
+            let j = judge(&s, &base, &base[36..], base[39], Direction::Lower).unwrap();
+            (j.center, j.scale)
+        };
+        let at = |z: f64| center + z * scale;
+        let runs = [at(10.5), at(11.0), at(0.5), at(0.1)]
+            .into_iter()
+            .chain([at(10.8); 6]);
+        let opened = regressions_opened(&s, base.iter().copied().chain(runs));
+        assert_eq!(opened, vec![(41, false), (45, false)]);
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub fn persist(
 
 /// An alert closes itself as `fixed` once its metric recovered ([`detect::recovered`]:
 /// `persistence + 1` clean runs after it, back within a sigma of the baseline, or
-/// `persistence` at its centre).
+/// `persistence` at its centre, or near it when the alert's level stood far off).
 fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
     // Each run's metrics read once, however many of its metrics have open alerts.
     let mut metrics_of: HashMap<i64, Vec<crate::store::MetricRow>> = HashMap::new();
@@ -99,9 +99,16 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
         if recent.len() < settings.persistence.max(1) {
             continue;
         }
+        // The alert's own runs, from where its level began to its last one.
+        let level = store.history_between(
+            &a.metric,
+            a.level_from() - 1,
+            a.last_run_id + 1,
+            settings.window,
+            None,
+        )?;
         let sign = crate::metrics::Direction::of(&a.metric).bad_sign();
-        let mut zs = Vec::with_capacity(recent.len());
-        for p in &recent {
+        let mut z_of = |p: &crate::store::HistoryPoint| -> Result<f64> {
             if let std::collections::hash_map::Entry::Vacant(e) = metrics_of.entry(p.run_id) {
                 e.insert(store.run_metrics(p.run_id)?);
             }
@@ -109,10 +116,12 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
                 .iter()
                 .find(|m| m.metric == a.metric)
                 .and_then(|m| m.z);
-            zs.push(z.unwrap_or(0.0) * sign);
-        }
+            Ok(z.unwrap_or(0.0) * sign)
+        };
+        let zs = recent.iter().map(&mut z_of).collect::<Result<Vec<_>>>()?;
+        let level = level.iter().map(&mut z_of).collect::<Result<Vec<_>>>()?;
         let suspect: Vec<bool> = recent.iter().map(|p| p.suspect).collect();
-        if crate::detect::recovered(&zs, &suspect, settings.persistence) {
+        if crate::detect::recovered(&zs, &suspect, settings.persistence, &level) {
             store.set_alert_state(
                 a.id,
                 TriageState::Fixed,
