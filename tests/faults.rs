@@ -573,3 +573,42 @@ fn an_unreachable_or_unsupported_store_url_says_why_without_its_password() {
         assert!(!err.contains("secretpw"), "{err}");
     }
 }
+
+#[test]
+fn a_truncated_store_is_pointed_at_repair_and_a_foreign_file_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_svc_config(d, 20, 30);
+    for i in 0..3 {
+        let o = ingest(
+            d,
+            &format!("latency_p95_ms,{}", 100 + i),
+            &["--store", "s.db"],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    // Cut short mid-file, as a full disk or a killed copy leaves it.
+    let bytes = std::fs::read(d.join("s.db")).unwrap();
+    assert!(bytes.len() > 5000, "{} bytes", bytes.len());
+    std::fs::write(d.join("cut.db"), &bytes[..5000]).unwrap();
+    std::fs::write(d.join("notes.db"), "not a database at all\n").unwrap();
+    for args in [&["runs"][..], &["store", "check"]] {
+        let with = |f: &'static str| [args, &["--store", f]].concat();
+        let o = run(d, &with("cut.db"));
+        assert_eq!(code(&o), 3, "{}", stdout(&o));
+        assert!(
+            stderr(&o).contains("cut.db: is not a usable")
+                && stderr(&o).contains("`perfgate store repair`"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        let o = run(d, &with("notes.db"));
+        assert_eq!(code(&o), 3, "{}", stdout(&o));
+        assert!(
+            stderr(&o).contains("notes.db: is not a usable") && !stderr(&o).contains("repair"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(std::fs::read(d.join("cut.db")).unwrap(), &bytes[..5000]);
+}

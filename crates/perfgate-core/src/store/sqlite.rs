@@ -150,14 +150,18 @@ pub struct SqliteStore {
 }
 
 fn db_err(path: &Path, what: &str, e: rusqlite::Error) -> Error {
-    // A damaged file: say what gets the history back, not only that it failed.
-    let corrupt = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt);
-    let hint = if corrupt {
+    let hint = repair_hint(&e);
+    Error::Store(format!("{}: {what} failed: {e}{hint}", path.display()))
+}
+
+/// A damaged file (not a foreign one): say what gets the history back, not only
+/// that it failed.
+fn repair_hint(e: &rusqlite::Error) -> &'static str {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt) {
         "; `perfgate store repair` backs it up and rebuilds it from every readable row"
     } else {
         ""
-    };
-    Error::Store(format!("{}: {what} failed: {e}{hint}", path.display()))
+    }
 }
 
 impl SqliteStore {
@@ -184,12 +188,7 @@ impl SqliteStore {
         // Read before writing anything: a foreign or newer file must stay untouched.
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| {
-                Error::Store(format!(
-                    "{}: is not a usable perfgate store ({e}); it was left as it was",
-                    path.display()
-                ))
-            })?;
+            .map_err(|e| unusable(path, "perfgate store", &e))?;
         if version > SCHEMA_VERSION {
             return Err(Error::Store(format!(
                 "{}: store schema version {version} is newer than this perfgate understands ({SCHEMA_VERSION}); upgrade perfgate. The file was left as it was",
@@ -199,12 +198,7 @@ impl SqliteStore {
         if exists && version == 0 {
             let tables: i64 = conn
                 .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-                .map_err(|e| {
-                    Error::Store(format!(
-                        "{}: is not a usable perfgate store ({e}); it was left as it was",
-                        path.display()
-                    ))
-                })?;
+                .map_err(|e| unusable(path, "perfgate store", &e))?;
             // Another perfgate may have just created the schema: look again.
             let again: i64 = conn
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -329,6 +323,15 @@ pub struct CheckReport {
     pub runs: Option<i64>,
 }
 
+/// A store that cannot be read as `what`, left as it was.
+fn unusable(path: &Path, what: &str, e: &rusqlite::Error) -> Error {
+    let hint = repair_hint(e);
+    Error::Store(format!(
+        "{}: is not a usable {what} ({e}); it was left as it was{hint}",
+        path.display()
+    ))
+}
+
 /// Read-only health check: nothing is written, whatever the file holds.
 pub fn check(path: &Path) -> Result<CheckReport> {
     if !path.exists() {
@@ -338,12 +341,7 @@ pub fn check(path: &Path) -> Result<CheckReport> {
         .map_err(|e| db_err(path, "opening the store read-only", e))?;
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| {
-            Error::Store(format!(
-                "{}: is not a usable SQLite database ({e})",
-                path.display()
-            ))
-        })?;
+        .map_err(|e| unusable(path, "SQLite database", &e))?;
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap_or_else(|e| format!("unreadable: {e}"));
