@@ -537,24 +537,16 @@ fn a_blip_that_went_away_closes_live_and_the_step_after_it_is_a_new_alert() {
     assert_eq!(replayed, vec![38, 42], "live and replayed alike");
 }
 
-#[test]
-fn a_far_blip_that_came_back_a_little_over_the_centre_closes_live_and_the_step_after_it_is_a_new_alert()
- {
+/// A blip at runs 36-37 (0-based; its alert opens at 37, run id 38) that came back
+/// at 38-39, then a step from run 40: live, the blip closes itself as fixed and the
+/// step opens an alert of its own within 5 runs, whose suspect range is the step's
+/// (a bisect searches it), and `backtest --from-store` replays the same alerts.
+fn a_blip_then_a_step_live_and_replayed(values: &[f64]) {
     const METRIC: &str = "svc.response_time_p95_ms";
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_svc_config(d, 20, 30);
-    // The benchmark's skewed+spikes seed 20261127 series 146 (blip then 6 sigma):
-    // runs 36-37 about 11 sigma up, 38-39 back at +0.5 and -0.1 sigma (a mean over
-    // the centre), and the step from run 40 a little under the blip's height.
-    let values = [
-        95.3397, 92.9982, 103.0299, 93.8049, 94.0485, 103.3866, 91.6141, 92.3652, 111.7626,
-        137.1184, 99.8080, 95.1894, 106.0876, 112.0903, 98.7618, 98.0694, 97.9058, 99.3787,
-        99.1854, 91.2088, 104.7019, 101.6573, 100.4755, 100.0967, 98.8481, 103.8017, 100.9235,
-        100.6133, 100.0800, 100.8815, 97.4378, 101.5175, 108.7010, 95.0106, 145.2252, 102.1882,
-        145.8888, 145.8400, 101.4414, 98.7370, 134.0446, 135.0751, 128.0950, 136.7647, 128.0644,
-    ];
-    let regs = ingest_values(d, &values);
+    let regs = ingest_values(d, values);
     let alert_of = |i: usize| regs[i].as_ref().map(|r| r["alert_id"].clone());
     let blip = alert_of(37).expect("the blip alerts");
     let step = (40..45).find_map(|i| alert_of(i).filter(|a| *a != blip).map(|a| (i, a)));
@@ -575,6 +567,45 @@ fn a_far_blip_that_came_back_a_little_over_the_centre_closes_live_and_the_step_a
         .collect();
     let (at, _) = step.unwrap();
     assert_eq!(replayed, vec![38, at as i64 + 1], "live and replayed alike");
+    // The new change began at the step (run id 41), not in the blip or the runs
+    // back at the baseline.
+    let range = &regs[at].as_ref().unwrap()["suspect_range"];
+    assert_eq!(
+        (range["good_run"].as_i64(), range["bad_run"].as_i64()),
+        (Some(40), Some(41)),
+        "{range}"
+    );
+}
+
+#[test]
+fn a_far_blip_that_came_back_a_little_over_the_centre_closes_live_and_the_step_after_it_is_a_new_alert()
+ {
+    // The benchmark's skewed+spikes seed 20261127 series 146 (blip then 6 sigma):
+    // runs 36-37 about 11 sigma up, 38-39 back at +0.5 and -0.1 sigma (a mean over
+    // the centre), and the step from run 40 a little under the blip's height.
+    a_blip_then_a_step_live_and_replayed(&[
+        95.3397, 92.9982, 103.0299, 93.8049, 94.0485, 103.3866, 91.6141, 92.3652, 111.7626,
+        137.1184, 99.8080, 95.1894, 106.0876, 112.0903, 98.7618, 98.0694, 97.9058, 99.3787,
+        99.1854, 91.2088, 104.7019, 101.6573, 100.4755, 100.0967, 98.8481, 103.8017, 100.9235,
+        100.6133, 100.0800, 100.8815, 97.4378, 101.5175, 108.7010, 95.0106, 145.2252, 102.1882,
+        145.8888, 145.8400, 101.4414, 98.7370, 134.0446, 135.0751, 128.0950, 136.7647, 128.0644,
+    ]);
+}
+
+#[test]
+fn a_blip_whose_first_run_back_the_cusum_still_confirms_closes_live_as_in_the_replay() {
+    // skewed+spikes seed 20263127 series 530: the blip at 5.6 and 5.0 sigma; its
+    // first run back (1.7 sigma, under the threshold) is still confirmed by the
+    // CUSUM's memory of the blip, the second is at -1.7. Live counted the first as
+    // the alert's own run (its last_run_id), so the blip never recovered there.
+    a_blip_then_a_step_live_and_replayed(&[
+        89.5957, 100.8234, 103.4608, 101.8934, 99.7923, 94.3637, 99.2300, 102.2437, 98.1764,
+        101.1921, 97.0881, 91.5093, 98.2526, 96.2775, 101.5698, 100.8365, 90.5091, 102.5555,
+        96.6392, 95.5696, 110.3363, 105.5404, 103.5795, 106.9254, 93.5746, 97.1837, 103.2452,
+        101.3690, 95.9853, 98.9098, 95.3898, 92.6887, 105.2753, 98.4687, 106.6287, 95.7634,
+        125.1532, 122.6505, 107.8047, 91.0897, 119.4694, 130.0387, 128.6172, 127.4388, 122.3969,
+        136.0397,
+    ]);
 }
 
 #[test]

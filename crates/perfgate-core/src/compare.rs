@@ -294,6 +294,7 @@ pub fn as_outcome(st: &dyn Store, store_label: &str, c: &Comparison) -> Result<R
                 suspect_range: None,
                 triage_state: (kind == AlertKind::Regression).then_some(TriageState::Untriaged),
                 onset: 0,
+                suspect: false,
             };
             if kind == AlertKind::Regression {
                 o.regressions.push(rep);

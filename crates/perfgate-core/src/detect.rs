@@ -773,6 +773,25 @@ fn quick_recovery_bar(level: &[f64], persistence: usize) -> f64 {
     (l / 2.0 - RECOVERED_LEVEL_LLR / (p * l)).clamp(RECOVERED_QUICK_Z, RECOVERED_Z)
 }
 
+/// The earliest run (index or id order) where a change after a recovered alert may
+/// begin, the alert's runs ending before `last`: after the `persistence` clean runs
+/// that can recover it. The detector's onset reaches back over a few runs for a
+/// step that read low before it stood out; reaching into a blip that went away
+/// would name the blip as where the new change began (its suspect range, what a
+/// bisect searches) and count the runs back at the baseline as its level.
+pub fn recovered_until(last: usize, persistence: usize) -> usize {
+    last + persistence.max(1)
+}
+
+/// Whether a run that confirms an open regression alert is one of its own runs
+/// (the store's `last_run_id`, after which a recovery is counted): one `suspect`
+/// beyond the threshold, or any confirmed run of an alert the CUSUM opened (its
+/// runs may all sit under the threshold). Under the threshold, a streak-raised
+/// alert's CUSUM merely remembers its runs: a blip's first run back is no part of it.
+pub fn extends_alert(suspect: bool, opened_by: Option<DetectionRule>) -> bool {
+    suspect || opened_by == Some(DetectionRule::Cusum)
+}
+
 /// Log-likelihood ratio, the baseline over an alert's level, at which its last
 /// `persistence` clean runs are a recovery (see [`recovered`]): e^12, about 160 000
 /// to one. Two runs of a level 5 sigma off average under a sigma one time in a
@@ -1207,31 +1226,32 @@ pub struct Replay<'a> {
     change_from: usize,
     /// Runs from `level_from` that raised the alert or its last escalation.
     level_min: usize,
+    /// Where a new change may begin at the earliest: after the last regression
+    /// alert's runs and the runs that recovered it ([`recovered_until`]).
+    after_recovery: usize,
+    /// Index after the open (or last) regression alert's last confirmed run, as
+    /// the store's `last_run_id`.
+    seen_until: usize,
+    /// The rule that opened the open (or last) regression alert.
+    opened_by: Option<DetectionRule>,
     improvement_open: bool,
 }
 
 impl<'a> Replay<'a> {
     /// A replay borrowing `settings`.
     pub fn new(settings: &'a Settings, dir: Direction) -> Replay<'a> {
-        Replay {
-            frozen: settings.frozen(),
-            settings: std::borrow::Cow::Borrowed(settings),
-            dir,
-            values: Vec::new(),
-            suspect_bad: Vec::new(),
-            alert_from: None,
-            change_from: 0,
-            level_from: 0,
-            level_min: 0,
-            improvement_open: false,
-        }
+        Replay::with(std::borrow::Cow::Borrowed(settings), dir)
     }
 
     /// A replay that owns its settings (for a long-lived detector).
     pub fn owned(settings: Settings, dir: Direction) -> Replay<'static> {
+        Replay::with(std::borrow::Cow::Owned(settings), dir)
+    }
+
+    fn with(settings: std::borrow::Cow<'a, Settings>, dir: Direction) -> Replay<'a> {
         Replay {
             frozen: settings.frozen(),
-            settings: std::borrow::Cow::Owned(settings),
+            settings,
             dir,
             values: Vec::new(),
             suspect_bad: Vec::new(),
@@ -1239,6 +1259,9 @@ impl<'a> Replay<'a> {
             change_from: 0,
             level_from: 0,
             level_min: 0,
+            after_recovery: 0,
+            seen_until: 0,
+            opened_by: None,
             improvement_open: false,
         }
     }
@@ -1256,10 +1279,12 @@ impl<'a> Replay<'a> {
             .filter(|(_, e)| **e)
             .map(|(v, _)| *v)
             .collect();
+        // Nor do a recovered alert's runs count towards a new one's streak or CUSUM.
         let recent_from = self
             .values
             .len()
-            .saturating_sub(self.settings.cusum_span.max(self.settings.persistence));
+            .saturating_sub(self.settings.cusum_span.max(self.settings.persistence))
+            .max(self.after_recovery.min(self.values.len()));
         let s = match self.alert_from {
             Some(_) => &self.frozen,
             None => &*self.settings,
@@ -1277,8 +1302,11 @@ impl<'a> Replay<'a> {
                 while from > 0 && self.suspect_bad[from - 1] {
                     from -= 1;
                 }
-                // The alert's level starts where the change began.
-                self.level_from = from.min(self.values.len() - j.onset.min(self.values.len()));
+                // The alert's level starts where the change began: never in an
+                // earlier alert's runs nor in those that recovered it.
+                self.level_from = from
+                    .min(self.values.len() - j.onset.min(self.values.len()))
+                    .max(self.after_recovery.min(from));
                 self.level_min = self.values.len() + 1 - self.level_from;
                 self.change_from = self.level_from;
                 // So does the baseline, where enough of it is left to judge by
@@ -1294,6 +1322,7 @@ impl<'a> Replay<'a> {
                     from = self.level_from;
                 }
                 self.alert_from = Some(from);
+                self.opened_by = j.detected_by;
                 opened = Some(Kind::Regression);
             } else if let Some((k, rule)) = self.escalates(j) {
                 // Reported as an alert of its own, at the run where it happened.
@@ -1304,8 +1333,11 @@ impl<'a> Replay<'a> {
             } else if self.alert_from.is_some() && j.suspect != Some(Kind::Regression) {
                 // A run that is an improvement's suspect is clean for the regression,
                 // as the store marks it.
+                // Only runs after its last confirmed one (as the store reads them).
                 let n = self.settings.persistence + 1;
-                let from = (self.values.len() + 1).saturating_sub(n);
+                let from = (self.values.len() + 1)
+                    .saturating_sub(n)
+                    .max(self.seen_until.min(self.values.len()));
                 let sign = self.dir.bad_sign();
                 let zs: Vec<f64> = self.values[from..]
                     .iter()
@@ -1314,8 +1346,11 @@ impl<'a> Replay<'a> {
                     .collect();
                 let mut suspect = self.suspect_bad[from..].to_vec();
                 suspect.push(false);
-                if recovered(&zs, &suspect, self.settings.persistence, &self.level_zs(j)) {
+                let level = self.level_zs(j);
+                if recovered(&zs, &suspect, self.settings.persistence, &level) {
                     self.alert_from = None;
+                    self.after_recovery =
+                        recovered_until(self.seen_until, self.settings.persistence);
                 }
             }
             if j.confirmed == Some(Kind::Improvement) {
@@ -1333,19 +1368,26 @@ impl<'a> Replay<'a> {
             if let Some((k, rule)) = escalated {
                 j.escalate(&self.settings, k, rule);
             }
+            if j.confirmed == Some(Kind::Regression)
+                && self.alert_from.is_some()
+                && extends_alert(bad, self.opened_by)
+            {
+                self.seen_until = self.values.len();
+            }
             (j, opened)
         })
     }
 
     /// The z-scores against `j`'s baseline of the open alert's own runs: from where
-    /// its level began to its last suspect run.
+    /// its level began to its last confirmed run, the newest `window` of them (as
+    /// the store reads them).
     fn level_zs(&self, j: &Judgement) -> Vec<f64> {
         let sign = self.dir.bad_sign();
-        let from = self.level_from.min(self.values.len());
-        let to = (from..self.values.len())
-            .rev()
-            .find(|i| self.suspect_bad[*i])
-            .map_or(from, |i| i + 1);
+        let to = self.seen_until.min(self.values.len());
+        let from = self
+            .level_from
+            .max(to.saturating_sub(self.settings.window))
+            .min(to);
         self.values[from..to]
             .iter()
             .map(|v| (v - j.center) / j.scale * sign)
@@ -1478,6 +1520,36 @@ mod tests {
         let step = [107.2; 6];
         let opened = regressions_opened(&s, base.into_iter().chain(blip).chain(back).chain(step));
         assert_eq!(opened, vec![(41, false), (45, false)]);
+    }
+
+    #[test]
+    fn a_change_after_a_recovered_blip_begins_after_the_runs_that_recovered_it() {
+        let s = Settings::default();
+        let base: Vec<f64> = noisy(40, 11);
+        let (center, scale) = {
+            let j = judge(&s, &base, &base[36..], base[39], Direction::Lower).unwrap();
+            (j.center, j.scale)
+        };
+        let at = |z: f64| center + z * scale;
+        let mut r = Replay::new(&s, Direction::Lower);
+        base.iter().for_each(|v| drop(r.push(*v)));
+        let runs = [at(10.0), at(10.5), at(-0.2), at(0.1)].into_iter().chain([
+            at(5.0),
+            at(9.0),
+            at(5.5),
+            at(8.5),
+            at(6.0),
+            at(9.5),
+        ]);
+        let opened: Vec<usize> = runs
+            .enumerate()
+            .filter_map(|(i, v)| {
+                matches!(r.push(v), Some((_, Some(Kind::Regression)))).then_some(40 + i)
+            })
+            .collect();
+        assert_eq!(opened, vec![41, 45]);
+        // Its level (and where its frozen baseline may end) begins at the step.
+        assert_eq!(r.level_from, 44, "the step's first run");
     }
 
     #[test]

@@ -180,6 +180,33 @@ pub struct MetricContext {
     pub level_min: usize,
 }
 
+/// Where in `hist` (a metric's runs, oldest first) a new regression may begin:
+/// after the runs of its last alert that perfgate closed as recovered and the
+/// runs that recovered it ([`crate::detect::recovered_until`], as the replay
+/// judges it); 0 when that alert is older than `hist`.
+pub fn after_recovered_alert(
+    store: &dyn Store,
+    metric: &str,
+    hist: &[HistoryPoint],
+    persistence: usize,
+) -> Result<usize> {
+    let last = store
+        .alerts(false)?
+        .into_iter()
+        .filter(|a| {
+            a.metric == metric && a.kind == crate::model::AlertKind::Regression && a.recovered()
+        })
+        .map(|a| a.last_run_id)
+        .max();
+    Ok(match last {
+        Some(last) if hist.first().is_some_and(|p| p.run_id <= last) => {
+            let after = hist.iter().take_while(|p| p.run_id <= last).count();
+            crate::detect::recovered_until(after, persistence)
+        }
+        _ => 0,
+    })
+}
+
 /// A metric's baseline and recent history from the store, by the metric's own
 /// settings (`s.for_metric`: an overridden persistence decides which suspect
 /// streaks are noise to keep in the baseline, as in the replay).
@@ -241,7 +268,9 @@ pub fn metric_context(
     }
     let base = base[base.len().saturating_sub(s.base_limit())..].to_vec();
     let span = s.cusum_span.max(s.persistence);
-    let recent_points = hist[hist.len().saturating_sub(span)..].to_vec();
+    // A recovered alert's runs count towards no new one's streak or CUSUM.
+    let floor = after_recovered_alert(store, metric, &hist, s.persistence)?;
+    let recent_points = hist[hist.len().saturating_sub(span).max(floor.min(hist.len()))..].to_vec();
     let since_change: Vec<f64> = hist
         .iter()
         .filter(|p| p.run_id >= change_from)

@@ -127,6 +127,10 @@ pub struct RegressionReport {
     /// first bad run of a new alert.
     #[serde(skip)]
     pub onset: usize,
+    /// Whether this run itself stood beyond the threshold (not only the CUSUM's
+    /// memory of the runs before it).
+    #[serde(skip)]
+    pub suspect: bool,
 }
 
 /// Where a regression came in: between the last good run and the first bad one.

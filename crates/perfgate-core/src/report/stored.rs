@@ -246,6 +246,7 @@ pub fn outcome(st: &dyn Store, store_label: &str, run_id: i64) -> Result<RunOutc
                 triage_state: (kind != AlertKind::Improvement)
                     .then(|| alert.map(|a| a.state).unwrap_or(TriageState::Untriaged)),
                 onset: 0,
+                suspect: false,
             };
             if kind != AlertKind::Improvement {
                 regressions.push(r);

@@ -345,6 +345,7 @@ fn regression_report(
         triage_state: (kind == Kind::Regression)
             .then(|| open_state(o).unwrap_or(TriageState::Untriaged)),
         onset: j.onset,
+        suspect: j.suspect == Some(kind),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::judge::Judged;
 use super::verdict::Verdict;
-use crate::detect::Settings;
+use crate::detect::{self, Settings};
 use crate::error::Result;
 use std::collections::HashMap;
 
@@ -53,7 +53,10 @@ pub fn persist(
             severity: r.severity,
             state: TriageState::Untriaged,
             opened_run_id: open.as_ref().map(|a| a.opened_run_id).unwrap_or(run_id),
-            last_run_id: run_id,
+            last_run_id: match &open {
+                Some(a) if !detect::extends_alert(r.suspect, a.rule) => a.last_run_id,
+                _ => run_id,
+            },
             value: r.value,
             baseline: r.baseline_median,
             z: r.z_score,
@@ -121,7 +124,7 @@ fn close_recovered(store: &mut dyn Store, settings: &Settings) -> Result<()> {
         let zs = recent.iter().map(&mut z_of).collect::<Result<Vec<_>>>()?;
         let level = level.iter().map(&mut z_of).collect::<Result<Vec<_>>>()?;
         let suspect: Vec<bool> = recent.iter().map(|p| p.suspect).collect();
-        if crate::detect::recovered(&zs, &suspect, settings.persistence, &level) {
+        if detect::recovered(&zs, &suspect, settings.persistence, &level) {
             store.set_alert_state(
                 a.id,
                 TriageState::Fixed,
@@ -148,7 +151,8 @@ fn runs_back(store: &dyn Store, metric: &str, run_id: i64, n: usize) -> Result<i
 /// The last good run and the first bad run of a new regression: the bad run opens
 /// the change, the earlier of the streak of suspect runs that ends with this one
 /// and the detector's onset (`onset` runs back: a CUSUM climbs from under the
-/// threshold); the good run is the run before it.
+/// threshold), never in a recovered alert's runs nor in the runs that recovered it
+/// ([`crate::inspect::after_recovered_alert`]); the good run is the run before it.
 fn suspect_range(
     store: &dyn Store,
     metric: &str,
@@ -157,11 +161,17 @@ fn suspect_range(
     s: &Settings,
 ) -> Result<(Option<i64>, i64)> {
     let back = (s.cusum_span + s.persistence).max(onset) + 2;
-    let hist = store.history(metric, 0, back, Some(run_id))?;
+    let hist: Vec<_> = store
+        .history(metric, 0, back, Some(run_id))?
+        .into_iter()
+        .filter(|p| p.run_id < run_id)
+        .collect();
+    let floor = crate::inspect::after_recovered_alert(store, metric, &hist, s.persistence)?;
     let mut bad = run_id;
     let mut good = None;
-    for (i, p) in hist.iter().rev().filter(|p| p.run_id < run_id).enumerate() {
-        if good.is_none() && (p.suspect || i < onset) {
+    for (i, p) in hist.iter().enumerate().rev() {
+        let back = hist.len() - 1 - i;
+        if good.is_none() && i >= floor && (p.suspect || back < onset) {
             bad = p.run_id;
         } else {
             good = Some(p.run_id);

@@ -160,6 +160,7 @@ fn apply_thresholds(
             suspect_range: None,
             triage_state: Some(TriageState::Untriaged),
             onset: 0,
+            suspect: false,
         });
     }
     results

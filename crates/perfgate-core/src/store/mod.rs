@@ -128,6 +128,12 @@ pub struct Alert {
 pub const SELF_ACTOR: &str = "perfgate";
 
 impl Alert {
+    /// Whether perfgate closed it itself, its metric back at the baseline (and no
+    /// one has triaged it since).
+    pub fn recovered(&self) -> bool {
+        self.updated_by == SELF_ACTOR && self.state == TriageState::Fixed
+    }
+
     /// What triage said of it: real (Some(true)), a false alarm (Some(false)), or
     /// nothing yet, which includes an alert perfgate closed itself as recovered
     /// (a burst that passed may still have been noise).
