@@ -46,30 +46,32 @@ pub fn persist(
             Some(a) => a.group_id,
             None => leads.get(&key).copied(),
         };
-        let id = store.upsert_alert(&Alert {
-            id: 0,
-            metric: r.metric.clone(),
-            kind: r.kind,
-            severity: r.severity,
-            state: TriageState::Untriaged,
-            opened_run_id: open.as_ref().map(|a| a.opened_run_id).unwrap_or(run_id),
-            last_run_id: match &open {
-                Some(a) if !detect::extends_alert(r.suspect, a.rule) => a.last_run_id,
-                _ => run_id,
-            },
-            value: r.value,
-            baseline: r.baseline_median,
-            z: r.z_score,
-            change_pct: r.change_pct,
-            updated_at: String::new(),
-            updated_by: String::new(),
-            reason: String::new(),
-            group_id,
-            good_run_id: good,
-            bad_run_id: Some(bad),
-            rule: r.detected_by,
-            level,
-        })?;
+        let id = match &open {
+            // A run the CUSUM confirms only from its memory of the alert's runs is
+            // none of them: the alert keeps its last run and its figures.
+            Some(a) if !detect::extends_alert(r.suspect, a.rule) => a.id,
+            _ => store.upsert_alert(&Alert {
+                id: 0,
+                metric: r.metric.clone(),
+                kind: r.kind,
+                severity: r.severity,
+                state: TriageState::Untriaged,
+                opened_run_id: open.as_ref().map(|a| a.opened_run_id).unwrap_or(run_id),
+                last_run_id: run_id,
+                value: r.value,
+                baseline: r.baseline_median,
+                z: r.z_score,
+                change_pct: r.change_pct,
+                updated_at: String::new(),
+                updated_by: String::new(),
+                reason: String::new(),
+                group_id,
+                good_run_id: good,
+                bad_run_id: Some(bad),
+                rule: r.detected_by,
+                level,
+            })?,
+        };
         let group = group_id.unwrap_or(id);
         if open.is_none() {
             leads.entry(key).or_insert(id);
