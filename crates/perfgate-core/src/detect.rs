@@ -1477,17 +1477,20 @@ mod tests {
         assert!(!recovered(&[11.0, -7.0, 1.0], &last_two, 2, &[10.0, 11.0]));
     }
 
+    /// The value `z` sigmas from the centre of `base`'s baseline, as judged.
+    fn at_sigmas(s: &Settings, base: &[f64]) -> impl Fn(f64) -> f64 {
+        let n = base.len();
+        let j = judge(s, base, &base[n - 4..], base[n - 1], Direction::Lower).unwrap();
+        move |z| j.center + z * j.scale
+    }
+
     #[test]
     fn a_step_at_the_height_of_a_far_blip_that_came_back_near_the_centre_is_a_new_alert() {
         let s = Settings::default();
         // Two runs far up, two back a little over the baseline's centre (not at or
         // under it), then a step to the blip's height.
         let base: Vec<f64> = noisy(40, 11);
-        let (center, scale) = {
-            let j = judge(&s, &base, &base[36..], base[39], Direction::Lower).unwrap();
-            (j.center, j.scale)
-        };
-        let at = |z: f64| center + z * scale;
+        let at = at_sigmas(&s, &base);
         let runs = [at(10.5), at(11.0), at(0.5), at(0.1)]
             .into_iter()
             .chain([at(10.8); 6]);
@@ -1526,11 +1529,7 @@ mod tests {
     fn a_change_after_a_recovered_blip_begins_after_the_runs_that_recovered_it() {
         let s = Settings::default();
         let base: Vec<f64> = noisy(40, 11);
-        let (center, scale) = {
-            let j = judge(&s, &base, &base[36..], base[39], Direction::Lower).unwrap();
-            (j.center, j.scale)
-        };
-        let at = |z: f64| center + z * scale;
+        let at = at_sigmas(&s, &base);
         let mut r = Replay::new(&s, Direction::Lower);
         base.iter().for_each(|v| drop(r.push(*v)));
         let runs = [at(10.0), at(10.5), at(-0.2), at(0.1)].into_iter().chain([
