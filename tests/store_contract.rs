@@ -22,6 +22,10 @@ const CASES: &[(&str, Case)] = &[
         "an open alert is refreshed, a closed one is not",
         upsert_alert_if_open,
     ),
+    (
+        "the last alert perfgate closed as recovered is found",
+        last_recovered_alert,
+    ),
     ("accepting an alert moves the baseline", accept_alert),
     (
         "a false alarm's runs count as baseline again",
@@ -202,6 +206,30 @@ fn upsert_alert_if_open(st: &mut dyn Store) {
     assert_ne!(new, id, "a closed alert is never reopened");
     assert_eq!(st.alerts(true).unwrap().len(), 1);
     assert_eq!(st.alerts(false).unwrap().len(), 2);
+}
+
+fn last_recovered_alert(st: &mut dyn Store) {
+    let m = "api.p95_ms";
+    let r1 = run_with(st, m, 2.0, true);
+    let id = st.upsert_alert(&alert(m, r1, Severity::High)).unwrap();
+    assert!(st.last_recovered_alert(m).unwrap().is_none(), "still open");
+    st.set_alert_state(id, TriageState::Fixed, store::SELF_ACTOR, "recovered")
+        .unwrap();
+    // A later one a person closed, and another metric's, are not recoveries.
+    let r2 = run_with(st, m, 3.0, true);
+    let by_hand = st.upsert_alert(&alert(m, r2, Severity::High)).unwrap();
+    st.set_alert_state(by_hand, TriageState::Fixed, "oncall", "fixed in #123")
+        .unwrap();
+    let other = st
+        .upsert_alert(&alert("api.p99_ms", r2, Severity::Low))
+        .unwrap();
+    st.set_alert_state(other, TriageState::Fixed, store::SELF_ACTOR, "recovered")
+        .unwrap();
+    let found = st
+        .last_recovered_alert(m)
+        .unwrap()
+        .map(|a| (a.id, a.last_run_id));
+    assert_eq!(found, Some((id, r1)));
 }
 
 fn accept_alert(st: &mut dyn Store) {

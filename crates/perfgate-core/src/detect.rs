@@ -737,7 +737,7 @@ const RECOVERED_Z: f64 = 1.0;
 /// a step that lands at their height a few runs later. `zs` are those runs' z-scores
 /// in the bad direction (against the alert's frozen baseline), oldest first; `level`
 /// the z-scores of the alert's own runs, from where its level began to its last
-/// suspect run. A shift that hovers just under the threshold is still the alert's
+/// one ([`extends_alert`]). A shift that hovers just under the threshold is still the alert's
 /// level, not a recovery: closing there would reopen it with a level of one run, too
 /// few to see a further move. Nor is a dropout ([`RECOVERED_FLOOR`]).
 pub fn recovered(zs: &[f64], suspect: &[bool], persistence: usize, level: &[f64]) -> bool {

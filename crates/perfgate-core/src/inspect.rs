@@ -190,14 +190,7 @@ pub fn after_recovered_alert(
     hist: &[HistoryPoint],
     persistence: usize,
 ) -> Result<usize> {
-    let last = store
-        .alerts(false)?
-        .into_iter()
-        .filter(|a| {
-            a.metric == metric && a.kind == crate::model::AlertKind::Regression && a.recovered()
-        })
-        .map(|a| a.last_run_id)
-        .max();
+    let last = store.last_recovered_alert(metric)?.map(|a| a.last_run_id);
     Ok(match last {
         Some(last) if hist.first().is_some_and(|p| p.run_id <= last) => {
             let after = hist.iter().take_while(|p| p.run_id <= last).count();

@@ -128,12 +128,6 @@ pub struct Alert {
 pub const SELF_ACTOR: &str = "perfgate";
 
 impl Alert {
-    /// Whether perfgate closed it itself, its metric back at the baseline (and no
-    /// one has triaged it since).
-    pub fn recovered(&self) -> bool {
-        self.updated_by == SELF_ACTOR && self.state == TriageState::Fixed
-    }
-
     /// What triage said of it: real (Some(true)), a false alarm (Some(false)), or
     /// nothing yet, which includes an alert perfgate closed itself as recovered
     /// (a burst that passed may still have been noise).
@@ -257,6 +251,9 @@ pub trait Store: Send {
     fn baseline_epoch(&self, metric: &str) -> Result<i64>;
     fn alerts(&self, open_only: bool) -> Result<Vec<Alert>>;
     fn open_alert(&self, metric: &str) -> Result<Option<Alert>>;
+    /// The metric's newest regression alert that perfgate closed itself as
+    /// recovered (`fixed` by [`SELF_ACTOR`], and triaged by no one since).
+    fn last_recovered_alert(&self, metric: &str) -> Result<Option<Alert>>;
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>>;
     fn latest_run_id(&self) -> Result<i64>;
     fn named_run(&self, name: &str) -> Result<Option<i64>>;

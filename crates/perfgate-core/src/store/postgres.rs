@@ -554,6 +554,22 @@ impl Store for PgStore {
         .map_err(|e| store_err(&self.label, "reading alerts", &e))
     }
 
+    fn last_recovered_alert(&self, metric: &str) -> Result<Option<Alert>> {
+        block(async {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {ALERT_COLS} FROM alerts WHERE metric = $1 AND kind = $2 AND state = $3 AND updated_by = $4 ORDER BY id DESC LIMIT 1"
+            )))
+            .bind(metric)
+            .bind(AlertKind::Regression.as_str())
+            .bind(TriageState::Fixed.as_str())
+            .bind(super::SELF_ACTOR)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.as_ref().map(alert_from).transpose()
+        })
+        .map_err(|e| store_err(&self.label, "reading alerts", &e))
+    }
+
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         block(async {
             let rows = sqlx::query("SELECT id, at, who, action, target, reason FROM audit_log ORDER BY id DESC LIMIT $1")

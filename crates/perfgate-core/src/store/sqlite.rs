@@ -856,6 +856,24 @@ impl Store for SqliteStore {
             .map_err(|e| db_err(&self.path, "reading alerts", e))
     }
 
+    fn last_recovered_alert(&self, metric: &str) -> Result<Option<Alert>> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {ALERT_COLS} FROM alerts WHERE metric = ?1 AND kind = ?2 AND state = ?3 AND updated_by = ?4 ORDER BY id DESC LIMIT 1"
+                ),
+                params![
+                    metric,
+                    AlertKind::Regression.as_str(),
+                    TriageState::Fixed.as_str(),
+                    super::SELF_ACTOR
+                ],
+                alert_from_row,
+            )
+            .optional()
+            .map_err(|e| db_err(&self.path, "reading alerts", e))
+    }
+
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         let mut st = self
             .conn
