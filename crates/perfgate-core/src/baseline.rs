@@ -44,8 +44,18 @@ pub struct BaselineStats {
 /// baseline up to one run in this many, where other outliers are only up to one in
 /// ten: kept, they would only inflate the scale that a regression is measured by
 /// (5% of runs 10 sigma low make it about 5 times the noise), while dropped, a
-/// frequent fast mode can at most read as an improvement.
+/// frequent fast mode can at most read as an improvement. So are spikes (beyond
+/// [`SPIKE_FACTOR`] thresholds on the bad side).
 pub const GOOD_SIDE_RARE: usize = 5;
+
+/// How many outlier thresholds above the centre, on a metric's bad side, a spike
+/// lies: past the second modes metrics have (a cache miss, a GC cycle: a few sigma
+/// up), where a cluster of rare spikes (2% of runs 20 sigma up, four of them in 36
+/// runs) would otherwise count as a mode and be kept, widening the scale tenfold
+/// until they leave the history: a step to 30% slower stood half a sigma out and
+/// was never reported. Dropped, a frequent far mode's runs are suspect, but the
+/// streak that confirms grows with how often the history reaches them.
+pub const SPIKE_FACTOR: f64 = 4.0;
 
 /// How many outlier thresholds beyond the centre a dropout lies: no tail of the
 /// noise reaches that far, so ordinary low runs still count as the noise's own.
@@ -110,6 +120,8 @@ struct OutlierRule {
     threshold: f64,
     dir: Option<Direction>,
     drop_dropouts: bool,
+    /// Spikes ([`SPIKE_FACTOR`]) are dropped: no more than one run in [`GOOD_SIDE_RARE`].
+    drop_spikes: bool,
     /// Outliers above the centre are dropped (rare on that side).
     drop_high: bool,
     /// Outliers below it.
@@ -128,22 +140,28 @@ impl OutlierRule {
             threshold,
             dir,
             drop_dropouts: false,
+            drop_spikes: false,
             drop_high: false,
             drop_low: false,
         };
-        let dropouts = s.iter().filter(|x| rule.dropout(**x, med, scale)).count();
         // As with other outliers, nothing is rejected from fewer than ten runs.
-        rule.drop_dropouts = dropouts * GOOD_SIDE_RARE <= s.len() && s.len() >= 10;
+        let few = |far: &dyn Fn(f64) -> bool| {
+            s.iter().filter(|x| far(**x)).count() * GOOD_SIDE_RARE <= s.len() && s.len() >= 10
+        };
+        rule.drop_dropouts = few(&|x| rule.dropout(x, med, scale));
+        rule.drop_spikes = few(&|x| rule.spike(x, med, scale));
         // Outliers are rare by definition: when more than a tenth of the history lies
         // beyond the threshold on one side, it is a second mode of the metric (a
         // cache, a GC cycle), and dropping it would shrink the scale until the mode
         // alarms. A mode lies on one side: spikes above and dropouts below are each
         // rare, not a mode together. Dropouts that are dropped are not counted. A
         // tenth is rounded to the nearest run: 4 spikes in 36 runs are still rare.
+        // Dropped spikes are not counted either.
         let counted = |high: bool| {
             s.iter()
                 .filter(|&&x| rule.out(x, med, scale) && (x > med) == high)
                 .filter(|&&x| !(rule.drop_dropouts && rule.dropout(x, med, scale)))
+                .filter(|&&x| !(rule.drop_spikes && rule.spike(x, med, scale)))
                 .count()
         };
         let rare = |n: usize| n * 10 <= s.len() + 5;
@@ -159,9 +177,20 @@ impl OutlierRule {
     /// proportion too: a near-constant history's MAD collapses, and a run 1% under
     /// the rest is then many robust sigmas out.
     fn dropout(&self, x: f64, med: f64, scale: f64) -> bool {
+        self.far(-x, -med, scale, DROPOUT_FACTOR)
+    }
+
+    /// Far out on the bad side ([`SPIKE_FACTOR`]), as far in proportion as a dropout.
+    fn spike(&self, x: f64, med: f64, scale: f64) -> bool {
+        self.far(x, med, scale, SPIKE_FACTOR)
+    }
+
+    /// `x` is beyond `factor` thresholds and [`DROPOUT_MIN_SHARE`] of the centre
+    /// above `med`, on the metric's bad side (None: no side is).
+    fn far(&self, x: f64, med: f64, scale: f64, factor: f64) -> bool {
         self.dir.is_some_and(|d| {
-            let under = (med - x) * d.bad_sign();
-            under > DROPOUT_FACTOR * self.threshold * scale && under > DROPOUT_MIN_SHARE * med.abs()
+            let over = (x - med) * d.bad_sign();
+            over > factor * self.threshold * scale && over > DROPOUT_MIN_SHARE * med.abs()
         })
     }
 
@@ -170,6 +199,8 @@ impl OutlierRule {
         self.out(x, med, scale)
             && if self.dropout(x, med, scale) {
                 self.drop_dropouts
+            } else if self.spike(x, med, scale) {
+                self.drop_spikes
             } else if x > med {
                 self.drop_high
             } else {
@@ -640,18 +671,18 @@ mod tests {
 
     #[test]
     fn a_cluster_of_spikes_is_rare_in_the_longer_history_around_its_window() {
-        // 90 runs around 100 (sd ~1.4) with 2% spikes to 200, four of which happen
+        // 90 runs around 100 (sd ~1.4) with 2% spikes to 110, four of which happen
         // to fall in the newest 30: alone, that window reads them as a second mode.
         let v: Vec<f64> = (0..90)
             .map(|i| match i {
-                63 | 70 | 77 | 84 => 200.0,
+                63 | 70 | 77 | 84 => 110.0,
                 _ => 100.0 + (i % 5) as f64 - 2.0,
             })
             .collect();
         let window = &v[60..];
         let alone = BaselineStats::compute_for(window, 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(alone.outliers, 0, "{alone:?}");
-        assert!(alone.std > 30.0, "{alone:?}");
+        assert!(alone.std > 3.0, "{alone:?}");
         let within =
             BaselineStats::compute_within(window, &v, 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(within.outliers, 4, "{within:?}");
@@ -676,12 +707,42 @@ mod tests {
     }
 
     #[test]
+    fn spikes_far_up_are_dropped_up_to_one_run_in_five() {
+        // 36 runs around 100 (robust sd ~1.5) with five spikes to 200: more than a
+        // tenth, but far beyond any second mode, and they would make the scale 35.
+        let spiky = |every: usize| -> Vec<f64> {
+            (0..36)
+                .map(|i| {
+                    if i % every == 3 {
+                        200.0
+                    } else {
+                        100.0 + (i % 5) as f64 - 2.0
+                    }
+                })
+                .collect()
+        };
+        let v = spiky(7);
+        let st = BaselineStats::compute_for(&v, 3.0, Some(Direction::Lower)).unwrap();
+        assert_eq!(st.outliers, 5, "{st:?}");
+        assert!(st.std < 2.0 && (st.mean - 100.0).abs() < 0.5, "{st:?}");
+        // On a higher-is-better metric they lie as far on its good side, as
+        // dropouts do on the other; without a direction no run is far: a mode.
+        let st = BaselineStats::compute_for(&v, 3.0, Some(Direction::Higher)).unwrap();
+        assert_eq!(st.outliers, 5, "{st:?}");
+        assert_eq!(BaselineStats::compute(&v, 3.0).unwrap().outliers, 0);
+        // In more than one run in five they are the metric's own mode: kept.
+        let st = BaselineStats::compute_for(&spiky(4), 3.0, Some(Direction::Lower)).unwrap();
+        assert_eq!(st.outliers, 0, "{st:?}");
+        assert!(st.std > 30.0, "{st:?}");
+    }
+
+    #[test]
     fn dropouts_on_the_good_side_leave_the_scale_a_regression_is_measured_by() {
-        // 30 runs around 100 (sd ~1), 4 of them dropping out to 50: more than one
+        // 30 runs around 100 (sd ~1), 4 of them dropping out to 85: more than one
         // in ten, so as a second mode on the bad side they would be kept.
         let v: Vec<f64> = (0..30)
             .map(|i| match i {
-                3 | 11 | 19 | 26 => 50.0,
+                3 | 11 | 19 | 26 => 85.0,
                 _ => 100.0 + (i % 5) as f64 - 2.0,
             })
             .collect();
@@ -689,11 +750,12 @@ mod tests {
         assert_eq!(lower_is_better.outliers, 4, "{lower_is_better:?}");
         assert!(lower_is_better.std < 2.0, "{lower_is_better:?}");
         assert!((lower_is_better.mean - 100.0).abs() < 0.5);
-        // The same runs on a higher-is-better metric are a slow mode: kept.
+        // The same runs on a higher-is-better metric are a slow mode (7 robust
+        // sigmas: short of a spike, `SPIKE_FACTOR`): kept.
         let higher_is_better =
             BaselineStats::compute_for(&v, 3.0, Some(Direction::Higher)).unwrap();
         assert_eq!(higher_is_better.outliers, 0);
-        assert!(higher_is_better.std > 10.0, "{higher_is_better:?}");
+        assert!(higher_is_better.std > 3.0, "{higher_is_better:?}");
         assert_eq!(BaselineStats::compute(&v, 3.0), Some(higher_is_better));
         // A good-side mode in more than one run in five is the metric's own.
         let mode: Vec<f64> = (0..30)
@@ -709,7 +771,7 @@ mod tests {
         // more than one in ten of them, with the rest, is the metric's own spread.
         let tail: Vec<f64> = v
             .iter()
-            .map(|&x| if x == 50.0 { 92.0 } else { x })
+            .map(|&x| if x == 85.0 { 92.0 } else { x })
             .collect();
         let st = BaselineStats::compute_for(&tail, 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(st.outliers, 0, "{st:?}");
