@@ -680,18 +680,18 @@ mod tests {
 
     #[test]
     fn a_cluster_of_spikes_is_rare_in_the_longer_history_around_its_window() {
-        // 90 runs around 100 (sd ~1.4) with 2% spikes to 110, four of which happen
+        // 90 runs around 100 (sd ~1.4) with 2% spikes to 200, four of which happen
         // to fall in the newest 30: alone, that window reads them as a second mode.
         let v: Vec<f64> = (0..90)
             .map(|i| match i {
-                63 | 70 | 77 | 84 => 110.0,
+                63 | 70 | 77 | 84 => 200.0,
                 _ => 100.0 + (i % 5) as f64 - 2.0,
             })
             .collect();
         let window = &v[60..];
         let alone = BaselineStats::compute_for(window, 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(alone.outliers, 0, "{alone:?}");
-        assert!(alone.std > 3.0, "{alone:?}");
+        assert!(alone.std > 30.0, "{alone:?}");
         let within =
             BaselineStats::compute_within(window, &v, 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(within.outliers, 4, "{within:?}");
@@ -747,11 +747,11 @@ mod tests {
 
     #[test]
     fn dropouts_on_the_good_side_leave_the_scale_a_regression_is_measured_by() {
-        // 30 runs around 100 (sd ~1), 4 of them dropping out to 85: more than one
+        // 30 runs around 100 (sd ~1), 4 of them dropping out to 50: more than one
         // in ten, so as a second mode on the bad side they would be kept.
         let v: Vec<f64> = (0..30)
             .map(|i| match i {
-                3 | 11 | 19 | 26 => 85.0,
+                3 | 11 | 19 | 26 => 50.0,
                 _ => 100.0 + (i % 5) as f64 - 2.0,
             })
             .collect();
@@ -759,12 +759,11 @@ mod tests {
         assert_eq!(lower_is_better.outliers, 4, "{lower_is_better:?}");
         assert!(lower_is_better.std < 2.0, "{lower_is_better:?}");
         assert!((lower_is_better.mean - 100.0).abs() < 0.5);
-        // The same runs on a higher-is-better metric are a slow mode (7 robust
-        // sigmas: short of a spike, `SPIKE_FACTOR`): kept.
+        // The same runs on a higher-is-better metric are a slow mode: kept.
         let higher_is_better =
             BaselineStats::compute_for(&v, 3.0, Some(Direction::Higher)).unwrap();
         assert_eq!(higher_is_better.outliers, 0);
-        assert!(higher_is_better.std > 3.0, "{higher_is_better:?}");
+        assert!(higher_is_better.std > 10.0, "{higher_is_better:?}");
         assert_eq!(BaselineStats::compute(&v, 3.0), Some(higher_is_better));
         // A good-side mode in more than one run in five is the metric's own.
         let mode: Vec<f64> = (0..30)
@@ -780,7 +779,7 @@ mod tests {
         // more than one in ten of them, with the rest, is the metric's own spread.
         let tail: Vec<f64> = v
             .iter()
-            .map(|&x| if x == 85.0 { 92.0 } else { x })
+            .map(|&x| if x == 50.0 { 92.0 } else { x })
             .collect();
         let st = BaselineStats::compute_for(&tail, 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(st.outliers, 0, "{st:?}");
