@@ -474,12 +474,23 @@ pub const ESCALATION_APART: f64 = 1.5;
 /// selected by it.
 pub const ESCALATION_NEAR_BAR: f64 = 3.0;
 
+/// A run within this many sigmas of the baseline's centre is no dropout, however
+/// far under the level: it is the baseline, a sign the level is lower (a blip's
+/// alert held open by one high run after it went back). Left out, it let a step's
+/// own runs, counted in the median, set the level at the blip's height, and the
+/// step that followed was no further move.
+const BACK_AT_BASELINE: f64 = 2.0;
+
 /// `runs` without the dropouts among them (`LEVEL_DROPOUT` under the median of
-/// them and `j`'s value), and how many of the first `raising` are left.
+/// them and `j`'s value, and not back at the baseline: [`BACK_AT_BASELINE`]), and
+/// how many of the first `raising` are left.
 fn without_dropouts(j: &Judgement, runs: &[f64], raising: usize, sign: f64) -> (Vec<f64>, usize) {
     let all: Vec<f64> = runs.iter().copied().chain([j.value]).collect();
     let med = level_median(&all, sign);
-    let kept = |v: &&f64| (**v - med) * sign / j.scale >= -LEVEL_DROPOUT;
+    let kept = |v: &&f64| {
+        (**v - med) * sign / j.scale >= -LEVEL_DROPOUT
+            || ((**v - j.center) / j.scale).abs() <= BACK_AT_BASELINE
+    };
     let raising = runs[..raising.min(runs.len())].iter().filter(kept).count();
     (runs.iter().filter(kept).copied().collect(), raising)
 }
@@ -1496,6 +1507,22 @@ mod tests {
             .chain([at(10.8); 6]);
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
         assert_eq!(opened, vec![(41, false), (45, false)]);
+    }
+
+    #[test]
+    fn a_step_after_a_blip_held_open_by_one_high_run_is_measured_from_the_run_back() {
+        let s = Settings::default();
+        // A blip 5.5 sigma up (an alert), one run back at the baseline, one 2.5 up
+        // (the alert stays open), then a step to 7: the run back is the level's, no
+        // dropout, though the step's runs put it 6 sigma under their median.
+        let base: Vec<f64> = noisy(40, 11)
+            .into_iter()
+            .map(|v| 100.0 + (v - 100.0) * 3.0)
+            .collect();
+        let at = at_sigmas(&s, &base);
+        let runs = [at(5.3), at(5.8), at(-0.8), at(2.5), at(7.1), at(6.7)];
+        let opened = regressions_opened(&s, base.iter().copied().chain(runs));
+        assert_eq!(opened, vec![(41, false), (45, true)]);
     }
 
     #[test]
