@@ -31,7 +31,7 @@ impl Severity {
     /// The seed's bands.
     pub fn from_z(z: f64) -> Option<Severity> {
         let a = z.abs();
-        if a > 4.0 {
+        if a > CRITICAL_Z {
             Some(Severity::Critical)
         } else if a >= 3.0 {
             Some(Severity::High)
@@ -44,6 +44,9 @@ impl Severity {
         }
     }
 }
+
+/// Where the critical band of |z| begins.
+pub const CRITICAL_Z: f64 = 4.0;
 
 /// The direction of a confirmed change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -364,7 +367,9 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it (more past
 /// `persistence + 4` runs: [`ESCALATION_LONG_Z`]) allowing for
 /// the level's own uncertainty; every value of it is above the level by half a
-/// sigma and it moved by half the minimum change. After an escalation, a streak
+/// sigma and it moved by half the minimum change; or, up to `persistence + 4`
+/// runs, it carries an alert under the critical band into it
+/// ([`ESCALATION_CRITICAL_MARGIN`]). After an escalation, a streak
 /// may also be judged against all runs since the change began
 /// (`past_escalated_level`). Returns the streak's length and the rule that fired.
 pub fn escalation(
@@ -420,7 +425,7 @@ fn further_move(
             dir,
         )?;
         m.fires(k, p, thr)
-            .then(|| (k, m.rule(k, sign, j.scale, "")))
+            .map(|why| (k, m.rule(k, sign, j.scale, "", why)))
     })
 }
 
@@ -462,7 +467,7 @@ fn past_escalated_level(
     let what = " of its runs since its change began";
     let p = s.persistence.max(1);
     m.fires(k, p, thr)
-        .then(|| (k, m.rule(k, sign, j.scale, what)))
+        .map(|why| (k, m.rule(k, sign, j.scale, what, why)))
 }
 
 /// Further rise over an escalated alert's level, in sigmas, that lets the runs
@@ -473,6 +478,19 @@ pub const ESCALATION_APART: f64 = 1.5;
 /// for `past_escalated_level` to doubt it: one far beyond its bar was not
 /// selected by it.
 pub const ESCALATION_NEAR_BAR: f64 = 3.0;
+
+/// An open alert whose level is under the critical band ([`CRITICAL_Z`]) also
+/// escalates when a streak of up to `persistence + 4` runs stands in the band by
+/// this margin over the square root of its runs (its largest left out), and
+/// [`ESCALATION_CRITICAL_RISE`] over the level: its severity rose. Measured from
+/// the baseline, which rests on many runs, not from the level, which rests on a
+/// few that drew high for raising it: a 2-sigma alert whose runs read 4 sigma hid
+/// a 6-sigma step behind it. Three: a held step at the band's edge seldom
+/// reaches it (4-sigma steps: 3% more alerts while they hold).
+pub const ESCALATION_CRITICAL_MARGIN: f64 = 3.0;
+
+/// Smallest rise over the level, in sigmas, of a streak that turns an alert critical.
+pub const ESCALATION_CRITICAL_RISE: f64 = 1.0;
 
 /// A run within this many sigmas of the baseline's centre is no dropout, however
 /// far under the level: it is the baseline, a sign the level is lower (a blip's
@@ -505,24 +523,58 @@ struct Move {
     z: f64,
     /// The smallest rise that escalates an alert at this level.
     bar: f64,
+    /// The level's z against the baseline.
+    level_z: f64,
+    /// The streak's mean z against the baseline, its largest left out, and how
+    /// many runs that mean is of.
+    beyond: f64,
+    n: usize,
 }
 
 impl Move {
-    /// Whether it escalates, as a streak of `k` runs at persistence `p` and
-    /// detection threshold `thr`: far enough and clear of the level's uncertainty.
-    fn fires(&self, k: usize, p: usize, thr: f64) -> bool {
+    /// Why it escalates, as a streak of `k` runs at persistence `p` and detection
+    /// threshold `thr`, if it does: far enough and clear of the level's
+    /// uncertainty, or into the critical band.
+    fn fires(&self, k: usize, p: usize, thr: f64) -> Option<Further> {
         let long = if k > p + 4 { ESCALATION_LONG_Z } else { 0.0 };
-        self.z >= thr.max(ESCALATION_Z) + long && self.rise >= self.bar
+        if self.z >= thr.max(ESCALATION_Z) + long && self.rise >= self.bar {
+            Some(Further::Rise)
+        } else {
+            (k <= p + 4 && self.turns_critical()).then_some(Further::Critical)
+        }
+    }
+
+    /// Whether the streak carries an alert whose level is under the critical band
+    /// into it: see [`ESCALATION_CRITICAL_MARGIN`].
+    fn turns_critical(&self) -> bool {
+        self.level_z <= CRITICAL_Z
+            && self.beyond >= CRITICAL_Z + ESCALATION_CRITICAL_MARGIN / (self.n as f64).sqrt()
+            && self.rise >= ESCALATION_CRITICAL_RISE
     }
 
     /// The rule text of a streak of `k` runs beyond the level, of `what` runs.
-    fn rule(&self, k: usize, sign: f64, scale: f64, what: &str) -> String {
+    fn rule(&self, k: usize, sign: f64, scale: f64, what: &str, why: Further) -> String {
+        let critical = match why {
+            Further::Rise => String::new(),
+            Further::Critical => {
+                format!(", critical at {:.1} sigma from the baseline", self.beyond)
+            }
+        };
         format!(
-            "escalation: {k} runs {:.1} sigma beyond the open alert's level {:.3}{what}",
+            "escalation: {k} runs {:.1} sigma beyond the open alert's level {:.3}{what}{critical}",
             (self.mean - self.level) * sign / scale,
             self.level
         )
     }
+}
+
+/// Why a streak escalates an open alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Further {
+    /// It rose far enough beyond the alert's level.
+    Rise,
+    /// It carried the alert into the critical band ([`ESCALATION_CRITICAL_MARGIN`]).
+    Critical,
 }
 
 /// The move of `streak` and `j`'s value beyond the level of `level_runs` (the
@@ -570,6 +622,9 @@ fn streak_move(
         z: rise / (1.0 / rest.len() as f64 + 1.0 / n_level as f64).sqrt(),
         bar: ((level - j.center) * sign / j.scale / 2.0)
             .clamp(ESCALATION_MIN_RISE, ESCALATION_RISE),
+        level_z: (level - j.center) * sign / j.scale,
+        beyond: rise + (level - j.center) * sign / j.scale,
+        n: rest.len(),
     })
 }
 
@@ -1523,6 +1578,33 @@ mod tests {
         let runs = [at(5.3), at(5.8), at(-0.8), at(2.5), at(7.1), at(6.7)];
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
         assert_eq!(opened, vec![(41, false), (45, true)]);
+    }
+
+    #[test]
+    fn a_step_that_carries_an_alert_into_the_critical_band_escalates_it() {
+        let s = Settings::default();
+        // A shift whose runs read 4 sigma (an alert, its level just under the
+        // critical band), then a step to 5.7: under 2 sigma beyond that level, but
+        // in the band by more than its margin over four runs.
+        let base: Vec<f64> = noisy(40, 11)
+            .into_iter()
+            .map(|v| 100.0 + (v - 100.0) * 3.0)
+            .collect();
+        let at = at_sigmas(&s, &base);
+        let shift = [4.3, 3.9, 3.6];
+        let step = [5.8, 5.6, 5.7, 5.8, 5.7];
+        let runs = shift.into_iter().chain(step).map(&at);
+        let mut r = Replay::new(&s, Direction::Lower);
+        let mut opened = Vec::new();
+        for (i, v) in base.iter().copied().chain(runs).enumerate() {
+            if let Some((j, Some(Kind::Regression))) = r.push(v) {
+                opened.push((i, j.escalated, j.rule.unwrap_or_default()));
+            }
+        }
+        assert_eq!(opened.len(), 2, "{opened:?}");
+        assert_eq!((opened[0].0, opened[0].1), (41, false));
+        assert!((43..48).contains(&opened[1].0) && opened[1].1, "{opened:?}");
+        assert!(opened[1].2.contains("critical at"), "{opened:?}");
     }
 
     #[test]
