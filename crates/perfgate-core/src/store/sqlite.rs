@@ -10,6 +10,33 @@ use std::time::Duration;
 use super::*;
 use crate::error::{Error, Result};
 
+/// How long opening the store waits on other processes' locks.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Switch the store to WAL (a no-op once any process has). The switch needs the
+/// file to itself, and SQLite answers "locked" at once, without waiting on the
+/// busy handler, when another process opening the store at the same moment holds
+/// its read lock (a deadlock it will not wait out): so this waits and tries
+/// again, up to the busy timeout.
+fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Each entry migrates from version i to i+1.
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -183,7 +210,7 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| db_err(path, "opening the store", e))?;
-        conn.busy_timeout(Duration::from_secs(30))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| db_err(path, "setting the busy timeout", e))?;
         // Read before writing anything: a foreign or newer file must stay untouched.
         let version: i64 = conn
@@ -210,8 +237,7 @@ impl SqliteStore {
                 )));
             }
         }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| db_err(path, "enabling WAL", e))?;
+        enable_wal(&conn).map_err(|e| db_err(path, "enabling WAL", e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| db_err(path, "setting synchronous", e))?;
         let mut store = SqliteStore {
