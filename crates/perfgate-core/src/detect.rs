@@ -496,7 +496,8 @@ pub const ESCALATION_CRITICAL_RISE: f64 = 1.0;
 /// far under the level: it is the baseline, a sign the level is lower (a blip's
 /// alert held open by one high run after it went back). Left out, it let a step's
 /// own runs, counted in the median, set the level at the blip's height, and the
-/// step that followed was no further move.
+/// step that followed was no further move; nor is it one in the level's own runs,
+/// where a far blip's median put it as far under.
 const BACK_AT_BASELINE: f64 = 2.0;
 
 /// `runs` without the dropouts among them (`LEVEL_DROPOUT` under the median of
@@ -676,7 +677,8 @@ pub const STEP_FIT_TOL: f64 = 1.0;
 
 /// An open alert's level from its runs (the first `raising` of them raised it) and
 /// how many runs it rests on: their mean, spikes in the bad direction (one 40-sigma
-/// run must not hide a step) and dropouts (`LEVEL_DROPOUT`) left out. Less the
+/// run must not hide a step) and dropouts (`LEVEL_DROPOUT`, but not runs back at
+/// the baseline: [`BACK_AT_BASELINE`]) left out. Less the
 /// selection bias of the raising runs: they were kept for standing out, so each
 /// drew high by the inverse Mills ratio at the bar it cleared, the threshold `thr`
 /// (the streak) or else the CUSUM's reference `k` (its climb counts only runs over
@@ -698,7 +700,10 @@ fn alert_level(
     let zs: Vec<(f64, Option<f64>)> = runs
         .iter()
         .enumerate()
-        .filter(|(_, v)| (-LEVEL_DROPOUT..=3.0).contains(&((*v - med) * sign / j.scale)))
+        .filter(|(_, v)| {
+            (-LEVEL_DROPOUT..=3.0).contains(&((*v - med) * sign / j.scale))
+                || ((*v - j.center) / j.scale).abs() <= BACK_AT_BASELINE
+        })
         .map(|(i, v)| {
             let z = (v - j.center) * sign / j.scale;
             let bar = [thr, k].into_iter().find(|b| i < raising && z >= *b);
@@ -1576,6 +1581,23 @@ mod tests {
             .collect();
         let at = at_sigmas(&s, &base);
         let runs = [at(5.3), at(5.8), at(-0.8), at(2.5), at(7.1), at(6.7)];
+        let opened = regressions_opened(&s, base.iter().copied().chain(runs));
+        assert_eq!(opened, vec![(41, false), (45, true)]);
+    }
+
+    #[test]
+    fn a_run_back_at_the_baseline_stays_in_a_far_blips_level() {
+        let s = Settings::default();
+        // A blip 14 sigma up (an alert), one run back at the baseline, one 6 up (the
+        // alert stays open), then a step to 15.7: with the run back left out of the
+        // level as a dropout, the level is the blip's height and the step no
+        // further move.
+        let base: Vec<f64> = noisy(40, 11)
+            .into_iter()
+            .map(|v| 100.0 + (v - 100.0) * 3.0)
+            .collect();
+        let at = at_sigmas(&s, &base);
+        let runs = [13.5, 14.3, -1.0, 6.2, 16.0, 15.4].map(&at);
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
         assert_eq!(opened, vec![(41, false), (45, true)]);
     }
