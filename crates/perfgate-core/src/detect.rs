@@ -1022,6 +1022,11 @@ const GAP_MIN_Z: f64 = 1.0;
 
 /// The streak rule of one judgement: which runs count as suspect the judged way,
 /// and their z in that direction.
+/// How far under the baseline's centre, in sigmas, a dropout between two spikes
+/// lies for them to confirm (see [`Streak::confirms`]): a run that skipped its
+/// work is under the baseline too, not only under the step around it.
+const DROPOUT_UNDER: f64 = 2.0;
+
 struct Streak<'a> {
     s: &'a Settings,
     thr: f64,
@@ -1031,6 +1036,8 @@ struct Streak<'a> {
     /// The streak's length from the evidence's z (the least of its runs), counting
     /// the history's runs up to a z cap.
     len_at: &'a dyn Fn(f64, f64) -> usize,
+    /// How many of the history's runs reach a z (in the streak's direction).
+    reached: &'a dyn Fn(f64) -> usize,
 }
 
 impl Streak<'_> {
@@ -1039,9 +1046,10 @@ impl Streak<'_> {
     /// one size (a real shift moves every run by about the same amount; a spike
     /// next to an ordinary high reading does not). Or, where the shortest streak
     /// would do, `len` suspect runs of the last `len + 1` with the one between
-    /// them still [`GAP_MIN_Z`] out and not all spikes, where the history is rarely
-    /// out that far (counting only its runs short of a spike when none of these is
-    /// one). Returns how many runs before `value` the streak holds, and the rule's
+    /// them still [`GAP_MIN_Z`] out (or a dropout) and not all spikes, where the
+    /// history is rarely out that far (counting only its runs short of a spike when
+    /// none of these is one); spikes too, around a dropout, where the history never
+    /// reached a spike's height (a large step with a cache hit in it). Returns how many runs before `value` the streak holds, and the rule's
     /// text.
     fn confirms(&self, recent: &[f64], value: f64, len: usize) -> Option<(usize, String)> {
         let z = |v: f64| (self.zf)(v) * self.sign;
@@ -1086,9 +1094,10 @@ impl Streak<'_> {
         let mut beyond: Vec<f64> = out.into_iter().chain([runs[0], value]).collect();
         beyond.sort_by(|a, b| z(*a).total_cmp(&z(*b)));
         // A dropout between them (far under both) says nothing of the shift either way.
-        let gap_ok = gaps.len() == 1
-            && (z(gaps[0]) >= GAP_MIN_Z || z(gaps[0]) <= z(beyond[0]) - LEVEL_DROPOUT)
-            && (self.is_suspect)(runs[0]);
+        let dropout = gaps.len() == 1 && z(gaps[0]) <= z(beyond[0]) - LEVEL_DROPOUT;
+        let far_dropout = dropout && z(gaps[0]) <= -DROPOUT_UNDER;
+        let gap_ok =
+            gaps.len() == 1 && (z(gaps[0]) >= GAP_MIN_Z || dropout) && (self.is_suspect)(runs[0]);
         // The runs beyond the threshold around the gap must not all be spikes, and
         // the history must rarely be out where they stand. When none is a spike, the
         // history's spikes are another population: they say nothing of how often
@@ -1096,7 +1105,8 @@ impl Streak<'_> {
         let calm = SPIKE_THRESHOLDS * self.thr;
         let (least, most) = (z(beyond[0]), z(beyond[beyond.len() - 1]));
         let rare = (most <= calm && (self.len_at)(least, calm) <= shortest)
-            || (least <= calm && (self.len_at)(least, f64::INFINITY) <= shortest);
+            || (least <= calm && (self.len_at)(least, f64::INFINITY) <= shortest)
+            || (far_dropout && (self.reached)(calm.min(least)) == 0);
         (gap_ok && rare && consistent(&beyond)).then(|| {
             let other = if z(gaps[0]) < GAP_MIN_Z {
                 "a dropout"
@@ -1193,6 +1203,7 @@ pub fn judge(
             zf: &zf,
             is_suspect: &is_suspect,
             len_at: &len_at,
+            reached: &|level| streak_len(sign, level, f64::INFINITY).1,
         };
         if let Some((need, text)) = streak.confirms(recent, value, len) {
             confirmed = Some(kind);
@@ -1600,6 +1611,27 @@ mod tests {
         let runs = [13.5, 14.3, -1.0, 6.2, 16.0, 15.4].map(&at);
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
         assert_eq!(opened, vec![(41, false), (45, true)]);
+    }
+
+    #[test]
+    fn a_large_step_with_a_dropout_between_its_runs_confirms_on_the_third() {
+        let s = Settings::default();
+        // Two runs 7 sigma up around a dropout 6 under the baseline, in a history
+        // that never reached 4.3 sigma: a step with a cache hit in it, not spikes.
+        let base: Vec<f64> = noisy(40, 11)
+            .into_iter()
+            .map(|v| 100.0 + (v - 100.0) * 3.0)
+            .collect();
+        let at = at_sigmas(&s, &base);
+        let runs = [7.0, -6.3, 7.0, 7.2].map(&at);
+        let opened = regressions_opened(&s, base.iter().copied().chain(runs));
+        assert_eq!(opened, vec![(42, false)]);
+        // Around a run at the baseline it is two spikes, as before.
+        let runs = [7.0, 0.0, 7.0].map(&at);
+        assert_eq!(
+            regressions_opened(&s, base.iter().copied().chain(runs)),
+            vec![]
+        );
     }
 
     #[test]
