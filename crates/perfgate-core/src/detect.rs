@@ -1511,6 +1511,15 @@ mod tests {
             .collect()
     }
 
+    /// [`noisy`] three times as wide (about 6% either way): wide enough that a few
+    /// sigma clear the minimum change.
+    fn wide(n: usize, seed: u64) -> Vec<f64> {
+        noisy(n, seed)
+            .into_iter()
+            .map(|v| 100.0 + (v - 100.0) * 3.0)
+            .collect()
+    }
+
     /// The runs at which a replay of `values` opens a regression alert, and whether
     /// each was an escalation.
     fn regressions_opened(
@@ -1586,10 +1595,7 @@ mod tests {
         // A blip 5.5 sigma up (an alert), one run back at the baseline, one 2.5 up
         // (the alert stays open), then a step to 7: the run back is the level's, no
         // dropout, though the step's runs put it 6 sigma under their median.
-        let base: Vec<f64> = noisy(40, 11)
-            .into_iter()
-            .map(|v| 100.0 + (v - 100.0) * 3.0)
-            .collect();
+        let base = wide(40, 11);
         let at = at_sigmas(&s, &base);
         let runs = [at(5.3), at(5.8), at(-0.8), at(2.5), at(7.1), at(6.7)];
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
@@ -1603,10 +1609,7 @@ mod tests {
         // alert stays open), then a step to 15.7: with the run back left out of the
         // level as a dropout, the level is the blip's height and the step no
         // further move.
-        let base: Vec<f64> = noisy(40, 11)
-            .into_iter()
-            .map(|v| 100.0 + (v - 100.0) * 3.0)
-            .collect();
+        let base = wide(40, 11);
         let at = at_sigmas(&s, &base);
         let runs = [13.5, 14.3, -1.0, 6.2, 16.0, 15.4].map(&at);
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
@@ -1618,10 +1621,7 @@ mod tests {
         let s = Settings::default();
         // Two runs 7 sigma up around a dropout 6 under the baseline, in a history
         // that never reached 4.3 sigma: a step with a cache hit in it, not spikes.
-        let base: Vec<f64> = noisy(40, 11)
-            .into_iter()
-            .map(|v| 100.0 + (v - 100.0) * 3.0)
-            .collect();
+        let base = wide(40, 11);
         let at = at_sigmas(&s, &base);
         let runs = [7.0, -6.3, 7.0, 7.2].map(&at);
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
@@ -1640,10 +1640,7 @@ mod tests {
         // A shift whose runs read 4 sigma (an alert, its level just under the
         // critical band), then a step to 5.7: under 2 sigma beyond that level, but
         // in the band by more than its margin over four runs.
-        let base: Vec<f64> = noisy(40, 11)
-            .into_iter()
-            .map(|v| 100.0 + (v - 100.0) * 3.0)
-            .collect();
+        let base = wide(40, 11);
         let at = at_sigmas(&s, &base);
         let shift = [4.3, 3.9, 3.6];
         let step = [5.8, 5.6, 5.7, 5.8, 5.7];
@@ -1667,7 +1664,7 @@ mod tests {
         // run back, 2.6 sigma under the baseline (an improvement's suspect run, no
         // dropout), still closes the blip's alert.
         let s = Settings::default();
-        let base = noisy(40, 11).into_iter().map(|v| 100.0 + (v - 100.0) * 3.0);
+        let base = wide(40, 11).into_iter();
         let opened = regressions_opened(
             &s,
             base.chain([120.8, 121.5, 100.3, 91.0]).chain([121.0; 6]),
