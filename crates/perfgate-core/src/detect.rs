@@ -500,16 +500,19 @@ pub const ESCALATION_CRITICAL_RISE: f64 = 1.0;
 /// where a far blip's median put it as far under.
 const BACK_AT_BASELINE: f64 = 2.0;
 
+/// Whether `v` is back at `j`'s baseline ([`BACK_AT_BASELINE`]).
+fn back_at_baseline(j: &Judgement, v: f64) -> bool {
+    ((v - j.center) / j.scale).abs() <= BACK_AT_BASELINE
+}
+
 /// `runs` without the dropouts among them (`LEVEL_DROPOUT` under the median of
 /// them and `j`'s value, and not back at the baseline: [`BACK_AT_BASELINE`]), and
 /// how many of the first `raising` are left.
 fn without_dropouts(j: &Judgement, runs: &[f64], raising: usize, sign: f64) -> (Vec<f64>, usize) {
     let all: Vec<f64> = runs.iter().copied().chain([j.value]).collect();
     let med = level_median(&all, sign);
-    let kept = |v: &&f64| {
-        (**v - med) * sign / j.scale >= -LEVEL_DROPOUT
-            || ((**v - j.center) / j.scale).abs() <= BACK_AT_BASELINE
-    };
+    let kept =
+        |v: &&f64| (**v - med) * sign / j.scale >= -LEVEL_DROPOUT || back_at_baseline(j, **v);
     let raising = runs[..raising.min(runs.len())].iter().filter(kept).count();
     (runs.iter().filter(kept).copied().collect(), raising)
 }
@@ -616,15 +619,15 @@ fn streak_move(
         .is_some_and(|(least, most)| most - least <= LEVEL_DROPOUT);
     let rise = rest.iter().sum::<f64>() / rest.len() as f64;
     let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
+    let level_z = (level - j.center) * sign / j.scale;
     (alike && rel[0] >= 0.5 && moved).then(|| Move {
         level,
         mean,
         rise,
         z: rise / (1.0 / rest.len() as f64 + 1.0 / n_level as f64).sqrt(),
-        bar: ((level - j.center) * sign / j.scale / 2.0)
-            .clamp(ESCALATION_MIN_RISE, ESCALATION_RISE),
-        level_z: (level - j.center) * sign / j.scale,
-        beyond: rise + (level - j.center) * sign / j.scale,
+        bar: (level_z / 2.0).clamp(ESCALATION_MIN_RISE, ESCALATION_RISE),
+        level_z,
+        beyond: rise + level_z,
         n: rest.len(),
     })
 }
@@ -702,7 +705,7 @@ fn alert_level(
         .enumerate()
         .filter(|(_, v)| {
             (-LEVEL_DROPOUT..=3.0).contains(&((*v - med) * sign / j.scale))
-                || ((*v - j.center) / j.scale).abs() <= BACK_AT_BASELINE
+                || back_at_baseline(j, **v)
         })
         .map(|(i, v)| {
             let z = (v - j.center) * sign / j.scale;
