@@ -217,6 +217,17 @@ enum Change {
 }
 
 impl Change {
+    /// Short name of the change, for file names and listings.
+    fn tag(self) -> String {
+        match self {
+            Change::None => "null".to_string(),
+            Change::Step(k) => format!("step{k}"),
+            Change::Ramp(k, n) => format!("ramp{k}x{n}"),
+            Change::AfterAlert(k) => format!("after_alert{k}"),
+            Change::Blip(k) => format!("blip{k}"),
+        }
+    }
+
     /// Shift at run i, in sigmas, in the bad direction.
     fn at(self, i: usize, from: usize) -> f64 {
         match self {
@@ -343,22 +354,12 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     }
     if let Some(dir) = write {
         std::fs::create_dir_all(dir).unwrap();
-        let tag = match change {
-            Change::None => "null".to_string(),
-            Change::Step(k) => format!("step{k}"),
-            Change::Ramp(k, n) => format!("ramp{k}x{n}"),
-            Change::AfterAlert(k) => format!("after_alert{k}"),
-            Change::Blip(k) => format!("blip{k}"),
-        };
-        let name = format!("{dir}/{}_{tag}.csv", f.name.replace('+', "_"));
+        let name = format!("{dir}/{}_{}.csv", f.name.replace('+', "_"), change.tag());
         std::fs::write(&name, &csv).unwrap();
     }
     let report = backtest(&csv, "synthetic", s).unwrap();
     // Where the change starts; an alert before it is a false alarm.
-    let start = match change {
-        Change::AfterAlert(_) => f.change_at,
-        _ => f.change_at,
-    };
+    let start = f.change_at;
     let quiet_until = match change {
         Change::None => f.runs,
         Change::AfterAlert(_) => f.change_at - 6,
@@ -466,8 +467,9 @@ fn print_misses(
             }
         }
         println!(
-            "-- {} {name} missed: alerts at {}",
+            "-- {} {} {name} missed: alerts at {}",
             f.name,
+            change.tag(),
             events.join(" ")
         );
         if std::env::var_os("PG_MISSES_RUNS").is_none() {
