@@ -401,7 +401,7 @@ fn further_move(
     let thr = effective_threshold(s.z_threshold, j.baseline.kept());
     let p = s.persistence.max(1);
     // Dropouts are no part of the level nor of a further move (see `LEVEL_DROPOUT`).
-    let (since_level, min_level) = without_dropouts(j, since_level, min_level, sign);
+    let (since_level, min_level) = without_dropouts(j, since_level, min_level, thr, sign);
     let raising = min_level.min(since_level.len());
     let start = level_start(j, &since_level[..raising], p, dir);
     let (since_level, min_level) = (&since_level[start..], min_level - start);
@@ -446,8 +446,8 @@ fn past_escalated_level(
     let sign = dir.bad_sign();
     let thr = effective_threshold(s.z_threshold, j.baseline.kept());
     let (earlier, level) = since_change.split_at(level_at);
-    let (earlier, _) = without_dropouts(j, earlier, 0, sign);
-    let (level, min_level) = without_dropouts(j, level, min_level, sign);
+    let (earlier, _) = without_dropouts(j, earlier, 0, thr, sign);
+    let (level, min_level) = without_dropouts(j, level, min_level, thr, sign);
     if earlier.is_empty() {
         return None;
     }
@@ -516,14 +516,31 @@ fn back_at_baseline(j: &Judgement, v: f64) -> bool {
 
 /// `runs` without the dropouts among them (`LEVEL_DROPOUT` under the median of
 /// them and `j`'s value, and not back at the baseline: [`BACK_AT_BASELINE`]), and
-/// how many of the first `raising` are left.
-fn without_dropouts(j: &Judgement, runs: &[f64], raising: usize, sign: f64) -> (Vec<f64>, usize) {
+/// how many of the first `raising` are left. Nor is one of the first `raising` that
+/// stands beyond the threshold `thr`: a run that raised the level did its work, and
+/// dropped because a step after it reads 6 sigma higher, it left the level at a
+/// second mode's run, and the step was no further move.
+fn without_dropouts(
+    j: &Judgement,
+    runs: &[f64],
+    raising: usize,
+    thr: f64,
+    sign: f64,
+) -> (Vec<f64>, usize) {
     let all: Vec<f64> = runs.iter().copied().chain([j.value]).collect();
     let med = level_median(&all, sign);
-    let kept =
-        |v: &&f64| (**v - med) * sign / j.scale >= -LEVEL_DROPOUT || back_at_baseline(j, **v);
-    let raising = runs[..raising.min(runs.len())].iter().filter(kept).count();
-    (runs.iter().filter(kept).copied().collect(), raising)
+    let kept = |i: usize, v: f64| {
+        (v - med) * sign / j.scale >= -LEVEL_DROPOUT
+            || back_at_baseline(j, v)
+            || (i < raising && (v - j.center) * sign / j.scale >= thr)
+    };
+    let raising = (0..raising.min(runs.len()))
+        .filter(|&i| kept(i, runs[i]))
+        .count();
+    let runs = (0..runs.len())
+        .filter(|&i| kept(i, runs[i]))
+        .map(|i| runs[i]);
+    (runs.collect(), raising)
 }
 
 /// A streak's move beyond a level (see [`escalation`]).
@@ -1698,6 +1715,26 @@ mod tests {
         let opened = regressions_opened(&s, young);
         assert_eq!(opened.len(), 2, "{opened:?}");
         assert!(opened[1].1, "{opened:?}");
+    }
+
+    #[test]
+    fn a_run_that_raised_an_escalation_is_no_dropout_of_its_level() {
+        let s = Settings::default();
+        // A shift opens an alert; a run 5.5 sigma up and one of a second mode at
+        // 10.9 escalate it; then a step to 13 or so. Measured with the step's runs,
+        // the median put the 5.5 run over 6 sigma under it, and it was dropped as a
+        // dropout: the level read at the second mode's run, and the step was no
+        // further move (from the detection bench: bimodal-5sd-12%, seed 20261127,
+        // series 52).
+        let base = wide(40, 11);
+        let at = at_sigmas(&s, &base);
+        let runs = [4.1, 2.6, 2.6, 2.2, 5.5, 10.9, 13.2, 14.8, 12.6, 12.1, 20.4];
+        let opened = regressions_opened(&s, base.iter().copied().chain(runs.map(&at)));
+        assert_eq!(&opened[..2], &[(41, false), (45, true)], "{opened:?}");
+        assert!(
+            opened[2..].iter().any(|o| o.1 && (46..51).contains(&o.0)),
+            "{opened:?}"
+        );
     }
 
     #[test]
