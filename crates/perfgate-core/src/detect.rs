@@ -534,13 +534,12 @@ fn without_dropouts(
             || back_at_baseline(j, v)
             || (i < raising && (v - j.center) * sign / j.scale >= thr)
     };
-    let raising = (0..raising.min(runs.len()))
-        .filter(|&i| kept(i, runs[i]))
-        .count();
-    let runs = (0..runs.len())
-        .filter(|&i| kept(i, runs[i]))
-        .map(|i| runs[i]);
-    (runs.collect(), raising)
+    let (mut left, mut raising_left) = (Vec::with_capacity(runs.len()), 0);
+    for (i, &v) in runs.iter().enumerate().filter(|(i, v)| kept(*i, **v)) {
+        left.push(v);
+        raising_left += usize::from(i < raising);
+    }
+    (left, raising_left)
 }
 
 /// A streak's move beyond a level (see [`escalation`]).
@@ -1559,12 +1558,25 @@ mod tests {
         s: &Settings,
         values: impl IntoIterator<Item = f64>,
     ) -> Vec<(usize, bool)> {
+        regressions_with_rules(s, values)
+            .into_iter()
+            .map(|(i, escalated, _)| (i, escalated))
+            .collect()
+    }
+
+    /// [`regressions_opened`], each with its rule.
+    fn regressions_with_rules(
+        s: &Settings,
+        values: impl IntoIterator<Item = f64>,
+    ) -> Vec<(usize, bool, String)> {
         let mut r = Replay::new(s, Direction::Lower);
         values
             .into_iter()
             .enumerate()
             .filter_map(|(i, v)| match r.push(v) {
-                Some((j, Some(Kind::Regression))) => Some((i, j.escalated)),
+                Some((j, Some(Kind::Regression))) => {
+                    Some((i, j.escalated, j.rule.unwrap_or_default()))
+                }
                 _ => None,
             })
             .collect()
@@ -1678,13 +1690,7 @@ mod tests {
         let shift = [4.3, 3.9, 3.6];
         let step = [5.8, 5.6, 5.7, 5.8, 5.7];
         let runs = shift.into_iter().chain(step).map(&at);
-        let mut r = Replay::new(&s, Direction::Lower);
-        let mut opened = Vec::new();
-        for (i, v) in base.iter().copied().chain(runs).enumerate() {
-            if let Some((j, Some(Kind::Regression))) = r.push(v) {
-                opened.push((i, j.escalated, j.rule.unwrap_or_default()));
-            }
-        }
+        let opened = regressions_with_rules(&s, base.iter().copied().chain(runs));
         assert_eq!(opened.len(), 2, "{opened:?}");
         assert_eq!((opened[0].0, opened[0].1), (41, false));
         assert!((43..48).contains(&opened[1].0) && opened[1].1, "{opened:?}");
@@ -2111,14 +2117,7 @@ mod tests {
             126.776, 111.284, 118.629, 115.335, 121.345, 120.370, 114.719, 123.977, 122.274,
             117.487, 128.014,
         ];
-        let s = Settings::default();
-        let mut r = Replay::new(&s, Direction::Lower);
-        let mut opened = Vec::new();
-        for (i, v) in values.into_iter().enumerate() {
-            if let Some((j, Some(Kind::Regression))) = r.push(v) {
-                opened.push((i, j.escalated, j.rule.unwrap_or_default()));
-            }
-        }
+        let opened = regressions_with_rules(&Settings::default(), values);
         assert!(
             (40..43).contains(&opened[0].0) && !opened[0].1,
             "{opened:?}"
