@@ -347,7 +347,8 @@ pub const ESCALATION_LONG_Z: f64 = 0.5;
 /// step merely holding would then read as a further rise. Far beyond the noise, so
 /// an ordinary low run at the level still counts (leaving it out would raise it).
 /// Nor is it part of a further move, or a break in a streak's runs beyond the
-/// threshold: it says nothing of the level either way.
+/// threshold: it says nothing of the level either way. Unless it is not under the
+/// baseline ([`level_dropout`]).
 const LEVEL_DROPOUT: f64 = 6.0;
 
 /// Escalation while a regression alert is open: the metric moved again, in the
@@ -501,8 +502,9 @@ pub const ESCALATION_CRITICAL_LEVEL_RUNS: usize = 4;
 /// Smallest rise over the level, in sigmas, of a streak that turns an alert critical.
 pub const ESCALATION_CRITICAL_RISE: f64 = 1.0;
 
-/// A run within this many sigmas of the baseline's centre is no dropout, however
-/// far under the level: it is the baseline, a sign the level is lower (a blip's
+/// A run within this many sigmas of the baseline's centre, or anywhere over it, is
+/// no dropout, however far under the level: it is the baseline, a sign the level
+/// is lower (a blip's
 /// alert held open by one high run after it went back). Left out, it let a step's
 /// own runs, counted in the median, set the level at the blip's height, and the
 /// step that followed was no further move; nor is it one in the level's own runs,
@@ -514,8 +516,19 @@ fn back_at_baseline(j: &Judgement, v: f64) -> bool {
     ((v - j.center) / j.scale).abs() <= BACK_AT_BASELINE
 }
 
-/// `runs` without the dropouts among them (`LEVEL_DROPOUT` under the median of
-/// them and `j`'s value, and not back at the baseline: [`BACK_AT_BASELINE`]), and
+/// Whether `v` is a dropout of a level whose runs' median is `med`: `LEVEL_DROPOUT`
+/// under it, and more than [`BACK_AT_BASELINE`] under the baseline's centre too. A
+/// cache hit lands under the baseline; a run between it and a far blip's level is
+/// the blip on its way back (or a second mode at the baseline), and left out, the
+/// level stayed at the blip's height and a step there was no further move (three
+/// seeds: 6-sigma steps missed after a blip 17 -> 10).
+fn level_dropout(j: &Judgement, med: f64, v: f64, sign: f64) -> bool {
+    (v - med) * sign / j.scale < -LEVEL_DROPOUT
+        && (v - j.center) * sign / j.scale < -BACK_AT_BASELINE
+}
+
+/// `runs` without the dropouts among them ([`level_dropout`], from the median of
+/// them and `j`'s value), and
 /// how many of the first `raising` are left. Nor is one of the first `raising` that
 /// stands beyond the threshold `thr`: a run that raised the level did its work, and
 /// dropped because a step after it reads 6 sigma higher, it left the level at a
@@ -530,9 +543,7 @@ fn without_dropouts(
     let all: Vec<f64> = runs.iter().copied().chain([j.value]).collect();
     let med = level_median(&all, sign);
     let kept = |i: usize, v: f64| {
-        (v - med) * sign / j.scale >= -LEVEL_DROPOUT
-            || back_at_baseline(j, v)
-            || (i < raising && (v - j.center) * sign / j.scale >= thr)
+        !level_dropout(j, med, v, sign) || (i < raising && (v - j.center) * sign / j.scale >= thr)
     };
     let (mut left, mut raising_left) = (Vec::with_capacity(runs.len()), 0);
     for (i, &v) in runs.iter().enumerate().filter(|(i, v)| kept(*i, **v)) {
@@ -709,8 +720,8 @@ pub const STEP_FIT_TOL: f64 = 1.0;
 
 /// An open alert's level from its runs (the first `raising` of them raised it) and
 /// how many runs it rests on: their mean, spikes in the bad direction (one 40-sigma
-/// run must not hide a step) and dropouts (`LEVEL_DROPOUT`, but not runs back at
-/// the baseline: [`BACK_AT_BASELINE`]) left out. Less the
+/// run must not hide a step, unless back at the baseline: [`BACK_AT_BASELINE`]) and
+/// dropouts ([`level_dropout`]) left out. Less the
 /// selection bias of the raising runs: they were kept for standing out, so each
 /// drew high by the inverse Mills ratio at the bar it cleared, the threshold `thr`
 /// (the streak) or else the CUSUM's reference `k` (its climb counts only runs over
@@ -733,8 +744,8 @@ fn alert_level(
         .iter()
         .enumerate()
         .filter(|(_, v)| {
-            (-LEVEL_DROPOUT..=3.0).contains(&((*v - med) * sign / j.scale))
-                || back_at_baseline(j, **v)
+            !level_dropout(j, med, **v, sign)
+                && ((*v - med) * sign / j.scale <= 3.0 || back_at_baseline(j, **v))
         })
         .map(|(i, v)| {
             let z = (v - j.center) * sign / j.scale;
@@ -1657,6 +1668,21 @@ mod tests {
         let base = wide(40, 11);
         let at = at_sigmas(&s, &base);
         let runs = [13.5, 14.3, -1.0, 6.2, 16.0, 15.4].map(&at);
+        let opened = regressions_opened(&s, base.iter().copied().chain(runs));
+        assert_eq!(opened, vec![(41, false), (45, true)]);
+    }
+
+    #[test]
+    fn runs_back_between_a_far_blip_and_the_baseline_are_no_dropouts_of_its_level() {
+        let s = Settings::default();
+        // A blip 13-16 sigma up (an alert), two runs back 6 and 3.5 up (a second
+        // mode, not yet the baseline: the alert stays open), then a step to the
+        // blip's height. Those runs are 8-12 sigma under the blip's; left out as
+        // dropouts, the level was the blip's and the step no further move. Over
+        // the baseline, they are no dropout: one lands under it.
+        let base = wide(40, 11);
+        let at = at_sigmas(&s, &base);
+        let runs = [13.0, 15.9, 5.9, 3.5, 15.0, 16.5, 14.1, 13.8].map(&at);
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
         assert_eq!(opened, vec![(41, false), (45, true)]);
     }
