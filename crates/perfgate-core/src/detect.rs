@@ -811,7 +811,24 @@ pub fn baseline_of(
     let context = &base[base.len().saturating_sub(s.base_limit())..];
     let stats = BaselineStats::compute_within(window, context, s.outlier_threshold, Some(dir))?;
     let (center, scale) = center_scale(&stats, window);
+    let scale = if stats.std > 0.0 {
+        scale
+    } else {
+        scale.max(context_scale(s, context, dir))
+    };
     Some((stats, center, scale.max(s.min_scale)))
+}
+
+/// The noise scale of the longer history `context`, for a window whose values are
+/// all equal: a quantised metric whose noise is under its resolution (0.3 ms of it
+/// in whole milliseconds) shows no other value for 30 runs now and then, and its
+/// scale fell to 0.1% of the centre (a 1 ms change read z 333, critical). What the
+/// window cannot see of the noise, the runs before it can. 0 when they are all
+/// equal too (a constant metric: its meaningful step measures it).
+fn context_scale(s: &Settings, context: &[f64], dir: Direction) -> f64 {
+    BaselineStats::compute_within(context, context, s.outlier_threshold, Some(dir))
+        .filter(|c| c.kept() >= 5)
+        .map_or(0.0, |c| c.std)
 }
 
 /// Largest |z| reported.
@@ -1865,6 +1882,35 @@ mod tests {
         // A real shift still stands out.
         let j = judge(&s, &base, &[18.0], 18.0, Direction::Lower).unwrap();
         assert_eq!(j.confirmed, Some(Kind::Regression));
+    }
+
+    #[test]
+    fn a_quantised_window_of_equal_values_takes_its_scale_from_the_runs_before() {
+        // Whole milliseconds around 3 ms with 0.3 ms of noise: one run in ten is 2 or
+        // 4, and now and then a whole window is 3. Its MAD and std are 0; the runs
+        // before it still know the noise.
+        let s = Settings::default();
+        let earlier = (0..2 * s.window).map(|i| match i % 10 {
+            3 => 4.0,
+            8 => 2.0,
+            _ => 3.0,
+        });
+        let base: Vec<f64> = earlier.chain(vec![3.0; s.window]).collect();
+        let j = judge(&s, &base, &[3.0, 3.0], 4.0, Direction::Lower).unwrap();
+        assert_eq!(j.baseline.std, 0.0, "the window itself is constant");
+        assert!(
+            (2.0..6.0).contains(&j.z),
+            "one resolution step is a few sigma of this noise, not z 333: z {}",
+            j.z
+        );
+        assert_ne!(severity_of(&s, j.z), Severity::Critical, "z {}", j.z);
+        // A step the history never made still stands out.
+        let j = judge(&s, &base, &[3.0, 6.0], 6.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression), "two runs 3 ms up");
+        // A constant history has nothing before to learn from: the meaningful step.
+        let s = Settings::default().for_metric("api.response_size_bytes");
+        let j = judge(&s, &vec![15.0; 3 * s.window], &[], 16.0, Direction::Lower).unwrap();
+        assert!((j.z - 1.0).abs() < 1e-9, "z {}", j.z);
     }
 
     #[test]
