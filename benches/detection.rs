@@ -30,7 +30,7 @@
 //! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
 //! judgements run by run); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
 //! 4-sigma steps not reported within 3 runs instead (any step size and delay);
-//! `PG_FALSE_ALARMS=1` lists each false alarm and its rule.
+//! `PG_FALSE_ALARMS=1` lists each false alarm, its severity, z and rule.
 
 use perfgate::engine::backtest::backtest;
 use perfgate::engine::detect::{Replay, Settings};
@@ -493,8 +493,8 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
             sc.false_alarms += 1;
             if std::env::var_os("PG_FALSE_ALARMS").is_some() && change == Change::None {
                 println!(
-                    "-- {} false alarm: {} at run {run}: {}",
-                    f.name, a.metric, a.rule
+                    "-- {} false alarm: {} at run {run} ({:?}, z {:.2}): {}",
+                    f.name, a.metric, a.severity, a.z_score, a.rule
                 );
             }
         } else if run >= start {
