@@ -60,11 +60,16 @@ pub const SPIKE_FACTOR: f64 = 4.0;
 
 /// Spikes ([`SPIKE_FACTOR`]) are dropped up to one run in this many. Not one in
 /// five, as dropouts: a far slow mode in a fifth of the runs, dropped from a short
-/// history where it showed in fewer, alarms on three of its runs in a row
-/// (detection benchmark probes: a 20-sigma mode in 18% of runs, 0.49 -> 0.58% false
-/// alarms; one in eight: 0.51%, while 5% of runs spiking 20 sigma has a third of the
-/// 6-sigma steps it missed).
-pub const SPIKE_RARE: usize = 8;
+/// history where it showed in fewer, alarms on three of its runs in a row (a
+/// 20-sigma mode in 18% of runs, 0.49 -> 0.58% false alarms). Nor one in eight: 5%
+/// of runs spiking 20 sigma put six or more in 40 runs one history in twenty, kept
+/// as a mode they made the scale eight times the noise, and 6-sigma steps went
+/// unreported in 1-2% of series (detection benchmark, held-out family spikes-5%,
+/// three seeds: 6-sigma misses 16 -> 6 plain, 20 -> 8 behind an alert, 27 -> 7
+/// after a blip; no other family's false alarms moved; probes with 20-sigma spikes
+/// on 12-22% of runs: false alarms +0.02 to +0.12 points, 4-sigma steps caught
+/// within 5 runs +14 to +25 points).
+pub const SPIKE_RARE: usize = 6;
 
 /// How many outlier thresholds beyond the centre a dropout lies: no tail of the
 /// noise reaches that far, so ordinary low runs still count as the noise's own.
@@ -680,11 +685,11 @@ mod tests {
 
     #[test]
     fn a_cluster_of_spikes_is_rare_in_the_longer_history_around_its_window() {
-        // 90 runs around 100 (sd ~1.4) with 2% spikes to 200, four of which happen
-        // to fall in the newest 30: alone, that window reads them as a second mode.
+        // 90 runs around 100 (sd ~1.4) with spikes to 200, six of which happen to
+        // fall in the newest 30: alone, that window reads them as a second mode.
         let v: Vec<f64> = (0..90)
             .map(|i| match i {
-                63 | 70 | 77 | 84 => 200.0,
+                61 | 66 | 71 | 76 | 81 | 86 => 200.0,
                 _ => 100.0 + (i % 5) as f64 - 2.0,
             })
             .collect();
@@ -694,7 +699,7 @@ mod tests {
         assert!(alone.std > 30.0, "{alone:?}");
         let within =
             BaselineStats::compute_within(window, &v, 3.0, Some(Direction::Lower)).unwrap();
-        assert_eq!(within.outliers, 4, "{within:?}");
+        assert_eq!(within.outliers, 6, "{within:?}");
         assert!(
             within.std < 2.0 && (within.mean - 100.0).abs() < 0.5,
             "{within:?}"
@@ -739,24 +744,28 @@ mod tests {
         let st = BaselineStats::compute_for(&v, 3.0, Some(Direction::Higher)).unwrap();
         assert_eq!(st.outliers, 5, "{st:?}");
         assert_eq!(BaselineStats::compute(&v, 3.0).unwrap().outliers, 0);
-        // In more than one run in eight they are the metric's own mode: kept.
+        // Six in 40 (5% of runs spiking draws that many one history in twenty) are
+        // still spikes; in more than one run in six they are the metric's own mode:
+        // kept.
         let st = BaselineStats::compute_for(&spiky(7), 3.0, Some(Direction::Lower)).unwrap();
+        assert_eq!(st.outliers, 6, "{st:?}");
+        let st = BaselineStats::compute_for(&spiky(5), 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(st.outliers, 0, "{st:?}");
         assert!(st.std > 30.0, "{st:?}");
     }
 
     #[test]
     fn dropouts_on_the_good_side_leave_the_scale_a_regression_is_measured_by() {
-        // 30 runs around 100 (sd ~1), 4 of them dropping out to 50: more than one
-        // in ten, so as a second mode on the bad side they would be kept.
+        // 30 runs around 100 (sd ~1), 6 of them dropping out to 50: more than one
+        // in six, so as a second mode on the bad side they would be kept.
         let v: Vec<f64> = (0..30)
             .map(|i| match i {
-                3 | 11 | 19 | 26 => 50.0,
+                3 | 8 | 13 | 18 | 23 | 28 => 50.0,
                 _ => 100.0 + (i % 5) as f64 - 2.0,
             })
             .collect();
         let lower_is_better = BaselineStats::compute_for(&v, 3.0, Some(Direction::Lower)).unwrap();
-        assert_eq!(lower_is_better.outliers, 4, "{lower_is_better:?}");
+        assert_eq!(lower_is_better.outliers, 6, "{lower_is_better:?}");
         assert!(lower_is_better.std < 2.0, "{lower_is_better:?}");
         assert!((lower_is_better.mean - 100.0).abs() < 0.5);
         // The same runs on a higher-is-better metric are a slow mode: kept.

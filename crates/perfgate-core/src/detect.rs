@@ -1915,17 +1915,17 @@ mod tests {
 
     #[test]
     fn a_step_after_a_cluster_of_rare_spikes_is_still_measured_in_the_noise() {
-        // 90 runs of noise (sd ~1.2) with four 100% spikes, all in the newest 30:
-        // as a second mode they would make the scale ~40 and hide a 10% step.
+        // 90 runs of noise (sd ~1.2) with six 100% spikes, all in the newest 30:
+        // as a second mode they would make the scale ~45 and hide a 10% step.
         let s = Settings::default();
         let mut base = noisy(90, 5);
-        for i in [64, 71, 78, 85] {
+        for i in [61, 66, 71, 76, 81, 86] {
             base[i] = 200.0;
         }
         let j = judge(&s, &base, &[], 110.0, Direction::Lower).unwrap();
         assert!(j.scale < 2.0, "scale {}", j.scale);
         assert_eq!(j.suspect, Some(Kind::Regression), "z {}", j.z);
-        // Four runs in thirty that far out ask a longer streak than two.
+        // Six runs in thirty that far out ask a longer streak than two.
         let j = judge(&s, &base, &[110.5, 109.5, 110.0], 110.0, Direction::Lower).unwrap();
         assert_eq!(j.confirmed, Some(Kind::Regression), "z {}", j.z);
         // The same window with no longer history to show the spikes are rare.
