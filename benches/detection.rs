@@ -328,6 +328,12 @@ impl Change {
     }
 }
 
+/// Log-normal with mean 1 and coefficient of variation `cv`.
+fn unit_lognormal(cv: f64) -> LogNormal<f64> {
+    let sl = (1.0 + cv * cv).ln().sqrt();
+    LogNormal::new(-sl * sl / 2.0, sl).unwrap()
+}
+
 /// Unit-variance noise of the family's shape, one value per run.
 fn noise(rng: &mut StdRng, f: &Family) -> Vec<f64> {
     let normal = Normal::new(0.0, 1.0).unwrap();
@@ -336,8 +342,7 @@ fn noise(rng: &mut StdRng, f: &Family) -> Vec<f64> {
             (0..f.runs).map(|_| normal.sample(rng)).collect()
         }
         Noise::Skewed => {
-            let sl = (1.0 + f.cv * f.cv).ln().sqrt();
-            let ln = LogNormal::new(-sl * sl / 2.0, sl).unwrap();
+            let ln = unit_lognormal(f.cv);
             (0..f.runs)
                 .map(|_| {
                     let v = ln.sample(rng);
@@ -385,8 +390,7 @@ fn noise(rng: &mut StdRng, f: &Family) -> Vec<f64> {
             .map(|_| (rng.random::<f64>() * 2.0 - 1.0) * 3f64.sqrt())
             .collect(),
         Noise::LogNormal => {
-            let sl = (1.0 + f.cv * f.cv).ln().sqrt();
-            let ln = LogNormal::new(-sl * sl / 2.0, sl).unwrap();
+            let ln = unit_lognormal(f.cv);
             (0..f.runs).map(|_| (ln.sample(rng) - 1.0) / f.cv).collect()
         }
         Noise::Ar1 { rho } => {

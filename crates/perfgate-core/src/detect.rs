@@ -292,6 +292,12 @@ pub struct Judgement {
 }
 
 impl Judgement {
+    /// How many sigmas `v` stands from the baseline's centre, positive towards
+    /// `sign` (a direction's `bad_sign`).
+    fn z_toward(&self, v: f64, sign: f64) -> f64 {
+        (v - self.center) * sign / self.scale
+    }
+
     /// Confirm the change (by a re-run or the tool's own data): it gets its rule
     /// and, now that it is a change, its severity.
     pub fn confirm(&mut self, kind: Kind, by: DetectionRule, rule: String, s: &Settings) {
@@ -523,8 +529,7 @@ fn back_at_baseline(j: &Judgement, v: f64) -> bool {
 /// level stayed at the blip's height and a step there was no further move (three
 /// seeds: 6-sigma steps missed after a blip 17 -> 10).
 fn level_dropout(j: &Judgement, med: f64, v: f64, sign: f64) -> bool {
-    (v - med) * sign / j.scale < -LEVEL_DROPOUT
-        && (v - j.center) * sign / j.scale < -BACK_AT_BASELINE
+    (v - med) * sign / j.scale < -LEVEL_DROPOUT && j.z_toward(v, sign) < -BACK_AT_BASELINE
 }
 
 /// `runs` without the dropouts among them ([`level_dropout`], from the median of
@@ -543,7 +548,7 @@ fn without_dropouts(
     let all: Vec<f64> = runs.iter().copied().chain([j.value]).collect();
     let med = level_median(&all, sign);
     let kept = |i: usize, v: f64| {
-        !level_dropout(j, med, v, sign) || (i < raising && (v - j.center) * sign / j.scale >= thr)
+        !level_dropout(j, med, v, sign) || (i < raising && j.z_toward(v, sign) >= thr)
     };
     let (mut left, mut raising_left) = (Vec::with_capacity(runs.len()), 0);
     for (i, &v) in runs.iter().enumerate().filter(|(i, v)| kept(*i, **v)) {
@@ -658,7 +663,7 @@ fn streak_move(
         .is_some_and(|(least, most)| most - least <= LEVEL_DROPOUT);
     let rise = rest.iter().sum::<f64>() / rest.len() as f64;
     let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
-    let level_z = (level - j.center) * sign / j.scale;
+    let level_z = j.z_toward(level, sign);
     (alike && rel[0] >= 0.5 && moved).then(|| Move {
         level,
         mean,
@@ -680,10 +685,7 @@ fn streak_move(
 /// be the step on its own.
 fn level_start(j: &Judgement, raising: &[f64], min_len: usize, dir: Direction) -> usize {
     let sign = dir.bad_sign();
-    let zs: Vec<f64> = raising
-        .iter()
-        .map(|v| (v - j.center) / j.scale * sign)
-        .collect();
+    let zs: Vec<f64> = raising.iter().map(|&v| j.z_toward(v, sign)).collect();
     step_start(zs, min_len)
 }
 
@@ -748,7 +750,7 @@ fn alert_level(
                 && ((*v - med) * sign / j.scale <= 3.0 || back_at_baseline(j, **v))
         })
         .map(|(i, v)| {
-            let z = (v - j.center) * sign / j.scale;
+            let z = j.z_toward(*v, sign);
             let bar = [thr, k].into_iter().find(|b| i < raising && z >= *b);
             (z, bar)
         })
@@ -1484,7 +1486,7 @@ impl<'a> Replay<'a> {
                 let zs: Vec<f64> = self.values[from..]
                     .iter()
                     .chain([&value])
-                    .map(|v| (v - j.center) / j.scale * sign)
+                    .map(|&v| j.z_toward(v, sign))
                     .collect();
                 let mut suspect = self.suspect_bad[from..].to_vec();
                 suspect.push(false);
@@ -1532,7 +1534,7 @@ impl<'a> Replay<'a> {
             .min(to);
         self.values[from..to]
             .iter()
-            .map(|v| (v - j.center) / j.scale * sign)
+            .map(|&v| j.z_toward(v, sign))
             .collect()
     }
 
