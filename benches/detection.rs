@@ -458,11 +458,6 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
             let _ = writeln!(csv, "s{k}.{metric},{i},{v:.4}");
         }
     }
-    if let Some(dir) = write {
-        std::fs::create_dir_all(dir).unwrap();
-        let name = format!("{dir}/{}_{}.csv", f.name.replace('+', "_"), change.tag());
-        std::fs::write(&name, &csv).unwrap();
-    }
     let report = backtest(&csv, "synthetic", s).unwrap();
     // Where the change starts; an alert before it is a false alarm.
     let start = f.change_at;
@@ -472,6 +467,9 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
         Change::Blip(_) => f.change_at - 4,
         _ => f.change_at,
     };
+    if let Some(dir) = write {
+        write_history(dir, f, change, &csv, [start, quiet_until, s.min_samples]);
+    }
     let mut sc = Score {
         false_alarms: 0,
         checks: SERIES * quiet_until.saturating_sub(s.min_samples),
@@ -544,6 +542,41 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
         }
     }
     sc
+}
+
+/// Writes a family's histories for one change as `DIR/<family>_<change>.csv` and
+/// appends its line to `DIR/manifest.csv`: file, family, change, the run where the
+/// change starts, the run before which an alert is a false one, the first run
+/// judged, and whether higher is better. Other detectors are scored from it
+/// (`bench/otava.sh`).
+fn write_history(dir: &str, f: &Family, change: Change, csv: &str, runs: [usize; 3]) {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir).unwrap();
+    let file = format!("{}_{}.csv", f.name.replace('+', "_"), change.tag());
+    std::fs::write(format!("{dir}/{file}"), csv).unwrap();
+    let manifest = format!("{dir}/manifest.csv");
+    let new = !std::path::Path::new(&manifest).exists();
+    let mut m = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&manifest)
+        .unwrap();
+    if new {
+        writeln!(
+            m,
+            "file,family,change,start,quiet_until,first_judged,higher"
+        )
+        .unwrap();
+    }
+    let [start, quiet, first] = runs;
+    writeln!(
+        m,
+        "{file},{},{},{start},{quiet},{first},{}",
+        f.name,
+        change.tag(),
+        f.higher
+    )
+    .unwrap();
 }
 
 /// How many runs a change may take before `print_misses` lists it (`PG_MISSES_WITHIN`).
