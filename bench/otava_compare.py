@@ -68,10 +68,13 @@ def perfgate_alerts(perfgate, series):
             for name, values in series.items():
                 for i, v in enumerate(values):
                     f.write(f"{name},{i},{v}\n")
-        out = subprocess.run(
+        done = subprocess.run(
             [perfgate, "backtest", "--input", path, "--format", "json"],
-            check=True, capture_output=True, text=True,
-        ).stdout
+            capture_output=True, text=True,
+        )
+        if done.returncode != 0:
+            sys.exit(f"{perfgate} backtest failed ({done.returncode}): {done.stderr.strip()}")
+        out = done.stdout
     alerts = {name: [] for name in series}
     for a in json.loads(out)["alerts"]:
         if a["kind"] == "regression":
@@ -124,8 +127,13 @@ def main():
     ap.add_argument("--families", help="comma-separated: only these families")
     a = ap.parse_args()
     opts = {"p": a.p, "magnitude": a.magnitude, "window": a.window}
-    with open(os.path.join(a.dir, "manifest.csv")) as f:
-        manifest = list(csv.DictReader(f))
+    if a.series < 1:
+        ap.error("--series must be at least 1")
+    try:
+        with open(os.path.join(a.dir, "manifest.csv")) as f:
+            manifest = list(csv.DictReader(f))
+    except OSError as e:
+        ap.error(f"{e}: write the histories with `cargo bench --bench detection -- --write {a.dir}`")
     families = list(dict.fromkeys(r["family"] for r in manifest))
     if a.families:
         families = [f for f in families if f in a.families.split(",")]
