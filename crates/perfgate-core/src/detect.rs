@@ -1089,6 +1089,11 @@ const GAP_MIN_Z: f64 = 1.0;
 /// work is under the baseline too, not only under the step around it.
 const DROPOUT_UNDER: f64 = 2.0;
 
+/// How far under the baseline's centre, in sigmas, a run lies for a longer
+/// streak to reach past it (see [`Streak::confirms`]): further than
+/// [`DROPOUT_UNDER`], so a second mode's ordinary low run is no dropout.
+const STREAK_DROPOUT_UNDER: f64 = 3.0;
+
 struct Streak<'a> {
     s: &'a Settings,
     thr: f64,
@@ -1106,7 +1111,9 @@ impl Streak<'_> {
     /// Whether the suspect `value` confirms with the runs before it (`recent`,
     /// oldest first): its last `len - 1` runs all suspect the same way and of about
     /// one size (a real shift moves every run by about the same amount; a spike
-    /// next to an ordinary high reading does not). Or, where the shortest streak
+    /// next to an ordinary high reading does not), reaching one run further back
+    /// past a dropout among them where more than the shortest streak is needed
+    /// (a 6-sigma step with a cache hit in it waited three more runs). Or, where the shortest streak
     /// would do, `len` suspect runs of the last `len + 1` with the one between
     /// them still [`GAP_MIN_Z`] out (or a dropout) and not all spikes, where the
     /// history is rarely out that far (counting only its runs short of a spike when
@@ -1123,19 +1130,45 @@ impl Streak<'_> {
             lo >= self.s.consistency * hi.min(self.s.z_cap)
         };
         let need = len - 1;
-        let plain = recent.len() >= need && {
-            let runs: Vec<f64> = recent[recent.len() - need..]
+        let streak_of = |runs: &[f64]| {
+            runs.len() == need + 1
+                && runs[..need].iter().all(|&v| (self.is_suspect)(v))
+                && consistent(runs)
+        };
+        let last = |n: usize| -> Vec<f64> {
+            recent[recent.len().saturating_sub(n)..]
                 .iter()
                 .copied()
                 .chain([value])
-                .collect();
-            runs[..need].iter().all(|&v| (self.is_suspect)(v)) && consistent(&runs)
+                .collect()
         };
-        if plain {
+        // Past the shortest streak, a dropout among its runs (far under them and
+        // under the baseline: a run that skipped its work) says nothing of the
+        // shift either way; the streak reaches one run further back instead.
+        let past_dropout = || {
+            let runs = last(need + 1);
+            let lowest = runs
+                .iter()
+                .enumerate()
+                .min_by(|a, b| z(*a.1).total_cmp(&z(*b.1)))?;
+            let rest: Vec<f64> = runs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != lowest.0)
+                .map(|(_, &v)| v)
+                .collect();
+            let next = rest.iter().map(|&v| z(v)).fold(f64::INFINITY, f64::min);
+            let far = z(*lowest.1) <= -STREAK_DROPOUT_UNDER && z(*lowest.1) <= next - LEVEL_DROPOUT;
+            (len > self.s.persistence.max(1) && lowest.0 < need + 1 && far && streak_of(&rest))
+                .then_some(need + 1)
+        };
+        let plain = streak_of(&last(need)).then_some(need).or_else(past_dropout);
+        if let Some(held) = plain {
+            let past = if held > need { " past a dropout" } else { "" };
             return Some((
-                need,
+                held,
                 format!(
-                    "{len} consecutive observations beyond {:.1} sigma",
+                    "{len} consecutive observations beyond {:.1} sigma{past}",
                     self.s.z_threshold
                 ),
             ));
@@ -1186,6 +1219,17 @@ impl Streak<'_> {
             )
         })
     }
+}
+
+/// The least z of a run `z` and the `prior` runs before it (`before`, newest
+/// first; all z towards the change), a dropout among them left out: it is none of
+/// the shift (see [`Streak::confirms`]).
+fn streak_evidence(z: f64, before: impl Iterator<Item = f64>, prior: usize) -> f64 {
+    let dropout = |zv: f64| zv <= -STREAK_DROPOUT_UNDER && zv <= z - LEVEL_DROPOUT;
+    before
+        .filter(|zv| !dropout(*zv))
+        .take(prior)
+        .fold(z, f64::min)
 }
 
 /// How many runs before the newest of `zs` (z in the change's direction, oldest
@@ -1246,11 +1290,8 @@ pub fn judge(
         // counts where it reaches nearly as far (runs just under the threshold
         // are the same mode as a pair just over it), or half as far for a large
         // change (a busy machine's jitter says nothing of a threefold slowdown).
-        let prior = s.persistence.max(1) - 1;
-        let evidence = recent[recent.len().saturating_sub(prior)..]
-            .iter()
-            .map(|&v| zf(v) * sign)
-            .fold(z * sign, f64::min);
+        let prior = recent.iter().rev().map(|&v| zf(v) * sign);
+        let evidence = streak_evidence(z * sign, prior, s.persistence.max(1) - 1);
         let len_at = |evidence: f64, cap: f64| {
             let level = (thr.min(evidence) - HISTORY_MARGIN).max(evidence * HISTORY_LEVEL);
             streak_len(sign, level, cap).0.ceil() as usize
@@ -1722,6 +1763,28 @@ mod tests {
             regressions_opened(&s, base.iter().copied().chain(runs)),
             vec![]
         );
+    }
+
+    #[test]
+    fn a_longer_streak_reaches_past_a_dropout_among_its_runs() {
+        let s = Settings::default();
+        // A history with four 20-sigma spikes needs three runs out, not two; a
+        // 6-sigma step whose third run skipped its work (10 sigma under) confirms on
+        // its fourth run, the dropout left out, not on the sixth.
+        let mut base = wide(40, 11);
+        let spike = at_sigmas(&s, &base)(20.0);
+        for i in [5, 14, 23, 32] {
+            base[i] = spike;
+        }
+        let at = at_sigmas(&s, &base);
+        let runs = [6.2, 4.1, -5.0, 6.9, 6.5, 6.0].map(&at);
+        let opened = regressions_opened(&s, base.iter().copied().chain(runs));
+        assert_eq!(opened, vec![(43, false)]);
+        // Nor does a run at the baseline count as a dropout: there the streak
+        // begins again after it.
+        let runs = [6.2, 4.1, 0.0, 6.9, 6.5, 6.0].map(&at);
+        let opened = regressions_opened(&s, base.iter().copied().chain(runs));
+        assert_eq!(opened, vec![(45, false)]);
     }
 
     #[test]
