@@ -1113,8 +1113,8 @@ impl Streak<'_> {
     /// one size (a real shift moves every run by about the same amount; a spike
     /// next to an ordinary high reading does not), reaching one run further back
     /// past a dropout among them where more than the shortest streak is needed
-    /// (a 6-sigma step with a cache hit in it waited three more runs). Or, where the shortest streak
-    /// would do, `len` suspect runs of the last `len + 1` with the one between
+    /// (a 6-sigma step with a cache hit in it waited two more runs). Or, where the
+    /// shortest streak would do, `len` suspect runs of the last `len + 1` with the one between
     /// them still [`GAP_MIN_Z`] out (or a dropout) and not all spikes, where the
     /// history is rarely out that far (counting only its runs short of a spike when
     /// none of these is one); spikes too, around a dropout, where the history never
@@ -1769,8 +1769,9 @@ mod tests {
     fn a_longer_streak_reaches_past_a_dropout_among_its_runs() {
         let s = Settings::default();
         // A history with four 20-sigma spikes needs three runs out, not two; a
-        // 6-sigma step whose third run skipped its work (10 sigma under) confirms on
-        // its fourth run, the dropout left out, not on the sixth.
+        // 6-sigma step whose third run skipped its work (5 sigma under the baseline,
+        // 9 under the step's runs) confirms on its fourth run, the dropout left out,
+        // not on the sixth.
         let mut base = wide(40, 11);
         let spike = at_sigmas(&s, &base)(20.0);
         for i in [5, 14, 23, 32] {
