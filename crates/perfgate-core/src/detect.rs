@@ -1158,7 +1158,7 @@ impl Streak<'_> {
                 .map(|(_, &v)| v)
                 .collect();
             let next = rest.iter().map(|&v| z(v)).fold(f64::INFINITY, f64::min);
-            let far = z(*lowest.1) <= -STREAK_DROPOUT_UNDER && z(*lowest.1) <= next - LEVEL_DROPOUT;
+            let far = streak_dropout(z(*lowest.1), next);
             (len > self.s.persistence.max(1) && lowest.0 < need + 1 && far && streak_of(&rest))
                 .then_some(need + 1)
         };
@@ -1221,13 +1221,19 @@ impl Streak<'_> {
     }
 }
 
+/// Whether a run at `z` is a dropout among a streak's runs whose least is at
+/// `least` (all z towards the change): [`LEVEL_DROPOUT`] under them and
+/// [`STREAK_DROPOUT_UNDER`] under the baseline.
+fn streak_dropout(z: f64, least: f64) -> bool {
+    z <= -STREAK_DROPOUT_UNDER && z <= least - LEVEL_DROPOUT
+}
+
 /// The least z of a run `z` and the `prior` runs before it (`before`, newest
 /// first; all z towards the change), a dropout among them left out: it is none of
 /// the shift (see [`Streak::confirms`]).
 fn streak_evidence(z: f64, before: impl Iterator<Item = f64>, prior: usize) -> f64 {
-    let dropout = |zv: f64| zv <= -STREAK_DROPOUT_UNDER && zv <= z - LEVEL_DROPOUT;
     before
-        .filter(|zv| !dropout(*zv))
+        .filter(|zv| !streak_dropout(*zv, z))
         .take(prior)
         .fold(z, f64::min)
 }
