@@ -394,6 +394,68 @@ pub fn escalation(
     let level_at = level_at.min(since_change.len());
     further_move(s, j, &since_change[level_at..], min_level, dir)
         .or_else(|| past_escalated_level(s, j, since_change, level_at, min_level, dir))
+        .or_else(|| burst_passed(s, j, since_change, level_at, min_level, dir))
+}
+
+/// The burst that raised an open alert (or its last escalation) went, and the
+/// metric stayed beyond what came before it: every run since the raising runs
+/// (`j`'s included, `persistence` to `persistence + 4` of them) stands
+/// [`LEVEL_DROPOUT`] sigmas under the raising runs' level, and beyond the threshold
+/// from the baseline, or for an escalation, a further move from the level before it
+/// ([`streak_move`]). Two spikes in a row raise an alert at 20 sigma; a step that
+/// lands right after them, at 6, is no further move from their level, yet a change
+/// of its own that stays when the burst is gone: the user learns it is no passing
+/// spike.
+fn burst_passed(
+    s: &Settings,
+    j: &Judgement,
+    since_change: &[f64],
+    level_at: usize,
+    min_level: usize,
+    dir: Direction,
+) -> Option<(usize, String)> {
+    let sign = dir.bad_sign();
+    let thr = effective_threshold(s.z_threshold, j.baseline.kept());
+    let p = s.persistence.max(1);
+    let (earlier, level) = since_change.split_at(level_at);
+    let (raised, after) = level.split_at(min_level.min(level.len()));
+    let k = after.len() + 1;
+    if raised.is_empty() || !(p..=p + 4).contains(&k) {
+        return None;
+    }
+    // Of the raising runs, those of the burst: a CUSUM's climb may begin in noise.
+    let burst = level_median(&raised[level_start(j, raised, p, dir)..], sign);
+    let streak: Vec<f64> = after.iter().copied().chain([j.value]).collect();
+    let under = |v: &f64| (burst - v) * sign / j.scale >= LEVEL_DROPOUT;
+    if !streak.iter().all(under) {
+        return None;
+    }
+    let mean = streak.iter().sum::<f64>() / k as f64;
+    if earlier.is_empty() {
+        let beyond = streak.iter().all(|&v| j.z_toward(v, sign) >= thr);
+        let z = j.z_toward(mean, sign);
+        return beyond.then(|| {
+            let what = format!("{z:.1} sigma beyond the baseline");
+            (k, burst_rule(k, burst, &what))
+        });
+    }
+    // The earlier level: where its last step most likely landed.
+    let earlier = &earlier[level_start(j, earlier, p, dir)..];
+    let m = streak_move(s, j, earlier, 0, after, thr, dir)?;
+    m.fires(k, p, thr).map(|_| {
+        let what = format!(
+            "{:.1} sigma beyond the level before it {:.3}",
+            m.rise, m.level
+        );
+        (k, burst_rule(k, burst, &what))
+    })
+}
+
+/// The rule text of [`burst_passed`].
+fn burst_rule(k: usize, burst: f64, what: &str) -> String {
+    format!(
+        "escalation: the burst that raised the alert's level {burst:.3} went, and {k} runs since stay {what}"
+    )
 }
 
 /// The test of [`escalation`] against the current level, `since_level` its runs.
@@ -1756,14 +1818,16 @@ mod tests {
     #[test]
     fn runs_back_between_a_far_blip_and_the_baseline_are_no_dropouts_of_its_level() {
         let s = Settings::default();
-        // A blip 13-16 sigma up (an alert), two runs back 6 and 3.5 up (a second
+        // A blip 13-16 sigma up (an alert), two runs back 6 and 1 up (a second
         // mode, not yet the baseline: the alert stays open), then a step to the
-        // blip's height. Those runs are 8-12 sigma under the blip's; left out as
+        // blip's height. Those runs are 8-15 sigma under the blip's; left out as
         // dropouts, the level was the blip's and the step no further move. Over
-        // the baseline, they are no dropout: one lands under it.
+        // the baseline, they are no dropout: one lands under it. (Both beyond the
+        // threshold, they would be reported as what stayed once the blip went:
+        // `burst_passed`.)
         let base = wide(40, 11);
         let at = at_sigmas(&s, &base);
-        let runs = [13.0, 15.9, 5.9, 3.5, 15.0, 16.5, 14.1, 13.8].map(&at);
+        let runs = [13.0, 15.9, 5.9, 1.0, 15.0, 16.5, 14.1, 13.8].map(&at);
         let opened = regressions_opened(&s, base.iter().copied().chain(runs));
         assert_eq!(opened, vec![(41, false), (45, true)]);
     }
@@ -2262,6 +2326,48 @@ mod tests {
         let opened = regressions_opened(&s, values);
         assert!(
             matches!(opened[..], [(36, false), (41.., true)]),
+            "{opened:?}"
+        );
+    }
+
+    #[test]
+    fn a_step_right_after_the_spikes_that_raised_the_alert_is_reported() {
+        // sd ~3.5: two spikes 20 sigma up at runs 38-39 raise the alert; a 6-sigma
+        // step lands at run 40, 14 sigma under their level. No further move from
+        // it, but the change that stays once the burst went is reported.
+        let spikes_then = |step: f64| {
+            wide(50, 3)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, v)| match i {
+                    38 | 39 => v + 70.0,
+                    40.. => v + step,
+                    _ => v,
+                })
+        };
+        let opened = regressions_with_rules(&Settings::default(), spikes_then(21.0));
+        assert!(
+            matches!(opened[..], [(39, false, _), (41, true, ref rule)] if rule.contains("burst")),
+            "{opened:?}"
+        );
+        // Back at the baseline after them: one alert, which recovers.
+        let opened = regressions_opened(&Settings::default(), spikes_then(0.0));
+        assert_eq!(opened, [(39, false)]);
+    }
+
+    #[test]
+    fn spikes_that_escalated_a_held_step_leave_it_at_its_own_level() {
+        // A 6-sigma step at run 40 (sd ~3.5), held; two spikes on it at runs 44-45
+        // escalate the alert. The step's runs after them are 14 sigma under the
+        // spikes, yet at the level before them: no change stayed behind the burst.
+        let values = wide(56, 5).into_iter().enumerate().map(|(i, v)| match i {
+            44 | 45 => v + 91.0,
+            40.. => v + 21.0,
+            _ => v,
+        });
+        let opened = regressions_with_rules(&Settings::default(), values);
+        assert!(
+            opened.iter().all(|o| !o.2.contains("burst")) && opened[0].0 < 42,
             "{opened:?}"
         );
     }
