@@ -374,7 +374,7 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it (more past
 /// `persistence + 4` runs: [`ESCALATION_LONG_Z`]) allowing for
 /// the level's own uncertainty; every value of it is above the level by half a
-/// sigma and it moved by half the minimum change; or, up to `persistence + 4`
+/// sigma (or, for that test and a quantised metric, half its resolution) and it moved by half the minimum change; or, up to `persistence + 4`
 /// runs, it carries an alert under the critical band into it
 /// ([`ESCALATION_CRITICAL_MARGIN`]). After an escalation, a streak
 /// may also be judged against all runs since the change began
@@ -638,6 +638,8 @@ struct Move {
     n: usize,
     /// How many runs the level rests on.
     n_level: usize,
+    /// A run of it reads at the level, above it only within its rounding.
+    at_level: bool,
 }
 
 impl Move {
@@ -649,7 +651,9 @@ impl Move {
         if self.z >= thr.max(ESCALATION_Z) + long && self.rise >= self.bar {
             Some(Further::Rise)
         } else {
-            (k <= p + 4 && self.turns_critical()).then_some(Further::Critical)
+            // Not with a run at the level by its rounding: measured, the band
+            // test then turned held quantised steps critical and caught no more.
+            (k <= p + 4 && !self.at_level && self.turns_critical()).then_some(Further::Critical)
         }
     }
 
@@ -689,7 +693,7 @@ enum Further {
 
 /// The move of `streak` and `j`'s value beyond the level of `level_runs` (the
 /// first `raising` of them raised it): none when a run of it is not half a sigma
-/// beyond the level, the streak moved less than half the minimum change, or the
+/// beyond the level (within half the runs' resolution, for a quantised metric), the streak moved less than half the minimum change, or the
 /// runs left once its largest is left out (a spike cannot carry it) lie more than
 /// `LEVEL_DROPOUT` sigmas apart (nor can a second one).
 fn streak_move(
@@ -726,7 +730,12 @@ fn streak_move(
     let rise = rest.iter().sum::<f64>() / rest.len() as f64;
     let moved = change_pct(mean, level) * sign >= s.min_change_pct / 2.0;
     let level_z = j.z_toward(level, sign);
-    (alike && rel[0] >= 0.5 && moved).then(|| Move {
+    // A run of a quantised metric may read up to half its resolution low: a step
+    // to 4.8 ms over a level of 4 reads 5, 4, 5, 4, 5, never two runs over 4.
+    let rounding = (resolution(level_runs.iter().chain(&streak)) / 2.0 / j.scale).min(0.5);
+    let at_level = rel[0] < 0.5;
+    (alike && rel[0] + rounding >= 0.5 && moved).then(|| Move {
+        at_level,
         level,
         mean,
         rise,
@@ -737,6 +746,28 @@ fn streak_move(
         n: rest.len(),
         n_level,
     })
+}
+
+/// The smallest step between distinct values of `runs` (0 if they are all equal):
+/// the resolution of a quantised metric, next to nothing for a continuous one.
+fn resolution<'v>(runs: impl Iterator<Item = &'v f64>) -> f64 {
+    let mut sorted: Vec<f64> = runs.copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let step = sorted
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    // On a grid of that step, or continuous (the gap between two of a few runs).
+    let on_grid = sorted.iter().all(|v| {
+        let steps = (v - sorted[0]) / step;
+        (steps - steps.round()).abs() < 1e-6
+    });
+    if step.is_finite() && on_grid {
+        step
+    } else {
+        0.0
+    }
 }
 
 /// Where, in the runs that raised an alert, its step most likely landed: the start
@@ -2370,6 +2401,32 @@ mod tests {
             opened.iter().all(|o| !o.2.contains("burst")) && opened[0].0 < 42,
             "{opened:?}"
         );
+    }
+
+    #[test]
+    fn a_quantised_step_that_reads_at_the_alerts_level_every_other_run_is_reported() {
+        // Whole milliseconds, 0.3 ms of noise around 3 ms: a shift reads 4, 4 (an
+        // alert); a step to 4.8 ms reads 5, 4, 5, 4, 5. No two runs in a row stand
+        // over the level, but the step is 3 sigma over it.
+        let base = (0..40).map(|i| match i {
+            3 | 22 => 4.0,
+            9 => 2.0,
+            _ => 3.0,
+        });
+        let runs = [4.0, 4.0, 5.0, 4.0, 5.0, 4.0, 5.0, 4.0, 4.0];
+        let opened = regressions_opened(&Settings::default(), base.chain(runs));
+        assert!(
+            matches!(opened[..], [(41, false), (43..=46, true)]),
+            "{opened:?}"
+        );
+    }
+
+    #[test]
+    fn resolution_is_a_grids_step_and_none_for_continuous_runs() {
+        assert_eq!(resolution([3.0, 5.0, 4.0, 4.0].iter()), 1.0);
+        assert_eq!(resolution([12.5, 13.0, 14.0].iter()), 0.5);
+        assert_eq!(resolution([101.37, 99.82, 104.11].iter()), 0.0);
+        assert_eq!(resolution([4.0, 4.0].iter()), 0.0);
     }
 
     #[test]
