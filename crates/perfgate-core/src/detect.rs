@@ -391,10 +391,36 @@ pub fn escalation(
     if j.suspect != Some(Kind::Regression) {
         return None;
     }
-    let level_at = level_at.min(since_change.len());
-    further_move(s, j, &since_change[level_at..], min_level, dir)
-        .or_else(|| past_escalated_level(s, j, since_change, level_at, min_level, dir))
-        .or_else(|| burst_passed(s, j, since_change, level_at, min_level, dir))
+    let (earlier, level) = since_change.split_at(level_at.min(since_change.len()));
+    let open = Open {
+        earlier,
+        level,
+        raising: min_level,
+        dir,
+        sign: dir.bad_sign(),
+        thr: effective_threshold(s.z_threshold, j.baseline.kept()),
+        p: s.persistence.max(1),
+    };
+    further_move(s, j, &open)
+        .or_else(|| past_escalated_level(s, j, &open))
+        .or_else(|| burst_passed(s, j, &open))
+}
+
+/// An open alert's runs since its change began, as the tests of [`escalation`]
+/// read them, and the terms they share.
+struct Open<'a> {
+    /// The runs of its earlier levels (before an escalation), oldest first.
+    earlier: &'a [f64],
+    /// The runs of its current level, oldest first: the first `raising` raised it.
+    level: &'a [f64],
+    raising: usize,
+    dir: Direction,
+    /// The bad direction's sign.
+    sign: f64,
+    /// The detection threshold for the baseline's size.
+    thr: f64,
+    /// The persistence, at least 1.
+    p: usize,
 }
 
 /// The burst that raised an open alert (or its last escalation) went, and the
@@ -406,19 +432,16 @@ pub fn escalation(
 /// lands right after them, at 6, is no further move from their level, yet a change
 /// of its own that stays when the burst is gone: the user learns it is no passing
 /// spike.
-fn burst_passed(
-    s: &Settings,
-    j: &Judgement,
-    since_change: &[f64],
-    level_at: usize,
-    min_level: usize,
-    dir: Direction,
-) -> Option<(usize, String)> {
-    let sign = dir.bad_sign();
-    let thr = effective_threshold(s.z_threshold, j.baseline.kept());
-    let p = s.persistence.max(1);
-    let (earlier, level) = since_change.split_at(level_at);
-    let (raised, after) = level.split_at(min_level.min(level.len()));
+fn burst_passed(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, String)> {
+    let Open {
+        earlier,
+        sign,
+        thr,
+        p,
+        dir,
+        ..
+    } = *open;
+    let (raised, after) = open.level.split_at(open.raising.min(open.level.len()));
     let k = after.len() + 1;
     if raised.is_empty() || !(p..=p + 4).contains(&k) {
         return None;
@@ -459,18 +482,12 @@ fn burst_rule(k: usize, burst: f64, what: &str) -> String {
 }
 
 /// The test of [`escalation`] against the current level, `since_level` its runs.
-fn further_move(
-    s: &Settings,
-    j: &Judgement,
-    since_level: &[f64],
-    min_level: usize,
-    dir: Direction,
-) -> Option<(usize, String)> {
-    let sign = dir.bad_sign();
-    let thr = effective_threshold(s.z_threshold, j.baseline.kept());
-    let p = s.persistence.max(1);
+fn further_move(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, String)> {
+    let Open {
+        sign, thr, p, dir, ..
+    } = *open;
     // Dropouts are no part of the level nor of a further move (see `LEVEL_DROPOUT`).
-    let (since_level, min_level) = without_dropouts(j, since_level, min_level, thr, sign);
+    let (since_level, min_level) = without_dropouts(j, open.level, open.raising, thr, sign);
     let raising = min_level.min(since_level.len());
     let start = level_start(j, &since_level[..raising], p, dir);
     let (since_level, min_level) = (&since_level[start..], min_level - start);
@@ -504,19 +521,12 @@ fn further_move(
 /// runs since sit [`ESCALATION_APART`] beyond them: runs selected for clearing the
 /// bar read high, and the step that follows them would otherwise be measured
 /// from their chance excess and go unreported.
-fn past_escalated_level(
-    s: &Settings,
-    j: &Judgement,
-    since_change: &[f64],
-    level_at: usize,
-    min_level: usize,
-    dir: Direction,
-) -> Option<(usize, String)> {
-    let sign = dir.bad_sign();
-    let thr = effective_threshold(s.z_threshold, j.baseline.kept());
-    let (earlier, level) = since_change.split_at(level_at);
-    let (earlier, _) = without_dropouts(j, earlier, 0, thr, sign);
-    let (level, min_level) = without_dropouts(j, level, min_level, thr, sign);
+fn past_escalated_level(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, String)> {
+    let Open {
+        sign, thr, p, dir, ..
+    } = *open;
+    let (earlier, _) = without_dropouts(j, open.earlier, 0, thr, sign);
+    let (level, min_level) = without_dropouts(j, open.level, open.raising, thr, sign);
     if earlier.is_empty() {
         return None;
     }
@@ -524,7 +534,7 @@ fn past_escalated_level(
     let split = min_level.max(1);
     let k = (level.len() + 1)
         .checked_sub(split)
-        .filter(|k| (s.persistence.max(1)..=s.window.max(s.persistence + 4)).contains(k))?;
+        .filter(|k| (p..=s.window.max(s.persistence + 4)).contains(k))?;
     let (raised, streak) = level.split_at(split);
     let now = streak_move(s, j, raised, min_level, streak, thr, dir)?;
     let (before, _) = alert_level(j, &earlier, 0, thr, s.cusum_k, dir);
@@ -534,7 +544,6 @@ fn past_escalated_level(
     let runs: Vec<f64> = earlier.iter().chain(raised).copied().collect();
     let m = streak_move(s, j, &runs, 0, streak, thr, dir)?;
     let what = " of its runs since its change began";
-    let p = s.persistence.max(1);
     m.fires(k, p, thr)
         .map(|why| (k, m.rule(k, sign, j.scale, what, why)))
 }
