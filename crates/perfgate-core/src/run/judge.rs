@@ -245,7 +245,8 @@ fn judging_settings(s: &Settings, metric: &str, ctx: &MetricContext) -> Settings
 }
 
 /// A suspect regression while the metric's regression alert is open escalates it
-/// when the metric moved again against the alert's own level: the rule says so and
+/// when the metric moved again against the alert's own level, or the burst that
+/// raised it went and a change stayed ([`detect::escalation`]): the rule says so and
 /// the severity rises a band above the alert's, so the channels hear of it.
 fn escalate(s: &Settings, mut j: Judgement, ctx: &MetricContext, dir: Direction) -> Judgement {
     let Some(alert) = &ctx.open_alert else {
