@@ -378,7 +378,9 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// runs, it carries an alert under the critical band into it
 /// ([`ESCALATION_CRITICAL_MARGIN`]). After an escalation, a streak
 /// may also be judged against all runs since the change began
-/// (`past_escalated_level`). Returns the streak's length and the rule that fired.
+/// (`past_escalated_level`); and a change that stayed once the burst that raised
+/// the level went is reported too (`burst_passed`). Returns the streak's length and
+/// the rule that fired.
 pub fn escalation(
     s: &Settings,
     j: &Judgement,
