@@ -96,6 +96,16 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] * (1.0 - w) + sorted[hi] * w
 }
 
+/// The smallest step between distinct values of `sorted` (infinite when they are
+/// all equal): a quantised metric's resolution.
+pub fn smallest_step(sorted: &[f64]) -> f64 {
+    sorted
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min)
+}
+
 fn sorted(values: &[f64]) -> Vec<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
     v.sort_by(f64::total_cmp);
@@ -113,11 +123,7 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     // Floor: the data's resolution (its smallest step between distinct values), so
     // quantised metrics whose samples are mostly equal keep a sane scale and their
     // neighbouring values are not thrown out as outliers; else 0.1% of the centre.
-    let resolution = s
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .filter(|d| *d > 0.0)
-        .fold(f64::INFINITY, f64::min);
+    let resolution = smallest_step(&s);
     let floor = (med.abs() * 1e-3).max(1e-9).max(if resolution.is_finite() {
         resolution
     } else {

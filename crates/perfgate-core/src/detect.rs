@@ -374,13 +374,13 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it (more past
 /// `persistence + 4` runs: [`ESCALATION_LONG_Z`]) allowing for
 /// the level's own uncertainty; every value of it is above the level by half a
-/// sigma (or, for that test and a quantised metric, half its resolution) and it moved by half the minimum change; or, up to `persistence + 4`
-/// runs, it carries an alert under the critical band into it
-/// ([`ESCALATION_CRITICAL_MARGIN`]). After an escalation, a streak
-/// may also be judged against all runs since the change began
-/// (`past_escalated_level`); and a change that stayed once the burst that raised
-/// the level went is reported too (`burst_passed`). Returns the streak's length and
-/// the rule that fired.
+/// sigma (or, for that test and a quantised metric, half its resolution) and it
+/// moved by half the minimum change; or, up to `persistence + 4` runs, it carries
+/// an alert under the critical band into it ([`ESCALATION_CRITICAL_MARGIN`]).
+/// After an escalation, a streak may also be judged against all runs since the
+/// change began (`past_escalated_level`); and a change that stayed once the burst
+/// that raised the level went is reported too (`burst_passed`). Returns the
+/// streak's length and the rule that fired.
 pub fn escalation(
     s: &Settings,
     j: &Judgement,
@@ -455,10 +455,9 @@ fn burst_passed(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, Stri
     if !streak.iter().all(under) {
         return None;
     }
-    let mean = streak.iter().sum::<f64>() / k as f64;
     if earlier.is_empty() {
         let beyond = streak.iter().all(|&v| j.z_toward(v, sign) >= thr);
-        let z = j.z_toward(mean, sign);
+        let z = j.z_toward(streak.iter().sum::<f64>() / k as f64, sign);
         return beyond.then(|| {
             let what = format!("{z:.1} sigma beyond the baseline");
             (k, burst_rule(k, burst, &what))
@@ -483,7 +482,7 @@ fn burst_rule(k: usize, burst: f64, what: &str) -> String {
     )
 }
 
-/// The test of [`escalation`] against the current level, `since_level` its runs.
+/// The test of [`escalation`] against the open alert's current level.
 fn further_move(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, String)> {
     let Open {
         sign, thr, p, dir, ..
@@ -704,9 +703,10 @@ enum Further {
 
 /// The move of `streak` and `j`'s value beyond the level of `level_runs` (the
 /// first `raising` of them raised it): none when a run of it is not half a sigma
-/// beyond the level (within half the runs' resolution, for a quantised metric), the streak moved less than half the minimum change, or the
-/// runs left once its largest is left out (a spike cannot carry it) lie more than
-/// `LEVEL_DROPOUT` sigmas apart (nor can a second one).
+/// beyond the level (within half the runs' resolution, for a quantised metric),
+/// the streak moved less than half the minimum change, or the runs left once its
+/// largest is left out (a spike cannot carry it) lie more than `LEVEL_DROPOUT`
+/// sigmas apart (nor can a second one).
 fn streak_move(
     s: &Settings,
     j: &Judgement,
@@ -764,11 +764,7 @@ fn streak_move(
 fn resolution<'v>(runs: impl Iterator<Item = &'v f64>) -> f64 {
     let mut sorted: Vec<f64> = runs.copied().collect();
     sorted.sort_by(f64::total_cmp);
-    let step = sorted
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .filter(|d| *d > 0.0)
-        .fold(f64::INFINITY, f64::min);
+    let step = crate::baseline::smallest_step(&sorted);
     // On a grid of that step, or continuous (the gap between two of a few runs).
     let on_grid = sorted.iter().all(|v| {
         let steps = (v - sorted[0]) / step;
