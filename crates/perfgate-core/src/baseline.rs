@@ -79,6 +79,60 @@ pub const DROPOUT_FACTOR: f64 = 2.0;
 /// skipped its work is far off in proportion, not only in robust sigmas.
 pub const DROPOUT_MIN_SHARE: f64 = 0.1;
 
+/// A far slow mode a baseline keeps: runs as far out on a metric's bad side as
+/// spikes ([`SPIKE_FACTOR`]) but too many to be dropped as rare (a GC pause, a
+/// cold cache, in one run of five). Kept, they make the scale many times the
+/// noise: a step of the other runs to 30% slower stood half a sigma out and went
+/// unreported for as long as the mode stayed that frequent. Measured from the
+/// runs short of the outliers, as the mode's own runs inflate the robust scale
+/// until none of them is a spike by it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FarMode {
+    med: f64,
+    over: f64,
+    sign: f64,
+}
+
+impl FarMode {
+    /// The far mode of `values` (a window), when the baseline keeps any of its
+    /// runs; whether outliers are rare is judged over `context`, as by
+    /// [`BaselineStats::compute_within`].
+    pub fn of(values: &[f64], context: &[f64], threshold: f64, dir: Direction) -> Option<FarMode> {
+        let s = sorted(values);
+        let rule = OutlierRule::of(context, threshold, Some(dir))?;
+        let (med, scale) = robust_center_scale(&s);
+        let sign = dir.bad_sign();
+        let short: Vec<f64> = s
+            .iter()
+            .copied()
+            .filter(|x| (x - med) * sign <= threshold * scale)
+            .collect();
+        // Their std, not their MAD: from a window's few runs the MAD is often half
+        // the noise, and a second mode 8 sigma up would pass for a far one.
+        let med_short = median(&short);
+        let n = short.len() as f64;
+        let mean = short.iter().sum::<f64>() / n;
+        let var = short.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let far = FarMode {
+            med: med_short,
+            over: (SPIKE_FACTOR * threshold * var.sqrt()).max(DROPOUT_MIN_SHARE * med_short.abs()),
+            sign,
+        };
+        // As with outliers, no mode is told from fewer than ten runs. And a far
+        // mode stands apart: no run lies between half its distance and it (a
+        // second mode 8 sigma up, spread to 12, is one mode, not split in two).
+        let kept = |x: f64| far.holds(x) && !rule.rejects(x, med, scale);
+        let between = |x: f64| !far.holds(x) && (x - far.med) * sign > far.over / 2.0;
+        let apart = !s.iter().any(|&x| between(x));
+        (s.len() >= 10 && apart && s.iter().any(|&x| kept(x))).then_some(far)
+    }
+
+    /// Whether `x` lies in the far mode.
+    pub fn holds(&self, x: f64) -> bool {
+        (x - self.med) * self.sign > self.over
+    }
+}
+
 /// Median of already sorted values (0 when empty).
 pub fn median(sorted: &[f64]) -> f64 {
     percentile(sorted, 50.0)
@@ -758,6 +812,36 @@ mod tests {
         let st = BaselineStats::compute_for(&spiky(5), 3.0, Some(Direction::Lower)).unwrap();
         assert_eq!(st.outliers, 0, "{st:?}");
         assert!(st.std > 30.0, "{st:?}");
+    }
+
+    #[test]
+    fn a_far_mode_is_the_runs_the_baseline_keeps_as_far_out_as_spikes() {
+        let spiky = |every: usize, at: f64| -> Vec<f64> {
+            (0..40)
+                .map(|i| {
+                    if i % every == 3 {
+                        at
+                    } else {
+                        100.0 + (i % 5) as f64 - 2.0
+                    }
+                })
+                .collect()
+        };
+        let far = |v: &[f64], dir| FarMode::of(v, v, 3.0, dir);
+        // One run in four at 200: kept, as too many to be rare.
+        let v = spiky(4, 200.0);
+        let mode = far(&v, Direction::Lower).expect("a far mode");
+        // The other runs' sd is 1.4: the mode begins 12 of them up.
+        assert!(mode.holds(200.0) && mode.holds(125.0));
+        assert!(!mode.holds(110.0) && !mode.holds(100.0) && !mode.holds(20.0));
+        // Rare spikes are dropped from the baseline: no mode. Nor is a second mode
+        // a few sigma up, nor a fast mode on a latency's good side.
+        assert_eq!(far(&spiky(8, 200.0), Direction::Lower), None);
+        assert_eq!(far(&spiky(4, 110.0), Direction::Lower), None);
+        assert_eq!(far(&spiky(4, 200.0), Direction::Higher), None);
+        // On a throughput, the far mode lies low.
+        let mode = far(&spiky(4, 20.0), Direction::Higher).expect("a far mode");
+        assert!(mode.holds(20.0) && !mode.holds(100.0));
     }
 
     #[test]

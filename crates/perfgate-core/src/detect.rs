@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 
-use crate::baseline::{BaselineStats, robust_center_scale};
+use crate::baseline::{BaselineStats, FarMode, robust_center_scale};
 use crate::config::{Config, DetectionOverride};
 use crate::metrics::Direction;
 use crate::model::DetectionRule;
@@ -1366,7 +1366,51 @@ fn began_at(zs: Vec<f64>, onset: usize) -> usize {
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
 /// with `recent` the observations just before it (oldest first, suspect ones included).
 /// None while the baseline has fewer than `min_samples` samples.
+///
+/// A run short of a far slow mode the baseline keeps ([`FarMode`]) is judged
+/// against the history without that mode's runs, and its streak and CUSUM run
+/// past them: they say nothing of where the other runs stand. A run in the mode,
+/// or a history too short without it, is judged against the whole.
 pub fn judge(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+) -> Option<Judgement> {
+    let far = far_mode_of(s, base, dir).filter(|f| value.is_finite() && !f.holds(value));
+    if let Some(far) = far {
+        let short =
+            |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
+        if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
+            j.onset = with_far_runs(recent, j.onset, &far);
+            return Some(j);
+        }
+    }
+    judge_all(s, base, recent, value, dir)
+}
+
+/// The far mode of `base`'s window and context, as the baseline sees them.
+fn far_mode_of(s: &Settings, base: &[f64], dir: Direction) -> Option<FarMode> {
+    let window = &base[base.len().saturating_sub(s.window)..];
+    let context = &base[base.len().saturating_sub(s.base_limit())..];
+    FarMode::of(window, context, s.outlier_threshold, dir)
+}
+
+/// How many of `recent`'s runs (oldest first) lie after the `onset`-th last of
+/// those short of the far mode: an onset counted without its runs, counted with.
+fn with_far_runs(recent: &[f64], onset: usize, far: &FarMode) -> usize {
+    let mut short = 0;
+    for (i, v) in recent.iter().rev().enumerate() {
+        if short == onset {
+            return i;
+        }
+        short += usize::from(!far.holds(*v));
+    }
+    recent.len()
+}
+
+fn judge_all(
     s: &Settings,
     base: &[f64],
     recent: &[f64],
@@ -1774,6 +1818,41 @@ mod tests {
             .collect()
     }
 
+    /// [`wide`] with every fourth run 100% slower (a far mode, a GC pause), and
+    /// from run `step` on the other runs `by` slower.
+    fn with_far_mode(n: usize, step: usize, by: f64) -> Vec<f64> {
+        wide(n, 11)
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match (i % 4 == 1, i >= step) {
+                (true, _) => v + 100.0,
+                (false, true) => v + by,
+                (false, false) => v,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_step_of_the_runs_short_of_a_frequent_far_mode_is_reported() {
+        let s = Settings::default();
+        // 20% slower is 6 sigma of the noise, but half a sigma of a scale that
+        // holds the far mode: unreported. Measured without the mode's runs, it
+        // is reported on its second run, past the far run between them.
+        let runs = with_far_mode(60, 48, 20.0);
+        let opened = regressions_opened(&s, runs.clone());
+        assert!(
+            matches!(opened.first(), Some((48..=51, false))),
+            "{opened:?}"
+        );
+        // The history alone raises nothing, and a run in the far mode is measured
+        // against the whole baseline, mode and all.
+        assert_eq!(regressions_opened(&s, runs[..48].to_vec()), []);
+        let j = judge(&s, &runs[..48], &runs[44..48], 200.0, Direction::Lower).unwrap();
+        assert!(j.z < 2.0 && j.suspect.is_none(), "{j:?}");
+        let j = judge(&s, &runs[..48], &runs[44..48], 120.0, Direction::Lower).unwrap();
+        assert!(j.z > 4.0 && j.scale < 5.0, "{j:?}");
+    }
+
     #[test]
     fn an_alert_recovers_at_the_baseline_not_just_under_the_threshold() {
         let clean = [false; 3];
@@ -2117,8 +2196,13 @@ mod tests {
         // Six runs in thirty that far out ask a longer streak than two.
         let j = judge(&s, &base, &[110.5, 109.5, 110.0], 110.0, Direction::Lower).unwrap();
         assert_eq!(j.confirmed, Some(Kind::Regression), "z {}", j.z);
-        // The same window with no longer history to show the spikes are rare.
+        // The same window with no longer history to show the spikes are rare: they
+        // are the metric's far mode, and a run short of it is measured without them.
         let j = judge(&s, &base[60..], &[110.0], 110.0, Direction::Lower).unwrap();
+        assert!(j.scale < 2.0, "scale {}", j.scale);
+        assert_eq!(j.suspect, Some(Kind::Regression), "z {}", j.z);
+        // A run in the mode, against the whole window, mode and all.
+        let j = judge(&s, &base[60..], &[], 200.0, Direction::Lower).unwrap();
         assert!(j.scale > 20.0, "scale {}", j.scale);
         assert_eq!(j.suspect, None);
     }
