@@ -131,6 +131,11 @@ impl FarMode {
     pub fn holds(&self, x: f64) -> bool {
         (x - self.med) * self.sign > self.over
     }
+
+    /// Where the far mode begins.
+    pub fn edge(&self) -> f64 {
+        self.med + self.over * self.sign
+    }
 }
 
 /// Median of already sorted values (0 when empty).

@@ -1384,6 +1384,12 @@ pub fn judge(
             |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
         if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
             j.onset = with_far_runs(recent, j.onset, &far);
+            if let Some(rule) = &mut j.rule {
+                let edge = far.edge();
+                rule.push_str(&format!(
+                    ", judged without the far mode's runs (beyond {edge:.3})"
+                ));
+            }
             return Some(j);
         }
     }
@@ -1839,9 +1845,16 @@ mod tests {
         // holds the far mode: unreported. Measured without the mode's runs, it
         // is reported on its second run, past the far run between them.
         let runs = with_far_mode(60, 48, 20.0);
-        let opened = regressions_opened(&s, runs.clone());
+        let opened = regressions_with_rules(&s, runs.clone());
         assert!(
-            matches!(opened.first(), Some((48..=51, false))),
+            matches!(opened.first(), Some((48..=51, false, _))),
+            "{opened:?}"
+        );
+        // The rule says what the run was measured against.
+        assert!(
+            opened[0]
+                .2
+                .contains("without the far mode's runs (beyond 1"),
             "{opened:?}"
         );
         // The history alone raises nothing, and a run in the far mode is measured
