@@ -1370,6 +1370,16 @@ fn began_at(zs: Vec<f64>, onset: usize) -> usize {
     newest - step_start(zs, onset + 1)
 }
 
+/// How often a history of `n` runs reaches a level it reached `out` times. At a
+/// spike's height (`far`) its runs are a far mode's, and a few of them say little
+/// of how often it comes: a whole run of prior ([`FAR_LEVEL_PRIOR`]), not half, so a
+/// history that showed a fifth of runs' mode fewer times than it has does not ask
+/// too short a streak or too low a CUSUM of a run of them.
+fn reach_rate(out: usize, n: usize, far: bool) -> f64 {
+    let prior = if far { FAR_LEVEL_PRIOR } else { 0.5 };
+    (out as f64 + prior) / (n as f64 + 1.0)
+}
+
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
 /// with `recent` the observations just before it (oldest first, suspect ones included).
 /// None while the baseline has fewer than `min_samples` samples.
@@ -1458,16 +1468,7 @@ fn judge_all(
             .iter()
             .filter(|&&v| (level..=cap).contains(&(zf(v) * sign)))
             .count();
-        // At a spike's height the history's runs are a far mode's, and a few of
-        // them say little of how often it comes: a whole run of prior, not half,
-        // so a history that showed a fifth of runs' mode fewer times than it has
-        // does not ask too short a streak or too low a CUSUM of a run of them.
-        let prior = if level > SPIKE_THRESHOLDS * thr {
-            FAR_LEVEL_PRIOR
-        } else {
-            0.5
-        };
-        let rate = (out as f64 + prior) / (history.len() as f64 + 1.0);
+        let rate = reach_rate(out, history.len(), level > SPIKE_THRESHOLDS * thr);
         let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
         (len, out)
     };
