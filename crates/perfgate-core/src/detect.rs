@@ -1098,12 +1098,14 @@ const QUIET_MAX_LAG1: f64 = 0.25;
 /// holds one keeps the ordinary limit.
 const SPIKE_THRESHOLDS: f64 = 2.0;
 
-/// The runs of prior with which the history's count of runs beyond
-/// [`SPIKE_THRESHOLDS`] thresholds gives how often it reaches there (half a run
-/// nearer the centre). Detection bench, families with 10-25% of runs 20 sigma up:
-/// false alarms 0.56-0.73% -> 0.50-0.66% of checks (seed 20261127), no step caught
-/// later; no family without such runs moves.
-const FAR_LEVEL_PRIOR: f64 = 1.0;
+/// How many standard errors above the history's own rate of runs beyond
+/// [`SPIKE_THRESHOLDS`] thresholds its rate is taken to be ([`reach_rate`]).
+/// Detection bench, seed 20261127, families with 10-25% of runs 20 sigma up: false
+/// alarms 0.56/0.62/0.73/0.69% with half a run of prior, 0.50/0.55/0.66/0.64% with
+/// a whole one, 0.39/0.48/0.52/0.53% at 1 standard error, 0.37/0.43/0.48/0.52% at
+/// 1.28, where bimodal-8sd-10%'s 4-sigma steps caught within 3 runs fell from 99.0
+/// to 88.5% (98.0% at 1).
+const FAR_LEVEL_ERRORS: f64 = 1.0;
 
 /// Lag-1 autocorrelation of a history (0 when it has under 3 runs or no spread).
 fn lag1(v: &[f64]) -> f64 {
@@ -1372,12 +1374,18 @@ fn began_at(zs: Vec<f64>, onset: usize) -> usize {
 
 /// How often a history of `n` runs reaches a level it reached `out` times. At a
 /// spike's height (`far`) its runs are a far mode's, and a few of them say little
-/// of how often it comes: a whole run of prior ([`FAR_LEVEL_PRIOR`]), not half, so a
-/// history that showed a fifth of runs' mode fewer times than it has does not ask
-/// too short a streak or too low a CUSUM of a run of them.
+/// of how often it comes: the rate there is [`FAR_LEVEL_ERRORS`] standard errors
+/// above what the history shows (Wilson's bound), so a history that showed a
+/// fifth of runs' mode fewer times than it comes does not ask too short a streak
+/// or too low a CUSUM of a run of them. Nearer the centre, half a run of prior.
 fn reach_rate(out: usize, n: usize, far: bool) -> f64 {
-    let prior = if far { FAR_LEVEL_PRIOR } else { 0.5 };
-    (out as f64 + prior) / (n as f64 + 1.0)
+    if !far {
+        return (out as f64 + 0.5) / (n as f64 + 1.0);
+    }
+    let (z, n) = (FAR_LEVEL_ERRORS, n.max(1) as f64);
+    let p = out as f64 / n;
+    let spread = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (p + z * z / (2.0 * n) + spread) / (1.0 + z * z / n)
 }
 
 /// Judge `value` against the baseline samples `base` (eligible history, oldest first)
@@ -1881,6 +1889,19 @@ mod tests {
         assert!(j.z < 2.0 && j.suspect.is_none(), "{j:?}");
         let j = judge(&s, &runs[..48], &runs[44..48], 120.0, Direction::Lower).unwrap();
         assert!(j.z > 4.0 && j.scale < 5.0, "{j:?}");
+    }
+
+    #[test]
+    fn a_far_mode_seen_a_few_times_asks_a_longer_streak_of_its_runs() {
+        let len = |rate: f64| (STREAK_CHANCE.ln() / rate.ln()).ceil();
+        // A fifth of runs' mode shows only 4 times in 30 one history in four: by
+        // that count three of its runs in a row would confirm (a 0.8% chance at
+        // its true rate); taken a standard error higher, four.
+        assert_eq!(len(reach_rate(4, 30, false)), 3.0);
+        assert_eq!(len(reach_rate(4, 30, true)), 4.0);
+        assert!(reach_rate(6, 30, true) > 0.2);
+        // A level the history never reached still asks the shortest streak.
+        assert_eq!(len(reach_rate(0, 30, true)), 2.0);
     }
 
     #[test]
