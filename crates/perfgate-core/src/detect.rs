@@ -421,19 +421,8 @@ const FAR_BURST: f64 = 2.0 * LEVEL_DROPOUT;
 /// not. A first level only: after an escalation, [`burst_passed`] measures from the
 /// level before it.
 fn step_under_far_burst(j: &Judgement, open: &Open) -> Option<(usize, String)> {
-    let Open {
-        earlier,
-        sign,
-        thr,
-        p,
-        dir,
-        ..
-    } = *open;
-    let (raised, after) = open.level.split_at(open.raising.min(open.level.len()));
-    if !earlier.is_empty() || raised.is_empty() {
-        return None;
-    }
-    let burst = level_median(&raised[level_start(j, raised, p, dir)..], sign);
+    let Open { sign, thr, p, .. } = *open;
+    let (burst, after) = open.burst(j).filter(|_| open.earlier.is_empty())?;
     let under = |v: f64| (burst - v) * sign / j.scale;
     let stands = |v: f64| under(v) >= LEVEL_DROPOUT && j.z_toward(v, sign) >= thr;
     if j.z_toward(burst, sign) < FAR_BURST || !stands(j.value) {
@@ -483,6 +472,20 @@ struct Open<'a> {
     p: usize,
 }
 
+impl Open<'_> {
+    /// The level of the burst that raised the open alert's current level (of its
+    /// raising runs, those of the burst: a CUSUM's climb may begin in noise), and
+    /// the runs since them; None without raising runs.
+    fn burst(&self, j: &Judgement) -> Option<(f64, &[f64])> {
+        let (raised, after) = self.level.split_at(self.raising.min(self.level.len()));
+        if raised.is_empty() {
+            return None;
+        }
+        let start = level_start(j, raised, self.p, self.dir);
+        Some((level_median(&raised[start..], self.sign), after))
+    }
+}
+
 /// The burst that raised an open alert (or its last escalation) went, and the
 /// metric stayed beyond what came before it: every run since the raising runs
 /// (`j`'s included, `persistence` to `persistence + 4` of them) stands
@@ -501,13 +504,11 @@ fn burst_passed(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, Stri
         dir,
         ..
     } = *open;
-    let (raised, after) = open.level.split_at(open.raising.min(open.level.len()));
+    let (burst, after) = open.burst(j)?;
     let k = after.len() + 1;
-    if raised.is_empty() || !(p..=p + 4).contains(&k) {
+    if !(p..=p + 4).contains(&k) {
         return None;
     }
-    // Of the raising runs, those of the burst: a CUSUM's climb may begin in noise.
-    let burst = level_median(&raised[level_start(j, raised, p, dir)..], sign);
     let streak: Vec<f64> = after.iter().copied().chain([j.value]).collect();
     let under = |v: &f64| (burst - v) * sign / j.scale >= LEVEL_DROPOUT;
     if !streak.iter().all(under) {
