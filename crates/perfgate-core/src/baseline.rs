@@ -99,6 +99,10 @@ impl FarMode {
     /// [`BaselineStats::compute_within`].
     pub fn of(values: &[f64], context: &[f64], threshold: f64, dir: Direction) -> Option<FarMode> {
         let s = sorted(values);
+        // As with outliers, no mode is told from fewer than ten runs.
+        if s.len() < 10 {
+            return None;
+        }
         let rule = OutlierRule::of(context, threshold, Some(dir))?;
         let (med, scale) = robust_center_scale(&s);
         let sign = dir.bad_sign();
@@ -110,21 +114,18 @@ impl FarMode {
         // Their std, not their MAD: from a window's few runs the MAD is often half
         // the noise, and a second mode 8 sigma up would pass for a far one.
         let med_short = median(&short);
-        let n = short.len() as f64;
-        let mean = short.iter().sum::<f64>() / n;
-        let var = short.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let (_, std) = mean_std(&short);
         let far = FarMode {
             med: med_short,
-            over: (SPIKE_FACTOR * threshold * var.sqrt()).max(DROPOUT_MIN_SHARE * med_short.abs()),
+            over: (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * med_short.abs()),
             sign,
         };
-        // As with outliers, no mode is told from fewer than ten runs. And a far
-        // mode stands apart: no run lies between half its distance and it (a
+        // A far mode stands apart: no run lies between half its distance and it (a
         // second mode 8 sigma up, spread to 12, is one mode, not split in two).
         let kept = |x: f64| far.holds(x) && !rule.rejects(x, med, scale);
         let between = |x: f64| !far.holds(x) && (x - far.med) * sign > far.over / 2.0;
         let apart = !s.iter().any(|&x| between(x));
-        (s.len() >= 10 && apart && s.iter().any(|&x| kept(x))).then_some(far)
+        (apart && s.iter().any(|&x| kept(x))).then_some(far)
     }
 
     /// Whether `x` lies in the far mode.
@@ -136,6 +137,18 @@ impl FarMode {
     pub fn edge(&self) -> f64 {
         self.med + self.over * self.sign
     }
+}
+
+/// Mean and sample standard deviation of `values` (std 0 from one value).
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = if values.len() > 1 {
+        values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
 }
 
 /// Median of already sorted values (0 when empty).
@@ -342,18 +355,12 @@ impl BaselineStats {
             .filter(|&x| !rule.rejects(x, med, scale))
             .collect();
         let kept = if kept.is_empty() { s.clone() } else { kept };
-        let n = kept.len() as f64;
-        let mean = kept.iter().sum::<f64>() / n;
-        let var = if kept.len() > 1 {
-            kept.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
-        } else {
-            0.0
-        };
+        let (mean, std) = mean_std(&kept);
         Some(BaselineStats {
             n: s.len(),
             outliers: s.len() - kept.len(),
             mean,
-            std: var.sqrt(),
+            std,
             median: med,
             robust_std: scale,
             p5: percentile(&s, 5.0),
