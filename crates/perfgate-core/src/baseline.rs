@@ -106,26 +106,39 @@ impl FarMode {
         let rule = OutlierRule::of(context, threshold, Some(dir))?;
         let (med, scale) = robust_center_scale(&s);
         let sign = dir.bad_sign();
-        let short: Vec<f64> = s
+        let is_short = |x: f64| (x - med) * sign <= threshold * scale;
+        let short: Vec<f64> = s.iter().copied().filter(|&x| is_short(x)).collect();
+        // Their std, not their MAD: from a window's few runs the MAD is often half
+        // the noise, and a second mode 8 sigma up would pass for a far one. Nor
+        // more than their run-to-run spread shows: a step among them (the window
+        // of a change that has not yet alerted) widens their std, not that.
+        let med_short = median(&short);
+        let in_order: Vec<f64> = values.iter().copied().filter(|&x| is_short(x)).collect();
+        let std = mean_std(&short).1.min(successive_std(&in_order));
+        let spike = (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * med_short.abs());
+        // The mode: the runs past half a spike's distance, centred as far out as a
+        // spike, and apart from the others, none of its runs within half its
+        // distance (a second mode 8 sigma up, spread to 12, is one mode, not split
+        // in two). Told by its centre, not by each run: from a window's 20 other
+        // runs their std reads up to a third over the noise, and a mode 20 sigma up
+        // whose lower runs fell short of 12 such stds was split, then missed.
+        let beyond: Vec<f64> = s
             .iter()
             .copied()
-            .filter(|x| (x - med) * sign <= threshold * scale)
+            .filter(|x| (x - med_short) * sign > spike / 2.0)
             .collect();
-        // Their std, not their MAD: from a window's few runs the MAD is often half
-        // the noise, and a second mode 8 sigma up would pass for a far one.
-        let med_short = median(&short);
-        let (_, std) = mean_std(&short);
+        if beyond.is_empty() {
+            return None;
+        }
+        let far_med = median(&beyond);
         let far = FarMode {
             med: med_short,
-            over: (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * med_short.abs()),
+            over: (far_med - med_short) * sign / 2.0,
             sign,
         };
-        // A far mode stands apart: no run lies between half its distance and it (a
-        // second mode 8 sigma up, spread to 12, is one mode, not split in two).
+        let apart = beyond.iter().all(|&x| far.holds(x));
         let kept = |x: f64| far.holds(x) && !rule.rejects(x, med, scale);
-        let between = |x: f64| !far.holds(x) && (x - far.med) * sign > far.over / 2.0;
-        let apart = !s.iter().any(|&x| between(x));
-        (apart && s.iter().any(|&x| kept(x))).then_some(far)
+        (far.over * 2.0 >= spike && apart && s.iter().any(|&x| kept(x))).then_some(far)
     }
 
     /// Whether `x` lies in the far mode.
@@ -137,6 +150,66 @@ impl FarMode {
     pub fn edge(&self) -> f64 {
         self.med + self.over * self.sign
     }
+
+    /// The map that lays the mode's runs of `context` over the others (their
+    /// median onto the others', their spread, where wider, onto the others'), so
+    /// that a run in the mode is measured by the noise: at 20 sigma up, a step of
+    /// 6 is only a third of the whole's scale. None from fewer than
+    /// [`FOLD_MIN_RUNS`] of them.
+    pub fn fold(&self, context: &[f64]) -> Option<Fold> {
+        let (far, short): (Vec<f64>, Vec<f64>) = context.iter().partition(|&&x| self.holds(x));
+        if far.len() < FOLD_MIN_RUNS || short.len() < FOLD_MIN_RUNS {
+            return None;
+        }
+        let (far_std, short_std) = (mean_std(&far).1, mean_std(&short).1);
+        let ratio = if far_std > short_std && short_std > 0.0 {
+            short_std / far_std
+        } else {
+            1.0
+        };
+        Some(Fold {
+            from: median(&sorted(&far)),
+            to: median(&sorted(&short)),
+            ratio,
+        })
+    }
+}
+
+/// Runs of a far mode a history must hold for [`FarMode::fold`]: its median and
+/// spread, from fewer, would misplace the mode by as much as a step.
+pub const FOLD_MIN_RUNS: usize = 5;
+
+/// An affine map of a far mode's runs onto the other runs ([`FarMode::fold`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fold {
+    /// The mode's median.
+    pub from: f64,
+    /// The other runs' median.
+    pub to: f64,
+    /// Their spread over the mode's (at most 1).
+    pub ratio: f64,
+}
+
+impl Fold {
+    /// `x` of the mode, laid over the other runs.
+    pub fn apply(&self, x: f64) -> f64 {
+        self.to + (x - self.from) * self.ratio
+    }
+
+    /// A centre among the other runs, back in the mode.
+    pub fn back(&self, center: f64) -> f64 {
+        self.from + (center - self.to) / self.ratio
+    }
+}
+
+/// The noise's standard deviation as the differences between successive `values`
+/// show it (infinite from fewer than two): a step among them barely moves it.
+fn successive_std(values: &[f64]) -> f64 {
+    if values.len() < 2 {
+        return f64::INFINITY;
+    }
+    let sq: f64 = values.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
+    (sq / (2.0 * (values.len() - 1) as f64)).sqrt()
 }
 
 /// Mean and sample standard deviation of `values` (std 0 from one value).
@@ -843,9 +916,33 @@ mod tests {
         // One run in four at 200: kept, as too many to be rare.
         let v = spiky(4, 200.0);
         let mode = far(&v, Direction::Lower).expect("a far mode");
-        // The other runs' sd is 1.4: the mode begins 12 of them up.
-        assert!(mode.holds(200.0) && mode.holds(125.0));
-        assert!(!mode.holds(110.0) && !mode.holds(100.0) && !mode.holds(20.0));
+        // It begins half way from the other runs' median to its own.
+        assert_eq!(mode.edge(), 150.0);
+        assert!(mode.holds(200.0) && mode.holds(151.0));
+        assert!(!mode.holds(149.0) && !mode.holds(100.0) && !mode.holds(20.0));
+        // Told by its centre: its lower runs may stand short of 12 of the other
+        // runs' sds (17 here), as half of them do at 115, the rest at 125.
+        let spread: Vec<f64> = v
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| match x {
+                200.0 if i % 8 == 3 => 115.0,
+                200.0 => 125.0,
+                _ => x,
+            })
+            .collect();
+        let mode = far(&spread, Direction::Lower).expect("a far mode");
+        assert!(mode.holds(115.0) && !mode.holds(108.0));
+        // A step of the other runs in the window (a change not yet alerted) widens
+        // their std to 5: by it, a mode at 150 would be no far one. Their
+        // run-to-run spread is what measures them.
+        let stepped: Vec<f64> = spiky(4, 150.0)
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| if x < 150.0 && i >= 26 { x + 10.0 } else { x })
+            .collect();
+        let mode = far(&stepped, Direction::Lower).expect("a far mode");
+        assert!(mode.holds(150.0) && !mode.holds(112.0));
         // Rare spikes are dropped from the baseline: no mode. Nor is a second mode
         // a few sigma up, nor a fast mode on a latency's good side.
         assert_eq!(far(&spiky(8, 200.0), Direction::Lower), None);

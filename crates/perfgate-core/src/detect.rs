@@ -258,6 +258,18 @@ impl Default for Settings {
 /// one time in a hundred).
 const OUTLIER_CONTEXT: usize = 3;
 
+/// Which of the history's runs a judgement measured a run against ([`judge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Measured {
+    /// All of them.
+    #[default]
+    Whole,
+    /// Those short of the far mode: a run short of it.
+    ShortOfFarMode,
+    /// The far mode's own, laid over the others: a run in it.
+    InFarMode,
+}
+
 /// An observation judged against a baseline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Judgement {
@@ -285,6 +297,9 @@ pub struct Judgement {
     pub scale: f64,
     /// A further move beyond an open alert's level (see [`escalation`]).
     pub escalated: bool,
+    /// Which runs it was measured against ([`judge`]).
+    #[serde(skip)]
+    pub measured: Measured,
     /// For a confirmed change, how many runs before this one it began (the first
     /// run of the confirming streak, or where the CUSUM started to climb).
     #[serde(skip)]
@@ -389,8 +404,9 @@ pub fn escalation(
     min_level: usize,
     dir: Direction,
 ) -> Option<(usize, String)> {
-    // Its own streak confirms the move, so a suspect run is enough.
-    if j.suspect != Some(Kind::Regression) {
+    // Its own streak confirms the move, so a suspect run is enough. Not one
+    // measured in a far mode: its centre is the mode's, the level the others'.
+    if j.suspect != Some(Kind::Regression) || j.measured == Measured::InFarMode {
         return None;
     }
     let (earlier, level) = since_change.split_at(level_at.min(since_change.len()));
@@ -1451,10 +1467,14 @@ fn reach_rate(out: usize, n: usize, far: bool) -> f64 {
 /// with `recent` the observations just before it (oldest first, suspect ones included).
 /// None while the baseline has fewer than `min_samples` samples.
 ///
-/// A run short of a far slow mode the baseline keeps ([`FarMode`]) is judged
-/// against the history without that mode's runs, and its streak and CUSUM run
-/// past them: they say nothing of where the other runs stand. A run in the mode,
-/// or a history too short without it, is judged against the whole.
+/// With a far slow mode the baseline keeps ([`FarMode`]), each of its two modes
+/// is also judged on its own: a run short of the mode against the history without
+/// the mode's runs, its streak and CUSUM running past them (they say nothing of
+/// where the other runs stand); a run in the mode, when the whole does not
+/// confirm it, against the history with the mode's runs laid over the others
+/// ([`FarMode::fold`]), its streak and CUSUM over the mode's runs. The whole
+/// still judges it: a move of every run to the mode's height is no run of the
+/// mode. A history too short without the mode is judged whole.
 pub fn judge(
     s: &Settings,
     base: &[f64],
@@ -1462,22 +1482,70 @@ pub fn judge(
     value: f64,
     dir: Direction,
 ) -> Option<Judgement> {
-    let far = far_mode_of(s, base, dir).filter(|f| value.is_finite() && !f.holds(value));
-    if let Some(far) = far {
-        let short =
-            |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
-        if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
-            j.onset = with_far_runs(recent, j.onset, &far);
-            if let Some(rule) = &mut j.rule {
-                let edge = far.edge();
-                rule.push_str(&format!(
-                    ", judged without the far mode's runs (beyond {edge:.3})"
-                ));
-            }
-            return Some(j);
+    let Some(far) = far_mode_of(s, base, dir).filter(|_| value.is_finite()) else {
+        return judge_all(s, base, recent, value, dir);
+    };
+    if far.holds(value) {
+        let whole = judge_all(s, base, recent, value, dir)?;
+        if whole.confirmed.is_some() {
+            return Some(whole);
         }
+        // Only a regression: a run under the mode's runs may be the others' step.
+        let in_mode = judge_in_far_mode(s, base, recent, value, dir, &far, &whole);
+        let regression = |j: &Judgement| j.confirmed == Some(Kind::Regression);
+        return Some(in_mode.filter(regression).unwrap_or(whole));
+    }
+    let short = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
+    if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
+        j.onset = with_runs_of(recent, j.onset, |x| !far.holds(x));
+        j.measured = Measured::ShortOfFarMode;
+        if let Some(rule) = &mut j.rule {
+            let edge = far.edge();
+            rule.push_str(&format!(
+                ", judged without the far mode's runs (beyond {edge:.3})"
+            ));
+        }
+        return Some(j);
     }
     judge_all(s, base, recent, value, dir)
+}
+
+/// `value`, a run in the far mode `far`, judged against `base` with the mode's
+/// runs laid over the others, over the mode's runs of `recent`; its value, centre
+/// and scale back in the mode, and the `whole` history's stats. None where the
+/// history holds too few of the mode's runs to place it.
+fn judge_in_far_mode(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+    far: &FarMode,
+    whole: &Judgement,
+) -> Option<Judgement> {
+    let fold = far.fold(&base[base.len().saturating_sub(s.base_limit())..])?;
+    let laid = |x: f64| if far.holds(x) { fold.apply(x) } else { x };
+    let base: Vec<f64> = base.iter().map(|&x| laid(x)).collect();
+    let ours: Vec<f64> = recent
+        .iter()
+        .filter(|&&x| far.holds(x))
+        .map(|&x| fold.apply(x))
+        .collect();
+    let mut j = judge_all(s, &base, &ours, fold.apply(value), dir)?;
+    j.onset = with_runs_of(recent, j.onset, |x| far.holds(x));
+    j.value = value;
+    j.center = fold.back(j.center);
+    j.scale /= fold.ratio;
+    j.change_pct = change_pct(value, j.center);
+    j.baseline = whole.baseline.clone();
+    j.measured = Measured::InFarMode;
+    if let Some(rule) = &mut j.rule {
+        let from = fold.from;
+        rule.push_str(&format!(
+            ", judged against the far mode's own runs (around {from:.3})"
+        ));
+    }
+    Some(j)
 }
 
 /// The far mode of `base`'s window and context, as the baseline sees them.
@@ -1488,14 +1556,14 @@ fn far_mode_of(s: &Settings, base: &[f64], dir: Direction) -> Option<FarMode> {
 }
 
 /// How many of `recent`'s runs (oldest first) lie after the `onset`-th last of
-/// those short of the far mode: an onset counted without its runs, counted with.
-fn with_far_runs(recent: &[f64], onset: usize, far: &FarMode) -> usize {
-    let mut short = 0;
+/// those `counted`: an onset counted over some of the runs, counted over all.
+fn with_runs_of(recent: &[f64], onset: usize, counted: impl Fn(f64) -> bool) -> usize {
+    let mut seen = 0;
     for (i, v) in recent.iter().rev().enumerate() {
-        if short == onset {
+        if seen == onset {
             return i;
         }
-        short += usize::from(!far.holds(*v));
+        seen += usize::from(counted(*v));
     }
     recent.len()
 }
@@ -1643,6 +1711,7 @@ fn judge_all(
         center,
         scale,
         escalated: false,
+        measured: Measured::Whole,
         onset,
     })
 }
@@ -1948,6 +2017,36 @@ mod tests {
         assert!(j.z < 2.0 && j.suspect.is_none(), "{j:?}");
         let j = judge(&s, &runs[..48], &runs[44..48], 120.0, Direction::Lower).unwrap();
         assert!(j.z > 4.0 && j.scale < 5.0, "{j:?}");
+    }
+
+    #[test]
+    fn a_run_in_a_far_mode_is_also_judged_against_the_modes_own_runs() {
+        let s = Settings::default();
+        let runs = with_far_mode(60, 60, 0.0);
+        let (base, recent) = (&runs[..48], &runs[44..48]);
+        // Every run 20 slower (6 sigma), and two far runs in a row: against the
+        // whole they are nothing (half a sigma), against the mode's runs laid over
+        // the others, a streak. Confirmed on the second, measured from the mode.
+        let mut stepped = recent.to_vec();
+        stepped[3] = runs[49] + 20.0;
+        let j = judge(&s, base, &stepped, runs[53] + 20.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, Some(Kind::Regression), "{j:?}");
+        assert!(j.z > 4.0 && (j.center - 200.0).abs() < 5.0, "{j:?}");
+        assert!(
+            j.rule.as_deref().unwrap().contains("far mode's own runs"),
+            "{j:?}"
+        );
+        assert_eq!(j.onset, 1, "{j:?}");
+        // One such run is no streak; nor is a run of the mode as slow as ever.
+        let j = judge(&s, base, recent, runs[53] + 20.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, None, "{j:?}");
+        let j = judge(&s, base, &stepped, runs[53], Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, None, "{j:?}");
+        // A faster run of the mode is no improvement: it may be the others' step.
+        let mut faster = recent.to_vec();
+        faster[3] = runs[49] - 20.0;
+        let j = judge(&s, base, &faster, runs[53] - 20.0, Direction::Lower).unwrap();
+        assert_eq!(j.confirmed, None, "{j:?}");
     }
 
     #[test]
