@@ -1487,9 +1487,19 @@ pub fn judge(
     };
     if far.holds(value) {
         let whole = judge_all(s, base, recent, value, dir)?;
-        if whole.confirmed.is_some() {
+        if whole.confirmed.is_some() && mode_runs_in_a_row(s, base, recent, &far) {
             return Some(whole);
         }
+        // The mode's runs, a quarter of them each 2 sigma of the whole, climb the
+        // whole's CUSUM past its limit whenever two come close: no change.
+        let whole = Judgement {
+            confirmed: None,
+            rule: None,
+            detected_by: None,
+            severity: None,
+            onset: 0,
+            ..whole
+        };
         // Only a regression: a run under the mode's runs may be the others' step.
         let in_mode = judge_in_far_mode(s, base, recent, value, dir, &far, &whole);
         let regression = |j: &Judgement| j.confirmed == Some(Kind::Regression);
@@ -1546,6 +1556,25 @@ fn judge_in_far_mode(
         ));
     }
     Some(j)
+}
+
+/// How rare a row of a far mode's runs must be to tell that every run moved to
+/// the mode's height ([`mode_runs_in_a_row`]): each run ends such a row at this
+/// chance, a fifth of [`STREAK_CHANCE`], which was 0.1 points of false alarms
+/// with the mode in a quarter of the runs.
+const MODE_ROW_CHANCE: f64 = 0.001;
+
+/// Whether the far mode's runs came more often in a row, up to the one judged,
+/// than the history's rate of them makes a [`MODE_ROW_CHANCE`]: every run moved
+/// to the mode's height. The length is not capped as a streak's is: at a quarter
+/// of the runs, four in a row come one time in 250.
+fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode) -> bool {
+    let history = &base[base.len().saturating_sub(s.base_limit())..];
+    let out = history.iter().filter(|&&x| far.holds(x)).count();
+    let rate = reach_rate(out, history.len(), true);
+    let need = (MODE_ROW_CHANCE.ln() / rate.ln()).max(s.persistence.max(1) as f64);
+    let row = 1 + recent.iter().rev().take_while(|&&x| far.holds(x)).count();
+    row as f64 >= need
 }
 
 /// The far mode of `base`'s window and context, as the baseline sees them.
@@ -2047,6 +2076,37 @@ mod tests {
         faster[3] = runs[49] - 20.0;
         let j = judge(&s, base, &faster, runs[53] - 20.0, Direction::Lower).unwrap();
         assert_eq!(j.confirmed, None, "{j:?}");
+    }
+
+    #[test]
+    fn a_far_modes_runs_alarm_only_when_more_of_them_come_in_a_row_than_its_rate_explains() {
+        let s = Settings::default();
+        let runs = with_far_mode(60, 60, 0.0);
+        let far_run = |i: usize| runs[4 * i + 1];
+        // The detection bench's spikes-25% (seed 20262127, series 187 without a
+        // change): five of the mode's runs in a row (one in 300 at its rate) end
+        // it, each 1.6-2 sigma of the whole, and the whole's CUSUM climbed past
+        // its limit (3.59 >= 2.25). No alarm: at the mode's rate, a row must be
+        // one in a thousand.
+        let quiet = [
+            106.1432, 101.4020, 97.5258, 103.7867, 101.8150, 104.4332, 99.1856, 199.8422, 100.4973,
+            101.8151, 191.1255, 100.5502, 102.3335, 101.2252, 100.3908, 199.0752, 101.9553,
+            98.9675, 195.8343, 106.6926, 89.0914, 101.8006, 98.9723, 196.3136, 108.1560, 205.4489,
+            100.2467, 101.1669, 93.7774, 99.5185, 93.8431, 102.9452, 195.4971, 205.8823, 103.8023,
+            96.3074, 99.6080, 190.7632, 97.2926, 106.9758, 98.9668, 91.0848, 198.6840, 100.8408,
+            110.5703, 95.7019, 100.7268, 99.5229, 195.7627, 94.6169, 105.1193, 195.1404, 193.9194,
+            192.9860, 203.9985, 192.5088,
+        ];
+        assert_eq!(regressions_with_rules(&s, quiet), []);
+        // Every run at the mode's height: reported, once the row is too long for
+        // the mode's rate (a quarter of the runs, 6 in a row: 1 in 4000).
+        let mut moved = runs[..48].to_vec();
+        moved.extend((0..10).map(far_run));
+        let opened = regressions_with_rules(&s, moved);
+        assert!(
+            matches!(opened.first(), Some((50..=55, false, _))),
+            "{opened:?}"
+        );
     }
 
     #[test]
