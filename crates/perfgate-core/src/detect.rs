@@ -268,6 +268,9 @@ pub enum Measured {
     ShortOfFarMode,
     /// The far mode's own, laid over the others: a run in it.
     InFarMode,
+    /// All of them, for a run in the far mode that came in no longer a row of
+    /// the mode's runs than its rate explains: no change, nor a further move.
+    WholeInFarMode,
 }
 
 /// An observation judged against a baseline.
@@ -406,7 +409,8 @@ pub fn escalation(
 ) -> Option<(usize, String)> {
     // Its own streak confirms the move, so a suspect run is enough. Not one
     // measured in a far mode: its centre is the mode's, the level the others'.
-    if j.suspect != Some(Kind::Regression) || j.measured == Measured::InFarMode {
+    let in_mode = matches!(j.measured, Measured::InFarMode | Measured::WholeInFarMode);
+    if j.suspect != Some(Kind::Regression) || in_mode {
         return None;
     }
     let (earlier, level) = since_change.split_at(level_at.min(since_change.len()));
@@ -1498,6 +1502,7 @@ pub fn judge(
             detected_by: None,
             severity: None,
             onset: 0,
+            measured: Measured::WholeInFarMode,
             ..whole
         };
         // Only a regression: a run under the mode's runs may be the others' step.
@@ -2107,6 +2112,25 @@ mod tests {
             matches!(opened.first(), Some((50..=55, false, _))),
             "{opened:?}"
         );
+    }
+
+    #[test]
+    fn a_far_modes_runs_do_not_escalate_an_open_alert_against_the_whole() {
+        // The detection bench's spikes-20% (seed 20261127, series 287 of the step
+        // behind an alert): a 2-sigma step alerts at run 33, then five of the far
+        // mode's runs come in a row (34-38), each 2 sigma of the whole. They
+        // escalated at 37, and the 6-sigma step at 40, far under their level,
+        // went unreported. A row of five is within the mode's rate: no move.
+        let s = Settings::default();
+        let runs = [
+            97.6053, 101.5734, 97.4271, 98.5201, 94.6847, 94.3616, 93.6275, 194.2499, 106.6654,
+            199.5169, 101.7491, 97.8857, 204.8994, 199.9031, 198.4606, 193.8350, 102.6561,
+            101.4429, 98.2868, 101.4704, 103.3727, 92.2431, 199.6496, 92.4961, 95.9828, 103.8502,
+            98.4314, 104.4937, 101.4867, 95.2842, 103.8375, 104.7992, 112.0041, 107.4254, 208.6978,
+            210.5713, 202.3533, 213.6755, 209.8253,
+        ];
+        let opened = regressions_with_rules(&s, runs);
+        assert!(matches!(opened[..], [(33, false, _)]), "{opened:?}");
     }
 
     #[test]
