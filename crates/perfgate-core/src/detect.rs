@@ -1474,11 +1474,12 @@ fn reach_rate(out: usize, n: usize, far: bool) -> f64 {
 /// With a far slow mode the baseline keeps ([`FarMode`]), each of its two modes
 /// is also judged on its own: a run short of the mode against the history without
 /// the mode's runs, its streak and CUSUM running past them (they say nothing of
-/// where the other runs stand); a run in the mode, when the whole does not
-/// confirm it, against the history with the mode's runs laid over the others
-/// ([`FarMode::fold`]), its streak and CUSUM over the mode's runs. The whole
-/// still judges it: a move of every run to the mode's height is no run of the
-/// mode. A history too short without the mode is judged whole.
+/// where the other runs stand); a run in the mode against the history with the
+/// mode's runs laid over the others ([`FarMode::fold`]), its streak and CUSUM
+/// over the mode's runs. The whole still judges a run in the mode, but confirms
+/// it only past a row of the mode's runs its rate does not explain
+/// (`mode_runs_in_a_row`): a move of every run to the mode's height. A mode too
+/// seldom seen to place, or a history too short without it, is judged whole.
 pub fn judge(
     s: &Settings,
     base: &[f64],
@@ -1569,8 +1570,8 @@ fn judge_in_far_mode(
 
 /// How rare a row of a far mode's runs must be to tell that every run moved to
 /// the mode's height ([`mode_runs_in_a_row`]): each run ends such a row at this
-/// chance, a fifth of [`STREAK_CHANCE`], which was 0.1 points of false alarms
-/// with the mode in a quarter of the runs.
+/// chance, a fifth of [`STREAK_CHANCE`] (at that, with the mode in a quarter of
+/// the runs, false alarms were 0.03-0.05 points higher).
 const MODE_ROW_CHANCE: f64 = 0.001;
 
 /// Whether the far mode's runs came more often in a row, up to the one judged,
