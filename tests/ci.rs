@@ -326,8 +326,29 @@ fn headless_demo_tells_the_story_and_its_next_commands_work() {
         out.contains("open alert") && !out.contains("building"),
         "{out}"
     );
-    // One slow run at the end of five quiet ones is no change point at run 4.
-    assert!(!out.contains("change points"), "{out}");
+    // One slow run at the end of five quiet ones is no change point at run 4. A
+    // busy machine may slow the fifth too, past the four before it (6.4 ms after
+    // 5.3-5.9, seen once): then the last two are a change of two runs, and the
+    // only point is where they begin.
+    let value = |run: usize| -> Option<f64> {
+        let row = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("#{run} ")))?;
+        row.split_whitespace().nth(2)?.parse().ok()
+    };
+    let quiet: Vec<f64> = (1..=4).filter_map(value).collect();
+    assert_eq!(quiet.len(), 4, "{out}");
+    let top = quiet.iter().copied().fold(f64::MIN, f64::max);
+    if value(5).is_some_and(|v| v <= top) {
+        assert!(!out.contains("change points"), "{out}");
+    } else {
+        assert!(
+            out.lines()
+                .filter(|l| l.contains("change points"))
+                .all(|l| l.trim_end().ends_with("runs #4")),
+            "{out}"
+        );
+    }
     let o = run(dir.path(), &[&["triage", "list"], &cfg[..]].concat());
     assert!(stdout(&o).contains(metric), "{}", stdout(&o));
     assert!(
