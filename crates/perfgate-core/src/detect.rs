@@ -1492,13 +1492,13 @@ pub fn judge(
     };
     if far.holds(value) {
         let whole = judge_all(s, base, recent, value, dir)?;
+        if whole.confirmed.is_some() && mode_runs_in_a_row(s, base, recent, &far) {
+            return Some(whole);
+        }
         // A mode too seldom seen to place is judged whole, as its runs always were.
         let Some(in_mode) = judge_in_far_mode(s, base, recent, value, dir, &far, &whole) else {
             return Some(whole);
         };
-        if whole.confirmed.is_some() && mode_runs_in_a_row(s, base, recent, &far) {
-            return Some(whole);
-        }
         // Only a regression: a run under the mode's runs may be the others' step.
         if in_mode.confirmed == Some(Kind::Regression) {
             return Some(in_mode);
