@@ -104,17 +104,45 @@ impl FarMode {
             return None;
         }
         let rule = OutlierRule::of(context, threshold, Some(dir))?;
-        let (med, scale) = robust_center_scale(&s);
         let sign = dir.bad_sign();
-        let is_short = |x: f64| (x - med) * sign <= threshold * scale;
-        let short: Vec<f64> = s.iter().copied().filter(|&x| is_short(x)).collect();
+        let (med, scale) = robust_center_scale(&s);
+        let kept = |x: f64| !rule.rejects(x, med, scale);
+        let near = |x: f64| (x - med) * sign <= threshold * scale;
+        Self::past_short(values, &s, near, threshold, sign, kept).or_else(|| {
+            let edge = gap_edge(&s, context, sign)?;
+            Self::past_short(values, &s, |x| x * sign <= edge, threshold, sign, kept)
+        })
+    }
+
+    /// The far mode past the runs of `values` (`sorted` too) that are `short`, as
+    /// [`FarMode::of`] tells it, when the baseline keeps any of its runs.
+    fn past_short(
+        values: &[f64],
+        sorted: &[f64],
+        is_short: impl Fn(f64) -> bool,
+        threshold: f64,
+        sign: f64,
+        kept: impl Fn(f64) -> bool,
+    ) -> Option<FarMode> {
+        let short: Vec<f64> = sorted.iter().copied().filter(|&x| is_short(x)).collect();
+        if short.is_empty() {
+            return None;
+        }
         // Their std, not their MAD: from a window's few runs the MAD is often half
         // the noise, and a second mode 8 sigma up would pass for a far one. Nor
         // more than their run-to-run spread shows: a step among them (the window
-        // of a change that has not yet alerted) widens their std, not that.
+        // of a change that has not yet alerted) widens their std, not that. Nor
+        // less than their resolution, as for the scale: split at their widest gap,
+        // whole milliseconds of 0.3 ms of noise made a far mode of the runs at 5.
         let med_short = median(&short);
         let in_order: Vec<f64> = values.iter().copied().filter(|&x| is_short(x)).collect();
-        let std = mean_std(&short).1.min(successive_std(&in_order));
+        let resolution = smallest_step(sorted);
+        let floor = if resolution.is_finite() {
+            resolution
+        } else {
+            0.0
+        };
+        let std = mean_std(&short).1.min(successive_std(&in_order)).max(floor);
         let spike = (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * med_short.abs());
         // The mode: the runs past half a spike's distance, centred as far out as a
         // spike, and apart from the others, none of its runs within half its
@@ -122,7 +150,7 @@ impl FarMode {
         // in two). Told by its centre, not by each run: from a window's 20 other
         // runs their std reads up to a third over the noise, and a mode 20 sigma up
         // whose lower runs fell short of 12 such stds was split, then missed.
-        let beyond: Vec<f64> = s
+        let beyond: Vec<f64> = sorted
             .iter()
             .copied()
             .filter(|x| (x - med_short) * sign > spike / 2.0)
@@ -137,8 +165,8 @@ impl FarMode {
             sign,
         };
         let apart = beyond.iter().all(|&x| far.holds(x));
-        let kept = |x: f64| far.holds(x) && !rule.rejects(x, med, scale);
-        (far.over * 2.0 >= spike && apart && s.iter().any(|&x| kept(x))).then_some(far)
+        let any_kept = sorted.iter().any(|&x| far.holds(x) && kept(x));
+        (far.over * 2.0 >= spike && apart && any_kept).then_some(far)
     }
 
     /// Whether `x` lies in the far mode.
@@ -173,6 +201,23 @@ impl FarMode {
             ratio,
         })
     }
+}
+
+/// Where a window's runs (`sorted`) are split by their widest gap, in units of
+/// `x * sign`, when [`FOLD_MIN_RUNS`] of them lie short of it and fewer than half
+/// the longer history's (`context`) beyond it: a far mode the window holds in
+/// half its runs or more. A mode in a quarter of the runs does one time in 70 in
+/// a window of 20, and the window's centre then lay in the mode, or its scale
+/// took the mode in: judged whole, at ten times the noise, a 6-sigma step of
+/// the other runs went unreported.
+fn gap_edge(sorted: &[f64], context: &[f64], sign: f64) -> Option<f64> {
+    let mut o: Vec<f64> = sorted.iter().map(|x| x * sign).collect();
+    o.sort_by(f64::total_cmp);
+    let i = (FOLD_MIN_RUNS.max(1)..o.len())
+        .max_by(|&a, &b| (o[a] - o[a - 1]).total_cmp(&(o[b] - o[b - 1])))?;
+    let edge = (o[i] + o[i - 1]) / 2.0;
+    let beyond = context.iter().filter(|&&x| x * sign > edge).count();
+    (beyond * 2 < context.len()).then_some(edge)
 }
 
 /// Runs of a far mode a history must hold for [`FarMode::fold`]: its median and
@@ -286,6 +331,9 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
 #[derive(Debug, Clone, Copy)]
 struct OutlierRule {
     threshold: f64,
+    /// The robust centre and scale of the history the rule was made from.
+    med: f64,
+    scale: f64,
     dir: Option<Direction>,
     drop_dropouts: bool,
     /// Spikes ([`SPIKE_FACTOR`]) are dropped: no more than one run in [`SPIKE_RARE`].
@@ -306,6 +354,8 @@ impl OutlierRule {
         let (med, scale) = robust_center_scale(&s);
         let mut rule = OutlierRule {
             threshold,
+            med,
+            scale,
             dir,
             drop_dropouts: false,
             drop_spikes: false,
@@ -363,8 +413,14 @@ impl OutlierRule {
     }
 
     /// Whether `x` is left out of a history whose robust centre and scale are these.
+    /// Only an outlier of the history the rule was made from too, on the same
+    /// side: a window that holds a far mode in half its runs has its centre in
+    /// the mode, and the runs the rest of the history is made of were dropped as
+    /// dropouts, rare there: the baseline became the mode.
     fn rejects(&self, x: f64, med: f64, scale: f64) -> bool {
         self.out(x, med, scale)
+            && self.out(x, self.med, self.scale)
+            && (x > med) == (x > self.med)
             && if self.dropout(x, med, scale) {
                 self.drop_dropouts
             } else if self.spike(x, med, scale) {
@@ -954,6 +1010,45 @@ mod tests {
         // On a throughput, the far mode lies low.
         let mode = far(&spiky(4, 20.0), Direction::Higher).expect("a far mode");
         assert!(mode.holds(20.0) && !mode.holds(100.0));
+    }
+
+    #[test]
+    fn a_window_holding_a_far_mode_in_half_its_runs_still_tells_it_from_the_others() {
+        let noise = |i: usize| 100.0 + (i % 5) as f64 - 2.0;
+        let mode = |i: usize| 200.0 + (i % 3) as f64;
+        // One run in four at 200 (a far slow mode) for 40 runs; then the window of
+        // 20 holds it, by chance, in 11.
+        let mut context: Vec<f64> = (0..40)
+            .map(|i| if i % 4 == 3 { mode(i) } else { noise(i) })
+            .collect();
+        let window: Vec<f64> = (0..20)
+            .map(|i| {
+                if i % 2 == 0 || i == 5 {
+                    mode(i)
+                } else {
+                    noise(i)
+                }
+            })
+            .collect();
+        context.extend(&window);
+        // The window's centre lies in the mode. The others are no dropouts for it:
+        // they are most of the history, and the baseline must not become the mode.
+        let stats =
+            BaselineStats::compute_within(&window, &context, 3.0, Some(Direction::Lower)).unwrap();
+        assert_eq!(stats.outliers, 0, "{stats:?}");
+        assert!(stats.mean < 160.0, "{stats:?}");
+        // And the far mode is told by the gap between the two.
+        let far = FarMode::of(&window, &context, 3.0, Direction::Lower).expect("a far mode");
+        assert!(far.holds(199.0) && !far.holds(104.0), "{far:?}");
+        // Not where the gap is a quantised metric's step: whole milliseconds of
+        // 0.3 ms of noise, mostly 4 and a fifth of the runs 5.
+        let quantised: Vec<f64> = (0..20)
+            .map(|i| if i % 5 == 2 { 5.0 } else { 4.0 })
+            .collect();
+        assert_eq!(
+            FarMode::of(&quantised, &quantised, 3.0, Direction::Lower),
+            None
+        );
     }
 
     #[test]
