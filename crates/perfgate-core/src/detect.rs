@@ -259,13 +259,16 @@ impl Default for Settings {
 const OUTLIER_CONTEXT: usize = 3;
 
 /// Which of the history's runs a judgement measured a run against ([`judge`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Measured {
     /// All of them.
     #[default]
     Whole,
     /// Those short of the far mode: a run short of it.
-    ShortOfFarMode,
+    ShortOfFarMode {
+        /// Where the far mode begins.
+        edge: f64,
+    },
     /// The far mode's own, laid over the others: a run in it.
     InFarMode,
     /// All of them, for a run in the far mode that came in no longer a row of
@@ -919,7 +922,7 @@ fn alert_level(
 ) -> (f64, usize) {
     use statrs::distribution::{Continuous, ContinuousCDF, Normal};
     let sign = dir.bad_sign();
-    let med = level_median(runs, sign);
+    let med = level_median(&short_of_mode(j, runs, sign), sign);
     // Each run's z, and the bar a raising run was selected for clearing.
     let zs: Vec<(f64, Option<f64>)> = runs
         .iter()
@@ -941,6 +944,26 @@ fn alert_level(
     let bias = zs.iter().filter_map(|z| z.1).map(mills).sum::<f64>() / n;
     let z = (mean - bias).max(mean.min(0.0));
     (j.center + sign * z * j.scale, zs.len())
+}
+
+/// `runs` short of the far mode `j` was judged without ([`Measured::ShortOfFarMode`]),
+/// when any are; else all of them. The mode's runs, half an alert's level runs
+/// by chance, put their median in the mode: the level then stood between the
+/// two, and a step of the other runs was never a further move.
+fn short_of_mode(j: &Judgement, runs: &[f64], sign: f64) -> Vec<f64> {
+    let Measured::ShortOfFarMode { edge } = j.measured else {
+        return runs.to_vec();
+    };
+    let short: Vec<f64> = runs
+        .iter()
+        .copied()
+        .filter(|&v| (v - edge) * sign <= 0.0)
+        .collect();
+    if short.is_empty() {
+        runs.to_vec()
+    } else {
+        short
+    }
 }
 
 /// The median of an alert's level runs, where spikes and dropouts are judged from.
@@ -1518,9 +1541,9 @@ pub fn judge(
     let short = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
     if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
         j.onset = with_runs_of(recent, j.onset, |x| !far.holds(x));
-        j.measured = Measured::ShortOfFarMode;
+        let edge = far.edge();
+        j.measured = Measured::ShortOfFarMode { edge };
         if let Some(rule) = &mut j.rule {
-            let edge = far.edge();
             rule.push_str(&format!(
                 ", judged without the far mode's runs (beyond {edge:.3})"
             ));
@@ -2177,6 +2200,29 @@ mod tests {
         ];
         let opened = regressions_with_rules(&s, runs);
         assert!(matches!(opened[..], [(33, false, _)]), "{opened:?}");
+    }
+
+    #[test]
+    fn a_step_behind_an_alert_whose_runs_are_half_a_far_modes_is_a_further_move() {
+        // The detection bench's spikes-25% (seed 20263127, series 132 of the step
+        // behind an alert): a 2-sigma step alerts at run 35, then by chance more
+        // than half the runs after it are the far mode's (20 sigma up). Their
+        // median put the alert's level between the two modes, and the 6-sigma step
+        // of the other runs at 40 (134, 131, 128 against a level of about 115)
+        // was never a further move. The level is the runs short of the mode.
+        let s = Settings::default();
+        let runs = [
+            105.2966, 91.3327, 99.2718, 198.9062, 101.1204, 200.2443, 94.3835, 106.2682, 102.9960,
+            101.4433, 98.7673, 98.2318, 206.6307, 99.5194, 101.7758, 90.0016, 204.0785, 102.1003,
+            107.1425, 108.8584, 201.9364, 100.5553, 91.3823, 97.1500, 95.5556, 201.4905, 99.9904,
+            214.5975, 88.9514, 102.7337, 202.2840, 199.5324, 202.2367, 115.6251, 199.2049,
+            112.5320, 214.0573, 209.8452, 120.9367, 209.7256, 231.8609, 134.0730, 221.0291,
+            130.8382, 127.8481, 129.0395,
+        ];
+        let opened = regressions_opened(&s, runs);
+        assert_eq!(opened.first(), Some(&(35, false)), "{opened:?}");
+        let further = opened.iter().find(|(i, escalated)| *escalated && *i >= 40);
+        assert!(further.is_some_and(|(i, _)| *i <= 44), "{opened:?}");
     }
 
     #[test]
