@@ -96,7 +96,10 @@ pub struct FarMode {
 impl FarMode {
     /// The far mode of `values` (a window), when the baseline keeps any of its
     /// runs; whether outliers are rare is judged over `context`, as by
-    /// [`BaselineStats::compute_within`].
+    /// [`BaselineStats::compute_within`]. The runs short of it are those within
+    /// the outlier threshold of the window's robust centre, or, where they leave
+    /// no mode (it holds half the window, and the centre and scale with it), those
+    /// short of the window's widest gap (`gap_edge`).
     pub fn of(values: &[f64], context: &[f64], threshold: f64, dir: Direction) -> Option<FarMode> {
         let s = sorted(values);
         // As with outliers, no mode is told from fewer than ten runs.
