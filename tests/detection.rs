@@ -127,13 +127,17 @@ fn acknowledging_stops_it_failing_again(d: &std::path::Path) {
 }
 
 /// Accept one metric as the new baseline, reset all: each recorded with who and why.
+/// The metric accepted is one the gate reported (the mean). p99 on a busy machine
+/// can have read half as high as the slower server's in its history (two runs at
+/// 17 ms among 12s, the server's p99 then 21.6): the streak that confirms it grows
+/// to three runs, and the gate ran only two.
 fn baselines_are_accepted_and_reset_with_who_and_why(d: &std::path::Path) {
     let o = run(
         d,
         &[
             "baseline",
             "accept",
-            "health_check.response_time_p99_ms",
+            "health_check.response_time_mean_ms",
             "--reason",
             "new dependency",
             "--config",
@@ -191,7 +195,7 @@ fn baselines_are_accepted_and_reset_with_who_and_why(d: &std::path::Path) {
     let o = run(d, &undo);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("restored"), "{}", stdout(&o));
-    // Back as before: p99 rebuilds from its accepted level, the others' alerts
+    // Back as before: the mean rebuilds from its accepted level, the others' alerts
     // that the reset closed are open again and freeze their baselines.
     let o = run(d, &["baseline", "list", "--config", "c.json"]);
     let list = stdout(&o);
