@@ -139,13 +139,10 @@ impl FarMode {
         // whole milliseconds of 0.3 ms of noise made a far mode of the runs at 5.
         let med_short = median(&short);
         let in_order: Vec<f64> = values.iter().copied().filter(|&x| is_short(x)).collect();
-        let resolution = smallest_step(sorted);
-        let floor = if resolution.is_finite() {
-            resolution
-        } else {
-            0.0
-        };
-        let std = mean_std(&short).1.min(successive_std(&in_order)).max(floor);
+        let std = mean_std(&short)
+            .1
+            .min(successive_std(&in_order))
+            .max(resolution(sorted));
         let spike = (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * med_short.abs());
         // The mode: the runs past half a spike's distance, centred as far out as a
         // spike, and apart from the others, none of its runs within half its
@@ -319,13 +316,15 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     // Floor: the data's resolution (its smallest step between distinct values), so
     // quantised metrics whose samples are mostly equal keep a sane scale and their
     // neighbouring values are not thrown out as outliers; else 0.1% of the centre.
-    let resolution = smallest_step(&s);
-    let floor = (med.abs() * 1e-3).max(1e-9).max(if resolution.is_finite() {
-        resolution
-    } else {
-        0.0
-    });
+    let floor = (med.abs() * 1e-3).max(1e-9).max(resolution(&s));
     (med, mad.max(floor))
+}
+
+/// The smallest step between distinct values of `sorted` ([`smallest_step`]), 0
+/// when they are all equal.
+fn resolution(sorted: &[f64]) -> f64 {
+    let step = smallest_step(sorted);
+    if step.is_finite() { step } else { 0.0 }
 }
 
 /// Which outliers of a history are dropped: those beyond the outlier threshold

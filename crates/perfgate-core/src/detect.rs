@@ -266,8 +266,8 @@ pub enum Measured {
     Whole,
     /// Those short of the far mode: a run short of it.
     ShortOfFarMode {
-        /// Where the far mode begins.
-        edge: f64,
+        /// The far mode.
+        far: FarMode,
     },
     /// The far mode's own, laid over the others: a run in it.
     InFarMode,
@@ -922,7 +922,7 @@ fn alert_level(
 ) -> (f64, usize) {
     use statrs::distribution::{Continuous, ContinuousCDF, Normal};
     let sign = dir.bad_sign();
-    let med = level_median(&short_of_mode(j, runs, sign), sign);
+    let med = level_median(&short_of_mode(j, runs), sign);
     // Each run's z, and the bar a raising run was selected for clearing.
     let zs: Vec<(f64, Option<f64>)> = runs
         .iter()
@@ -950,15 +950,11 @@ fn alert_level(
 /// when any are; else all of them. The mode's runs, half an alert's level runs
 /// by chance, put their median in the mode: the level then stood between the
 /// two, and a step of the other runs was never a further move.
-fn short_of_mode(j: &Judgement, runs: &[f64], sign: f64) -> Vec<f64> {
-    let Measured::ShortOfFarMode { edge } = j.measured else {
+fn short_of_mode(j: &Judgement, runs: &[f64]) -> Vec<f64> {
+    let Measured::ShortOfFarMode { far } = j.measured else {
         return runs.to_vec();
     };
-    let short: Vec<f64> = runs
-        .iter()
-        .copied()
-        .filter(|&v| (v - edge) * sign <= 0.0)
-        .collect();
+    let short: Vec<f64> = runs.iter().copied().filter(|&v| !far.holds(v)).collect();
     if short.is_empty() {
         runs.to_vec()
     } else {
@@ -1542,7 +1538,7 @@ pub fn judge(
     if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
         j.onset = with_runs_of(recent, j.onset, |x| !far.holds(x));
         let edge = far.edge();
-        j.measured = Measured::ShortOfFarMode { edge };
+        j.measured = Measured::ShortOfFarMode { far };
         if let Some(rule) = &mut j.rule {
             rule.push_str(&format!(
                 ", judged without the far mode's runs (beyond {edge:.3})"
