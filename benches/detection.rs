@@ -33,7 +33,8 @@
 //! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
 //! judgements run by run); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
 //! 4-sigma steps not reported within 3 runs instead (any step size and delay);
-//! `PG_FALSE_ALARMS=1` lists each false alarm, its severity, z and rule.
+//! `PG_FALSE_ALARMS=1` lists each false alarm, its severity, z and rule;
+//! `PG_REPEATS=1` each alert after the first from a change on.
 
 use perfgate::engine::backtest::backtest;
 use perfgate::engine::detect::{Replay, Settings};
@@ -547,6 +548,17 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
             match first.entry(a.metric.as_str()) {
                 std::collections::hash_map::Entry::Occupied(mut e) => {
                     sc.repeats += 1;
+                    if std::env::var_os("PG_REPEATS").is_some() {
+                        println!(
+                            "-- {} {} repeat: {} at run {run} ({:?}, z {:.2}): {}",
+                            f.name,
+                            change.tag(),
+                            a.metric,
+                            a.severity,
+                            a.z_score,
+                            a.rule
+                        );
+                    }
                     sc.escalations += a.rule.starts_with("escalation") as usize;
                     *e.get_mut() = (*e.get()).min(run);
                 }
