@@ -31,7 +31,7 @@
 //! (`held-out`: the held-out group).
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
 //! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
-//! judgements run by run); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
+//! judgements run by run, and each alert's rule); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
 //! 4-sigma steps not reported within 3 runs instead (any step size and delay);
 //! `PG_FALSE_ALARMS=1` lists each false alarm, its severity, z and rule;
 //! `PG_REPEATS=1` each alert after the first from a change on.
@@ -700,6 +700,9 @@ fn print_misses(
                     j.center,
                     j.scale
                 );
+                if opened.is_some() {
+                    println!("        rule: {}", j.rule.as_deref().unwrap_or(""));
+                }
             }
         }
     }
