@@ -515,12 +515,14 @@ fn step_under_far_burst(s: &Settings, j: &Judgement, open: &Open) -> Option<(usi
 /// squared difference of their means in sigmas, while that clears
 /// [`ESCALATION_Z`] squared, and keep the later. Runs since a change may span its
 /// first level and a step already reported: measured from both, a held step reads
-/// as a further move.
-fn newest_level<'r>(j: &Judgement, mut runs: &'r [f64], min_len: usize) -> &'r [f64] {
+/// as a further move. Not [`crate::changepoint::change_points`]: that estimates the
+/// noise from the runs themselves, a handful here, where the baseline's is known.
+fn newest_level<'r>(j: &Judgement, runs: &'r [f64], min_len: usize) -> &'r [f64] {
     let min_len = min_len.max(1);
+    let all: Vec<f64> = runs.iter().map(|v| (v - j.center) / j.scale).collect();
+    let mut zs = all.as_slice();
     loop {
-        let n = runs.len();
-        let zs: Vec<f64> = runs.iter().map(|v| (v - j.center) / j.scale).collect();
+        let n = zs.len();
         let total: f64 = zs.iter().sum();
         let split = (min_len..=n.saturating_sub(min_len))
             .map(|t| {
@@ -531,8 +533,8 @@ fn newest_level<'r>(j: &Judgement, mut runs: &'r [f64], min_len: usize) -> &'r [
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .filter(|(_, stat)| *stat >= ESCALATION_Z * ESCALATION_Z);
         match split {
-            Some((t, _)) => runs = &runs[t..],
-            None => return runs,
+            Some((t, _)) => zs = &zs[t..],
+            None => return &runs[runs.len() - n..],
         }
     }
 }
