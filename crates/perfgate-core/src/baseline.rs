@@ -145,14 +145,16 @@ impl FarMode {
             .max(resolution(sorted));
         let spike = (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * med_short.abs());
         // The mode: the runs past half a spike's distance, centred as far out as a
-        // spike, and apart from the others, at most one of its runs within half its
+        // spike, and apart from the others, none of its runs within half its
         // distance (a second mode 8 sigma up, spread to 12, is one mode, not split
         // in two). Told by its centre, not by each run: from a window's 20 other
         // runs their std reads up to a third over the noise, and a mode 20 sigma up
-        // whose lower runs fell short of 12 such stds was split, then missed. One
-        // run may fall short (then judged as a spike of the others): a mode 20
-        // sigma up and three times as noisy puts a run 12 sigma up one window in
-        // ten, and none, judged whole, a 6-sigma step of the others went unreported.
+        // whose lower runs fell short of 12 such stds was split, then missed. Not
+        // even one run short of its edge: letting one (a mode 20 sigma up and three
+        // times as noisy puts a run 12 sigma up one window in ten) caught 3 more
+        // 6-sigma steps in the benchmark, but with it two fresh CI runs in three
+        // left a threefold slowdown of a 5 ms server unreported in one percentile
+        // (tests/detection.rs): the slow runs a busy machine gives are such a mode.
         let beyond: Vec<f64> = sorted
             .iter()
             .copied()
@@ -167,7 +169,7 @@ impl FarMode {
             over: (far_med - med_short) * sign / 2.0,
             sign,
         };
-        let apart = beyond.iter().filter(|&&x| !far.holds(x)).count() <= 1;
+        let apart = beyond.iter().all(|&x| far.holds(x));
         let any_kept = sorted.iter().any(|&x| far.holds(x) && kept(x));
         (far.over * 2.0 >= spike && apart && any_kept).then_some(far)
     }
@@ -1068,24 +1070,6 @@ mod tests {
             FarMode::of(&quantised, &quantised, 3.0, Direction::Lower),
             None
         );
-    }
-
-    #[test]
-    fn one_run_in_a_wide_modes_lower_tail_leaves_the_mode_told() {
-        // The detection benchmark's far-20%-wide, seed 20262127, series 146: the
-        // window before a 6-sigma step of the other runs, 7 of 20 in a far mode
-        // 20 sigma up and three times as noisy, one of them (140) 12 sigma up.
-        let window = [
-            101.0, 140.0, 209.0, 97.0, 91.0, 162.0, 105.0, 98.0, 212.0, 193.0, 91.0, 194.0, 97.0,
-            200.0, 96.0, 112.0, 105.0, 101.0, 101.0, 100.0,
-        ];
-        let far = FarMode::of(&window, &window, 3.0, Direction::Lower).expect("a far mode");
-        // The step's runs, 6 sigma up, lie short of it; the mode's runs beyond.
-        assert!(!far.holds(130.0) && far.holds(162.0), "{far:?}");
-        // Two such runs are a spread mode, not a far one.
-        let mut two = window;
-        two[3] = 140.0;
-        assert_eq!(FarMode::of(&two, &two, 3.0, Direction::Lower), None);
     }
 
     #[test]
