@@ -43,6 +43,7 @@ ROWS = [
     ("6σ in 5 runs %", "step6", "caught", 5),
     ("6σ behind an alert in 5 %", "after_alert6", "caught", 5),
     ("6σ after a blip in 5 %", "blip6", "caught", 5),
+    ("6σ after either, varied, in 5 %", "varied6", "caught", 5),
     ("ramp in 10 runs %", "ramp6x8", "caught", 10),
 ]
 

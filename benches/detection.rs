@@ -397,12 +397,23 @@ enum Change {
     Step(f64),
     /// A ramp of k sigma over n runs from `change_at`.
     Ramp(f64, usize),
-    /// A 2-sigma step 6 runs before `change_at` (an alert opens), then k sigma in
-    /// all at `change_at`.
-    AfterAlert(f64),
-    /// Two runs 3 sigma up 4 runs before `change_at` (often an alert), back at the
-    /// baseline for two, then k sigma at `change_at`: the step at a false alert's height.
-    Blip(f64),
+    /// A small step of `pre` sigma `lead` runs before `change_at` (an alert
+    /// opens), then k sigma in all at `change_at`.
+    AfterAlert {
+        k: f64,
+        pre: f64,
+        lead: usize,
+    },
+    /// Two runs 3 sigma up `lead` runs before `change_at` (often an alert), back at
+    /// the baseline until it, then k sigma: the step at a false alert's height.
+    Blip {
+        k: f64,
+        lead: usize,
+    },
+    /// [`Change::AfterAlert`] and [`Change::Blip`] with the small step's size and
+    /// both leads varying by series ([`Change::for_series`]): the fixed ones are
+    /// what escalation was tuned on.
+    Varied(f64),
 }
 
 impl Change {
@@ -412,8 +423,53 @@ impl Change {
             Change::None => "null".to_string(),
             Change::Step(k) => format!("step{k}"),
             Change::Ramp(k, n) => format!("ramp{k}x{n}"),
-            Change::AfterAlert(k) => format!("after_alert{k}"),
-            Change::Blip(k) => format!("blip{k}"),
+            Change::AfterAlert { k, .. } => format!("after_alert{k}"),
+            Change::Blip { k, .. } => format!("blip{k}"),
+            Change::Varied(k) => format!("varied{k}"),
+        }
+    }
+
+    /// A 2-sigma step 6 runs before, then k sigma: the measure escalation was tuned on.
+    const fn after_alert(k: f64) -> Change {
+        Change::AfterAlert {
+            k,
+            pre: 2.0,
+            lead: 6,
+        }
+    }
+
+    /// A blip 4 runs before, then k sigma: the measure escalation was tuned on.
+    const fn blip(k: f64) -> Change {
+        Change::Blip { k, lead: 4 }
+    }
+
+    /// The change series `idx` gets: a [`Change::Varied`] is, by turns, a small
+    /// step of 1.5, 2 or 2.5 sigma 3 to 10 runs before, or a blip 3 to 8 runs
+    /// before, each combination on as many series.
+    fn for_series(self, idx: usize) -> Change {
+        let Change::Varied(k) = self else {
+            return self;
+        };
+        match idx % 4 {
+            3 => Change::Blip {
+                k,
+                lead: 3 + (idx / 4) % 6,
+            },
+            p => Change::AfterAlert {
+                k,
+                pre: [1.5, 2.0, 2.5][p],
+                lead: 3 + (idx / 4) % 8,
+            },
+        }
+    }
+
+    /// The run before which an alert is a false one.
+    fn quiet_until(self, change_at: usize, runs: usize) -> usize {
+        match self {
+            Change::None => runs,
+            Change::AfterAlert { lead, .. } | Change::Blip { lead, .. } => change_at - lead,
+            Change::Varied(_) => change_at - 10,
+            _ => change_at,
         }
     }
 
@@ -424,12 +480,13 @@ impl Change {
             Change::Step(k) => (i >= from) as u8 as f64 * k,
             Change::Ramp(k, n) if i >= from => k * ((i - from + 1) as f64 / n as f64).min(1.0),
             Change::Ramp(..) => 0.0,
-            Change::AfterAlert(k) if i >= from => k,
-            Change::AfterAlert(_) if i + 6 >= from => 2.0,
-            Change::AfterAlert(_) => 0.0,
-            Change::Blip(k) if i >= from => k,
-            Change::Blip(_) if i + 4 == from || i + 3 == from => 3.0,
-            Change::Blip(_) => 0.0,
+            Change::AfterAlert { k, .. } if i >= from => k,
+            Change::AfterAlert { pre, lead, .. } if i + lead >= from => pre,
+            Change::AfterAlert { .. } => 0.0,
+            Change::Blip { k, .. } if i >= from => k,
+            Change::Blip { lead, .. } if i + lead == from || i + lead - 1 == from => 3.0,
+            Change::Blip { .. } => 0.0,
+            Change::Varied(_) => unreachable!("resolved by for_series"),
         }
     }
 }
@@ -613,19 +670,14 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     };
     let mut csv = String::from("metric,run,value\n");
     for k in 0..SERIES {
-        for (i, v) in series(&mut rng, f, change).iter().enumerate() {
+        for (i, v) in series(&mut rng, f, change.for_series(k)).iter().enumerate() {
             let _ = writeln!(csv, "s{k}.{metric},{i},{v:.4}");
         }
     }
     let report = backtest(&csv, "synthetic", s).unwrap();
     // Where the change starts; an alert before it is a false alarm.
     let start = f.change_at;
-    let quiet_until = match change {
-        Change::None => f.runs,
-        Change::AfterAlert(_) => f.change_at - 6,
-        Change::Blip(_) => f.change_at - 4,
-        _ => f.change_at,
-    };
+    let quiet_until = change.quiet_until(f.change_at, f.runs);
     if let Some(dir) = write {
         write_history(dir, f, change, &csv, [start, quiet_until, s.min_samples]);
     }
@@ -693,7 +745,10 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
             Some(k) => change == Change::Step(k),
             None => matches!(
                 change,
-                Change::AfterAlert(_) | Change::Blip(_) | Change::Step(6.0)
+                Change::AfterAlert { .. }
+                    | Change::Blip { .. }
+                    | Change::Varied(_)
+                    | Change::Step(6.0)
             ),
         }
     {
@@ -774,7 +829,7 @@ fn print_misses(
         Direction::Lower
     };
     for k in 0..SERIES {
-        let values = series(&mut rng, f, change);
+        let values = series(&mut rng, f, change.for_series(k));
         let name = format!("s{k}.");
         let hit = first
             .iter()
@@ -874,7 +929,7 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize
         pct(r4.escalations, SERIES)
     );
     let r6 = score(f, Change::Step(6.0), seed + 6, s, write);
-    let after = score(f, Change::AfterAlert(6.0), seed + 7, s, write);
+    let after = score(f, Change::after_alert(6.0), seed + 7, s, write);
     let (c6, ca) = (pct(r6.caught[1], SERIES), pct(after.caught[1], SERIES));
     // Counts beside the rates: at a 100% bar, one series in 600 is the difference.
     println!(
@@ -890,7 +945,7 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize
         r6.behind_critical,
         after.behind_critical
     );
-    let blip = score(f, Change::Blip(6.0), seed + 9, s, write);
+    let blip = score(f, Change::blip(6.0), seed + 9, s, write);
     let cb = pct(blip.caught[1], SERIES);
     println!(
         "{:<14} step 6 sigma after a blip: within 5 runs {cb:.1}% ({} missed; never reported {}; behind a critical alert {})  [100%: {}]",
@@ -899,6 +954,16 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize
         SERIES - blip.reported,
         blip.behind_critical,
         check(blip.caught[1] == SERIES)
+    );
+    let varied = score(f, Change::Varied(6.0), seed + 10, s, write);
+    let cv = pct(varied.caught[1], SERIES);
+    println!(
+        "{:<14} step 6 sigma after a small step or blip 3 to 10 runs before: within 5 runs {cv:.1}% ({} missed; never reported {}; behind a critical alert {})  [100%: {}]",
+        f.name,
+        SERIES - varied.caught[1],
+        SERIES - varied.reported,
+        varied.behind_critical,
+        check(varied.caught[1] == SERIES)
     );
     let ramp = score(f, Change::Ramp(6.0, 8), seed + 8, s, write);
     let cr = pct(ramp.caught[2], SERIES);
