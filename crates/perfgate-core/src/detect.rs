@@ -1278,13 +1278,18 @@ const QUIET_MAX_LAG1: f64 = 0.25;
 const SPIKE_THRESHOLDS: f64 = 2.0;
 
 /// How many standard errors above the history's own rate of runs beyond
-/// [`SPIKE_THRESHOLDS`] thresholds its rate is taken to be ([`reach_rate`]).
-/// Detection bench, seed 20261127, families with 10-25% of runs 20 sigma up: false
-/// alarms 0.56/0.62/0.73/0.69% with half a run of prior, 0.50/0.55/0.66/0.64% with
-/// a whole one, 0.39/0.48/0.52/0.53% at 1 standard error, 0.37/0.43/0.48/0.52% at
-/// 1.28, where bimodal-8sd-10%'s 4-sigma steps caught within 3 runs fell from 99.0
-/// to 88.5% (98.0% at 1).
-const FAR_LEVEL_ERRORS: f64 = 1.0;
+/// [`SPIKE_THRESHOLDS`] thresholds its rate is taken to be ([`reach_rate`]): its
+/// one-sided 90% bound. Detection bench, seed 20261127, families with 10-25% of
+/// runs 20 sigma up: false alarms 0.56/0.62/0.73/0.69% with half a run of prior,
+/// 0.50/0.55/0.66/0.64% with a whole one, 0.39/0.48/0.52/0.53% at 1 standard error,
+/// 0.37/0.43/0.48/0.52% at 1.28. Later, three seeds, 50 families, 1 -> 1.28:
+/// far-20%-wide's false alarms 0.467/0.525/0.438% -> 0.438/0.492/0.392% (its goal
+/// is 0.5%), every spike family's lower too (0.51 points summed); bimodal-8sd-10%'s
+/// 4-sigma steps caught within 3 runs 97-99% -> 88-89% (within 5, its goal, still
+/// 99.8-100%: a streak of three no longer suffices where its 8-sigma mode reaches);
+/// 6-sigma steps missed 4 more of 450. From 1.15 the catch within 3 runs falls as
+/// far, and false alarms stand at 0.500%.
+const FAR_LEVEL_ERRORS: f64 = 1.28;
 
 /// Lag-1 autocorrelation of a history (0 when it has under 3 runs or no spread).
 fn lag1(v: &[f64]) -> f64 {
@@ -2305,8 +2310,10 @@ mod tests {
     #[test]
     fn a_step_under_an_alert_raised_by_a_far_burst_is_reported() {
         // The detection bench's spikes-20% (seed 20261127, series 41 of the 6-sigma
-        // step): runs 20 sigma up, a fifth of them; three in a row (36-38) raise
-        // an alert at their height, and as they keep coming back it stays open.
+        // step, run 35 made a far one): runs 20 sigma up, a fifth of them; four in
+        // a row (35-38) raise an alert at their height, and as they keep coming
+        // back it stays open. (The bench's three in a row no longer alarm: a
+        // fifth of runs' mode is rated at its 90% bound, [`FAR_LEVEL_ERRORS`].)
         // The other runs step 6 sigma up at run 40, a far run among them at 41:
         // the step was never reported, being far under the alert's level.
         let s = Settings::default();
@@ -2314,9 +2321,9 @@ mod tests {
             95.1464, 201.6491, 101.3451, 98.6464, 100.9224, 102.6222, 97.0810, 101.0376, 197.7330,
             105.8484, 96.9016, 103.0643, 101.8557, 94.3607, 103.2556, 96.0308, 197.6393, 103.7489,
             94.9371, 106.3279, 94.4145, 93.3259, 99.2693, 106.0443, 90.6238, 102.5549, 104.0687,
-            110.7353, 204.2924, 104.7512, 197.9810, 198.6205, 99.9849, 102.6756, 103.4919, 89.4102,
-            196.5536, 199.7651, 198.8011, 103.4697, 127.3495, 233.9304, 126.2340, 140.9163,
-            132.6045, 131.5750, 223.5355, 228.6674, 127.3888, 128.6711,
+            110.7353, 204.2924, 104.7512, 197.9810, 198.6205, 99.9849, 102.6756, 103.4919,
+            198.4102, 196.5536, 199.7651, 198.8011, 103.4697, 127.3495, 233.9304, 126.2340,
+            140.9163, 132.6045, 131.5750, 223.5355, 228.6674, 127.3888, 128.6711,
         ];
         let opened = regressions_with_rules(&s, runs);
         assert!(
