@@ -888,6 +888,22 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "goal met" } else { "GOAL MISSED" }
 }
 
+/// Prints the line of a 6-sigma step `what` (every one reported within 5 runs is
+/// the goal) and returns whether the goal was met.
+fn every_step(f: &Family, what: &str, sc: &Score) -> bool {
+    let ok = sc.caught[1] == SERIES;
+    println!(
+        "{:<14} step 6 sigma {what}: within 5 runs {:.1}% ({} missed; never reported {}; behind a critical alert {})  [100%: {}]",
+        f.name,
+        pct(sc.caught[1], SERIES),
+        SERIES - sc.caught[1],
+        SERIES - sc.reported,
+        sc.behind_critical,
+        verdict(ok)
+    );
+    ok
+}
+
 /// One family's figures; returns how many of its goals were missed.
 fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize {
     let mut missed = 0;
@@ -946,25 +962,13 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize
         after.behind_critical
     );
     let blip = score(f, Change::blip(6.0), seed + 9, s, write);
-    let cb = pct(blip.caught[1], SERIES);
-    println!(
-        "{:<14} step 6 sigma after a blip: within 5 runs {cb:.1}% ({} missed; never reported {}; behind a critical alert {})  [100%: {}]",
-        f.name,
-        SERIES - blip.caught[1],
-        SERIES - blip.reported,
-        blip.behind_critical,
-        check(blip.caught[1] == SERIES)
-    );
+    check(every_step(f, "after a blip", &blip));
     let varied = score(f, Change::Varied(6.0), seed + 10, s, write);
-    let cv = pct(varied.caught[1], SERIES);
-    println!(
-        "{:<14} step 6 sigma after a small step or blip 3 to 10 runs before: within 5 runs {cv:.1}% ({} missed; never reported {}; behind a critical alert {})  [100%: {}]",
-        f.name,
-        SERIES - varied.caught[1],
-        SERIES - varied.reported,
-        varied.behind_critical,
-        check(varied.caught[1] == SERIES)
-    );
+    check(every_step(
+        f,
+        "after a small step or blip 3 to 10 runs before",
+        &varied,
+    ));
     let ramp = score(f, Change::Ramp(6.0, 8), seed + 8, s, write);
     let cr = pct(ramp.caught[2], SERIES);
     println!(
