@@ -53,6 +53,7 @@ fn demo_in_a_real_terminal_catches_a_regression() {
     // Each metric: how far out, and the rule that confirmed it.
     assert!(s.contains(", z +") && s.contains(", by "), "{s}");
     t.keys("Escape");
+    t.wait_gone("suspect range #", 5);
     // Confirm from the console: c re-runs the group's scenario (still slow) and
     // records each metric as confirmed.
     t.keys("c");
@@ -72,6 +73,7 @@ fn demo_in_a_real_terminal_catches_a_regression() {
     t.keys("?");
     t.wait_for("Shift-Tab", 5);
     t.keys("Escape");
+    t.wait_gone("Shift-Tab", 5);
     t.keys("q");
     let s = t.wait_for("PERFGATE_EXIT=0", 20);
     assert!(

@@ -35,6 +35,22 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+    /// Waits until the screen no longer shows `what`. After Escape, the next key
+    /// must wait for it: sent at once, the two reach the console in one read as
+    /// Alt+key (a quit read as Alt+q was ignored).
+    pub fn wait_gone(&self, what: &str, secs: u64) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.capture();
+            if !s.contains(what) {
+                return s;
+            }
+            if Instant::now() > end {
+                panic!("{what:?} still shown after {secs}s; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 impl Drop for Tmux {
