@@ -1287,7 +1287,7 @@ const SPIKE_THRESHOLDS: f64 = 2.0;
 /// is 0.5%), every spike family's lower too (0.51 points summed); bimodal-8sd-10%'s
 /// 4-sigma steps caught within 3 runs 97-99% -> 88-89% (within 5, its goal, still
 /// 99.8-100%: a streak of three no longer suffices where its 8-sigma mode reaches);
-/// 6-sigma steps missed 472 -> 476 of 450,000. From 1.15 the catch within 3 runs
+/// 6-sigma steps missed 472 -> 476 of 360,000. From 1.15 the catch within 3 runs
 /// falls as far, and false alarms stand at 0.500%.
 const FAR_LEVEL_ERRORS: f64 = 1.28;
 
