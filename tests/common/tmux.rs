@@ -23,30 +23,26 @@ impl Tmux {
         self.cmd(&["send-keys", "-t", "pg", k]);
     }
     pub fn wait_for(&self, what: &str, secs: u64) -> String {
-        let end = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.capture();
-            if s.contains(what) {
-                return s;
-            }
-            if Instant::now() > end {
-                panic!("{what:?} did not appear within {secs}s; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.wait_until(|s| s.contains(what), secs)
+            .unwrap_or_else(|s| panic!("{what:?} did not appear within {secs}s; screen:\n{s}"))
     }
     /// Waits until the screen no longer shows `what`. After Escape, the next key
     /// must wait for it: sent at once, the two reach the console in one read as
     /// Alt+key (a quit read as Alt+q was ignored).
     pub fn wait_gone(&self, what: &str, secs: u64) -> String {
+        self.wait_until(|s| !s.contains(what), secs)
+            .unwrap_or_else(|s| panic!("{what:?} still shown after {secs}s; screen:\n{s}"))
+    }
+    /// The screen once `done` holds of it, or the last screen after `secs`.
+    fn wait_until(&self, done: impl Fn(&str) -> bool, secs: u64) -> Result<String, String> {
         let end = Instant::now() + Duration::from_secs(secs);
         loop {
             let s = self.capture();
-            if !s.contains(what) {
-                return s;
+            if done(&s) {
+                return Ok(s);
             }
             if Instant::now() > end {
-                panic!("{what:?} still shown after {secs}s; screen:\n{s}");
+                return Err(s);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
