@@ -270,7 +270,13 @@ pub enum Measured {
         far: FarMode,
     },
     /// The far mode's own, laid over the others: a run in it.
-    InFarMode,
+    InFarMode {
+        /// The far mode.
+        far: FarMode,
+        /// The centre and scale of the whole history, where a run beyond the mode
+        /// is measured against an alert whose level lies beyond it too.
+        whole: (f64, f64),
+    },
     /// All of them, for a run in the far mode that came in no longer a row of
     /// the mode's runs than its rate explains: no change, nor a further move.
     WholeInFarMode,
@@ -401,7 +407,9 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// an alert under the critical band into it ([`ESCALATION_CRITICAL_MARGIN`]).
 /// After an escalation, a streak may also be judged against all runs since the
 /// change began (`past_escalated_level`); and a change that stayed once the burst
-/// that raised the level went is reported too (`burst_passed`). Returns the
+/// that raised the level went is reported too (`burst_passed`). A run measured in
+/// a far mode ([`Measured::InFarMode`]) escalates only an alert whose raising runs
+/// lay in the mode too, both measured as the whole history. Returns the
 /// streak's length and the rule that fired.
 pub fn escalation(
     s: &Settings,
@@ -411,20 +419,45 @@ pub fn escalation(
     min_level: usize,
     dir: Direction,
 ) -> Option<(usize, String)> {
-    // Its own streak confirms the move, so a suspect run is enough. Not one
-    // measured in a far mode: its centre is the mode's, the level the others'.
-    let in_mode = matches!(j.measured, Measured::InFarMode | Measured::WholeInFarMode);
-    if j.suspect != Some(Kind::Regression) || in_mode {
+    // Its own streak confirms the move, so a suspect run is enough.
+    if j.suspect != Some(Kind::Regression) {
         return None;
     }
     let (earlier, level) = since_change.split_at(level_at.min(since_change.len()));
+    let thr = effective_threshold(s.z_threshold, j.baseline.kept());
+    let whole;
+    let j = match j.measured {
+        Measured::Whole | Measured::ShortOfFarMode { .. } => j,
+        // A run measured in a far mode: its centre is the mode's, the level the
+        // others'. Unless the runs that raised the level lie in the mode too (the
+        // metric moved past it): then both are measured as the whole history, the
+        // mode's spread part of the noise, and the run must stand out from it.
+        Measured::InFarMode {
+            far,
+            whole: (center, scale),
+        } => {
+            whole = Judgement {
+                center,
+                scale,
+                measured: Measured::Whole,
+                ..j.clone()
+            };
+            let raised = &level[..min_level.min(level.len())];
+            let beyond = !raised.is_empty() && raised.iter().all(|&v| far.holds(v));
+            if !beyond || whole.z_toward(j.value, dir.bad_sign()) < thr {
+                return None;
+            }
+            &whole
+        }
+        Measured::WholeInFarMode => return None,
+    };
     let open = Open {
         earlier,
         level,
         raising: min_level,
         dir,
         sign: dir.bad_sign(),
-        thr: effective_threshold(s.z_threshold, j.baseline.kept()),
+        thr,
         p: s.persistence.max(1),
     };
     further_move(s, j, &open)
@@ -1663,7 +1696,10 @@ fn judge_in_far_mode(
     j.scale /= fold.ratio;
     j.change_pct = change_pct(value, j.center);
     j.baseline = whole.baseline.clone();
-    j.measured = Measured::InFarMode;
+    j.measured = Measured::InFarMode {
+        far: *far,
+        whole: (whole.center, whole.scale),
+    };
     if let Some(rule) = &mut j.rule {
         let from = fold.from;
         rule.push_str(&format!(
@@ -2305,6 +2341,40 @@ mod tests {
         assert_eq!(opened.first(), Some(&(35, false)), "{opened:?}");
         let further = opened.iter().find(|(i, escalated)| *escalated && *i >= 40);
         assert!(further.is_some_and(|(i, _)| *i <= 44), "{opened:?}");
+    }
+
+    #[test]
+    fn a_step_past_a_far_mode_behind_an_alert_raised_in_it_is_a_further_move() {
+        // The detection bench's two-hosts (seed 20261127): half the runs come from
+        // a host 5 ms slower, a far mode 9 of its own sigmas up. A 2-sigma step
+        // (series 160) or a blip (series 66) lifts runs past the mode's edge and
+        // alerts, measured in the mode; the 6-sigma step at 40 lifts every run
+        // past it, each measured in the mode too, and was never a further move.
+        // Its runs and the alert's are both beyond the mode: measured as the
+        // whole, they are one.
+        let s = Settings::default();
+        let step = [
+            103.3819, 96.3301, 97.3914, 104.2919, 95.2344, 102.8470, 104.6244, 96.6490, 105.9624,
+            105.1013, 97.1221, 95.1525, 96.8054, 95.5082, 105.4158, 96.1045, 105.9170, 94.7899,
+            104.6147, 94.3849, 105.0507, 93.7662, 93.0074, 94.5212, 94.2820, 94.8695, 94.1566,
+            106.1918, 105.2210, 104.1485, 94.6447, 102.3152, 93.3872, 104.3919, 104.6445, 107.9123,
+            104.3268, 115.9516, 113.7752, 113.9629, 133.9632, 133.8547, 125.1389, 135.9975,
+            134.3406, 135.0555,
+        ];
+        let blip = [
+            95.7905, 104.8548, 92.9135, 94.3334, 104.1574, 95.7143, 106.2419, 95.3723, 95.6996,
+            103.7691, 106.2599, 105.3002, 101.8158, 105.1210, 95.7558, 106.3154, 94.0671, 103.3115,
+            103.8872, 93.9906, 103.2952, 95.3195, 96.7520, 94.9635, 95.8055, 105.0441, 106.2431,
+            95.2765, 103.0695, 95.5394, 94.5104, 105.8003, 95.1381, 94.9115, 94.7440, 94.7715,
+            118.0860, 119.9147, 96.2088, 95.9067, 126.2700, 124.4704, 124.1393, 134.4123, 133.7543,
+            134.4163,
+        ];
+        for (runs, alert) in [(&step[..], 38), (&blip[..], 37)] {
+            let opened = regressions_with_rules(&s, runs.iter().copied());
+            assert_eq!(opened.first().map(|o| o.0), Some(alert), "{opened:?}");
+            let further = opened.iter().find(|(i, esc, _)| *esc && *i >= 40);
+            assert!(further.is_some_and(|(i, ..)| *i <= 44), "{opened:?}");
+        }
     }
 
     #[test]
