@@ -101,20 +101,21 @@ impl FarMode {
     /// no mode (it holds half the window, and the centre and scale with it), those
     /// short of the window's widest gap (`gap_edge`).
     pub fn of(values: &[f64], context: &[f64], threshold: f64, dir: Direction) -> Option<FarMode> {
-        Self::with_strays(values, context, threshold, dir, 0)
+        Self::with_strays(values, context, threshold, dir, 0).map(|(far, _)| far)
     }
 
-    /// [`FarMode::of`], with up to `strays` of the mode's runs short of its edge
-    /// (a mode 20 sigma up and three times as noisy puts a run 12 sigma up one
-    /// window in ten). Such a mode is told from the slow runs of a busy machine
-    /// too, where a slowdown lands among them: see [`crate::detect::judge`].
+    /// [`FarMode::of`], or where it tells none, the mode with up to `strays` of its
+    /// runs short of its edge (a mode 20 sigma up and three times as noisy puts a
+    /// run 12 sigma up one window in ten), and how many it let: 0 for the mode
+    /// [`FarMode::of`] tells. Such a mode is told from the slow runs of a busy
+    /// machine too, where a slowdown lands among them: see [`crate::detect::judge`].
     pub fn with_strays(
         values: &[f64],
         context: &[f64],
         threshold: f64,
         dir: Direction,
         strays: usize,
-    ) -> Option<FarMode> {
+    ) -> Option<(FarMode, usize)> {
         let s = sorted(values);
         // As with outliers, no mode is told from fewer than ten runs.
         if s.len() < 10 {
@@ -125,12 +126,16 @@ impl FarMode {
         let (med, scale) = robust_center_scale(&s);
         let kept = |x: f64| !rule.rejects(x, med, scale);
         let near = |x: f64| (x - med) * sign <= threshold * scale;
-        let short = |is_short: &dyn Fn(f64) -> bool| {
-            Self::past_short(values, &s, is_short, threshold, sign, &kept, strays)
+        let past = |is_short: &dyn Fn(f64) -> bool, n| {
+            Self::past_short(values, &s, is_short, threshold, sign, &kept, n)
         };
-        short(&near).or_else(|| {
-            let edge = gap_edge(&s, context, sign)?;
-            short(&|x| x * sign <= edge)
+        (0..=strays).find_map(|n| {
+            past(&near, n)
+                .or_else(|| {
+                    let edge = gap_edge(&s, context, sign)?;
+                    past(&|x| x * sign <= edge, n)
+                })
+                .map(|far| (far, n))
         })
     }
 
@@ -1099,15 +1104,16 @@ mod tests {
             101.0, 140.0, 209.0, 97.0, 91.0, 162.0, 105.0, 98.0, 212.0, 193.0, 91.0, 194.0, 97.0,
             200.0, 96.0, 112.0, 105.0, 101.0, 101.0, 100.0,
         ];
-        let of = |w: &[f64], strays| FarMode::with_strays(w, w, 3.0, Direction::Lower, strays);
+        let of = |w: &[f64]| FarMode::with_strays(w, w, 3.0, Direction::Lower, 1);
         assert_eq!(FarMode::of(&window, &window, 3.0, Direction::Lower), None);
-        let far = of(&window, 1).expect("a far mode with a stray");
+        let (far, strays) = of(&window).expect("a far mode with a stray");
+        assert_eq!(strays, 1);
         // The step's runs, 6 sigma up, lie short of it; the mode's runs beyond.
         assert!(!far.holds(130.0) && far.holds(162.0), "{far:?}");
         // Two such runs are a spread mode, not a far one.
         let mut two = window;
         two[3] = 140.0;
-        assert_eq!(of(&two, 1), None);
+        assert_eq!(of(&two), None);
     }
 
     #[test]

@@ -1628,15 +1628,16 @@ pub fn judge(
     if !value.is_finite() {
         return judge_all(s, base, recent, value, dir);
     }
-    let Some(far) = far_mode_of(s, base, dir, 0) else {
+    let far = match far_mode_of(s, base, dir) {
+        Some((far, 0)) => far,
         // A mode told with one of its runs short of its edge leaves out its runs
         // for a run short of it only. A run in it is judged whole, as without a
         // mode: a busy machine's slow runs make such a mode, and a threefold
         // slowdown that landed among them went unreported when judged in it.
-        return match far_mode_of(s, base, dir, 1) {
-            Some(far) if !far.holds(value) => judge_short_of(s, base, recent, value, dir, far),
-            _ => judge_all(s, base, recent, value, dir),
-        };
+        Some((far, _)) if !far.holds(value) => {
+            return judge_short_of(s, base, recent, value, dir, far);
+        }
+        _ => return judge_all(s, base, recent, value, dir),
     };
     if far.holds(value) {
         let whole = judge_all(s, base, recent, value, dir)?;
@@ -1751,12 +1752,13 @@ fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode)
     row as f64 >= need
 }
 
-/// The far mode of `base`'s window and context, as the baseline sees them, with
-/// up to `strays` of its runs short of its edge ([`FarMode::with_strays`]).
-fn far_mode_of(s: &Settings, base: &[f64], dir: Direction, strays: usize) -> Option<FarMode> {
+/// The far mode of `base`'s window and context, as the baseline sees them, or one
+/// told with one of its runs short of its edge, and how many are
+/// ([`FarMode::with_strays`]).
+fn far_mode_of(s: &Settings, base: &[f64], dir: Direction) -> Option<(FarMode, usize)> {
     let window = &base[base.len().saturating_sub(s.window)..];
     let context = &base[base.len().saturating_sub(s.base_limit())..];
-    FarMode::with_strays(window, context, s.outlier_threshold, dir, strays)
+    FarMode::with_strays(window, context, s.outlier_threshold, dir, 1)
 }
 
 /// How many of `recent`'s runs (oldest first) lie after the `onset`-th last of
@@ -2392,8 +2394,8 @@ mod tests {
         // slow runs make one, and a slowdown that lands among them is a change.
         let base = &runs[..40];
         let (recent, v) = (&base[base.len() - 2..], 210.0);
-        let far = far_mode_of(&s, base, Direction::Lower, 1).expect("a mode with a stray");
-        assert!(far.holds(v) && far_mode_of(&s, base, Direction::Lower, 0).is_none());
+        let (far, strays) = far_mode_of(&s, base, Direction::Lower).expect("a mode with a stray");
+        assert!(far.holds(v) && strays == 1);
         assert_eq!(
             judge(&s, base, recent, v, Direction::Lower),
             judge_all(&s, base, recent, v, Direction::Lower)
