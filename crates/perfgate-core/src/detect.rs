@@ -394,8 +394,9 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// level, never part of the further move, from where among them the step most
 /// likely landed (`level_start`). A streak of the last k values (k from `persistence` up,
 /// `j`'s included) escalates when, its largest value left out (a
-/// spike cannot carry it; unless near the next: [`ESCALATION_KEEP_LARGEST`]) and the rest within `LEVEL_DROPOUT` sigmas of each
-/// other (nor can a second one), its mean rise over the level (`alert_level`: the mean,
+/// spike cannot carry it; unless near the next: [`ESCALATION_KEEP_LARGEST`]) and
+/// the rest within `LEVEL_DROPOUT` sigmas of each other (nor can a second one),
+/// its mean rise over the level (`alert_level`: the mean,
 /// less the raising runs' selection bias) is at least half the level's
 /// own distance from the baseline, between [`ESCALATION_MIN_RISE`] and
 /// [`ESCALATION_RISE`] sigmas, and stands [`ESCALATION_Z`] beyond it (more past
@@ -2833,8 +2834,8 @@ mod tests {
         let s = Settings::default();
         // Eight runs hold a step just under the band (the alert's level rests on
         // them), then two runs read 6.1 and 6.2: in the band by the margin for one
-        // run, but under 2 sigma beyond a level that is known; the noise of a held
-        // step, no move.
+        // run, but short of the escalation bar beyond a level that is known; the
+        // noise of a held step, no move.
         let base = wide(40, 11);
         let at = at_sigmas(&s, &base);
         let held = [3.8, 3.6, 3.7, 3.9, 3.5, 3.8, 3.7, 3.6];
