@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 
-use crate::baseline::{BaselineStats, FarMode, robust_center_scale};
+use crate::baseline::{BaselineStats, FarMode, Fold, robust_center_scale};
 use crate::config::{Config, DetectionOverride};
 use crate::metrics::Direction;
 use crate::model::DetectionRule;
@@ -268,6 +268,9 @@ pub enum Measured {
     ShortOfFarMode {
         /// The far mode.
         far: FarMode,
+        /// How the mode's runs lie over the others', where the history holds
+        /// enough of both to tell.
+        fold: Option<Fold>,
     },
     /// The far mode's own, laid over the others: a run in it.
     InFarMode {
@@ -276,6 +279,8 @@ pub enum Measured {
         /// The centre and scale of the whole history, where a run beyond the mode
         /// is measured against an alert whose level lies beyond it too.
         whole: (f64, f64),
+        /// How the mode's runs lie over the others'.
+        fold: Fold,
     },
     /// All of them, for a run in the far mode that came in no longer a row of
     /// the mode's runs than its rate explains: no change, nor a further move.
@@ -408,10 +413,12 @@ const LEVEL_DROPOUT: f64 = 6.0;
 /// an alert under the critical band into it ([`ESCALATION_CRITICAL_MARGIN`]).
 /// After an escalation, a streak may also be judged against all runs since the
 /// change began (`past_escalated_level`); and a change that stayed once the burst
-/// that raised the level went is reported too (`burst_passed`). A run measured in
-/// a far mode ([`Measured::InFarMode`]) escalates only an alert whose raising runs
-/// lay in the mode too, both measured as the whole history. Returns the
-/// streak's length and the rule that fired.
+/// that raised the level went is reported too (`burst_passed`). With a far mode
+/// in the baseline and an alert raised short of it, every run is read laid over
+/// the others (`laid_over`), unless the mode is much the noisier
+/// (`LAID_MIN_RATIO`); then a run in the mode escalates nothing. An alert
+/// raised in the mode is escalated by a run in it measured, as its raising runs
+/// are, as the whole history. Returns the streak's length and the rule that fired.
 pub fn escalation(
     s: &Settings,
     j: &Judgement,
@@ -424,11 +431,24 @@ pub fn escalation(
     if j.suspect != Some(Kind::Regression) {
         return None;
     }
-    let (earlier, level) = since_change.split_at(level_at.min(since_change.len()));
     let thr = effective_threshold(s.z_threshold, j.baseline.kept());
-    let whole;
-    let j = match j.measured {
-        Measured::Whole | Measured::ShortOfFarMode { .. } => j,
+    let (whole, laid);
+    // Whether the runs that raised the current level all lie in the far mode.
+    let raised_in = |runs: &[f64], far: FarMode| {
+        let raised = &runs[level_at.min(runs.len())..];
+        let raised = &raised[..min_level.min(raised.len())];
+        !raised.is_empty() && raised.iter().all(|&v| far.holds(v))
+    };
+    let (j, since_change) = match j.measured {
+        Measured::Whole => (j, since_change),
+        Measured::ShortOfFarMode {
+            far,
+            fold: Some(fold),
+        } if fold.ratio >= LAID_MIN_RATIO && !raised_in(since_change, far) => {
+            laid = laid_over(j, since_change, far, fold);
+            (&laid.0, laid.1.as_slice())
+        }
+        Measured::ShortOfFarMode { .. } => (j, since_change),
         // A run measured in a far mode: its centre is the mode's, the level the
         // others'. Unless the runs that raised the level lie in the mode too (the
         // metric moved past it): then both are measured as the whole history, the
@@ -436,22 +456,34 @@ pub fn escalation(
         Measured::InFarMode {
             far,
             whole: (center, scale),
+            fold,
         } => {
-            whole = Judgement {
-                center,
-                scale,
-                measured: Measured::Whole,
-                ..j.clone()
-            };
-            let raised = &level[..min_level.min(level.len())];
-            let beyond = !raised.is_empty() && raised.iter().all(|&v| far.holds(v));
-            if !beyond || whole.z_toward(j.value, dir.bad_sign()) < thr {
-                return None;
+            if !raised_in(since_change, far) {
+                // The level lies short of the mode: every run is read laid over
+                // the others (`laid_over`), so a step that moved the mode's runs
+                // too is a further move on them (a quarter of a streak's runs in
+                // the mode otherwise hid it behind the alert past five runs).
+                if fold.ratio < LAID_MIN_RATIO {
+                    return None;
+                }
+                laid = laid_over(j, since_change, far, fold);
+                (&laid.0, laid.1.as_slice())
+            } else {
+                whole = Judgement {
+                    center,
+                    scale,
+                    measured: Measured::Whole,
+                    ..j.clone()
+                };
+                if whole.z_toward(j.value, dir.bad_sign()) < thr {
+                    return None;
+                }
+                (&whole, since_change)
             }
-            &whole
         }
         Measured::WholeInFarMode => return None,
     };
+    let (earlier, level) = since_change.split_at(level_at.min(since_change.len()));
     let open = Open {
         earlier,
         level,
@@ -465,6 +497,38 @@ pub fn escalation(
         .or_else(|| past_escalated_level(s, j, &open))
         .or_else(|| burst_passed(s, j, &open))
         .or_else(|| step_under_far_burst(s, j, &open))
+}
+
+/// Least [`Fold::ratio`] (the other runs' spread over a far mode's) at which
+/// [`escalation`] reads the mode's runs laid over the others. Laid over, a
+/// mode's spread shrinks to the others' and a step in it with it: in a mode
+/// three times as noisy a 6-sigma step read 2, short of the others' runs, and
+/// broke their streaks (far-20%-wide, 6-sigma steps missed behind an alert
+/// 2 -> 7 of 600 with every mode laid over). At 0.5 a wide mode whose spread
+/// read 1.8 times the others' from a few runs was still laid over (2 -> 3).
+const LAID_MIN_RATIO: f64 = 0.7;
+
+/// `j` and the runs `since` an alert's change, those in the far mode `far` laid
+/// over the others by `fold`: as if the mode were not there, measured against
+/// the other runs' centre and scale (`j`'s own where it was judged short of the
+/// mode). A step moves both modes alike, so a mode's run then tells of it as
+/// well as the others do.
+fn laid_over(j: &Judgement, since: &[f64], far: FarMode, fold: Fold) -> (Judgement, Vec<f64>) {
+    let laid = |x: f64| if far.holds(x) { fold.apply(x) } else { x };
+    let j = match j.measured {
+        Measured::InFarMode { .. } => Judgement {
+            value: fold.apply(j.value),
+            center: fold.apply(j.center),
+            scale: j.scale * fold.ratio,
+            measured: Measured::Whole,
+            ..j.clone()
+        },
+        _ => Judgement {
+            measured: Measured::Whole,
+            ..j.clone()
+        },
+    };
+    (j, since.iter().map(|&x| laid(x)).collect())
 }
 
 /// How many sigmas out an alert's raising runs stand for [`step_under_far_burst`]:
@@ -1085,7 +1149,7 @@ fn alert_level(
 /// by chance, put their median in the mode: the level then stood between the
 /// two, and a step of the other runs was never a further move.
 fn short_of_mode(j: &Judgement, runs: &[f64]) -> Vec<f64> {
-    let Measured::ShortOfFarMode { far } = j.measured else {
+    let Measured::ShortOfFarMode { far, .. } = j.measured else {
         return runs.to_vec();
     };
     let short: Vec<f64> = runs.iter().copied().filter(|&v| !far.holds(v)).collect();
@@ -1701,7 +1765,8 @@ fn judge_short_of(
     if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
         j.onset = with_runs_of(recent, j.onset, |x| !far.holds(x));
         let edge = far.edge();
-        j.measured = Measured::ShortOfFarMode { far };
+        let fold = far.fold(&base[base.len().saturating_sub(s.base_limit())..]);
+        j.measured = Measured::ShortOfFarMode { far, fold };
         if let Some(rule) = &mut j.rule {
             rule.push_str(&format!(
                 ", judged without the far mode's runs (beyond {edge:.3})"
@@ -1743,6 +1808,7 @@ fn judge_in_far_mode(
     j.measured = Measured::InFarMode {
         far: *far,
         whole: (whole.center, whole.scale),
+        fold,
     };
     if let Some(rule) = &mut j.rule {
         let from = fold.from;
@@ -2448,6 +2514,35 @@ mod tests {
         spiked[44] = 200.0;
         let opened = regressions_with_rules(&s, spiked);
         assert!(!opened.iter().any(|o| o.1 && o.0 == 44), "{opened:?}");
+    }
+
+    #[test]
+    fn a_step_behind_an_alert_counts_the_far_mode_runs_it_moved_too() {
+        // The detection benchmark's spikes-25% (seed 20261127, series 284 behind an
+        // open alert): a quarter of the runs 20 sigma up, a 2-sigma alert at 36,
+        // then a 6-sigma step at 40 that lifts the mode's runs as much (41-44 at
+        // 230 where the mode stood at 200). Read raw, three of those in a row broke
+        // every streak and the step was reported at 45; laid over the others, they
+        // are its runs.
+        let s = Settings::default();
+        let runs = [
+            104.5260, 102.0258, 200.0941, 95.8181, 201.4751, 102.4645, 99.2250, 102.7204, 205.5055,
+            95.7279, 195.7607, 86.4924, 101.3605, 104.8205, 104.3303, 98.1496, 93.5757, 94.7266,
+            198.6322, 99.8642, 100.4590, 96.3397, 107.4739, 97.3702, 104.8051, 200.6248, 100.7265,
+            205.3979, 108.6194, 96.8097, 94.2903, 104.8260, 93.0840, 101.5274, 207.6595, 115.9915,
+            115.4979, 207.5217, 112.6953, 115.2685, 129.9715, 232.7485, 236.8984, 229.4665,
+            231.0576, 131.7945, 121.8487,
+        ];
+        let opened = regressions_with_rules(&s, runs);
+        assert_eq!(opened.first().map(|o| o.0), Some(36), "{opened:?}");
+        let escalated = opened.iter().find(|o| o.1).expect("the step is reported");
+        assert!((40..45).contains(&escalated.0), "{opened:?}");
+        // Where the mode's runs stay where they were, the one run of the step
+        // before them is no further move: they are at the alert's level.
+        let mut held = runs;
+        held[41..45].copy_from_slice(&[207.0, 209.5, 206.0, 208.0]);
+        let opened = regressions_with_rules(&s, held[..45].iter().copied());
+        assert!(!opened.iter().any(|o| o.1), "{opened:?}");
     }
 
     #[test]
