@@ -659,6 +659,46 @@ struct Score {
     /// raised before it: already at the top severity, a larger step may only move
     /// the level further.
     behind_critical: usize,
+    /// Series whose change went unreported for 5 runs, by what came in the 2
+    /// runs before it and when it was first reported.
+    late: Late,
+}
+
+/// Changes unreported for 5 runs, by the alert in the 2 runs before the change
+/// (one opened, an escalation, none) and when the change was first reported (at
+/// its 6th run, later, never). An alert just before a change rests its level on
+/// the 2-3 runs that raised it, which drew high: the change is then measured
+/// from a level that reads near its own.
+#[derive(Default, Clone, Copy)]
+struct Late([[usize; 3]; 3]);
+
+impl Late {
+    fn add(&mut self, other: Late) {
+        for (row, theirs) in self.0.iter_mut().zip(other.0) {
+            for (n, m) in row.iter_mut().zip(theirs) {
+                *n += m;
+            }
+        }
+    }
+
+    /// One line of the tally, `what` naming the changes.
+    fn line(&self, what: &str) -> String {
+        let total: usize = self.0.iter().flatten().sum();
+        let parts: Vec<String> = ["an alert opened", "an escalation", "no alert"]
+            .iter()
+            .zip(self.0)
+            .map(|(by, [sixth, later, never])| {
+                format!(
+                    "{by} {} (reported at the 6th run {sixth}, later {later}, never {never})",
+                    sixth + later + never
+                )
+            })
+            .collect();
+        format!(
+            "{what} missed within 5 runs: {total}; by what came in the 2 runs before them: {}",
+            parts.join(", ")
+        )
+    }
 }
 
 fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str>) -> Score {
@@ -689,10 +729,13 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
         escalations: 0,
         reported: 0,
         behind_critical: 0,
+        late: Late::default(),
     };
     let mut first: std::collections::HashMap<&str, usize> = Default::default();
     // Each series' last regression alert before the change, and its severity.
     let mut before: std::collections::HashMap<&str, (usize, Severity)> = Default::default();
+    // Each series' last regression alert before the change, and whether it escalated.
+    let mut just_before: std::collections::HashMap<&str, (usize, bool)> = Default::default();
     for a in report
         .alerts
         .iter()
@@ -700,6 +743,11 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     {
         let run = a.run.as_u64().unwrap() as usize;
         if run < start {
+            let esc = a.rule.starts_with("escalation");
+            let last = just_before.entry(a.metric.as_str()).or_insert((run, esc));
+            if run >= last.0 {
+                *last = (run, esc);
+            }
             let last = before.entry(a.metric.as_str()).or_insert((run, a.severity));
             if run >= last.0 {
                 *last = (run, a.severity);
@@ -765,6 +813,20 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
         for (k, within) in [3, 5, 10].into_iter().enumerate() {
             sc.caught[k] += (run < start + within) as usize;
         }
+    }
+    for k in 0..SERIES {
+        let m = format!("s{k}.{metric}");
+        let when = match first.get(m.as_str()) {
+            Some(&run) if run < start + 5 => continue,
+            Some(&run) if run == start + 5 => 0,
+            Some(_) => 1,
+            None => 2,
+        };
+        let by = match just_before.get(m.as_str()) {
+            Some(&(run, esc)) if run + 2 >= start => usize::from(esc),
+            _ => 2,
+        };
+        sc.late.0[by][when] += 1;
     }
     sc
 }
@@ -904,8 +966,9 @@ fn every_step(f: &Family, what: &str, sc: &Score) -> bool {
     ok
 }
 
-/// One family's figures; returns how many of its goals were missed.
-fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize {
+/// One family's figures; returns how many of its goals were missed, and its
+/// 6-sigma steps missed ([`Late`]).
+fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> (usize, Late) {
     let mut missed = 0;
     let mut check = |ok: bool| {
         missed += (!ok) as usize;
@@ -976,7 +1039,11 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> usize
         f.name,
         check(cr >= 90.0)
     );
-    missed
+    let mut late = Late::default();
+    for sc in [&r6, &after, &blip, &varied] {
+        late.add(sc.late);
+    }
+    (missed, late)
 }
 
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
@@ -1026,16 +1093,22 @@ fn main() {
             })
         })
         .collect();
-    let mut missed = 0;
+    let (mut missed, mut late) = (0, Late::default());
     for k in 0..seeds {
         let seed = seed + 1000 * k;
         println!("\n== seed {seed}");
         for f in &families {
-            missed += run_family(f, seed, &s, write);
+            let (m, l) = run_family(f, seed, &s, write);
+            missed += m;
+            late.add(l);
         }
     }
     println!(
-        "\n{} goal(s) missed across {} famil(ies) and {seeds} seed(s)",
+        "\n{}",
+        late.line("6-sigma steps (plain, after an alert, a blip or varied)")
+    );
+    println!(
+        "{} goal(s) missed across {} famil(ies) and {seeds} seed(s)",
         missed,
         families.len()
     );
