@@ -732,10 +732,9 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
         late: Late::default(),
     };
     let mut first: std::collections::HashMap<&str, usize> = Default::default();
-    // Each series' last regression alert before the change, and its severity.
-    let mut before: std::collections::HashMap<&str, (usize, Severity)> = Default::default();
-    // Each series' last regression alert before the change, and whether it escalated.
-    let mut just_before: std::collections::HashMap<&str, (usize, bool)> = Default::default();
+    // Each series' last regression alert before the change: its run, its
+    // severity, and whether it escalated.
+    let mut before: std::collections::HashMap<&str, (usize, Severity, bool)> = Default::default();
     for a in report
         .alerts
         .iter()
@@ -743,14 +742,10 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     {
         let run = a.run.as_u64().unwrap() as usize;
         if run < start {
-            let esc = a.rule.starts_with("escalation");
-            let last = just_before.entry(a.metric.as_str()).or_insert((run, esc));
+            let this = (run, a.severity, a.rule.starts_with("escalation"));
+            let last = before.entry(a.metric.as_str()).or_insert(this);
             if run >= last.0 {
-                *last = (run, esc);
-            }
-            let last = before.entry(a.metric.as_str()).or_insert((run, a.severity));
-            if run >= last.0 {
-                *last = (run, a.severity);
+                *last = this;
             }
         }
         if run < quiet_until {
@@ -805,7 +800,7 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
     sc.reported = first.len();
     sc.behind_critical = before
         .iter()
-        .filter(|(m, (_, sev))| {
+        .filter(|(m, (_, sev, _))| {
             *sev == Severity::Critical && first.get(*m).is_none_or(|&run| run >= start + 5)
         })
         .count();
@@ -822,8 +817,8 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
             Some(_) => 1,
             None => 2,
         };
-        let by = match just_before.get(m.as_str()) {
-            Some(&(run, esc)) if run + 2 >= start => usize::from(esc),
+        let by = match before.get(m.as_str()) {
+            Some(&(run, _, esc)) if run + 2 >= start => usize::from(esc),
             _ => 2,
         };
         sc.late.0[by][when] += 1;
