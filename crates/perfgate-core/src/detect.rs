@@ -763,7 +763,10 @@ fn further_move(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, Stri
 /// they stood less than [`ESCALATION_NEAR_BAR`] beyond the level before and the
 /// runs since sit [`ESCALATION_APART`] beyond them: runs selected for clearing the
 /// bar read high, and the step that follows them would otherwise be measured
-/// from their chance excess and go unreported.
+/// from their chance excess and go unreported. The streak is the runs since the
+/// escalation, or since a later run, those before it then part of the level: a
+/// run still at the old level between the escalation and the step diluted a
+/// streak of every run since, and the step went unreported for 5 runs.
 fn past_escalated_level(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, String)> {
     let Open {
         sign, thr, p, dir, ..
@@ -773,23 +776,39 @@ fn past_escalated_level(s: &Settings, j: &Judgement, open: &Open) -> Option<(usi
     if earlier.is_empty() {
         return None;
     }
-    // The streak is every run since the escalation.
-    let split = min_level.max(1);
-    let k = (level.len() + 1)
-        .checked_sub(split)
-        .filter(|k| (p..=s.window.max(s.persistence + 4)).contains(k))?;
-    let (raised, streak) = level.split_at(split);
-    let now = streak_move(s, j, raised, min_level, streak, thr, dir)?;
     let (before, _) = alert_level(j, &earlier, 0, thr, s.cusum_k, dir);
-    if now.rise < ESCALATION_APART || (now.level - before) * sign / j.scale > ESCALATION_NEAR_BAR {
-        return None;
-    }
-    let runs: Vec<f64> = earlier.iter().chain(raised).copied().collect();
-    let m = streak_move(s, j, &runs, 0, streak, thr, dir)?;
-    let what = " of its runs since its change began";
-    m.fires(k, p, thr)
-        .map(|why| (k, m.rule(k, sign, j.scale, what, why)))
+    // The streak is every run since the escalation, or since one of the next
+    // `ESCALATION_SKIP` runs, those skipped (each under every run of the
+    // streak) then part of the level.
+    let first = min_level.max(1);
+    let last = (first + ESCALATION_SKIP).min((level.len() + 1).saturating_sub(p));
+    (first..=last).find_map(|split| {
+        let k = (level.len() + 1)
+            .checked_sub(split)
+            .filter(|k| (p..=s.window.max(s.persistence + 4)).contains(k))?;
+        let (raised, streak) = level.split_at(split);
+        let least = streak.iter().fold(j.value * sign, |m, v| m.min(v * sign));
+        if raised[first..].iter().any(|v| v * sign >= least) {
+            return None;
+        }
+        let now = streak_move(s, j, raised, min_level, streak, thr, dir)?;
+        if now.rise < ESCALATION_APART
+            || (now.level - before) * sign / j.scale > ESCALATION_NEAR_BAR
+        {
+            return None;
+        }
+        let runs: Vec<f64> = earlier.iter().chain(raised).copied().collect();
+        let m = streak_move(s, j, &runs, 0, streak, thr, dir)?;
+        let what = " of its runs since its change began";
+        m.fires(k, p, thr)
+            .map(|why| (k, m.rule(k, sign, j.scale, what, why)))
+    })
 }
+
+/// Most runs after an escalation's raising runs that `past_escalated_level` may
+/// leave out of a streak: a step lands a run or two after chance highs, and more
+/// starts were as many more chances for a held step's noise.
+const ESCALATION_SKIP: usize = 2;
 
 /// Further rise over an escalated alert's level, in sigmas, that lets the runs
 /// since its change began judge a streak (see `past_escalated_level`).
@@ -1107,9 +1126,9 @@ pub const STEP_FIT_TOL: f64 = 2.0;
 /// selection bias of the raising runs: they were kept for standing out, so each
 /// drew high by the inverse Mills ratio at the bar it cleared, the threshold `thr`
 /// (the streak) or else the CUSUM's reference `k` (its climb counts only runs over
-/// k). One step of that correction, from the plain mean, never under the baseline:
-/// the full truncated maximum likelihood runs away to the baseline when the runs
-/// sit near their bar.
+/// k). [`LEVEL_BIAS_STEPS`] steps of that correction, from the plain mean, never
+/// under the baseline: the full truncated maximum likelihood runs away to the
+/// baseline when the runs sit near their bar.
 fn alert_level(
     j: &Judgement,
     runs: &[f64],
@@ -1138,11 +1157,29 @@ fn alert_level(
     let n = zs.len() as f64;
     let mean = zs.iter().map(|z| z.0).sum::<f64>() / n;
     let n01 = Normal::standard();
-    let mills = |bar: f64| n01.pdf(bar - mean) / n01.sf(bar - mean).max(f64::MIN_POSITIVE);
-    let bias = zs.iter().filter_map(|z| z.1).map(mills).sum::<f64>() / n;
-    let z = (mean - bias).max(mean.min(0.0));
+    let mills = |x: f64| n01.pdf(x) / n01.sf(x).max(f64::MIN_POSITIVE);
+    // How high the raising runs drew on average, were the level `at`.
+    let bias = |at: f64| {
+        zs.iter()
+            .filter_map(|z| z.1)
+            .map(|bar| mills(bar - at))
+            .sum::<f64>()
+            / n
+    };
+    let level = (0..LEVEL_BIAS_STEPS).fold(mean, |at, _| mean - bias(at));
+    let z = level.max(mean.min(0.0));
     (j.center + sign * z * j.scale, zs.len())
 }
+
+/// Steps of the selection-bias correction in `alert_level`, each reading the
+/// bias at the level the one before left. One, from the plain mean, reads it
+/// where the runs drew, too far over their bar: runs that drew 2.9 sigma for
+/// clearing 2.15 at a true 2 lost 0.4 of their 0.9 excess, and a step to 6 one
+/// run later stood too little above the level. Two take off 0.6 (three seeds, 50
+/// families: 6-sigma steps missed 349 -> 326, after a varied lead 220 -> 200;
+/// further alerts while a step holds 6% more for a 4-sigma one, 0.3% for a
+/// 6-sigma one). Three caught 6 more for half as many again further alerts.
+pub const LEVEL_BIAS_STEPS: usize = 2;
 
 /// `runs` short of the far mode `j` was judged without ([`Measured::ShortOfFarMode`]),
 /// when any are; else all of them. The mode's runs, half an alert's level runs
@@ -3523,9 +3560,10 @@ mod tests {
     #[test]
     fn a_step_just_after_an_escalation_on_chance_highs_is_reported_within_5_runs() {
         // A 2-sigma shift at run 34 (sd 5) opens an alert at 35; runs 37-39 draw 2
-        // sigma above it and escalate it at 39, one run before the metric steps to 6
-        // sigma. Against those three runs alone (selected for clearing the bar) the
-        // step rose 1.9 sigma and was reported only at run 50 (from the detection
+        // sigma above it and escalate it at 38 or 39, one or two runs before the
+        // metric steps to 6 sigma. Against those runs alone (selected for clearing
+        // the bar) the step rose 1.9 sigma and was reported only at run 50; with
+        // run 39 held in the escalated level, only at 45 (from the detection
         // bench: gaussian-cv5, seed 20261127, series 439).
         let values = [
             92.855, 96.003, 99.379, 100.779, 107.354, 101.632, 97.099, 88.019, 101.772, 99.988,
@@ -3535,7 +3573,11 @@ mod tests {
             119.052, 128.723, 129.832, 127.089, 131.517, 125.545, 132.102, 131.239,
         ];
         let opened = regressions_opened(&Settings::default(), values.iter().copied());
-        assert_eq!(&opened[..2], &[(35, false), (39, true)], "{opened:?}");
+        assert_eq!(opened[0], (35, false), "{opened:?}");
+        assert!(
+            matches!(opened[1], (38 | 39, true)),
+            "the chance highs escalate it: {opened:?}"
+        );
         let step = opened
             .iter()
             .find(|o| o.0 >= 40)
@@ -3568,6 +3610,23 @@ mod tests {
             opened.iter().any(|o| (40..45).contains(&o.0) && o.1),
             "an escalation within 5 runs: {opened:?}"
         );
+    }
+
+    #[test]
+    fn a_step_one_run_after_an_alert_on_two_chance_highs_is_measured_from_the_level_they_hide() {
+        // A 2.5-sigma shift from run 37 (sd 5) whose runs 38-39 drew 3.4 and 2.9
+        // sigma and opened the alert at 39; the metric steps to 6 sigma at 40. One
+        // step of the selection-bias correction left the level at 118.5, and the
+        // step escalated only at run 45 (from the detection bench: gaussian-cv5,
+        // varied, seed 20262127, series 130).
+        let values = [
+            105.096, 101.050, 99.890, 104.694, 108.368, 95.716, 101.032, 104.408, 93.674, 94.289,
+            101.809, 102.954, 93.597, 109.507, 101.176, 101.992, 108.281, 113.218, 99.730, 94.083,
+            97.021, 108.083, 94.395, 97.957, 87.516, 100.999, 108.498, 109.159, 108.506, 100.810,
+            105.152, 104.853, 96.680, 100.372, 99.198, 90.002, 99.532, 106.888, 122.529, 118.864,
+            127.849, 137.637, 133.704, 128.422, 131.522, 132.864,
+        ];
+        alert_then_escalation_within_5_runs_of_40(&values, 39);
     }
 
     #[test]
