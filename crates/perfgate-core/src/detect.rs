@@ -1881,7 +1881,18 @@ fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode)
 fn far_mode_of(s: &Settings, base: &[f64], dir: Direction) -> Option<(FarMode, usize)> {
     let window = &base[base.len().saturating_sub(s.window)..];
     let context = &base[base.len().saturating_sub(s.base_limit())..];
-    FarMode::with_strays(window, context, s.outlier_threshold, dir, 1)
+    FarMode::with_strays(window, context, s.outlier_threshold, dir, 1).or_else(|| {
+        // A blip or a step's first runs among a window's few other runs widen
+        // their std past a far mode's distance, and a step of them was judged
+        // whole, at ten times the noise, never reported; over the longer context
+        // they weigh less. Such a mode is told for a run short of it only, as one
+        // with a stray: a heavy tail's few far runs make one, and a step that
+        // landed among them waited for a mode's row.
+        (context.len() > window.len())
+            .then(|| FarMode::with_strays(context, context, s.outlier_threshold, dir, 1))
+            .flatten()
+            .map(|(far, strays)| (far, strays.max(1)))
+    })
 }
 
 /// How many of `recent`'s runs (oldest first) lie after the `onset`-th last of
@@ -3517,6 +3528,26 @@ mod tests {
 
     /// `values` open an alert at run `first`, and the 6-sigma step at run 40 escalates
     /// it within 5 runs.
+    #[test]
+    fn a_step_short_of_a_frequent_far_mode_after_a_blip_is_reported_within_5_runs() {
+        // A quarter of the runs 20 sigma up (sd 5), a 3-sigma blip at 36-37, then a
+        // 6-sigma step of the other runs at 40. The blip and the step's first run
+        // widened the window's other runs past the mode's distance, so no mode was
+        // told there and every run was judged whole, at ten times the noise: never
+        // reported. Over the longer context it is (from the detection bench:
+        // spikes-25%, blip, seed 20262127, series 539).
+        let values = [
+            101.187, 97.046, 95.778, 195.394, 105.033, 198.944, 190.317, 104.274, 100.288, 197.134,
+            96.936, 192.528, 99.930, 108.015, 97.163, 202.715, 90.440, 196.098, 102.230, 199.563,
+            95.033, 198.906, 98.292, 105.857, 201.053, 192.317, 196.059, 103.817, 203.029, 84.620,
+            115.315, 93.500, 96.837, 108.724, 198.156, 94.472, 118.718, 112.365, 87.194, 199.813,
+            129.991, 124.761, 230.445, 117.599, 130.592, 130.504,
+        ];
+        let opened = regressions_opened(&Settings::default(), values);
+        let first = opened.first().expect("the step is reported");
+        assert!((40..45).contains(&first.0), "within 5 runs: {opened:?}");
+    }
+
     fn alert_then_escalation_within_5_runs_of_40(values: &[f64], first: usize) {
         let opened = regressions_opened(&Settings::default(), values.iter().copied());
         assert_eq!(opened.first(), Some(&(first, false)), "{opened:?}");
