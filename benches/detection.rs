@@ -652,8 +652,7 @@ fn apart(f: &Family, change: Change, values: &[f64]) -> (f64, bool) {
     let median = |v: &[f64]| {
         let mut v = v.to_vec();
         v.sort_by(f64::total_cmp);
-        let n = v.len();
-        (v[(n - 1) / 2] + v[n / 2]) / 2.0
+        perfgate::engine::baseline::median(&v)
     };
     let bad = if f.higher { -1.0 } else { 1.0 };
     // A median's standard error is 1.25 times the mean's, for normal noise.

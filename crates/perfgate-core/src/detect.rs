@@ -1894,9 +1894,10 @@ fn far_mode_of(s: &Settings, base: &[f64], dir: Direction) -> Option<(FarMode, u
         // they weigh less. Such a mode is told for a run short of it only, as one
         // with a stray: a heavy tail's few far runs make one, and a step that
         // landed among them waited for a mode's row.
-        (context.len() > window.len())
-            .then(|| FarMode::with_strays(context, context, s.outlier_threshold, dir, 1))
-            .flatten()
+        if context.len() == window.len() {
+            return None; // the same runs
+        }
+        FarMode::with_strays(context, context, s.outlier_threshold, dir, 1)
             .map(|(far, strays)| (far, strays.max(1)))
     })
 }
@@ -3532,8 +3533,6 @@ mod tests {
         );
     }
 
-    /// `values` open an alert at run `first`, and the 6-sigma step at run 40 escalates
-    /// it within 5 runs.
     #[test]
     fn a_step_short_of_a_frequent_far_mode_after_a_blip_is_reported_within_5_runs() {
         // A quarter of the runs 20 sigma up (sd 5), a 3-sigma blip at 36-37, then a
@@ -3571,6 +3570,8 @@ mod tests {
         alert_then_escalation_within_5_runs_of_40(&values, 29);
     }
 
+    /// `values` open an alert at run `first`, and the 6-sigma step at run 40 escalates
+    /// it within 5 runs.
     fn alert_then_escalation_within_5_runs_of_40(values: &[f64], first: usize) {
         let opened = regressions_opened(&Settings::default(), values.iter().copied());
         assert_eq!(opened.first(), Some(&(first, false)), "{opened:?}");
