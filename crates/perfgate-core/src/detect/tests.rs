@@ -1,5 +1,6 @@
 //! The regression rule, run by run: what opens, escalates, confirms and closes an alert.
 
+use super::escalation::resolution;
 use super::*;
 
 fn noisy(n: usize, seed: u64) -> Vec<f64> {
