@@ -1,5 +1,6 @@
 //! The regression rule, run by run: what opens, escalates, confirms and closes an alert.
 
+use super::confirm::{QUIET_MAX_LAG1, STREAK_CHANCE, far_mode_of, judge_all, lag1, reach_rate};
 use super::escalation::resolution;
 use super::*;
 

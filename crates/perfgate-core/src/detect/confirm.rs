@@ -1,0 +1,665 @@
+//! Judging one run: suspect against the baseline, confirmed by a streak of suspect
+//! runs or a CUSUM over consecutive pairs (each judged against the history's own
+//! rate of runs out that far), and a far mode's two sides each judged on their own.
+
+use super::*;
+
+/// Largest chance, judged from the history's own rate of suspect runs, that a
+/// confirming streak is noise.
+pub(super) const STREAK_CHANCE: f64 = 0.005;
+
+/// History runs count towards that rate when they stand at least this fraction of
+/// the evidence's z out: a second mode's runs sit where its new runs do, a busy
+/// machine's jitter far under a threefold slowdown.
+const HISTORY_LEVEL: f64 = 0.5;
+
+/// For the streak, history runs also count from this many sigmas under the
+/// evidence (or the threshold, if lower), down to [`HISTORY_LEVEL`]: a mode whose
+/// runs straddle the threshold is out that often.
+const HISTORY_MARGIN: f64 = 0.6;
+
+/// CUSUM limit for a quiet history (none of its runs out where the evidence
+/// stands, independent runs of one mode, no spike in the climb): a 2-sigma shift
+/// is caught within 5 runs three times in four instead of seven in ten, for 0.05
+/// points more false alarms on Gaussian noise, which has the room (detection
+/// benchmark, 3 seeds).
+const QUIET_CUSUM_H: f64 = 1.7;
+
+/// A history is one mode when its standard deviation (outliers rejected) is within
+/// this factor of its robust one: a second mode kept in it widens the first only.
+const ONE_MODE_SPREAD: f64 = 1.25;
+
+/// Largest lag-1 autocorrelation of a quiet history: runs that follow each other
+/// climb a CUSUM together (AR(1) at rho 0.3 gains a fifth more false alarms from
+/// the lower limit without this; about 1.5 standard errors of r1 over 36 runs).
+pub(super) const QUIET_MAX_LAG1: f64 = 0.25;
+
+/// A run this many thresholds out is a spike, not a small shift: a CUSUM climb that
+/// holds one keeps the ordinary limit.
+const SPIKE_THRESHOLDS: f64 = 2.0;
+
+/// How many standard errors above the history's own rate of runs beyond
+/// [`SPIKE_THRESHOLDS`] thresholds its rate is taken to be ([`reach_rate`]): its
+/// one-sided 90% bound. Detection bench, seed 20261127, families with 10-25% of
+/// runs 20 sigma up: false alarms 0.56/0.62/0.73/0.69% with half a run of prior,
+/// 0.50/0.55/0.66/0.64% with a whole one, 0.39/0.48/0.52/0.53% at 1 standard error,
+/// 0.37/0.43/0.48/0.52% at 1.28. Later, three seeds, 50 families, 1 -> 1.28:
+/// far-20%-wide's false alarms 0.467/0.525/0.438% -> 0.438/0.492/0.392% (its goal
+/// is 0.5%), every spike family's lower too (0.51 points summed); bimodal-8sd-10%'s
+/// 4-sigma steps caught within 3 runs 97-99% -> 88-89% (within 5, its goal, still
+/// 99.8-100%: a streak of three no longer suffices where its 8-sigma mode reaches);
+/// 6-sigma steps missed 472 -> 476 of 360,000. From 1.15 the catch within 3 runs
+/// falls as far, and false alarms stand at 0.500%.
+const FAR_LEVEL_ERRORS: f64 = 1.28;
+
+/// Lag-1 autocorrelation of a history (0 when it has under 3 runs or no spread).
+pub(super) fn lag1(v: &[f64]) -> f64 {
+    if v.len() < 3 {
+        return 0.0;
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    let var: f64 = v.iter().map(|x| (x - m).powi(2)).sum();
+    if var <= 0.0 {
+        return 0.0;
+    }
+    v.windows(2).map(|w| (w[0] - m) * (w[1] - m)).sum::<f64>() / var
+}
+
+/// Which way (if any) one observation is suspect, given its z and change.
+fn suspect_of(s: &Settings, thr: f64, z: f64, change: f64, dir: Direction) -> Option<Kind> {
+    let bad = dir.bad_sign();
+    let (zb, cb) = (z * bad, change * bad);
+    let hit = |z: f64, c: f64| {
+        c >= s.min_change_pct
+            && (z >= thr || (c >= s.regression_threshold_pct && z >= PERCENT_PATH_MIN_Z))
+    };
+    if hit(zb, cb) {
+        Some(Kind::Regression)
+    } else if hit(-zb, -cb) {
+        Some(Kind::Improvement)
+    } else {
+        None
+    }
+}
+
+/// CUSUM over the minimum of each pair of consecutive observations (z in the
+/// direction `sign`, capped at 3 sigma) across the last `cusum_span` runs and `value`:
+/// a lone spike contributes only its neighbour's value, while a sustained shift moves
+/// every pair. Returns the sum, how many runs before `value` its climb began, and
+/// how many the change began: the climb's start without its leading runs that stand
+/// under a sigma or under half of where the change stands (noise the climb started on).
+fn cusum(
+    s: &Settings,
+    zf: &dyn Fn(f64) -> f64,
+    recent: &[f64],
+    value: f64,
+    sign: f64,
+) -> (f64, usize, usize) {
+    let start = recent.len().saturating_sub(s.cusum_span);
+    let zs: Vec<f64> = recent[start..]
+        .iter()
+        .chain(std::iter::once(&value))
+        .map(|&v| (zf(v) * sign).min(3.0))
+        .collect();
+    let (mut c, mut began) = (0.0f64, 0);
+    for (i, w) in zs.windows(2).enumerate() {
+        if c == 0.0 {
+            began = zs.len() - 1 - i;
+        }
+        c = (c + w[0].min(w[1]) - s.cusum_k).max(0.0);
+    }
+    if c == 0.0 {
+        return (c, 0, 0);
+    }
+    // The runs it climbed on before the change: under a sigma, or under half of
+    // where the change stands (uncapped): the last pair, so a jump starts at the
+    // jump while a spike on top of a shift (its pair is the run before it) does not
+    // move the onset; or, higher, the most of the climb's runs (one jittery run
+    // before a fivefold slowdown is not where it began).
+    let climb: Vec<f64> = recent[recent.len() - began..]
+        .iter()
+        .map(|&v| zf(v) * sign)
+        .collect();
+    let now = zf(value) * sign;
+    let pair = climb.last().map_or(now, |&z| now.min(z));
+    let mut stand: Vec<f64> = climb.iter().copied().chain([now]).collect();
+    stand.sort_by(f64::total_cmp);
+    let floor = (pair.max(stand[stand.len() / 2]) / 2.0).max(1.0);
+    let lead = climb.iter().take_while(|&&z| z < floor).count();
+    (c, began, began - lead)
+}
+
+/// The streak, in runs, whose pairs the CUSUM's limit counts: of `len` (from the
+/// history's rate, `out` of its runs out), the shortest unless the history was out
+/// more than once. Whole runs when the last pair stands `under` the threshold: a
+/// fraction of one let four runs in a row just under it confirm over a history out
+/// that often (false alarms 2-9% fewer in 28 of the 37 benchmark families, more in
+/// none). Over it the fraction stands: a step's third run confirms where its
+/// streak asks a fourth.
+fn cusum_streak(out: usize, under: bool, len: f64, shortest: f64) -> f64 {
+    match out {
+        0 | 1 => shortest,
+        _ if under => len.ceil(),
+        _ => len,
+    }
+}
+
+/// A run inside a streak may dip under the threshold once (the streak then counts
+/// one run more) while it stays this many sigmas out: a held 4-sigma step dips
+/// under a threshold near 2.3 one run in twenty, and a pair-minimum CUSUM counts
+/// that dip twice. Noise that clears the threshold twice around a run a sigma out
+/// is a sixth as likely as a plain pair.
+const GAP_MIN_Z: f64 = 1.0;
+
+/// The streak rule of one judgement: which runs count as suspect the judged way,
+/// and their z in that direction.
+/// How far under the baseline's centre, in sigmas, a dropout between two spikes
+/// lies for them to confirm (see [`Streak::confirms`]): a run that skipped its
+/// work is under the baseline too, not only under the step around it.
+const DROPOUT_UNDER: f64 = 2.0;
+
+/// How far under the baseline's centre, in sigmas, a run lies for a longer
+/// streak to reach past it (see [`Streak::confirms`]): further than
+/// [`DROPOUT_UNDER`], so a second mode's ordinary low run is no dropout.
+const STREAK_DROPOUT_UNDER: f64 = 3.0;
+
+struct Streak<'a> {
+    s: &'a Settings,
+    thr: f64,
+    sign: f64,
+    zf: &'a dyn Fn(f64) -> f64,
+    is_suspect: &'a dyn Fn(f64) -> bool,
+    /// The streak's length from the evidence's z (the least of its runs), counting
+    /// the history's runs up to a z cap.
+    len_at: &'a dyn Fn(f64, f64) -> usize,
+    /// How many of the history's runs reach a z (in the streak's direction).
+    reached: &'a dyn Fn(f64) -> usize,
+}
+
+impl Streak<'_> {
+    /// Whether the suspect `value` confirms with the runs before it (`recent`,
+    /// oldest first): its last `len - 1` runs all suspect the same way and of about
+    /// one size (a real shift moves every run by about the same amount; a spike
+    /// next to an ordinary high reading does not), reaching one run further back
+    /// past a dropout among them where more than the shortest streak is needed
+    /// (a 6-sigma step with a cache hit in it waited two more runs). Or, where the
+    /// shortest streak would do, `len` suspect runs of the last `len + 1` with the one between
+    /// them still [`GAP_MIN_Z`] out (or a dropout) and not all spikes, where the
+    /// history is rarely out that far (counting only its runs short of a spike when
+    /// none of these is one); spikes too, around a dropout, where the history never
+    /// reached a spike's height (a large step with a cache hit in it). Returns how many runs before `value` the streak holds, and the rule's
+    /// text.
+    fn confirms(&self, recent: &[f64], value: f64, len: usize) -> Option<(usize, String)> {
+        let z = |v: f64| (self.zf)(v) * self.sign;
+        let consistent = |runs: &[f64]| {
+            let (lo, hi) = runs
+                .iter()
+                .map(|&v| z(v))
+                .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+            lo >= self.s.consistency * hi.min(self.s.z_cap)
+        };
+        let need = len - 1;
+        let streak_of = |runs: &[f64]| {
+            runs.len() == need + 1
+                && runs[..need].iter().all(|&v| (self.is_suspect)(v))
+                && consistent(runs)
+        };
+        let last = |n: usize| -> Vec<f64> {
+            recent[recent.len().saturating_sub(n)..]
+                .iter()
+                .copied()
+                .chain([value])
+                .collect()
+        };
+        // Past the shortest streak, a dropout among its runs (far under them and
+        // under the baseline: a run that skipped its work) says nothing of the
+        // shift either way; the streak reaches one run further back instead.
+        let past_dropout = || {
+            let runs = last(need + 1);
+            let lowest = runs
+                .iter()
+                .enumerate()
+                .min_by(|a, b| z(*a.1).total_cmp(&z(*b.1)))?;
+            let rest: Vec<f64> = runs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != lowest.0)
+                .map(|(_, &v)| v)
+                .collect();
+            let next = rest.iter().map(|&v| z(v)).fold(f64::INFINITY, f64::min);
+            let far = streak_dropout(z(*lowest.1), next);
+            (len > self.s.persistence.max(1) && lowest.0 < need + 1 && far && streak_of(&rest))
+                .then_some(need + 1)
+        };
+        let plain = streak_of(&last(need)).then_some(need).or_else(past_dropout);
+        if let Some(held) = plain {
+            let past = if held > need { " past a dropout" } else { "" };
+            return Some((
+                held,
+                format!(
+                    "{len} consecutive observations beyond {:.1} sigma{past}",
+                    self.s.z_threshold
+                ),
+            ));
+        }
+        // The gap's evidence is the runs beyond the threshold, not the gap.
+        let shortest = self.s.persistence.max(1);
+        let len = shortest;
+        if recent.len() < len {
+            return None;
+        }
+        let runs: Vec<f64> = recent[recent.len() - len..]
+            .iter()
+            .copied()
+            .chain([value])
+            .collect();
+        let (gaps, out): (Vec<f64>, Vec<f64>) =
+            runs[1..len].iter().partition(|&&v| !(self.is_suspect)(v));
+        let mut beyond: Vec<f64> = out.into_iter().chain([runs[0], value]).collect();
+        beyond.sort_by(|a, b| z(*a).total_cmp(&z(*b)));
+        // A dropout between them (far under both) says nothing of the shift either way.
+        let dropout = gaps.len() == 1 && z(gaps[0]) <= z(beyond[0]) - LEVEL_DROPOUT;
+        let far_dropout = dropout && z(gaps[0]) <= -DROPOUT_UNDER;
+        let gap_ok =
+            gaps.len() == 1 && (z(gaps[0]) >= GAP_MIN_Z || dropout) && (self.is_suspect)(runs[0]);
+        // The runs beyond the threshold around the gap must not all be spikes, and
+        // the history must rarely be out where they stand. When none is a spike, the
+        // history's spikes are another population: they say nothing of how often
+        // such runs come in pairs, so only its runs short of a spike count.
+        let calm = SPIKE_THRESHOLDS * self.thr;
+        let (least, most) = (z(beyond[0]), z(beyond[beyond.len() - 1]));
+        let rare = (most <= calm && (self.len_at)(least, calm) <= shortest)
+            || (least <= calm && (self.len_at)(least, f64::INFINITY) <= shortest)
+            || (far_dropout && (self.reached)(calm.min(least)) == 0);
+        (gap_ok && rare && consistent(&beyond)).then(|| {
+            let other = if z(gaps[0]) < GAP_MIN_Z {
+                "a dropout"
+            } else {
+                "the other"
+            };
+            (
+                len,
+                format!(
+                    "{len} of {} consecutive observations beyond {:.1} sigma, {other} {:.1} sigma out",
+                    len + 1,
+                    self.s.z_threshold,
+                    z(gaps[0])
+                ),
+            )
+        })
+    }
+}
+
+/// Whether a run at `z` is a dropout among a streak's runs whose least is at
+/// `least` (all z towards the change): [`LEVEL_DROPOUT`] under them and
+/// [`STREAK_DROPOUT_UNDER`] under the baseline.
+fn streak_dropout(z: f64, least: f64) -> bool {
+    z <= -STREAK_DROPOUT_UNDER && z <= least - LEVEL_DROPOUT
+}
+
+/// The least z of a run `z` and the `prior` runs before it (`before`, newest
+/// first; all z towards the change), a dropout among them left out: it is none of
+/// the shift (see [`Streak::confirms`]).
+fn streak_evidence(z: f64, before: impl Iterator<Item = f64>, prior: usize) -> f64 {
+    before
+        .filter(|zv| !streak_dropout(*zv, z))
+        .take(prior)
+        .fold(z, f64::min)
+}
+
+/// How many runs before the newest of `zs` (z in the change's direction, oldest
+/// first) a confirmed change began: where one step from the baseline best fits
+/// them, when that is before `onset` (the rule's own). A step that read low for a
+/// few runs before it stood out is not the baseline, and a level or baseline that
+/// holds those runs would hide a further move.
+fn began_at(zs: Vec<f64>, onset: usize) -> usize {
+    let newest = zs.len() - 1;
+    newest - step_start(zs, onset + 1)
+}
+
+/// How often a history of `n` runs reaches a level it reached `out` times. At a
+/// spike's height (`far`) its runs are a far mode's, and a few of them say little
+/// of how often it comes: the rate there is [`FAR_LEVEL_ERRORS`] standard errors
+/// above what the history shows (Wilson's bound), so a history that showed a
+/// fifth of runs' mode fewer times than it comes does not ask too short a streak
+/// or too low a CUSUM of a run of them. Nearer the centre, half a run of prior.
+pub(super) fn reach_rate(out: usize, n: usize, far: bool) -> f64 {
+    if !far {
+        return (out as f64 + 0.5) / (n as f64 + 1.0);
+    }
+    let (z, n) = (FAR_LEVEL_ERRORS, n.max(1) as f64);
+    let p = out as f64 / n;
+    let spread = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (p + z * z / (2.0 * n) + spread) / (1.0 + z * z / n)
+}
+
+/// Judge `value` against the baseline samples `base` (eligible history, oldest first)
+/// with `recent` the observations just before it (oldest first, suspect ones included).
+/// None while the baseline has fewer than `min_samples` samples.
+///
+/// With a far slow mode the baseline keeps ([`FarMode`]), each of its two modes
+/// is also judged on its own: a run short of the mode against the history without
+/// the mode's runs, its streak and CUSUM running past them (they say nothing of
+/// where the other runs stand); a run in the mode against the history with the
+/// mode's runs laid over the others ([`FarMode::fold`]), its streak and CUSUM
+/// over the mode's runs. The whole still judges a run in the mode, but confirms
+/// it only past a row of the mode's runs its rate does not explain
+/// (`mode_runs_in_a_row`): a move of every run to the mode's height. A mode too
+/// seldom seen to place, or a history too short without it, is judged whole.
+pub fn judge(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+) -> Option<Judgement> {
+    if !value.is_finite() {
+        return judge_all(s, base, recent, value, dir);
+    }
+    let far = match far_mode_of(s, base, dir) {
+        Some((far, 0)) => far,
+        // A mode told with one of its runs short of its edge leaves out its runs
+        // for a run short of it only. A run in it is judged whole, as without a
+        // mode: a busy machine's slow runs make such a mode, and a threefold
+        // slowdown that landed among them went unreported when judged in it.
+        Some((far, _)) if !far.holds(value) => {
+            return judge_short_of(s, base, recent, value, dir, far);
+        }
+        _ => return judge_all(s, base, recent, value, dir),
+    };
+    if far.holds(value) {
+        let whole = judge_all(s, base, recent, value, dir)?;
+        if whole.confirmed.is_some() && mode_runs_in_a_row(s, base, recent, &far) {
+            return Some(whole);
+        }
+        // A mode too seldom seen to place is judged whole, as its runs always were.
+        let Some(in_mode) = judge_in_far_mode(s, base, recent, value, dir, &far, &whole) else {
+            return Some(whole);
+        };
+        // Only a regression: a run under the mode's runs may be the others' step.
+        if in_mode.confirmed == Some(Kind::Regression) {
+            return Some(in_mode);
+        }
+        // The mode's runs, a quarter of them each 2 sigma of the whole, climb the
+        // whole's CUSUM past its limit whenever two come close: no change.
+        return Some(Judgement {
+            confirmed: None,
+            rule: None,
+            detected_by: None,
+            severity: None,
+            onset: 0,
+            measured: Measured::WholeInFarMode,
+            ..whole
+        });
+    }
+    judge_short_of(s, base, recent, value, dir, far)
+}
+
+/// `value`, a run short of the far mode `far`, judged against `base` and `recent`
+/// without the mode's runs; judged whole where too few are left.
+fn judge_short_of(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+    far: FarMode,
+) -> Option<Judgement> {
+    let short = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
+    if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
+        j.onset = with_runs_of(recent, j.onset, |x| !far.holds(x));
+        let edge = far.edge();
+        let fold = far.fold(&base[base.len().saturating_sub(s.base_limit())..]);
+        j.measured = Measured::ShortOfFarMode { far, fold };
+        if let Some(rule) = &mut j.rule {
+            rule.push_str(&format!(
+                ", judged without the far mode's runs (beyond {edge:.3})"
+            ));
+        }
+        return Some(j);
+    }
+    judge_all(s, base, recent, value, dir)
+}
+
+/// `value`, a run in the far mode `far`, judged against `base` with the mode's
+/// runs laid over the others, over the mode's runs of `recent`; its value, centre
+/// and scale back in the mode, and the `whole` history's stats. None where the
+/// history holds too few of the mode's runs to place it.
+fn judge_in_far_mode(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+    far: &FarMode,
+    whole: &Judgement,
+) -> Option<Judgement> {
+    let fold = far.fold(&base[base.len().saturating_sub(s.base_limit())..])?;
+    let laid = |x: f64| if far.holds(x) { fold.apply(x) } else { x };
+    let base: Vec<f64> = base.iter().map(|&x| laid(x)).collect();
+    let ours: Vec<f64> = recent
+        .iter()
+        .filter(|&&x| far.holds(x))
+        .map(|&x| fold.apply(x))
+        .collect();
+    let mut j = judge_all(s, &base, &ours, fold.apply(value), dir)?;
+    j.onset = with_runs_of(recent, j.onset, |x| far.holds(x));
+    j.value = value;
+    j.center = fold.back(j.center);
+    j.scale /= fold.ratio;
+    j.change_pct = change_pct(value, j.center);
+    j.baseline = whole.baseline.clone();
+    j.measured = Measured::InFarMode {
+        far: *far,
+        whole: (whole.center, whole.scale),
+        fold,
+    };
+    if let Some(rule) = &mut j.rule {
+        let from = fold.from;
+        rule.push_str(&format!(
+            ", judged against the far mode's own runs (around {from:.3})"
+        ));
+    }
+    Some(j)
+}
+
+/// How rare a row of a far mode's runs must be to tell that every run moved to
+/// the mode's height ([`mode_runs_in_a_row`]): each run ends such a row at this
+/// chance, a fifth of [`STREAK_CHANCE`] (at that, with the mode in a quarter of
+/// the runs, false alarms were 0.03-0.05 points higher).
+const MODE_ROW_CHANCE: f64 = 0.001;
+
+/// Whether the far mode's runs came more often in a row, up to the one judged,
+/// than the history's rate of them makes a [`MODE_ROW_CHANCE`]: every run moved
+/// to the mode's height. The length is not capped as a streak's is: at a quarter
+/// of the runs, four in a row come one time in 250.
+fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode) -> bool {
+    let history = &base[base.len().saturating_sub(s.base_limit())..];
+    let out = history.iter().filter(|&&x| far.holds(x)).count();
+    let rate = reach_rate(out, history.len(), true);
+    let need = (MODE_ROW_CHANCE.ln() / rate.ln()).max(s.persistence.max(1) as f64);
+    let row = 1 + recent.iter().rev().take_while(|&&x| far.holds(x)).count();
+    row as f64 >= need
+}
+
+/// The far mode of `base`'s window and context, as the baseline sees them, or one
+/// told with one of its runs short of its edge, and how many are
+/// ([`FarMode::with_strays`]).
+pub(super) fn far_mode_of(s: &Settings, base: &[f64], dir: Direction) -> Option<(FarMode, usize)> {
+    let window = &base[base.len().saturating_sub(s.window)..];
+    let context = &base[base.len().saturating_sub(s.base_limit())..];
+    FarMode::with_strays(window, context, s.outlier_threshold, dir, 1).or_else(|| {
+        // A blip or a step's first runs among a window's few other runs widen
+        // their std past a far mode's distance, and a step of them was judged
+        // whole, at ten times the noise, never reported; over the longer context
+        // they weigh less. Such a mode is told for a run short of it only, as one
+        // with a stray: a heavy tail's few far runs make one, and a step that
+        // landed among them waited for a mode's row.
+        if context.len() == window.len() {
+            return None; // the same runs
+        }
+        FarMode::with_strays(context, context, s.outlier_threshold, dir, 1)
+            .map(|(far, strays)| (far, strays.max(1)))
+    })
+}
+
+/// How many of `recent`'s runs (oldest first) lie after the `onset`-th last of
+/// those `counted`: an onset counted over some of the runs, counted over all.
+fn with_runs_of(recent: &[f64], onset: usize, counted: impl Fn(f64) -> bool) -> usize {
+    let mut seen = 0;
+    for (i, v) in recent.iter().rev().enumerate() {
+        if seen == onset {
+            return i;
+        }
+        seen += usize::from(counted(*v));
+    }
+    recent.len()
+}
+
+pub(super) fn judge_all(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+) -> Option<Judgement> {
+    if base.len() < s.min_samples || !value.is_finite() {
+        return None;
+    }
+    let (stats, center, scale) = baseline_of(s, base, dir)?;
+    let history = &base[base.len().saturating_sub(s.base_limit())..];
+    // Capped: against a constant history any change is "infinitely" many sigmas.
+    let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
+    let z = zf(value);
+    let change = change_pct(value, center);
+    let thr = effective_threshold(s.z_threshold, stats.kept());
+    let suspect = suspect_of(s, thr, z, change, dir);
+
+    let mut confirmed = None;
+    let mut rule = None;
+    let mut detected_by = None;
+    let mut onset = 0;
+    // The streak that confirms grows with how often the history itself reaches
+    // `level` (z in the direction `sign`): two consecutive runs out of a metric
+    // that is out one run in ten (a second mode, autocorrelated noise) are
+    // chance. That rate is read over the longer history, not the window: a mode in
+    // one run of eight is absent from a window of 30 one time in fifty.
+    // In runs, fractional; also returns how many history runs were out.
+    let shortest = s.persistence.max(1) as f64;
+    let streak_len = |sign: f64, level: f64, cap: f64| {
+        let out = history
+            .iter()
+            .filter(|&&v| (level..=cap).contains(&(zf(v) * sign)))
+            .count();
+        let rate = reach_rate(out, history.len(), level > SPIKE_THRESHOLDS * thr);
+        let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
+        (len, out)
+    };
+    if let Some(kind) = suspect {
+        let sign = kind.sign(dir);
+        // The evidence is the shortest streak that could confirm; the history
+        // counts where it reaches nearly as far (runs just under the threshold
+        // are the same mode as a pair just over it), or half as far for a large
+        // change (a busy machine's jitter says nothing of a threefold slowdown).
+        let prior = recent.iter().rev().map(|&v| zf(v) * sign);
+        let evidence = streak_evidence(z * sign, prior, s.persistence.max(1) - 1);
+        let len_at = |evidence: f64, cap: f64| {
+            let level = (thr.min(evidence) - HISTORY_MARGIN).max(evidence * HISTORY_LEVEL);
+            streak_len(sign, level, cap).0.ceil() as usize
+        };
+        let len = len_at(evidence, f64::INFINITY);
+        let is_suspect =
+            |v: f64| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind);
+        let streak = Streak {
+            s,
+            thr,
+            sign,
+            zf: &zf,
+            is_suspect: &is_suspect,
+            len_at: &len_at,
+            reached: &|level| streak_len(sign, level, f64::INFINITY).1,
+        };
+        if let Some((need, text)) = streak.confirms(recent, value, len) {
+            confirmed = Some(kind);
+            // The change may have begun before the streak, under the threshold.
+            onset = need.max(cusum(s, &zf, recent, value, sign).2);
+            detected_by = Some(DetectionRule::Streak);
+            rule = Some(text);
+        }
+    }
+    if confirmed.is_none() {
+        // The CUSUM catches shifts too small to clear the z threshold twice in a row.
+        for kind in [Kind::Regression, Kind::Improvement] {
+            let sign = kind.sign(dir);
+            let (c, began, began_change) = cusum(s, &zf, recent, value, sign);
+            let (zn, cn) = (z * sign, change * sign);
+            // No alert from fewer runs than `persistence`, by either rule.
+            let long_enough = began + 1 >= s.persistence;
+            // A history seen more than once beyond the threshold where the last
+            // pair stands (a second mode the outlier rule took for spikes) needs
+            // more CUSUM: h is about one pair at the 3-sigma cap, and m such pairs
+            // are m + 1 runs of that mode in a row, so h grows to the pairs of
+            // the streak that would make them as rare. Not assumed from one slow
+            // run of a short history: there the CUSUM is what confirms a change.
+            // A history that never reached there, of one tight mode, gives the
+            // CUSUM a lower limit instead (`QUIET_CUSUM_H`): small shifts of
+            // Gaussian-like metrics are then caught sooner, where the false alarms
+            // have room. Only looked at once the CUSUM clears the lower limit.
+            let h = || {
+                let pair = recent.last().map_or(zn, |&v| zn.min(zf(v) * sign));
+                let (len, out) = streak_len(sign, thr.max(pair * HISTORY_LEVEL), f64::INFINITY);
+                // A quiet history: no run ever out where these stand, runs that do
+                // not follow each other, one tight mode, and no spike in the climb
+                // (a spike's two neighbours each make a pair).
+                let calm = recent[recent.len() - began..]
+                    .iter()
+                    .chain([&value])
+                    .all(|&v| zf(v) * sign <= SPIKE_THRESHOLDS * thr);
+                let independent = lag1(history) < QUIET_MAX_LAG1;
+                let one_mode = stats.std <= ONE_MODE_SPREAD * stats.robust_std;
+                if out == 0 && calm && independent && one_mode {
+                    return QUIET_CUSUM_H.min(s.cusum_h);
+                }
+                let len = cusum_streak(out, pair < thr, len, shortest);
+                s.cusum_h * ((len - 1.0) / (shortest - 1.0).max(1.0)).max(1.0)
+            };
+            let lowest = QUIET_CUSUM_H.min(s.cusum_h);
+            let base = c >= lowest && zn >= 1.0 && cn >= s.min_change_pct && long_enough;
+            if let Some(h) = base.then(h).filter(|h| c >= *h) {
+                confirmed = Some(kind);
+                onset = began_change;
+                detected_by = Some(DetectionRule::Cusum);
+                rule = Some(format!("CUSUM {c:.2} >= {h:.2} over recent runs"));
+                break;
+            }
+        }
+    }
+    if let Some(kind) = confirmed {
+        onset = began_at(
+            recent
+                .iter()
+                .chain([&value])
+                .map(|&v| zf(v) * kind.sign(dir))
+                .collect::<Vec<_>>(),
+            onset,
+        );
+    }
+    // Severity labels a change; an observation within its baseline has none.
+    let severity = confirmed.map(|_| severity_of(s, z));
+    Some(Judgement {
+        value,
+        z,
+        change_pct: change,
+        severity,
+        suspect,
+        confirmed,
+        rule,
+        detected_by,
+        baseline: stats,
+        center,
+        scale,
+        escalated: false,
+        measured: Measured::Whole,
+        onset,
+    })
+}
