@@ -111,6 +111,9 @@ named_enum!(
         Rerun = "rerun",
         /// An ingested result confirmed by the tool's own spread.
         ToolSpread = "tool-spread",
+        /// Consecutive observations beyond every run of the baseline: a rank test,
+        /// whatever the noise's shape.
+        Rank = "rank",
         /// A further move while an alert was open.
         Escalation = "escalation",
         /// An absolute threshold broken.

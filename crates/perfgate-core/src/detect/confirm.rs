@@ -353,6 +353,68 @@ pub fn judge(
     value: f64,
     dir: Direction,
 ) -> Option<Judgement> {
+    let mut j = judge_modes(s, base, recent, value, dir)?;
+    if j.confirmed.is_none()
+        && let Some(kind) = j.suspect
+        && let Some((k, rule)) = beyond_every_run(s, base, recent, value, kind.sign(dir))
+    {
+        j.confirm(kind, DetectionRule::Rank, rule, s);
+        j.onset = k - 1;
+    }
+    Some(j)
+}
+
+/// Largest chance, under runs that merely repeat the history (any shape of noise:
+/// the test is on ranks), that the last runs all lie beyond every run of it.
+const RANK_CHANCE: f64 = 2e-4;
+
+/// The rank rule: the last `k` runs (`value` the last of them) all beyond every
+/// run of the history, towards `sign`. Among `n + k` runs that merely repeat one
+/// another, the last `k` are the `k` largest one time in C(n + k, k), whatever
+/// the noise's shape: a heavy tail or a far mode that widens the scale (and so
+/// hides a step from the z rules) cannot make it likelier. `k` is the shortest
+/// from `persistence` up that is rarer than [`RANK_CHANCE`]. Returns `k` and the
+/// rule's text.
+fn beyond_every_run(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    sign: f64,
+) -> Option<(usize, String)> {
+    let history = &base[base.len().saturating_sub(s.base_limit())..];
+    if history.len() < s.min_samples.max(1) {
+        return None;
+    }
+    let n = history.len();
+    let edge = history.iter().map(|&v| v * sign).fold(f64::MIN, f64::max);
+    let beyond = [value]
+        .iter()
+        .chain(recent.iter().rev())
+        .take_while(|&&v| v.is_finite() && v * sign > edge)
+        .count();
+    // C(n + k, k), grown one k at a time, until the chance is small enough.
+    let mut ways = 1.0;
+    for k in 1..=beyond {
+        ways *= (n + k) as f64 / k as f64;
+        if k >= s.persistence.max(1) && 1.0 / ways <= RANK_CHANCE {
+            return Some((
+                k,
+                format!("{k} consecutive observations beyond every one of the {n} baseline runs"),
+            ));
+        }
+    }
+    None
+}
+
+/// [`judge`] without the rank rule: the whole history, or a far mode's two sides.
+pub(super) fn judge_modes(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+) -> Option<Judgement> {
     if !value.is_finite() {
         return judge_all(s, base, recent, value, dir);
     }

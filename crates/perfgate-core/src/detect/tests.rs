@@ -1655,3 +1655,43 @@ fn replay_freezes_the_baseline_during_a_regression() {
     // Never absorbed: every run after the first keeps alerting.
     assert!(confirmed >= 29, "{confirmed}");
 }
+
+/// Pseudo-random values from a Pareto tail (shape 3) over 100, deterministic.
+fn pareto(n: usize, seed: u64) -> Vec<f64> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = ((x >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+            100.0 * u.powf(-1.0 / 3.0)
+        })
+        .collect()
+}
+
+#[test]
+fn a_step_past_a_heavy_tail_confirms_once_its_runs_stand_beyond_every_run() {
+    // A Pareto tail (shape 3): its far runs read as a far mode, which holds a run
+    // there back, so the z rules first confirm the step on its fourth run. Three
+    // runs beyond all 60 of the history happen by chance once in C(63, 3).
+    let s = Settings::default();
+    let all = pareto(70, 655);
+    let (base, step) = all.split_at(60);
+    let step: Vec<f64> = step.iter().map(|v| v + 260.0).collect();
+    let at = |k: usize| judge(&s, base, &step[..k - 1], step[k - 1], Direction::Lower).unwrap();
+    assert_eq!(at(2).confirmed, None, "{:?}", at(2).rule);
+    let j = at(3);
+    assert_eq!(j.confirmed, Some(Kind::Regression));
+    assert_eq!(j.detected_by, Some(DetectionRule::Rank), "{:?}", j.rule);
+    assert_eq!(j.onset, 2);
+    let modes = super::confirm::judge_modes(&s, base, &step[..2], step[2], Direction::Lower);
+    assert_eq!(modes.unwrap().confirmed, None);
+    // One run of the three back inside the history, and the rule holds off.
+    let mut back = step.clone();
+    back[1] = 320.0;
+    let j = judge(&s, base, &back[..2], back[2], Direction::Lower).unwrap();
+    assert_ne!(j.detected_by, Some(DetectionRule::Rank), "{:?}", j.rule);
+}
