@@ -259,7 +259,7 @@ pub fn metric_context(
     if open_alert.is_some() && base.len() < s.frozen_min() {
         base = eligible_before(opened);
     }
-    let base = base[base.len().saturating_sub(s.base_limit())..].to_vec();
+    let base = s.context(&base).to_vec();
     let span = s.cusum_span.max(s.persistence);
     // A recovered alert's runs count towards no new one's streak or CUSUM.
     let floor = after_recovered_alert(store, metric, &hist, s.persistence)?;

@@ -382,7 +382,7 @@ fn beyond_every_run(
     value: f64,
     sign: f64,
 ) -> Option<(usize, String)> {
-    let history = &base[base.len().saturating_sub(s.base_limit())..];
+    let history = s.context(base);
     if history.len() < s.min_samples.max(1) {
         return None;
     }
@@ -471,7 +471,7 @@ fn judge_short_of(
     if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
         j.onset = with_runs_of(recent, j.onset, |x| !far.holds(x));
         let edge = far.edge();
-        let fold = far.fold(&base[base.len().saturating_sub(s.base_limit())..]);
+        let fold = far.fold(s.context(base));
         j.measured = Measured::ShortOfFarMode { far, fold };
         if let Some(rule) = &mut j.rule {
             rule.push_str(&format!(
@@ -496,7 +496,7 @@ fn judge_in_far_mode(
     far: &FarMode,
     whole: &Judgement,
 ) -> Option<Judgement> {
-    let fold = far.fold(&base[base.len().saturating_sub(s.base_limit())..])?;
+    let fold = far.fold(s.context(base))?;
     let laid = |x: f64| if far.holds(x) { fold.apply(x) } else { x };
     let base: Vec<f64> = base.iter().map(|&x| laid(x)).collect();
     let ours: Vec<f64> = recent
@@ -536,7 +536,7 @@ const MODE_ROW_CHANCE: f64 = 0.001;
 /// to the mode's height. The length is not capped as a streak's is: at a quarter
 /// of the runs, four in a row come one time in 250.
 fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode) -> bool {
-    let history = &base[base.len().saturating_sub(s.base_limit())..];
+    let history = s.context(base);
     let out = history.iter().filter(|&&x| far.holds(x)).count();
     let rate = reach_rate(out, history.len(), true);
     let need = (MODE_ROW_CHANCE.ln() / rate.ln()).max(s.persistence.max(1) as f64);
@@ -549,7 +549,7 @@ fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode)
 /// ([`FarMode::with_strays`]).
 pub(super) fn far_mode_of(s: &Settings, base: &[f64], dir: Direction) -> Option<(FarMode, usize)> {
     let window = &base[base.len().saturating_sub(s.window)..];
-    let context = &base[base.len().saturating_sub(s.base_limit())..];
+    let context = s.context(base);
     FarMode::with_strays(window, context, s.outlier_threshold, dir, 1).or_else(|| {
         // A blip or a step's first runs among a window's few other runs widen
         // their std past a far mode's distance, and a step of them was judged
@@ -589,7 +589,7 @@ pub(super) fn judge_all(
         return None;
     }
     let (stats, center, scale) = baseline_of(s, base, dir)?;
-    let history = &base[base.len().saturating_sub(s.base_limit())..];
+    let history = s.context(base);
     // Capped: against a constant history any change is "infinitely" many sigmas.
     let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
     let z = zf(value);

@@ -225,6 +225,11 @@ impl Settings {
         self.window * OUTLIER_CONTEXT
     }
 
+    /// The newest [`Settings::base_limit`] samples of `base`: what a judgement reads.
+    pub fn context<'a>(&self, base: &'a [f64]) -> &'a [f64] {
+        &base[base.len().saturating_sub(self.base_limit())..]
+    }
+
     /// These settings for judging against an open alert's frozen baseline.
     pub fn frozen(&self) -> Settings {
         Settings {
@@ -412,7 +417,7 @@ pub fn baseline_of(
     dir: Direction,
 ) -> Option<(BaselineStats, f64, f64)> {
     let window = &base[base.len().saturating_sub(s.window)..];
-    let context = &base[base.len().saturating_sub(s.base_limit())..];
+    let context = s.context(base);
     let stats = BaselineStats::compute_within(window, context, s.outlier_threshold, Some(dir))?;
     let (center, scale) = center_scale(&stats, window);
     let scale = if stats.std > 0.0 {
