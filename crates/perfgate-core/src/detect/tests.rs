@@ -287,9 +287,10 @@ fn a_step_whose_runs_are_alike_counts_its_largest_run_in_its_rise() {
     assert_eq!(opened.first().map(|o| o.0), Some(38), "{opened:?}");
     let escalated = opened.iter().find(|o| o.1).expect("the step is reported");
     assert!((40..45).contains(&escalated.0), "{opened:?}");
-    // A spike is still left out: the same streak with its last run at 200
-    // rises no further than the runs before it.
+    // A spike is still left out: runs held at the alert's level and then one at
+    // 200 escalate nothing (counted, it alone put their mean 4 sigma up).
     let mut spiked = runs;
+    spiked[40..44].copy_from_slice(&[112.0, 111.5, 112.5, 111.0]);
     spiked[44] = 200.0;
     let opened = regressions_with_rules(&s, spiked);
     assert!(!opened.iter().any(|o| o.1 && o.0 == 44), "{opened:?}");
@@ -1299,6 +1300,23 @@ fn alert_then_escalation_within_5_runs_of_40(values: &[f64], first: usize) {
     assert_eq!(opened.first(), Some(&(first, false)), "{opened:?}");
     let esc = opened.iter().find(|o| o.1).expect("the step escalates");
     assert!((40..45).contains(&esc.0), "within 5 runs: {opened:?}");
+}
+
+#[test]
+fn a_step_soon_after_a_young_alert_escalates_it_within_5_runs() {
+    // A 2.5-sigma shift from run 37 (sd 5) whose runs drew 3.7, 3.3 and 3 sigma
+    // opened the alert at 38; the metric steps to 6 sigma at 40. Over the level
+    // of those three runs, its first five stood 2.4 sigma: under the bar of an
+    // older level, and the step escalated only at run 45 (from the detection
+    // bench: gaussian-cv5, varied, seed 20263127, series 386).
+    let values = [
+        92.433, 106.835, 112.799, 93.642, 94.483, 100.829, 111.404, 91.624, 108.916, 99.595,
+        106.336, 93.021, 95.330, 92.548, 94.209, 101.883, 94.883, 106.835, 95.527, 103.036, 93.389,
+        110.056, 97.746, 108.608, 103.892, 95.923, 105.669, 109.000, 103.196, 97.825, 100.283,
+        98.778, 98.076, 97.352, 101.592, 100.225, 97.076, 118.513, 116.389, 114.902, 125.829,
+        121.688, 127.124, 141.601, 123.807, 132.075,
+    ];
+    alert_then_escalation_within_5_runs_of_40(&values, 38);
 }
 
 #[test]
