@@ -147,7 +147,13 @@ def main():
     wins = {"perfgate": 0, "otava": 0, "tie": 0}
     with Pool(os.cpu_count() or 1) as pool:
         for fam in families:
-            rows = {r["change"]: r for r in manifest if r["family"] == fam}
+            # Only the changes a figure scores (the intermittent ones have none).
+            scored = {tag for _, tag, _, _ in ROWS}
+            rows = {
+                r["change"]: r
+                for r in manifest
+                if r["family"] == fam and r["change"] in scored
+            }
             results = {}
             for tag, row in rows.items():
                 series = read_series(os.path.join(a.dir, row["file"]), a.series)
