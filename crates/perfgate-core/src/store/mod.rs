@@ -123,6 +123,12 @@ pub struct Alert {
     pub level: Option<(i64, i64)>,
 }
 
+/// The `runs` columns, in the order both stores' row readers take them by index.
+const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha, branch, config_fingerprint, host, mode";
+
+/// The `alerts` columns, in the order both stores' row readers take them by index.
+const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule, level_run_id, level_raised_run_id";
+
 /// Who changes an alert's state when perfgate does it itself (an alert that closes
 /// as recovered): not a person's triage decision.
 pub const SELF_ACTOR: &str = "perfgate";

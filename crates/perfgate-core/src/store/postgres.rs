@@ -276,8 +276,6 @@ fn alert_from(r: &PgRow) -> std::result::Result<Alert, sqlx::Error> {
     })
 }
 
-const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha, branch, config_fingerprint, host, mode";
-const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule, level_run_id, level_raised_run_id";
 const OPEN: &str = super::OPEN_STATES_SQL;
 
 impl Store for PgStore {

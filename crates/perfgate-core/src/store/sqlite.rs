@@ -583,8 +583,6 @@ fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
     })
 }
 
-const ALERT_COLS: &str = "id, metric, kind, severity, state, opened_run_id, last_run_id, value, baseline, z, change_pct, updated_at, updated_by, reason, group_id, good_run_id, bad_run_id, rule, level_run_id, level_raised_run_id";
-
 fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
         id: r.get(0)?,
@@ -599,8 +597,6 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         mode: r.get(9)?,
     })
 }
-
-const RUN_COLS: &str = "id, started_at, finished_at, status, verdict, commit_sha, branch, config_fingerprint, host, mode";
 
 impl Store for SqliteStore {
     fn begin_run(&mut self, meta: &RunMeta) -> Result<i64> {
