@@ -41,8 +41,7 @@ impl FarMode {
         strays: usize,
     ) -> Option<(FarMode, usize)> {
         let s = sorted(values);
-        // As with outliers, no mode is told from fewer than ten runs.
-        if s.len() < 10 {
+        if s.len() < OUTLIER_MIN_RUNS {
             return None;
         }
         let rule = OutlierRule::of(context, threshold, Some(dir))?;

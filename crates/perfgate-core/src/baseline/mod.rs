@@ -88,6 +88,10 @@ pub const DROPOUT_FACTOR: f64 = 2.0;
 /// skipped its work is far off in proportion, not only in robust sigmas.
 pub const DROPOUT_MIN_SHARE: f64 = 0.1;
 
+/// Fewer runs than this tell no outliers, no far mode and no spikes: among a few
+/// runs one slow run is a busy machine's jitter, not a tail.
+pub const OUTLIER_MIN_RUNS: usize = 10;
+
 /// The noise's standard deviation as the differences between successive `values`
 /// show it (infinite from fewer than two): a step among them barely moves it.
 fn successive_std(values: &[f64]) -> f64 {
@@ -213,12 +217,11 @@ impl OutlierRule {
             .copied()
             .filter(|&x| !rule.out(x, med, scale))
             .collect();
-        if inner.len() >= 10 {
+        if inner.len() >= OUTLIER_MIN_RUNS {
             rule.inner_scale = robust_center_scale(&inner).1.min(scale);
         }
-        // As with other outliers, nothing is rejected from fewer than ten runs.
         let few = |far: &dyn Fn(f64) -> bool, one_in: usize| {
-            s.iter().filter(|x| far(**x)).count() * one_in <= s.len() && s.len() >= 10
+            s.iter().filter(|x| far(**x)).count() * one_in <= s.len() && s.len() >= OUTLIER_MIN_RUNS
         };
         rule.drop_dropouts = few(&|x| rule.dropout(x, med, scale), GOOD_SIDE_RARE);
         rule.drop_spikes = few(&|x| rule.spike(x, med, scale), SPIKE_RARE);

@@ -27,7 +27,7 @@
 
 use serde::Serialize;
 
-use crate::baseline::{BaselineStats, FarMode, Fold, robust_center_scale};
+use crate::baseline::{BaselineStats, FarMode, Fold, OUTLIER_MIN_RUNS, robust_center_scale};
 use crate::config::{Config, DetectionOverride};
 use crate::metrics::Direction;
 use crate::model::DetectionRule;
