@@ -644,15 +644,11 @@ pub(super) fn judge_all(
         // change (a busy machine's jitter says nothing of a threefold slowdown).
         let prior = recent.iter().rev().map(|&v| zf(v) * sign);
         let evidence = streak_evidence(z * sign, prior, s.persistence.max(1) - 1);
-        let len_at = |evidence: f64, cap: f64| {
-            let level = (thr.min(evidence) - HISTORY_MARGIN).max(evidence * HISTORY_LEVEL);
+        let len_at = |evidence: f64, cap: f64, margin: f64| {
+            let level = (thr.min(evidence) - margin).max(evidence * HISTORY_LEVEL);
             streak_len(sign, level, cap).0.ceil() as usize
         };
-        let len = len_at(evidence, f64::INFINITY);
-        let gap_len_at = |evidence: f64, cap: f64| {
-            let level = thr.min(evidence).max(evidence * HISTORY_LEVEL);
-            streak_len(sign, level, cap).0.ceil() as usize
-        };
+        let len = len_at(evidence, f64::INFINITY, HISTORY_MARGIN);
         let is_suspect =
             |v: f64| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind);
         let streak = Streak {
@@ -661,7 +657,7 @@ pub(super) fn judge_all(
             sign,
             zf: &zf,
             is_suspect: &is_suspect,
-            gap_len_at: &gap_len_at,
+            gap_len_at: &|evidence, cap| len_at(evidence, cap, 0.0),
             reached: &|level| streak_len(sign, level, f64::INFINITY).1,
         };
         if let Some((need, text)) = streak.confirms(recent, value, len) {
