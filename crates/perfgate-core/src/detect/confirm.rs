@@ -165,8 +165,6 @@ fn cusum_streak(out: usize, under: bool, len: f64, shortest: f64) -> f64 {
 /// is a sixth as likely as a plain pair.
 const GAP_MIN_Z: f64 = 1.0;
 
-/// The streak rule of one judgement: which runs count as suspect the judged way,
-/// and their z in that direction.
 /// How far under the baseline's centre, in sigmas, a dropout between two spikes
 /// lies for them to confirm (see [`Streak::confirms`]): a run that skipped its
 /// work is under the baseline too, not only under the step around it.
@@ -177,6 +175,8 @@ const DROPOUT_UNDER: f64 = 2.0;
 /// [`DROPOUT_UNDER`], so a second mode's ordinary low run is no dropout.
 const STREAK_DROPOUT_UNDER: f64 = 3.0;
 
+/// The streak rule of one judgement: which runs count as suspect the judged way,
+/// and their z in that direction.
 struct Streak<'a> {
     s: &'a Settings,
     thr: f64,
@@ -597,6 +597,115 @@ fn with_runs_of(recent: &[f64], onset: usize, counted: impl Fn(f64) -> bool) -> 
     recent.len()
 }
 
+/// A history measured against one baseline (`zf`: a value's z, capped), and how
+/// often it reaches a level: what the streak and the CUSUM ask more runs for.
+struct Reach<'a> {
+    s: &'a Settings,
+    history: &'a [f64],
+    zf: &'a dyn Fn(f64) -> f64,
+    thr: f64,
+}
+
+impl Reach<'_> {
+    /// The shortest streak that may confirm.
+    fn shortest(&self) -> f64 {
+        self.s.persistence.max(1) as f64
+    }
+
+    /// The streak that confirms grows with how often the history itself reaches
+    /// `level` (z in the direction `sign`) up to `cap`: two consecutive runs out
+    /// of a metric that is out one run in ten (a second mode, autocorrelated
+    /// noise) are chance. That rate is read over the longer history, not the
+    /// window: a mode in one run of eight is absent from a window of 30 one time
+    /// in fifty. In runs, fractional; also returns how many history runs were out.
+    fn streak_len(&self, sign: f64, level: f64, cap: f64) -> (f64, usize) {
+        let out = self
+            .history
+            .iter()
+            .filter(|&&v| (level..=cap).contains(&((self.zf)(v) * sign)))
+            .count();
+        let far = level > SPIKE_THRESHOLDS * self.thr;
+        let rate = reach_rate(out, self.history.len(), far);
+        let shortest = self.shortest();
+        let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
+        (len, out)
+    }
+
+    /// The CUSUM's limit for a climb (its runs, the judged one last; z in the
+    /// direction `sign`). A history seen more than
+    /// once beyond the threshold where the last pair stands (a second mode the
+    /// outlier rule took for spikes) needs more CUSUM: h is about one pair at the
+    /// 3-sigma cap, and m such pairs are m + 1 runs of that mode in a row, so h
+    /// grows to the pairs of the streak that would make them as rare. Not assumed
+    /// from one slow run of a short history: there the CUSUM is what confirms a
+    /// change. A history that never reached there, of one tight mode
+    /// (`one_mode`), gives the CUSUM a lower limit instead (`QUIET_CUSUM_H`):
+    /// small shifts of Gaussian-like metrics are then caught sooner, where the
+    /// false alarms have room. `pair` is the lesser z of the last two runs.
+    fn cusum_limit(&self, climb: &[f64], pair: f64, sign: f64, one_mode: bool) -> f64 {
+        let (s, thr, zf) = (self.s, self.thr, self.zf);
+        let (len, out) = self.streak_len(sign, thr.max(pair * HISTORY_LEVEL), f64::INFINITY);
+        // A quiet history: no run ever out where these stand, runs that do not
+        // follow each other, one tight mode, and no spike in the climb (a
+        // spike's two neighbours each make a pair).
+        let calm = climb
+            .iter()
+            .all(|&v| zf(v) * sign <= SPIKE_THRESHOLDS * thr);
+        let independent = lag1(self.history) < QUIET_MAX_LAG1;
+        if out == 0 && calm && independent && one_mode {
+            return QUIET_CUSUM_H.min(s.cusum_h);
+        }
+        let shortest = self.shortest();
+        let len = cusum_streak(out, pair < thr, len, shortest);
+        let spiky = self.history.len() >= OUTLIER_MIN_RUNS
+            && self
+                .history
+                .iter()
+                .any(|&v| zf(v) * sign > SPIKE_THRESHOLDS * thr);
+        let limit = if spiky { SPIKY_CUSUM_FACTOR } else { 1.0 } * s.cusum_h;
+        limit * ((len - 1.0) / (shortest - 1.0).max(1.0)).max(1.0)
+    }
+}
+
+/// The CUSUM's confirmation of a shift too small to clear the z threshold twice
+/// in a row, either way: its kind, how many runs before `value` its change began,
+/// and the rule's text. `(z, change)` are `value`'s; `one_mode` says the baseline
+/// is one tight mode ([`Reach::cusum_limit`]).
+fn cusum_confirms(
+    reach: &Reach,
+    recent: &[f64],
+    value: f64,
+    (z, change): (f64, f64),
+    one_mode: bool,
+    dir: Direction,
+) -> Option<(Kind, usize, String)> {
+    let s = reach.s;
+    for kind in [Kind::Regression, Kind::Improvement] {
+        let sign = kind.sign(dir);
+        let (c, began, began_change) = cusum(s, reach.zf, recent, value, sign);
+        let (zn, cn) = (z * sign, change * sign);
+        // No alert from fewer runs than `persistence`, by either rule.
+        let long_enough = began + 1 >= s.persistence;
+        let lowest = QUIET_CUSUM_H.min(s.cusum_h);
+        if !(c >= lowest && zn >= 1.0 && cn >= s.min_change_pct && long_enough) {
+            continue;
+        }
+        // Only looked at once the CUSUM clears the lower limit.
+        let climb: Vec<f64> = recent[recent.len() - began..]
+            .iter()
+            .copied()
+            .chain([value])
+            .collect();
+        let pair = recent.last().map_or(zn, |&v| zn.min((reach.zf)(v) * sign));
+        let h = reach.cusum_limit(&climb, pair, sign, one_mode);
+        if c >= h {
+            let text = format!("CUSUM {c:.2} >= {h:.2} over recent runs");
+            return Some((kind, began_change, text));
+        }
+    }
+    None
+}
+
 pub(super) fn judge_all(
     s: &Settings,
     base: &[f64],
@@ -620,21 +729,11 @@ pub(super) fn judge_all(
     let mut rule = None;
     let mut detected_by = None;
     let mut onset = 0;
-    // The streak that confirms grows with how often the history itself reaches
-    // `level` (z in the direction `sign`): two consecutive runs out of a metric
-    // that is out one run in ten (a second mode, autocorrelated noise) are
-    // chance. That rate is read over the longer history, not the window: a mode in
-    // one run of eight is absent from a window of 30 one time in fifty.
-    // In runs, fractional; also returns how many history runs were out.
-    let shortest = s.persistence.max(1) as f64;
-    let streak_len = |sign: f64, level: f64, cap: f64| {
-        let out = history
-            .iter()
-            .filter(|&&v| (level..=cap).contains(&(zf(v) * sign)))
-            .count();
-        let rate = reach_rate(out, history.len(), level > SPIKE_THRESHOLDS * thr);
-        let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
-        (len, out)
+    let reach = Reach {
+        s,
+        history,
+        zf: &zf,
+        thr,
     };
     if let Some(kind) = suspect {
         let sign = kind.sign(dir);
@@ -646,7 +745,7 @@ pub(super) fn judge_all(
         let evidence = streak_evidence(z * sign, prior, s.persistence.max(1) - 1);
         let len_at = |evidence: f64, cap: f64, margin: f64| {
             let level = (thr.min(evidence) - margin).max(evidence * HISTORY_LEVEL);
-            streak_len(sign, level, cap).0.ceil() as usize
+            reach.streak_len(sign, level, cap).0.ceil() as usize
         };
         let len = len_at(evidence, f64::INFINITY, HISTORY_MARGIN);
         let is_suspect =
@@ -658,7 +757,7 @@ pub(super) fn judge_all(
             zf: &zf,
             is_suspect: &is_suspect,
             gap_len_at: &|evidence, cap| len_at(evidence, cap, 0.0),
-            reached: &|level| streak_len(sign, level, f64::INFINITY).1,
+            reached: &|level| reach.streak_len(sign, level, f64::INFINITY).1,
         };
         if let Some((need, text)) = streak.confirms(recent, value, len) {
             confirmed = Some(kind);
@@ -669,55 +768,14 @@ pub(super) fn judge_all(
         }
     }
     if confirmed.is_none() {
-        // The CUSUM catches shifts too small to clear the z threshold twice in a row.
-        for kind in [Kind::Regression, Kind::Improvement] {
-            let sign = kind.sign(dir);
-            let (c, began, began_change) = cusum(s, &zf, recent, value, sign);
-            let (zn, cn) = (z * sign, change * sign);
-            // No alert from fewer runs than `persistence`, by either rule.
-            let long_enough = began + 1 >= s.persistence;
-            // A history seen more than once beyond the threshold where the last
-            // pair stands (a second mode the outlier rule took for spikes) needs
-            // more CUSUM: h is about one pair at the 3-sigma cap, and m such pairs
-            // are m + 1 runs of that mode in a row, so h grows to the pairs of
-            // the streak that would make them as rare. Not assumed from one slow
-            // run of a short history: there the CUSUM is what confirms a change.
-            // A history that never reached there, of one tight mode, gives the
-            // CUSUM a lower limit instead (`QUIET_CUSUM_H`): small shifts of
-            // Gaussian-like metrics are then caught sooner, where the false alarms
-            // have room. Only looked at once the CUSUM clears the lower limit.
-            let h = || {
-                let pair = recent.last().map_or(zn, |&v| zn.min(zf(v) * sign));
-                let (len, out) = streak_len(sign, thr.max(pair * HISTORY_LEVEL), f64::INFINITY);
-                // A quiet history: no run ever out where these stand, runs that do
-                // not follow each other, one tight mode, and no spike in the climb
-                // (a spike's two neighbours each make a pair).
-                let calm = recent[recent.len() - began..]
-                    .iter()
-                    .chain([&value])
-                    .all(|&v| zf(v) * sign <= SPIKE_THRESHOLDS * thr);
-                let independent = lag1(history) < QUIET_MAX_LAG1;
-                let one_mode = stats.std <= ONE_MODE_SPREAD * stats.robust_std;
-                if out == 0 && calm && independent && one_mode {
-                    return QUIET_CUSUM_H.min(s.cusum_h);
-                }
-                let len = cusum_streak(out, pair < thr, len, shortest);
-                let spiky = history.len() >= OUTLIER_MIN_RUNS
-                    && history
-                        .iter()
-                        .any(|&v| zf(v) * sign > SPIKE_THRESHOLDS * thr);
-                let limit = if spiky { SPIKY_CUSUM_FACTOR } else { 1.0 } * s.cusum_h;
-                limit * ((len - 1.0) / (shortest - 1.0).max(1.0)).max(1.0)
-            };
-            let lowest = QUIET_CUSUM_H.min(s.cusum_h);
-            let base = c >= lowest && zn >= 1.0 && cn >= s.min_change_pct && long_enough;
-            if let Some(h) = base.then(h).filter(|h| c >= *h) {
-                confirmed = Some(kind);
-                onset = began_change;
-                detected_by = Some(DetectionRule::Cusum);
-                rule = Some(format!("CUSUM {c:.2} >= {h:.2} over recent runs"));
-                break;
-            }
+        let one_mode = stats.std <= ONE_MODE_SPREAD * stats.robust_std;
+        if let Some((kind, began, text)) =
+            cusum_confirms(&reach, recent, value, (z, change), one_mode, dir)
+        {
+            confirmed = Some(kind);
+            onset = began;
+            detected_by = Some(DetectionRule::Cusum);
+            rule = Some(text);
         }
     }
     if let Some(kind) = confirmed {
