@@ -239,29 +239,8 @@ impl Settings {
         }
     }
 
-    /// The settings of a config.
+    /// The settings of a config; the rest are the detector's own constants.
     pub fn from_config(c: &Config) -> Settings {
-        Settings {
-            z_threshold: c.detection.z_threshold,
-            persistence: c.detection.persistence,
-            min_change_pct: c.detection.min_change_pct,
-            regression_threshold_pct: c.regression_threshold,
-            window: c.detection.baseline_window,
-            min_samples: c.min_baseline_samples,
-            outlier_threshold: c.outlier_threshold,
-            overrides: c
-                .detection_overrides
-                .iter()
-                .map(|(k, o)| (k.clone(), o.clone()))
-                .collect(),
-            ..Settings::default()
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        let c = Config::default();
         Settings {
             z_threshold: c.detection.z_threshold,
             persistence: c.detection.persistence,
@@ -278,8 +257,19 @@ impl Default for Settings {
             z_cap: 100.0,
             min_scale: 0.0,
             report_only: false,
-            overrides: Vec::new(),
+            overrides: c
+                .detection_overrides
+                .iter()
+                .map(|(k, o)| (k.clone(), o.clone()))
+                .collect(),
         }
+    }
+}
+
+impl Default for Settings {
+    /// The settings of the default config.
+    fn default() -> Self {
+        Settings::from_config(&Config::default())
     }
 }
 

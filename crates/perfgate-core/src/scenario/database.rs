@@ -83,16 +83,7 @@ fn run_sqlite(path: &str, s: &DatabaseScenario, cancel: &CancellationToken) -> S
             }
         }
     }
-    let mut metrics = BTreeMap::new();
-    metrics.insert("connection_time_ms".into(), connection_ms);
-    if !hist.is_empty() {
-        metrics.insert("query_time_mean_ms".into(), hist.mean() / 1000.0);
-        metrics.insert(
-            "query_time_p95_ms".into(),
-            hist.value_at_quantile(0.95) as f64 / 1000.0,
-        );
-        metrics.insert("row_count".into(), rows as f64);
-    }
+    let metrics = query_metrics(connection_ms, &hist, rows);
     let note = match first_error {
         Some(e) => Some(e),
         None => Some("plan_cost is absent: SQLite reports no query plan cost".into()),
@@ -166,6 +157,21 @@ pub async fn run(
 /// A scenario whose every query failed has measured nothing: it fails the run with
 /// the database's first error (as an API scenario with no successful response does),
 /// and its connection time never becomes a baseline sample.
+/// A database scenario's metrics: the connection's time, and the queries' (in
+/// microseconds in `hist`) once one succeeded.
+fn query_metrics(connection_ms: f64, hist: &Histogram<u64>, rows: u64) -> BTreeMap<String, f64> {
+    let mut metrics = BTreeMap::from([("connection_time_ms".to_string(), connection_ms)]);
+    if !hist.is_empty() {
+        metrics.insert("query_time_mean_ms".into(), hist.mean() / 1000.0);
+        metrics.insert(
+            "query_time_p95_ms".into(),
+            hist.value_at_quantile(0.95) as f64 / 1000.0,
+        );
+        metrics.insert("row_count".into(), rows as f64);
+    }
+    metrics
+}
+
 fn no_success(mut out: ScenarioOutput) -> ScenarioOutput {
     let measured = out.metrics.contains_key("query_time_mean_ms");
     let failed = out.errors.values().sum::<u64>();
@@ -316,16 +322,7 @@ macro_rules! sqlx_runner {
                     }
                 }
             }
-            let mut metrics = BTreeMap::new();
-            metrics.insert("connection_time_ms".into(), connection_ms);
-            if !hist.is_empty() {
-                metrics.insert("query_time_mean_ms".into(), hist.mean() / 1000.0);
-                metrics.insert(
-                    "query_time_p95_ms".into(),
-                    hist.value_at_quantile(0.95) as f64 / 1000.0,
-                );
-                metrics.insert("row_count".into(), rows as f64);
-            }
+            let mut metrics = query_metrics(connection_ms, &hist, rows);
             let mut note = first_error;
             match plan_cost {
                 Ok(c) => {
