@@ -512,6 +512,44 @@ fn a_held_step_under_a_later_burst_is_no_move_from_the_level_before_it() {
 }
 
 #[test]
+fn a_far_mode_across_the_spike_line_is_a_mode_not_rare_spikes() {
+    // The detection bench's spikes-25% (seed 20262127, series 422 after a blip):
+    // 5 of 35 runs in a mode 20 sigma up (190-201), which inflates the MAD until
+    // one of them (201) lies past the spike line. Dropped as a spike and left out
+    // of the count, it left the other four a rare tenth, dropped too: no far
+    // mode, two of its runs in a row (38-39, after a blip's alert at 37) read 16
+    // sigma out and escalated the alert, its level went to the mode's height, and
+    // the 6-sigma step of the other runs at 40 went unreported until run 55.
+    let s = Settings::default();
+    let runs = [
+        95.2074, 106.8630, 100.1405, 93.9804, 104.7002, 98.1460, 91.8323, 106.3926, 98.6888,
+        191.2889, 97.6555, 92.2137, 93.2637, 195.6958, 99.3948, 105.8950, 109.9319, 117.2128,
+        196.3437, 97.4520, 94.2344, 101.3764, 94.6960, 200.9715, 103.3470, 98.3622, 99.9830,
+        105.0575, 190.4974, 96.4517, 106.2760, 94.3731, 98.4714, 104.2401, 94.3657, 194.8695,
+        118.8992, 115.1120, 199.0616, 204.3023, 124.0970, 129.1235, 124.2368, 124.3508, 133.3564,
+        124.7027, 134.3117, 126.4731, 132.1535, 240.1908, 133.5476, 130.8015, 124.4745, 134.2773,
+        222.8014, 228.5807, 131.1261, 121.6277, 123.3524, 135.0056,
+    ];
+    let opened = regressions_with_rules(&s, runs);
+    assert!(
+        opened.iter().any(|(i, esc, _)| *i == 37 && !esc),
+        "{opened:?}"
+    );
+    assert!(
+        !opened.iter().any(|(i, _, _)| (38..40).contains(i)),
+        "{opened:?}"
+    );
+    assert!(
+        opened
+            .iter()
+            .any(|(i, esc, _)| (40..=44).contains(i) && *esc),
+        "{opened:?}"
+    );
+    // The mode's later pair (54-55) is no further move either.
+    assert!(!opened.iter().any(|(i, _, _)| *i > 44), "{opened:?}");
+}
+
+#[test]
 fn the_runs_short_of_a_burst_are_judged_from_after_it() {
     // The detection bench's spikes-20% (seed 20261127, series 430 of the
     // 4-sigma step): the step alerts at 41, two far runs escalate it at 44.
