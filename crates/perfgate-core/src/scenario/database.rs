@@ -154,9 +154,6 @@ pub async fn run(
     out
 }
 
-/// A scenario whose every query failed has measured nothing: it fails the run with
-/// the database's first error (as an API scenario with no successful response does),
-/// and its connection time never becomes a baseline sample.
 /// A database scenario's metrics: the connection's time, and the queries' (in
 /// microseconds in `hist`) once one succeeded.
 fn query_metrics(connection_ms: f64, hist: &Histogram<u64>, rows: u64) -> BTreeMap<String, f64> {
@@ -172,6 +169,9 @@ fn query_metrics(connection_ms: f64, hist: &Histogram<u64>, rows: u64) -> BTreeM
     metrics
 }
 
+/// A scenario whose every query failed has measured nothing: it fails the run with
+/// the database's first error (as an API scenario with no successful response does),
+/// and its connection time never becomes a baseline sample.
 fn no_success(mut out: ScenarioOutput) -> ScenarioOutput {
     let measured = out.metrics.contains_key("query_time_mean_ms");
     let failed = out.errors.values().sum::<u64>();
