@@ -4,11 +4,14 @@
 # histories: the bench writes them (one seed, every family or one), then
 # bench/otava_compare.py replays each series through both, run by run, and prints each
 # family's figures side by side. CPU-bound, no network beyond installing Otava.
-# Usage: bench/otava.sh [SERIES (100)] [FAMILY|held-out]   (needs python3 with venv)
+# Usage: bench/otava.sh [SERIES (100)] [FAMILY|held-out|far-modes|unseen|all] [SEED (20261127)]
+# (needs python3 with venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERIES=${1:-100}
 FAMILY=${2:-}
+if [ "$FAMILY" = all ]; then FAMILY=; fi
+SEED=${3:-}
 VENV=target/otava-venv
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import otava' 2>/dev/null; then
   python3 -m venv "$VENV" || { echo "needs python3 with venv (apt-get install python3-venv)"; exit 2; }
@@ -17,5 +20,5 @@ fi
 cargo build --release -q --bin perfgate
 DIR=target/otava-histories
 rm -rf "$DIR"
-cargo bench -q --bench detection -- --write "$DIR" ${FAMILY:+--family "$FAMILY"} > "$DIR.bench.txt"
+cargo bench -q --bench detection -- --write "$DIR" ${FAMILY:+--family "$FAMILY"} ${SEED:+--seed "$SEED"} > "$DIR.bench.txt"
 "$VENV/bin/python" bench/otava_compare.py "$DIR" target/release/perfgate --series "$SERIES"

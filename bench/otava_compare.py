@@ -145,6 +145,8 @@ def main():
     )
     print(f"{'family':<16} {'figure':<27} {'perfgate':>9} {'otava':>9}  better")
     wins = {"perfgate": 0, "otava": 0, "tie": 0}
+    # Per figure: (perfgate, Otava, who is better) of each family.
+    by_figure = {}
     with Pool(os.cpu_count() or 1) as pool:
         for fam in families:
             # Only the changes a figure scores (the intermittent ones have none).
@@ -176,7 +178,17 @@ def main():
                 else:
                     who = "otava"
                 wins[who] += 1
+                by_figure.setdefault(label, []).append((p, o, who))
                 print(f"{fam:<16} {label:<27} {p:>9.2f} {o:>9.2f}  {who}", flush=True)
+    print(f"\n{'figure':<27} {'perfgate':>13} {'otava':>13}  families better: perfgate/otava/tie")
+    for label, figures in by_figure.items():
+        p = [f[0] for f in figures]
+        o = [f[1] for f in figures]
+        n = {w: sum(1 for f in figures if f[2] == w) for w in wins}
+        print(
+            f"{label:<27} {f'{min(p):.2f}-{max(p):.2f}':>13} {f'{min(o):.2f}-{max(o):.2f}':>13}  "
+            f"{n['perfgate']}/{n['otava']}/{n['tie']}"
+        )
     print(
         f"figures where perfgate is better: {wins['perfgate']}, Otava: {wins['otava']}, "
         f"tied: {wins['tie']}"
