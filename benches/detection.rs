@@ -15,7 +15,8 @@
 //! once a probe found such modes hid steps, and a group of 8 (`UNSEEN`: a weekly
 //! cycle, exponential and Pareto tails, Poisson counts, calm and busy stretches,
 //! two hosts 6 sd apart, rare 50-sigma spikes), added once the rest were tuned,
-//! not tuned on. Each is scored
+//! not tuned on, and a group of 3 (`ERRORS`: error rates nil on 70% and 90% of
+//! runs, error counts at 0.4 a run), added unseen later still. Each is scored
 //! on series without a change (false alarms per judged run),
 //! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, a 6-sigma step
 //! that lands while a smaller alert is still open, and one that lands two runs after
@@ -31,7 +32,7 @@
 //! `cargo bench --bench detection` prints the figures; `-- --seed N` varies the
 //! draw, `-- --seeds 3` runs three seeds, `-- --write DIR` also writes the
 //! histories as CSV for `perfgate backtest`, `-- --family NAME` runs one family
-//! (`held-out`, `far-modes`, `unseen`: those groups).
+//! (`held-out`, `far-modes`, `unseen`, `errors`: those groups).
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
 //! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
 //! judgements run by run, and each alert's rule); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
@@ -115,6 +116,11 @@ enum Noise {
     /// (the noise, not the level, changes).
     Regimes {
         block: usize,
+    },
+    /// Exactly 0 on a share `zero` of the runs, else exponential: an error rate
+    /// that is nil on most runs.
+    ZeroInflated {
+        zero: f64,
     },
 }
 
@@ -323,6 +329,24 @@ const FAR_MODES: &[Family] = &[
         },
         0.05,
     ),
+];
+
+/// Error rates and counts, added unseen on 2026-12-04 (the README's first metric
+/// kind with no family): nil on 70% and 90% of runs and exponential on the rest,
+/// and whole counts at 0.4 a run. `--family errors` runs only these.
+const ERRORS: &[Family] = &[
+    Family {
+        min_catch4_pct: 85.0,
+        ..family("errors-70%-nil", Noise::ZeroInflated { zero: 0.7 }, 0.0)
+    },
+    Family {
+        min_catch4_pct: 85.0,
+        ..family("errors-90%-nil", Noise::ZeroInflated { zero: 0.9 }, 0.0)
+    },
+    Family {
+        min_catch4_pct: 85.0,
+        ..family("poisson-0.4", Noise::Poisson { lambda: 0.4 }, 0.0)
+    },
 ];
 
 /// Shapes added unseen on 2026-12-02, once the groups above were tuned: a weekly
@@ -604,6 +628,19 @@ fn noise(rng: &mut StdRng, f: &Family) -> Vec<f64> {
                 .map(|_| (p.sample(rng) - lambda) / lambda.sqrt())
                 .collect()
         }
+        Noise::ZeroInflated { zero } => {
+            let (mean, sd) = zero_inflated(zero);
+            (0..f.runs)
+                .map(|_| {
+                    let x = if rng.random::<f64>() < zero {
+                        0.0
+                    } else {
+                        -rng.random::<f64>().max(1e-300).ln()
+                    };
+                    (x - mean) / sd
+                })
+                .collect()
+        }
         Noise::Regimes { block } => {
             let mut busy = rng.random::<bool>();
             // Calm 0.6, busy 1.3: unit variance over the mix.
@@ -630,11 +667,22 @@ fn noise(rng: &mut StdRng, f: &Family) -> Vec<f64> {
     }
 }
 
+/// Mean and sd of a unit exponential that is 0 on a share `zero` of the runs.
+fn zero_inflated(zero: f64) -> (f64, f64) {
+    let p = 1.0 - zero;
+    (p, (p * (1.0 + zero)).sqrt())
+}
+
 /// A family's level and sigma, in the metric's units.
 fn level_sigma(f: &Family) -> (f64, f64) {
     match f.noise {
         Noise::Quantised { level, sd } => (level, sd),
         Noise::Poisson { lambda } => (lambda, lambda.sqrt()),
+        // 0.3% errors on the runs that have any, so a nil run is exactly 0.
+        Noise::ZeroInflated { zero } => {
+            let (mean, sd) = zero_inflated(zero);
+            (0.3 * mean, 0.3 * sd)
+        }
         _ if f.higher => (1000.0, 1000.0 * f.cv),
         _ => (100.0, 100.0 * f.cv),
     }
@@ -1178,6 +1226,7 @@ fn main() {
         .chain(HELD_OUT)
         .chain(FAR_MODES)
         .chain(UNSEEN)
+        .chain(ERRORS)
         .filter(|f| {
             only.is_none_or(|o| {
                 let among = |g: &[Family]| g.iter().any(|h| h.name == f.name);
@@ -1185,6 +1234,7 @@ fn main() {
                     || (o == "held-out" && among(HELD_OUT))
                     || (o == "far-modes" && among(FAR_MODES))
                     || (o == "unseen" && among(UNSEEN))
+                    || (o == "errors" && among(ERRORS))
             })
         })
         .collect();
