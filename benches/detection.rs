@@ -16,7 +16,10 @@
 //! cycle, exponential and Pareto tails, Poisson counts, calm and busy stretches,
 //! two hosts 6 sd apart, rare 50-sigma spikes), added once the rest were tuned,
 //! not tuned on, and a group of 3 (`ERRORS`: error rates nil on 70% and 90% of
-//! runs, error counts at 0.4 a run), added unseen later still. Each is scored
+//! runs, error counts at 0.4 a run), added unseen later still, and two more
+//! added unseen last (`QUIET`: Gaussian latency and throughput at CV 1%;
+//! `MIRRORED`: 7 throughput families whose skew, dips, slow mode and tails lie in
+//! their bad direction, downward). Each is scored
 //! on series without a change (false alarms per judged run),
 //! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, a 6-sigma step
 //! that lands while a smaller alert is still open, and one that lands two runs after
@@ -32,7 +35,8 @@
 //! `cargo bench --bench detection` prints the figures; `-- --seed N` varies the
 //! draw, `-- --seeds 3` runs three seeds, `-- --write DIR` also writes the
 //! histories as CSV for `perfgate backtest`, `-- --family NAME` runs one family
-//! (`held-out`, `far-modes`, `unseen`, `errors`: those groups).
+//! (`held-out`, `far-modes`, `unseen`, `errors`, `quiet`, `mirrored`: those
+//! groups).
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
 //! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
 //! judgements run by run, and each alert's rule); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
@@ -133,6 +137,9 @@ struct Family {
     change_at: usize,
     /// Throughput: higher is better, a regression is a drop.
     higher: bool,
+    /// The noise turned upside down: a higher-is-better metric whose spikes,
+    /// tail and far mode lie below it, in its bad direction (throughput dips).
+    mirrored: bool,
     /// Goals: false alarms (% of judged runs), 4-sigma caught within 5 runs (%).
     max_false_pct: f64,
     min_catch4_pct: f64,
@@ -146,6 +153,7 @@ const fn family(name: &'static str, noise: Noise, cv: f64) -> Family {
         runs: 60,
         change_at: 40,
         higher: false,
+        mirrored: false,
         max_false_pct: 0.5,
         min_catch4_pct: 90.0,
     }
@@ -337,6 +345,57 @@ const ERRORS: &[Family] = &[
         0.0,
     )),
     lenient(family("poisson-0.4", Noise::Poisson { lambda: 0.4 }, 0.0)),
+];
+
+/// `f` as a higher-is-better metric whose noise lies in its bad direction.
+const fn mirrored(f: Family) -> Family {
+    Family {
+        higher: true,
+        mirrored: true,
+        ..f
+    }
+}
+
+/// Shapes added unseen on 2026-12-04. Quiet metrics (Gaussian at CV 1%, latency
+/// and throughput), which a probe found hidden under the old 5% minimum change (4-sigma
+/// steps caught within 5 runs in 49% of series), and throughput whose noise lies in its bad
+/// direction: skewed with dips, 10% and 25% of runs dipping 20 sigma, a slow
+/// mode on 20% of runs, dips and bursts, exponential and log-normal tails
+/// downward. `--family quiet` and `--family mirrored` run only these.
+const QUIET: &[Family] = &[
+    family("gaussian-cv1", Noise::Gaussian, 0.01),
+    mirrored(family("thr-cv1", Noise::Gaussian, 0.01)),
+];
+
+const MIRRORED: &[Family] = &[
+    Family {
+        max_false_pct: 0.3,
+        ..mirrored(family("thr-skewed+spikes", Noise::Skewed, 0.05))
+    },
+    mirrored(spiky("thr-dips-10%", 0.10)),
+    mirrored(spiky("thr-dips-25%", 0.25)),
+    mirrored(family(
+        "thr-slow-mode-20%",
+        Noise::FarMode {
+            share: 0.20,
+            spread: 3.0,
+        },
+        0.05,
+    )),
+    mirrored(family(
+        "thr-dips+bursts",
+        Noise::Outliers {
+            low: 0.03,
+            high: 0.02,
+        },
+        0.05,
+    )),
+    mirrored(lenient(family("thr-exponential", Noise::Exponential, 0.05))),
+    mirrored(lenient(family(
+        "thr-lognormal-cv30",
+        Noise::LogNormal,
+        0.30,
+    ))),
 ];
 
 /// Gaussian at CV 5% with a share `high` of the runs 20 sd up.
@@ -680,7 +739,10 @@ fn apart(f: &Family, change: Change, values: &[f64]) -> (f64, bool) {
 fn series(rng: &mut StdRng, f: &Family, change: Change) -> Vec<f64> {
     let (level, sigma) = level_sigma(f);
     let bad = if f.higher { -1.0 } else { 1.0 };
-    let e = noise(rng, f);
+    let mut e = noise(rng, f);
+    if f.mirrored {
+        e.iter_mut().for_each(|v| *v = -*v);
+    }
     // Which runs an intermittent change hits, drawn after the noise.
     let shift: Vec<f64> = (0..e.len())
         .map(|i| match change {
@@ -1160,7 +1222,7 @@ fn main() {
         .unwrap_or(1);
     let write = arg(&args, "--write");
     let only = arg(&args, "--family");
-    // Overrides for tuning sweeps: PG_Z, PG_K, PG_H, PG_SPAN.
+    // Overrides for tuning sweeps: PG_Z, PG_K, PG_H, PG_SPAN, PG_MIN (percent).
     let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
     let d = Settings::default();
     let s = Settings {
@@ -1168,6 +1230,7 @@ fn main() {
         cusum_k: env("PG_K").unwrap_or(d.cusum_k),
         cusum_h: env("PG_H").unwrap_or(d.cusum_h),
         cusum_span: env("PG_SPAN").map_or(d.cusum_span, |v| v as usize),
+        min_change_pct: env("PG_MIN").unwrap_or(d.min_change_pct),
         ..d
     };
     println!(
@@ -1181,6 +1244,8 @@ fn main() {
         .chain(FAR_MODES)
         .chain(UNSEEN)
         .chain(ERRORS)
+        .chain(QUIET)
+        .chain(MIRRORED)
         .filter(|f| {
             only.is_none_or(|o| {
                 let among = |g: &[Family]| g.iter().any(|h| h.name == f.name);
@@ -1189,6 +1254,8 @@ fn main() {
                     || (o == "far-modes" && among(FAR_MODES))
                     || (o == "unseen" && among(UNSEEN))
                     || (o == "errors" && among(ERRORS))
+                    || (o == "quiet" && among(QUIET))
+                    || (o == "mirrored" && among(MIRRORED))
             })
         })
         .collect();

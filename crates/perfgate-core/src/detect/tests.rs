@@ -1811,3 +1811,22 @@ fn one_value_holding_half_the_runs_makes_a_history_lumpy() {
     assert!(!one_value_holds_half(&[0.0, 0.0, 0.5, 1.2]));
     assert!(!one_value_holds_half(&[10.1, 9.8, 10.4, 10.0, 9.9]));
 }
+
+#[test]
+fn a_four_percent_step_of_a_quiet_metric_clears_the_default_minimum_change() {
+    // Noise of 0.75% either way (CV 0.43%), then every run 4% slower: a 9-sigma
+    // step, each of its runs 3.25-4.75% over the centre, under the old default
+    // of 5% and over today's 3%.
+    let values: Vec<f64> = noisy(46, 5)
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| 100.0 + (v - 100.0) * 0.375 + if i >= 40 { 4.0 } else { 0.0 })
+        .collect();
+    let opened = regressions_opened(&Settings::default(), values.clone());
+    assert_eq!(opened, vec![(41, false)]);
+    let old = Settings {
+        min_change_pct: 5.0,
+        ..Settings::default()
+    };
+    assert_eq!(regressions_opened(&old, values), vec![]);
+}

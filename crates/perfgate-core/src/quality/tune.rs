@@ -226,7 +226,7 @@ fn tune_metric(
 /// The grid: today's settings and stricter or looser ones around them.
 fn grid(current: &Settings) -> Vec<Candidate> {
     let mut zs = vec![current.z_threshold, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0];
-    let mut mins = vec![current.min_change_pct, 2.0, 5.0, 10.0, 20.0, 35.0];
+    let mut mins = vec![current.min_change_pct, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 35.0];
     for v in [&mut zs, &mut mins] {
         v.sort_by(f64::total_cmp);
         v.dedup();
