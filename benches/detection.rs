@@ -19,7 +19,8 @@
 //! runs, error counts at 0.4 a run), added unseen later still, and two more
 //! added unseen last (`QUIET`: Gaussian latency and throughput at CV 1%;
 //! `MIRRORED`: 7 throughput families whose skew, dips, slow mode and tails lie in
-//! their bad direction, downward). Each is scored
+//! their bad direction, downward; `NOISY_TAILS`: Pareto, exponential and
+//! log-normal noise at CV 15%). Each is scored
 //! on series without a change (false alarms per judged run),
 //! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, a 6-sigma step
 //! that lands while a smaller alert is still open, and one that lands two runs after
@@ -35,7 +36,7 @@
 //! `cargo bench --bench detection` prints the figures; `-- --seed N` varies the
 //! draw, `-- --seeds 3` runs three seeds, `-- --write DIR` also writes the
 //! histories as CSV for `perfgate backtest`, `-- --family NAME` runs one family
-//! (`held-out`, `far-modes`, `unseen`, `errors`, `quiet`, `mirrored`: those
+//! (`held-out`, `far-modes`, `unseen`, `errors`, `quiet`, `mirrored`, `noisy-tails`: those
 //! groups).
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
 //! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
@@ -365,6 +366,14 @@ const fn mirrored(f: Family) -> Family {
 const QUIET: &[Family] = &[
     family("gaussian-cv1", Noise::Gaussian, 0.01),
     mirrored(family("thr-cv1", Noise::Gaussian, 0.01)),
+];
+
+/// Heavy one-sided tails at CV 15%, where the minimum change no longer covers
+/// the tail's runs (`--family noisy-tails`): added with the minimum at 3%, unseen.
+const NOISY_TAILS: &[Family] = &[
+    lenient(family("pareto-3-cv15", Noise::Pareto { alpha: 3.0 }, 0.15)),
+    lenient(family("exponential-cv15", Noise::Exponential, 0.15)),
+    lenient(family("lognormal-cv15", Noise::LogNormal, 0.15)),
 ];
 
 const MIRRORED: &[Family] = &[
@@ -1246,6 +1255,7 @@ fn main() {
         .chain(ERRORS)
         .chain(QUIET)
         .chain(MIRRORED)
+        .chain(NOISY_TAILS)
         .filter(|f| {
             only.is_none_or(|o| {
                 let among = |g: &[Family]| g.iter().any(|h| h.name == f.name);
@@ -1256,6 +1266,7 @@ fn main() {
                     || (o == "errors" && among(ERRORS))
                     || (o == "quiet" && among(QUIET))
                     || (o == "mirrored" && among(MIRRORED))
+                    || (o == "noisy-tails" && among(NOISY_TAILS))
             })
         })
         .collect();
