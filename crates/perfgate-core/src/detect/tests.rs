@@ -1830,3 +1830,23 @@ fn a_four_percent_step_of_a_quiet_metric_clears_the_default_minimum_change() {
     };
     assert_eq!(regressions_opened(&old, values), vec![]);
 }
+
+#[test]
+fn a_history_that_ends_short_on_the_good_side_asks_its_tail_a_longer_streak() {
+    // Pareto noise (tail index 3) at CV 15%, from the detection bench:
+    // pareto-3-cv15, no change, seed 20261127, series 2. The runs stop short
+    // under the median and reach far over it; its tail runs past the threshold
+    // twice in 45 runs, so two in a row at 45-46 confirmed at the point rate.
+    let values = [
+        110.1, 129.8, 94.0, 97.4, 105.2, 97.6, 95.9, 92.1, 92.2, 101.0, 98.5, 95.1, 92.4, 93.4,
+        93.0, 108.4, 91.7, 97.6, 104.0, 98.5, 99.3, 91.8, 95.9, 100.4, 91.4, 94.5, 102.0, 91.4,
+        91.8, 99.3, 96.0, 93.1, 98.4, 92.1, 92.6, 112.6, 91.7, 99.7, 91.4, 91.8, 111.3, 96.0, 93.0,
+        120.6, 101.3, 138.5, 151.3,
+    ];
+    let s = Settings::default();
+    assert_eq!(regressions_opened(&s, values), vec![]);
+    // A third run out there confirms: the change holds.
+    let mut third = values.to_vec();
+    third.push(140.0);
+    assert_eq!(regressions_opened(&s, third), vec![(47, false)]);
+}
