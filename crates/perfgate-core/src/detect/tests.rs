@@ -1816,7 +1816,7 @@ fn one_value_holding_half_the_runs_makes_a_history_lumpy() {
 fn a_four_percent_step_of_a_quiet_metric_clears_the_default_minimum_change() {
     // Noise of 0.75% either way (CV 0.43%), then every run 4% slower: a 9-sigma
     // step, each of its runs 3.25-4.75% over the centre, under the old default
-    // of 5% and over today's 3%.
+    // of 5% and over today's 1%.
     let values: Vec<f64> = noisy(46, 5)
         .into_iter()
         .enumerate()
