@@ -483,8 +483,12 @@ pub(super) fn judge_modes(
             return Some(in_mode);
         }
         // The mode's runs, a quarter of them each 2 sigma of the whole, climb the
-        // whole's CUSUM past its limit whenever two come close: no change.
+        // whole's CUSUM past its limit whenever two come close: no change. Nor
+        // suspect but as the mode judges it: suspect runs leave the baseline, and
+        // the mode's runs, each 2 sigma of the whole, left it beside a suspect
+        // run of the others until the mode read as rare spikes.
         return Some(Judgement {
+            suspect: in_mode.suspect,
             confirmed: None,
             rule: None,
             detected_by: None,
@@ -497,6 +501,11 @@ pub(super) fn judge_modes(
     judge_short_of(s, base, recent, value, dir, far)
 }
 
+/// Fewest runs short of a far mode that [`judge_short_of`] judges by, where the
+/// whole history has `min_samples`: [`OUTLIER_MIN_RUNS`], as many as a far mode
+/// is told from.
+const SHORT_OF_MODE_MIN_RUNS: usize = OUTLIER_MIN_RUNS;
+
 /// `value`, a run short of the far mode `far`, judged against `base` and `recent`
 /// without the mode's runs; judged whole where too few are left.
 fn judge_short_of(
@@ -508,7 +517,27 @@ fn judge_short_of(
     far: FarMode,
 ) -> Option<Judgement> {
     let short = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
-    if let Some(mut j) = judge_all(s, &short(base), &short(recent), value, dir) {
+    let short_base = short(base);
+    // The whole history has the runs a metric needs to be judged; the runs short
+    // of the mode are fewer by its share, and ten place them (the threshold widens
+    // for so few). Asked for the whole's count, a 22-run history with 5 runs in a
+    // mode 20 sigma up was judged whole, at the mode's spread, and a 6-sigma step
+    // of the other runs read z 0.3. Not where one value holds half of them (an
+    // error rate nil on most runs): so few show their spread seldom.
+    let relaxed;
+    let s = if short_base.len() < s.min_samples
+        && base.len() >= s.min_samples
+        && !one_value_holds_half(&short_base)
+    {
+        relaxed = Settings {
+            min_samples: s.min_samples.min(SHORT_OF_MODE_MIN_RUNS),
+            ..s.clone()
+        };
+        &relaxed
+    } else {
+        s
+    };
+    if let Some(mut j) = judge_all(s, &short_base, &short(recent), value, dir) {
         j.onset = with_runs_of(recent, j.onset, |x| !far.holds(x));
         let edge = far.edge();
         let fold = far.fold(s.context(base));

@@ -1850,3 +1850,25 @@ fn a_history_that_ends_short_on_the_good_side_asks_its_tail_a_longer_streak() {
     third.push(140.0);
     assert_eq!(regressions_opened(&s, third), vec![(47, false)]);
 }
+
+#[test]
+fn a_step_short_of_a_far_mode_in_a_short_history_is_judged_without_the_mode() {
+    let s = Settings::default();
+    // The detection bench's short-spikes-10% (seed 20261127, series 1): 22 runs,
+    // 5 of them in a mode 20 sigma up, leave 17 short of it, fewer than
+    // `min_baseline_samples`. Judged whole, at the mode's spread (sigma 41), the
+    // other runs' 6-sigma step from run 22 read z 0.1-0.3 and was never reported.
+    let runs = [
+        94.4273, 108.8766, 108.1858, 106.3880, 109.5687, 191.5995, 94.2931, 105.4717, 206.2551,
+        92.6582, 107.9286, 106.2811, 103.5425, 99.1172, 194.5735, 96.5517, 95.4489, 209.6624,
+        108.4166, 108.7986, 199.5335, 91.2531, 126.5593, 136.7243, 231.7400, 136.0662, 128.3625,
+        134.4651, 121.1661, 132.9135,
+    ];
+    let opened = regressions_opened(&s, runs);
+    assert!(
+        matches!(opened.first(), Some((23..=26, false))),
+        "{opened:?}"
+    );
+    // Before the step: nothing.
+    assert_eq!(regressions_opened(&s, runs[..22].iter().copied()), []);
+}
