@@ -394,10 +394,17 @@ pub fn judge(
     dir: Direction,
 ) -> Option<Judgement> {
     let mut j = judge_modes(s, base, recent, value, dir)?;
+    // A run in a far mode is suspect only as the mode judges it, but a step that
+    // landed in a mode told from a few tail runs stands apart from them by rank.
+    let kind = match j.measured {
+        Measured::WholeInFarMode => j.suspect.or(Some(Kind::Regression)),
+        _ => j.suspect,
+    };
     if j.confirmed.is_none()
-        && let Some(kind) = j.suspect
+        && let Some(kind) = kind
         && let Some((k, rule)) = beyond_every_run(s, base, recent, value, kind.sign(dir))
     {
+        j.suspect = Some(kind);
         j.confirm(kind, DetectionRule::Rank, rule, s);
         j.onset = k - 1;
     }
@@ -408,13 +415,20 @@ pub fn judge(
 /// the test is on ranks), that the last runs all lie beyond every run of it.
 const RANK_CHANCE: f64 = 2e-4;
 
+/// Most runs the rank rule reads back: each further length is one more test.
+const RANK_MAX_RUNS: usize = 8;
+
 /// The rank rule: the last `k` runs (`value` the last of them) all beyond every
-/// run of the history, towards `sign`. Among `n + k` runs that merely repeat one
-/// another, the last `k` are the `k` largest one time in C(n + k, k), whatever
-/// the noise's shape: a heavy tail or a far mode that widens the scale (and so
-/// hides a step from the z rules) cannot make it likelier. `k` is the shortest
-/// from `persistence` up that is rarer than [`RANK_CHANCE`]. Returns `k` and the
-/// rule's text.
+/// run of the history but `a`, towards `sign`. Among `n + k` runs that merely
+/// repeat one another, the last `k` all rank among the top `k + a` one time in
+/// C(n + k, k) / C(k + a, k), whatever the noise's shape: a heavy tail or a far
+/// mode that widens the scale (and so hides a step from the z rules) cannot make
+/// it likelier. With `a` the history's runs at or past the least of the `k`, a
+/// step that landed among a tail's or a blip's few runs is still a rank apart
+/// (a 22-run history with one Pareto run and a blip at the step's height hid a
+/// 6-sigma step for 7 runs, the runs judged in the far mode they made). `k` is
+/// the shortest from `persistence` up to [`RANK_MAX_RUNS`] that is rarer than
+/// [`RANK_CHANCE`]. Returns `k` and the rule's text.
 fn beyond_every_run(
     s: &Settings,
     base: &[f64],
@@ -427,20 +441,28 @@ fn beyond_every_run(
         return None;
     }
     let n = history.len();
-    let edge = history.iter().map(|&v| v * sign).fold(f64::MIN, f64::max);
-    let beyond = [value]
-        .iter()
-        .chain(recent.iter().rev())
-        .take_while(|&&v| v.is_finite() && v * sign > edge)
-        .count();
-    // C(n + k, k), grown one k at a time, until the chance is small enough.
-    let mut ways = 1.0;
-    for k in 1..=beyond {
-        ways *= (n + k) as f64 / k as f64;
-        if k >= s.persistence.max(1) && 1.0 / ways <= RANK_CHANCE {
+    let newest = [value].into_iter().chain(recent.iter().rev().copied());
+    let mut least = f64::INFINITY;
+    for (i, v) in newest.take(RANK_MAX_RUNS).enumerate() {
+        if !v.is_finite() {
+            return None;
+        }
+        least = least.min(v * sign);
+        let k = i + 1;
+        // Ties count against the step: a quantised metric repeats its values.
+        let a = history.iter().filter(|&&h| h * sign >= least).count();
+        // C(k + a, k) / C(n + k, k), one factor per run of the streak.
+        let chance: f64 = (1..=k).map(|j| (a + j) as f64 / (n + j) as f64).product();
+        if k >= s.persistence.max(1) && chance <= RANK_CHANCE {
+            let but = match a {
+                0 => String::new(),
+                a => format!(" but {a}"),
+            };
             return Some((
                 k,
-                format!("{k} consecutive observations beyond every one of the {n} baseline runs"),
+                format!(
+                    "{k} consecutive observations beyond every one{but} of the {n} baseline runs"
+                ),
             ));
         }
     }

@@ -1750,11 +1750,23 @@ fn a_step_past_a_heavy_tail_confirms_once_its_runs_stand_beyond_every_run() {
     assert_eq!(j.onset, 2);
     let modes = super::confirm::judge_modes(&s, base, &step[..2], step[2], Direction::Lower);
     assert_eq!(modes.unwrap().confirmed, None);
-    // One run of the three back inside the history, and the rule holds off.
+    // One run of the three back among the history's, at its median, and the rule
+    // holds off; one past all but one of its runs, and three such runs are still a
+    // rank apart: (2 / 61) (3 / 62) (4 / 63), one time in 10,000.
+    let mut sorted = base.to_vec();
+    sorted.sort_by(f64::total_cmp);
     let mut back = step.clone();
-    back[1] = 320.0;
+    back[1] = sorted[30];
     let j = judge(&s, base, &back[..2], back[2], Direction::Lower).unwrap();
     assert_ne!(j.detected_by, Some(DetectionRule::Rank), "{:?}", j.rule);
+    back[1] = (sorted[58] + sorted[59]) / 2.0;
+    let j = judge(&s, base, &back[..2], back[2], Direction::Lower).unwrap();
+    assert_eq!(j.detected_by, Some(DetectionRule::Rank), "{:?}", j.rule);
+    assert!(
+        j.rule.as_deref().unwrap().contains("but 1 of the 60"),
+        "{:?}",
+        j.rule
+    );
 }
 
 #[test]
@@ -1870,5 +1882,29 @@ fn a_step_short_of_a_far_mode_in_a_short_history_is_judged_without_the_mode() {
         "{opened:?}"
     );
     // Before the step: nothing.
+    assert_eq!(regressions_opened(&s, runs[..22].iter().copied()), []);
+}
+
+#[test]
+fn a_step_among_a_few_tail_runs_confirms_by_rank_though_they_made_a_far_mode() {
+    let s = Settings::default();
+    // The detection bench's short-pareto-3 (seed 20261127, a blip 4 runs before the
+    // step, series 52): one Pareto run (171) and the blip's runs (113, 114, then
+    // 109) made a far mode of 22 runs, the step's runs from run 22 (127-134) lay in
+    // it, judged in the mode and never suspect, and its row of runs confirmed only
+    // at run 28. They stand beyond every run of the history but 171: five of them
+    // do one time in 13,000 by chance, and confirm at run 26, the step's fifth.
+    let runs = [
+        99.1833, 98.6839, 97.3114, 97.5059, 99.5320, 97.2783, 97.5843, 97.6413, 97.1656, 97.4977,
+        102.0580, 171.0155, 99.3307, 97.3942, 98.8795, 97.9445, 99.3454, 97.3666, 112.6015,
+        114.1858, 108.7905, 97.8687, 127.1614, 134.3484, 131.0354, 128.1385, 127.2747, 127.3662,
+        127.4196, 127.4055,
+    ];
+    let opened = regressions_with_rules(&s, runs);
+    assert!(
+        matches!(opened.first(), Some((23..=26, false, _))),
+        "{opened:?}"
+    );
+    assert!(opened[0].2.contains("but 1 of the"), "{opened:?}");
     assert_eq!(regressions_opened(&s, runs[..22].iter().copied()), []);
 }
