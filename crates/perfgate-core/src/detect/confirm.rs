@@ -415,7 +415,8 @@ pub fn judge(
 /// the test is on ranks), that the last runs all lie beyond every run of it.
 const RANK_CHANCE: f64 = 2e-4;
 
-/// Most runs the rank rule reads back: each further length is one more test.
+/// Most runs the rank rule reads back (or `persistence`, if more): each further
+/// length is one more test.
 const RANK_MAX_RUNS: usize = 8;
 
 /// The rank rule: the last `k` runs (`value` the last of them) all beyond every
@@ -427,8 +428,8 @@ const RANK_MAX_RUNS: usize = 8;
 /// step that landed among a tail's or a blip's few runs is still a rank apart
 /// (a 22-run history with one Pareto run and a blip at the step's height hid a
 /// 6-sigma step for 7 runs, the runs judged in the far mode they made). `k` is
-/// the shortest from `persistence` up to [`RANK_MAX_RUNS`] that is rarer than
-/// [`RANK_CHANCE`]. Returns `k` and the rule's text.
+/// the shortest from `persistence` up to [`RANK_MAX_RUNS`] (or `persistence`)
+/// that is rarer than [`RANK_CHANCE`]. Returns `k` and the rule's text.
 fn beyond_every_run(
     s: &Settings,
     base: &[f64],
@@ -443,7 +444,7 @@ fn beyond_every_run(
     let n = history.len();
     let newest = [value].into_iter().chain(recent.iter().rev().copied());
     let mut least = f64::INFINITY;
-    for (i, v) in newest.take(RANK_MAX_RUNS).enumerate() {
+    for (i, v) in newest.take(RANK_MAX_RUNS.max(s.persistence)).enumerate() {
         if !v.is_finite() {
             return None;
         }
