@@ -159,12 +159,15 @@ impl Judge<'_> {
         })
     }
 
-    /// A confirmation observation extends the sequence the rule sees.
+    /// A confirmation observation extends the sequence the rule sees. Returns the
+    /// judgement, the confirming value, and whether that value cleared the
+    /// suspicion (no longer suspect the same way): a slow run whose confirmation
+    /// is as slow but not yet enough to confirm stays suspect, never "cleared".
     fn with_confirmation(
         &self,
         o: &Observed,
         confirmation: Option<&ScenarioOutput>,
-    ) -> (Option<Judgement>, Option<f64>) {
+    ) -> (Option<Judgement>, Option<f64>, bool) {
         let short = o.name.rsplit('.').next().unwrap_or(&o.name);
         match (
             &o.judgement,
@@ -192,12 +195,15 @@ impl Judge<'_> {
                             )
                         };
                         j.confirm(kind, by, format!("{rule} ({how})"), &settings);
-                        (Some(j), Some(v2))
+                        (Some(j), Some(v2), false)
                     }
-                    _ => (o.judgement.clone(), Some(v2)),
+                    j2 => {
+                        let still = j2.is_some_and(|j2| j2.suspect == j0.suspect);
+                        (o.judgement.clone(), Some(v2), !still)
+                    }
                 }
             }
-            _ => (o.judgement.clone(), None),
+            _ => (o.judgement.clone(), None, false),
         }
     }
 
@@ -208,9 +214,9 @@ impl Judge<'_> {
         o: Observed,
         confirmation: Option<&ScenarioOutput>,
     ) {
-        let (j, conf_value) = self.with_confirmation(&o, confirmation);
+        let (j, conf_value, cleared) = self.with_confirmation(&o, confirmation);
         let report_only = self.settings.for_metric(&o.name).report_only;
-        let mut report = metric_report(sc, &o, j.as_ref(), conf_value, self.opts);
+        let mut report = metric_report(sc, &o, j.as_ref(), cleared, self.opts);
         if let Some(j) = &j
             && let Some(kind) = j.confirmed
         {
@@ -280,7 +286,7 @@ fn metric_report(
     sc: &ScenarioConfig,
     o: &Observed,
     j: Option<&Judgement>,
-    conf_value: Option<f64>,
+    cleared: bool,
     opts: &RunOptions,
 ) -> MetricReport {
     let verdict = match j {
@@ -289,7 +295,7 @@ fn metric_report(
         Some(j) => match (j.confirmed, j.suspect) {
             (Some(Kind::Regression), _) => MetricVerdict::Regression,
             (Some(Kind::Improvement), _) => MetricVerdict::Improvement,
-            (None, Some(_)) if conf_value.is_some() => MetricVerdict::Cleared,
+            (None, Some(_)) if cleared => MetricVerdict::Cleared,
             (None, Some(_)) => MetricVerdict::Suspect,
             _ => MetricVerdict::Ok,
         },
