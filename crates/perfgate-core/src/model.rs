@@ -75,7 +75,8 @@ named_enum!(
         Baseline = "baseline",
         /// Beyond the threshold once; not confirmed yet.
         Suspect = "suspect",
-        /// Suspect, then cleared by the confirming re-run.
+        /// Suspect, then cleared: the confirming observation (a re-run, or the
+        /// tool's own spread) is no longer suspect.
         Cleared = "cleared",
         /// A confirmed regression.
         Regression = "regression",

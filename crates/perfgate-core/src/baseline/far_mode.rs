@@ -80,7 +80,9 @@ impl FarMode {
         // Their std, not their MAD: from a window's few runs the MAD is often half
         // the noise, and a second mode 8 sigma up would pass for a far one. Nor
         // more than their run-to-run spread shows: a step among them (the window
-        // of a change that has not yet alerted) widens their std, not that. Nor
+        // of a change that has not yet alerted) widens their std, not that; nor
+        // than they show without their two extreme runs (a blip's run among them
+        // sits at both a run's neighbours, [`trimmed_std`]). Nor
         // less than their resolution, as for the scale: split at their widest gap,
         // whole milliseconds of 0.3 ms of noise made a far mode of the runs at 5.
         let med_short = median(&short);
@@ -88,6 +90,7 @@ impl FarMode {
         let std = mean_std(&short)
             .1
             .min(successive_std(&in_order))
+            .min(trimmed_std(&short))
             .max(resolution(sorted));
         let spike = (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * med_short.abs());
         // The mode: the runs past half a spike's distance, centred as far out as a
@@ -199,4 +202,25 @@ impl Fold {
     pub fn back(&self, center: f64) -> f64 {
         self.from + (center - self.to) / self.ratio
     }
+}
+
+/// Fewest runs [`trimmed_std`] reads a spread from.
+const TRIM_MIN_RUNS: usize = 10;
+
+/// The std of `sorted` without its lowest and highest run, scaled to read as the
+/// plain std does on Gaussian noise (by 1 - 1.2 ln n / n, within 1% from 10 to 90
+/// runs): a blip's or a small step's run among a 20-run history's 15 other runs
+/// widened their std by half, and a mode 20 sigma up on the other 5 then stood
+/// under a spike's distance; judged whole, at ten times the noise, a 6-sigma step
+/// went unreported. Detection benchmark, five seeds of 82 families: 6-sigma steps
+/// missed within 5 runs 864 -> 846 (short-spikes-20% 56 -> 43, short-spikes-10%
+/// 20 -> 15), false alarms 29 checks more of 1.97 million (at most 0.01 points in
+/// a family), no other goal moved.
+fn trimmed_std(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n < TRIM_MIN_RUNS {
+        return f64::INFINITY;
+    }
+    let nf = n as f64;
+    mean_std(&sorted[1..n - 1]).1 / (1.0 - 1.2 * nf.ln() / nf)
 }

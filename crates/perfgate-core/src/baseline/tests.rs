@@ -217,6 +217,27 @@ fn a_far_mode_is_the_runs_the_baseline_keeps_as_far_out_as_spikes() {
 }
 
 #[test]
+fn a_blip_among_a_short_historys_other_runs_does_not_hide_its_far_mode() {
+    // 20 runs (a short history's window): 5 in a mode 20 sigma up, the others
+    // at 100 with sigma 5, and two runs of a 2-sigma blip (117, 108) among them
+    // that widen their std to 8.6: by it, the mode at 200 stood under 12 of
+    // their sds. Without their two extreme runs they read 7.7.
+    let v = [
+        198.70, 100.74, 92.88, 196.65, 197.98, 114.38, 99.70, 94.27, 103.66, 96.74, 97.04, 100.75,
+        198.96, 105.65, 106.47, 82.25, 214.51, 102.68, 117.06, 108.01,
+    ];
+    let mode = FarMode::of(&v, &v, 3.0, Direction::Lower).expect("a far mode");
+    assert!(mode.holds(196.65) && mode.holds(214.51));
+    assert!(!mode.holds(117.06) && !mode.holds(130.0));
+    // Trimmed or not, a second mode 9 sigma up is no far one.
+    let near: Vec<f64> = v
+        .iter()
+        .map(|&x| if x > 150.0 { x - 55.0 } else { x })
+        .collect();
+    assert_eq!(FarMode::of(&near, &near, 3.0, Direction::Lower), None);
+}
+
+#[test]
 fn a_window_holding_a_far_mode_in_half_its_runs_still_tells_it_from_the_others() {
     let noise = |i: usize| 100.0 + (i % 5) as f64 - 2.0;
     let mode = |i: usize| 200.0 + (i % 3) as f64;
