@@ -33,17 +33,8 @@ fn hyperfine_history_then_a_slower_command_fails_the_gate() {
     let d = dir.path();
     for i in 0..20 {
         hyperfine(d, "sleep 0.01");
-        let o = run(
-            d,
-            &[
-                "ingest",
-                "--format",
-                "hyperfine",
-                "h.json",
-                "--fail-on-regression",
-            ],
-        );
-        assert_eq!(code(&o), 0, "ingest {i}: {}", stdout(&o));
+        let (c, out, _) = ingest_file(d, "r.json");
+        assert_eq!(c, 0, "ingest {i}: {out}");
     }
     // The first slow run fails at once where the second half of its timings
     // confirms it. Over a history with one slow blip in it (a loaded machine),
@@ -51,36 +42,14 @@ fn hyperfine_history_then_a_slower_command_fails_the_gate() {
     // for a third: the mean is then still suspect, never "cleared".
     hyperfine(d, "sleep 0.03");
     let ingest = |out: &str| {
-        let o = run(
-            d,
-            &[
-                "ingest",
-                "--format",
-                "hyperfine",
-                "h.json",
-                "--fail-on-regression",
-                "--output",
-                out,
-            ],
-        );
-        let r: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(d.join(out)).unwrap()).unwrap();
+        let (c, stdout, r) = ingest_file(d, out);
         validate_report(&r);
-        (code(&o), stdout(&o), r)
-    };
-    let verdict = |r: &serde_json::Value, metric: &str| {
-        r["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == metric)
-            .unwrap()["verdict"]
-            .clone()
+        (c, stdout, r)
     };
     let (first, out, r) = ingest("r1.json");
     assert_eq!(r["scenarios"][0]["type"], "ingested");
     for m in ["hyperfine.time_mean_ms", "hyperfine.time_median_ms"] {
-        let v = verdict(&r, m);
+        let v = verdict_of(&r, m);
         assert!(v == "regression" || v == "suspect", "{m}: {v}\n{out}");
     }
     assert!(first == 0 || first == 1, "{out}");
@@ -112,18 +81,23 @@ fn hyperfine_json(times: &[f64]) -> String {
     .to_string()
 }
 
-/// Ingest `times` as hyperfine's export in `d`, failing on a regression: the exit
-/// code, the printed table and the JSON report.
-fn ingest_times(d: &std::path::Path, times: &[f64]) -> (i32, String, serde_json::Value) {
-    std::fs::write(d.join("h.json"), hyperfine_json(times)).unwrap();
+/// Ingest hyperfine's export `h.json` in `d`, failing on a regression, the report
+/// written to `out`: the exit code, the printed table and the JSON report.
+fn ingest_file(d: &std::path::Path, out: &str) -> (i32, String, serde_json::Value) {
     let args = ["ingest", "--format", "hyperfine", "h.json"];
     let o = run(
         d,
-        &[&args[..], &["--fail-on-regression", "--output", "r.json"]].concat(),
+        &[&args[..], &["--fail-on-regression", "--output", out]].concat(),
     );
     let r: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(d.join(out)).unwrap()).unwrap();
     (code(&o), stdout(&o), r)
+}
+
+/// [`ingest_file`] of `times` written as hyperfine's export.
+fn ingest_times(d: &std::path::Path, times: &[f64]) -> (i32, String, serde_json::Value) {
+    std::fs::write(d.join("h.json"), hyperfine_json(times)).unwrap();
+    ingest_file(d, "r.json")
 }
 
 /// 20 runs of 10 timings near 10 ms, each a little apart; the 6th all at 10.5 ms
