@@ -81,8 +81,8 @@ impl FarMode {
         // the noise, and a second mode 8 sigma up would pass for a far one. Nor
         // more than their run-to-run spread shows: a step among them (the window
         // of a change that has not yet alerted) widens their std, not that; nor
-        // than they show without their two extreme runs (a blip's run among them
-        // sits at both a run's neighbours, [`trimmed_std`]). Nor
+        // than they show without their lowest and highest run, which a blip's
+        // run among them widens by half ([`trimmed_std`]). Nor
         // less than their resolution, as for the scale: split at their widest gap,
         // whole milliseconds of 0.3 ms of noise made a far mode of the runs at 5.
         let med_short = median(&short);
