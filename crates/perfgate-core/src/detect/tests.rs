@@ -1334,6 +1334,29 @@ fn a_step_past_a_noisy_far_mode_told_from_a_heavy_tail_escalates_an_open_alert()
     alert_then_escalation_within_5_runs_of_40(&values, 29);
 }
 
+#[test]
+fn a_step_behind_an_escalation_by_two_runs_that_drew_high_is_a_further_move() {
+    // A 2.5-sigma shift from run 34 (sd 5) whose four runs drew low (108.9 to
+    // 109.7) opened the alert at 35; runs 38-39 drew 2.4 and 1.2 sigma high and
+    // escalated it at 39, 3.1 sigma beyond those four; the metric steps to 6
+    // sigma at 40. Doubted only up to 3 sigma, that level of two runs held, and
+    // the step, 1.6 sigma over it, was never reported (from the detection bench:
+    // gaussian-cv5, varied, seed 20261127, series 78).
+    let values = [
+        94.340, 98.043, 102.996, 100.666, 101.571, 91.828, 92.847, 93.980, 97.874, 95.192, 97.289,
+        101.050, 101.780, 95.890, 102.628, 97.275, 99.374, 98.200, 94.800, 102.988, 94.562, 97.276,
+        100.179, 95.157, 101.598, 102.055, 94.201, 109.810, 100.487, 103.282, 103.262, 92.639,
+        99.168, 95.145, 108.877, 108.925, 108.875, 109.652, 125.292, 118.697, 134.821, 124.626,
+        129.211, 128.944, 125.549, 137.579,
+    ];
+    let opened = regressions_opened(&Settings::default(), values.iter().copied());
+    assert_eq!(&opened[..2], &[(35, false), (39, true)], "{opened:?}");
+    assert!(
+        opened[2..].iter().any(|o| o.1 && (40..45).contains(&o.0)),
+        "the step escalates it again within 5 runs: {opened:?}"
+    );
+}
+
 /// `values` open an alert at run `first`, and the 6-sigma step at run 40 escalates
 /// it within 5 runs.
 fn alert_then_escalation_within_5_runs_of_40(values: &[f64], first: usize) {
