@@ -1357,6 +1357,28 @@ fn a_step_behind_an_escalation_by_two_runs_that_drew_high_is_a_further_move() {
     );
 }
 
+#[test]
+fn a_skewed_step_behind_an_escalation_is_judged_by_its_mean_over_the_escalated_level() {
+    // The series above with log-normal noise (CV 10%): the step's second run
+    // (149.4) read under half a sigma over the level of the two runs that
+    // escalated the alert (153.4 and 137.6), and asked of every run, that test
+    // kept the step unreported for 6 runs (from the detection bench:
+    // lognormal-cv10, varied, seed 20261127, series 78).
+    let values = [
+        88.879, 95.694, 105.632, 100.835, 102.672, 84.534, 86.271, 88.242, 95.373, 90.403, 94.264,
+        101.611, 103.101, 91.670, 104.860, 94.240, 98.269, 95.995, 89.698, 105.616, 89.273, 94.241,
+        99.859, 90.341, 102.727, 103.668, 88.633, 121.015, 100.475, 106.237, 106.195, 85.914,
+        97.866, 90.318, 117.566, 117.654, 117.562, 119.008, 153.433, 137.598, 169.549, 149.387,
+        157.949, 157.430, 151.048, 175.746,
+    ];
+    let opened = regressions_opened(&Settings::default(), values.iter().copied());
+    assert_eq!(&opened[..2], &[(35, false), (39, true)], "{opened:?}");
+    assert!(
+        opened[2..].iter().any(|o| o.1 && (40..45).contains(&o.0)),
+        "the step escalates it again within 5 runs: {opened:?}"
+    );
+}
+
 /// `values` open an alert at run `first`, and the 6-sigma step at run 40 escalates
 /// it within 5 runs.
 fn alert_then_escalation_within_5_runs_of_40(values: &[f64], first: usize) {
