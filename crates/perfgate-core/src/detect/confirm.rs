@@ -23,12 +23,18 @@ const HISTORY_MARGIN: f64 = 0.6;
 /// its old quiet limit of 1.7: the least of each pair threw away half the
 /// evidence of a small shift whose runs scatter. Detection bench, five seeds,
 /// gaussian-cv5: 2-sigma steps caught within 5 runs 77.2/75.3/78.8/78.8/74.0%
-/// -> 78.8/77.2/80.3/79.8/77.2%, false alarms 0.171/0.171/0.108/0.142/0.142%
-/// -> 0.150/0.138/0.100/0.129/0.133%; over all 82 families 3.6% fewer false
-/// alarms, regimes 0.496 -> 0.512% on one seed (its bar 0.5%), 6-sigma steps
-/// missed within 5 runs 785 -> 796. At 3.0, skewed+spikes stood at its 0.3%
-/// bar and regimes at 0.525%.
+/// -> 77.3/76.5/79.7/78.8/76.2%, false alarms 0.171/0.171/0.108/0.142/0.142%
+/// -> 0.150/0.133/0.096/0.117/0.133%; over all 82 families 4.8% fewer false
+/// alarms, 6-sigma steps missed within 5 runs 785 -> 797. At 3.0,
+/// skewed+spikes stood at its 0.3% bar.
 const QUIET_CUSUM_H: f64 = 3.15;
+
+/// How far under the centre, in sigmas, no run of a climb may lie for the
+/// CUSUM of runs ([`Reach::quiet`]): `regimes` (a calm history, then a busy
+/// stretch whose runs swing 2-4 sigma either way) rose 0.496 -> 0.512% false
+/// alarms on one seed with only the last runs asked over the centre, 0.496%
+/// with this too; Gaussian 2-sigma steps within 5 runs 1 point lower.
+const QUIET_SWING: f64 = 1.0;
 
 /// Reference of the CUSUM of runs: half the 2-sigma shift it is for (the
 /// textbook choice; the 3-sigma cap and the streak rule take larger ones).
@@ -747,16 +753,17 @@ impl Reach<'_> {
     /// Whether the history is quiet where a climb stands: never a run out where
     /// its last pair stands (`pair`, the lesser z of the last two runs), runs
     /// that do not follow each other, one tight mode (`one_mode`), no spike in
-    /// the climb (its runs, the judged one last; z in the direction `sign`), and
-    /// its last `persistence + 1` runs over the centre: a level that moved lifts
-    /// every run, where a busier stretch of noise swings both ways (`regimes`, a
-    /// calm history then busy runs, gained a tenth more false alarms without
-    /// it). There the CUSUM climbs on each run ([`Climb::Runs`]).
+    /// the climb (its runs, the judged one last; z in the direction `sign`), its
+    /// last `persistence + 1` runs over the centre and none of its runs
+    /// [`QUIET_SWING`] under it: a level that moved lifts every run, where a
+    /// busier stretch of noise swings both ways. There the CUSUM climbs on each
+    /// run ([`Climb::Runs`]).
     fn quiet(&self, climb: &[f64], pair: f64, sign: f64, one_mode: bool) -> bool {
         let z = |v: &f64| (self.zf)(*v) * sign;
         let calm = climb.iter().all(|v| z(v) <= SPIKE_THRESHOLDS * self.thr);
         let carried = &climb[climb.len().saturating_sub(self.s.persistence + 1)..];
-        let lifted = carried.iter().all(|v| z(v) > 0.0);
+        let lifted =
+            carried.iter().all(|v| z(v) > 0.0) && climb.iter().all(|v| z(v) > -QUIET_SWING);
         let level = self.thr.max(pair * HISTORY_LEVEL);
         calm && lifted
             && one_mode

@@ -1014,6 +1014,9 @@ fn a_quiet_history_lets_a_cusum_of_its_runs_confirm() {
     // swings both ways, as a busier stretch does, not a level that moved.
     let j = up(&quiet, &[2.7, 0.9, 2.7, -0.2]);
     assert_eq!(j.confirmed, None, "{:?}", j.rule);
+    // Nor one a sigma under it inside the climb (its CUSUM 4.2).
+    let j = up(&quiet, &[2.9, 1.9, -1.1, 2.9, 0.9]);
+    assert_eq!(j.confirmed, None, "{:?}", j.rule);
 }
 
 #[test]
