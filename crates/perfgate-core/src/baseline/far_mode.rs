@@ -77,22 +77,9 @@ impl FarMode {
         if short.is_empty() {
             return None;
         }
-        // Their std, not their MAD: from a window's few runs the MAD is often half
-        // the noise, and a second mode 8 sigma up would pass for a far one. Nor
-        // more than their run-to-run spread shows: a step among them (the window
-        // of a change that has not yet alerted) widens their std, not that; nor
-        // than they show without their lowest and highest run, which a blip's
-        // run among them widens by half ([`trimmed_std`]). Nor
-        // less than their resolution, as for the scale: split at their widest gap,
-        // whole milliseconds of 0.3 ms of noise made a far mode of the runs at 5.
         let med_short = median(&short);
         let in_order: Vec<f64> = values.iter().copied().filter(|&x| is_short(x)).collect();
-        let std = mean_std(&short)
-            .1
-            .min(successive_std(&in_order))
-            .min(trimmed_std(&short))
-            .max(resolution(sorted));
-        let spike = (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * med_short.abs());
+        let spike = spike_line(&short, &in_order, sorted, threshold);
         // The mode: the runs past half a spike's distance, centred as far out as a
         // spike, and apart from the others, none of its runs within half its
         // distance (a second mode 8 sigma up, spread to 12, is one mode, not split
@@ -155,6 +142,25 @@ impl FarMode {
             ratio,
         })
     }
+}
+
+/// How far past the median of the runs short of a history's outliers (`short`,
+/// sorted; `in_order`, as they came; `all`, every run sorted) a spike lies, as a
+/// far mode is told by. From their std, not their MAD: from a window's few runs
+/// the MAD is often half the noise, and a second mode 8 sigma up would pass for a
+/// far one. Nor more than their run-to-run spread shows: a step among them (the
+/// window of a change that has not yet alerted) widens their std, not that; nor
+/// than they show without their lowest and highest run, which a blip's run among
+/// them widens by half ([`trimmed_std`]). Nor less than the runs' resolution, as
+/// for the scale: split at their widest gap, whole milliseconds of 0.3 ms of noise
+/// made a far mode of the runs at 5. At least [`DROPOUT_MIN_SHARE`] of the median.
+pub(super) fn spike_line(short: &[f64], in_order: &[f64], all: &[f64], threshold: f64) -> f64 {
+    let std = mean_std(short)
+        .1
+        .min(successive_std(in_order))
+        .min(trimmed_std(short))
+        .max(resolution(all));
+    (SPIKE_FACTOR * threshold * std).max(DROPOUT_MIN_SHARE * median(short).abs())
 }
 
 /// Where a window's runs (`sorted`) are split by their widest gap, in units of

@@ -388,3 +388,50 @@ fn health_drops_with_few_noisy_samples() {
     let h = Health::score(&full, None, 20.0, 20, 30.0, 0.15);
     assert!(h.advises_refresh(), "{h:?}");
 }
+
+#[test]
+fn a_cluster_of_outliers_apart_from_the_other_runs_is_rare_by_a_run_of_slack() {
+    // 22 runs around 100 (sd ~2) with three 7 sigma up: one run too many for a
+    // tenth, but a tight cluster well apart from the others, short of the spike
+    // line: dropped, flagged so the streak reads their rate at its upper bound.
+    let runs = |high: [f64; 3], n: usize| -> Vec<f64> {
+        (0..n)
+            .map(|i| match i {
+                3 => high[0],
+                9 => high[1],
+                16 => high[2],
+                _ => 100.0 + [0.0, 2.0, -2.0, 1.0, -1.0, 3.0, -3.0][i % 7],
+            })
+            .collect()
+    };
+    let dir = Some(Direction::Lower);
+    let apart = BaselineStats::compute_for(&runs([114.0, 115.0, 116.0], 22), 3.0, dir).unwrap();
+    assert_eq!(apart.outliers, 3, "{apart:?}");
+    assert!(apart.clustered && apart.std < 3.0, "{apart:?}");
+    // Under 20 runs, no slack: the three are a mode, kept.
+    let short = BaselineStats::compute_for(&runs([114.0, 115.0, 116.0], 18), 3.0, dir).unwrap();
+    assert_eq!((short.outliers, short.clustered), (0, false), "{short:?}");
+    // Past the spike line a far mode is told by (from the other runs' run-to-run
+    // spread: here a slow drift, which widens their MAD), they are a far mode's
+    // runs, though short of the spike line of the outlier rule's MAD: no slack.
+    let drift: Vec<f64> = (0..22)
+        .map(|i| match i {
+            3 | 9 | 16 => 140.0 + i as f64 / 8.0,
+            _ => 95.0 + i as f64 / 2.0,
+        })
+        .collect();
+    let far = BaselineStats::compute_for(&drift, 3.0, dir).unwrap();
+    assert_eq!((far.outliers, far.clustered), (0, false), "{far:?}");
+    // A tail running on into them (no gap of 1.5 robust sigmas): no slack.
+    let tail: Vec<f64> = runs([110.0, 111.0, 112.0], 22)
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match i {
+            5 => 107.0,
+            12 => 106.0,
+            _ => v,
+        })
+        .collect();
+    let tail = BaselineStats::compute_for(&tail, 3.0, dir).unwrap();
+    assert!(!tail.clustered, "{tail:?}");
+}

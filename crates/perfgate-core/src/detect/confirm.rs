@@ -389,7 +389,9 @@ fn began_at(zs: Vec<f64>, onset: usize) -> usize {
 /// spike's height its runs are a far mode's, and a few of them say little of how
 /// often it comes; so too a lumpy history's next value up
 /// ([`one_value_holds_half`]), and a history that ends short on the good side
-/// ([`Reach::bounded_side`]). There (`bound`) the rate is [`FAR_LEVEL_ERRORS`]
+/// ([`Reach::bounded_side`]), and one whose outliers were dropped as rare only by
+/// a run of slack ([`crate::baseline::MODE_SLACK_RUNS`]: a cluster of spikes one
+/// run short of a mode). There (`bound`) the rate is [`FAR_LEVEL_ERRORS`]
 /// standard errors above what the history shows (Wilson's bound), so a history
 /// that showed a fifth of runs' mode fewer times than it comes does not ask too
 /// short a streak or too low a CUSUM of a run of them. Elsewhere, half a run of
@@ -710,6 +712,9 @@ struct Reach<'a> {
     thr: f64,
     /// One value holds over half the history ([`one_value_holds_half`]).
     lumpy: bool,
+    /// The history's outliers on a side were dropped as rare only by a run of
+    /// slack ([`crate::baseline::BaselineStats::clustered`]).
+    clustered: bool,
 }
 
 impl Reach<'_> {
@@ -743,7 +748,7 @@ impl Reach<'_> {
             .filter(|&&v| (level..=cap).contains(&((self.zf)(v) * sign)))
             .count();
         let far = level > SPIKE_THRESHOLDS * self.thr;
-        let bound = far || self.lumpy || self.bounded_side(sign);
+        let bound = far || self.lumpy || self.clustered || self.bounded_side(sign);
         let rate = reach_rate(out, self.history.len(), bound);
         let shortest = self.shortest();
         let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
@@ -890,6 +895,7 @@ pub(super) fn judge_all(
         zf: &zf,
         thr,
         lumpy: one_value_holds_half(history),
+        clustered: stats.clustered,
     };
     if let Some(kind) = suspect {
         let sign = kind.sign(dir);
