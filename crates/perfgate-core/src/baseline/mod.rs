@@ -92,9 +92,10 @@ pub const DROPOUT_FACTOR: f64 = 2.0;
 /// skipped its work is far off in proportion, not only in robust sigmas.
 pub const DROPOUT_MIN_SHARE: f64 = 0.1;
 
-/// Runs of slack a side's outliers get before they count as a mode, where they
-/// stand apart from the other runs ([`mode_slack`]). Detection bench, five seeds
-/// of 82 families: see the README's "Where it stands".
+/// Runs of slack a side's outliers get before they count as a mode, where a gap
+/// of [`MODE_SLACK_GAP`] sets them apart from the other runs and none lies past
+/// the spike line a far mode is told by (`mode_slack`). Detection bench, five
+/// seeds of 82 families: see the README's "Where it stands".
 pub const MODE_SLACK_RUNS: usize = 1;
 
 /// Least gap, in robust sigmas, between a side's outliers and the other runs for
