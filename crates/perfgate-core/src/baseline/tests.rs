@@ -435,3 +435,27 @@ fn a_cluster_of_outliers_apart_from_the_other_runs_is_rare_by_a_run_of_slack() {
     let tail = BaselineStats::compute_for(&tail, 3.0, dir).unwrap();
     assert!(!tail.clustered, "{tail:?}");
 }
+
+#[test]
+fn one_tight_mode_just_short_of_the_spike_line_is_far_and_a_scattered_tail_is_not() {
+    // 18 runs around 100 (std 2: the spike line 24 over them) and four more
+    // centred 22 up, at 0.92 of the line.
+    let with = |mode: [f64; 4]| -> Vec<f64> {
+        let mut far = mode.into_iter();
+        (0..22)
+            .map(|i| match i {
+                2 | 8 | 14 | 20 => far.next().unwrap(),
+                _ => 100.0 + [0.0, 2.0, -2.0, 1.0, -1.0, 3.0, -3.0][i % 7],
+            })
+            .collect()
+    };
+    let far = |v: &[f64]| FarMode::of(v, v, 3.0, Direction::Lower);
+    // One tight mode: told, short of the line as it is.
+    let tight = with([121.0, 121.5, 122.0, 122.5]);
+    let mode = far(&tight).expect("a far mode");
+    assert!(mode.holds(121.0) && !mode.holds(103.0), "{mode:?}");
+    // A tail's runs as far out in the middle, but scattered: no mode.
+    assert_eq!(far(&with([113.0, 119.0, 124.5, 135.0])), None);
+    // A tight mode well short of the line: none either.
+    assert_eq!(far(&with([116.0, 116.5, 117.0, 117.5])), None);
+}

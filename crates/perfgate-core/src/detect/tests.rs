@@ -2019,3 +2019,27 @@ fn spikes_past_the_spike_line_keep_their_far_mode_when_a_step_comes_behind_a_sma
         "{opened:?}"
     );
 }
+
+#[test]
+fn a_far_mode_whose_other_runs_read_wide_is_still_told_and_a_step_behind_a_blip_reported() {
+    let s = Settings::default();
+    // The detection bench's short-spikes-20% (seed 20261127, a blip at runs 18-19,
+    // a 6-sigma step at run 22, series 416): five runs 20 sigma up (196-203) in
+    // 22. The other runs' std read 8.7 (the noise is 5: the blip's two runs and a
+    // wide draw), the mode's centre stood at 11 such stds, short of the spike
+    // line's 12, no far mode was told, and judged whole at a scale of 43 the step
+    // (127-140) was never reported. A mode's centre need only reach most of the
+    // spike line: told, the step is reported within 5 runs.
+    let runs = [
+        99.2607, 88.0029, 106.5485, 196.3271, 198.5148, 203.0807, 103.5863, 90.1894, 103.7702,
+        197.6180, 88.2176, 109.7475, 100.7618, 197.7344, 105.2179, 101.0781, 92.2816, 96.7036,
+        119.7460, 116.1497, 97.2316, 104.6087, 126.5606, 134.5799, 134.2195, 130.6538, 128.5309,
+        139.8209, 123.1520, 123.5984,
+    ];
+    let opened = regressions_opened(&s, runs);
+    assert!(
+        matches!(opened.first(), Some((22..=26, false))),
+        "{opened:?}"
+    );
+    assert_eq!(regressions_opened(&s, runs[..22].iter().copied()), []);
+}
