@@ -331,9 +331,19 @@ impl OutlierRule {
                 &side(high).copied().collect::<Vec<_>>(),
             )
         };
-        let [high, low] = [true, false].map(|h| (rare(h, 0), rare(h, slack(h))));
-        (rule.drop_high, rule.drop_low) = (high.1, low.1);
-        rule.clustered = (!high.0 && high.1) || (!low.0 && low.1);
+        // Whether a side's outliers are dropped, and whether only by the slack
+        // (asked only where they are not rare without it: this runs every judgement).
+        let dropped = |h: bool| {
+            if rare(h, 0) {
+                (true, false)
+            } else {
+                let by_slack = rare(h, slack(h));
+                (by_slack, by_slack)
+            }
+        };
+        let [high, low] = [true, false].map(dropped);
+        (rule.drop_high, rule.drop_low) = (high.0, low.0);
+        rule.clustered = high.1 || low.1;
         Some(rule)
     }
 
