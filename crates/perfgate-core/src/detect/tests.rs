@@ -2039,3 +2039,32 @@ fn a_far_mode_whose_other_runs_read_wide_is_still_told_and_a_step_behind_a_blip_
     ];
     assert_quiet_then_reported_within_5(&s, &runs, 22);
 }
+
+#[test]
+fn a_step_that_stays_under_the_burst_that_raised_an_alert_is_reported_as_the_burst_passes() {
+    let s = Settings::default();
+    // The detection bench's burst-pairs-2% (seed 20261127, series 105 of the
+    // 6-sigma steps): a noisy neighbour's burst of two runs 10 sigma up (146.9,
+    // 156.1) just before a step to 6 sigma at run 40. The burst opened an alert
+    // at its height; the step's runs (124-137) stood 2-5 sigma under it, none
+    // the 6 a spike's passing asks of each, and no further move over it: the
+    // step went unreported. Together they sit under the burst as a level of
+    // their own, so the burst passed and the step is reported within 5 runs.
+    let runs = [
+        92.1, 97.6, 93.3, 97.2, 103.9, 107.5, 95.9, 102.3, 99.8, 104.3, 106.0, 104.2, 102.9, 93.9,
+        96.3, 99.6, 101.8, 99.1, 102.3, 90.7, 103.9, 97.8, 105.5, 106.7, 102.2, 103.8, 104.9, 97.4,
+        99.8, 103.3, 98.2, 109.3, 102.3, 99.8, 99.4, 103.5, 101.4, 101.3, 146.9, 156.1, 128.4,
+        124.6, 137.1, 132.7, 130.4, 129.1,
+    ];
+    let alerts = regressions_with_rules(&s, runs);
+    assert!(
+        matches!(alerts.first(), Some((39, false, _))),
+        "the burst opens an alert: {alerts:?}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|(i, esc, rule)| (40..45).contains(i) && *esc && rule.contains("burst")),
+        "{alerts:?}"
+    );
+}
