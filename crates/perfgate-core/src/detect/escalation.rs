@@ -389,10 +389,11 @@ fn burst_passed(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, Stri
 /// alert at its height; the step's runs stood 2-5 sigma under it, short of the
 /// [`LEVEL_DROPOUT`] asked of each, and no further move: unreported. Detection
 /// bench, five seeds (`burst-pairs-2%`, unseen): its 6-sigma steps missed within
-/// 5 runs 380 -> 257 of 12,000; at 2.5 standard errors, the 82 other families'
-/// 729 -> 726 and further alerts while a held step holds +4% (4 sigma) and +3%
-/// (6 sigma); at 3, on 19 families, as many caught for a fifth fewer further
-/// alerts; at 3.5, 7 more missed.
+/// 5 runs 380 -> 257 of 12,000; the 82 other families' 729 -> 726, false alarms
+/// 9 checks more of 1.97 million, further alerts while a held step holds +2.6%
+/// (4 sigma), +1.8% (6 sigma), +1.1% (behind an alert). At 2.5 standard errors
+/// as many caught for more further alerts (+4.3%, +2.8%, +1.5%); at 3.5, 7
+/// more missed on 19 families.
 fn left_burst(j: &Judgement, burst: f64, n_burst: usize, streak: &[f64], sign: f64) -> bool {
     let k = streak.len() as f64;
     let mean = streak.iter().sum::<f64>() / k;
@@ -409,7 +410,8 @@ const BURST_LEFT_Z: f64 = 3.0;
 
 /// How many times as far from the baseline as the runs since it a burst stands
 /// for [`left_burst`]: a held step's raising runs that drew high are no burst
-/// (without it, Gaussian noise's held 4-sigma steps gave 4% more further alerts).
+/// (without it, on 19 families, further alerts while a held step holds rose
+/// twice as much for 14 more 6-sigma steps caught, all of them bursts').
 const BURST_OVER: f64 = 1.5;
 
 /// The rule text of [`burst_passed`].
