@@ -411,7 +411,7 @@ const BURST_LEFT_Z: f64 = 3.0;
 /// How many times as far from the baseline as the runs since it a burst stands
 /// for [`left_burst`]: a held step's raising runs that drew high are no burst
 /// (without it, on 19 families, further alerts while a held step holds rose
-/// twice as much for 14 more 6-sigma steps caught, all of them bursts').
+/// twice as much for 19 more 6-sigma steps caught, 14 of them bursts').
 const BURST_OVER: f64 = 1.5;
 
 /// The rule text of [`burst_passed`].
