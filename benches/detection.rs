@@ -20,9 +20,11 @@
 //! added unseen after them (`QUIET`: Gaussian latency and throughput at CV 1%;
 //! `MIRRORED`: 7 throughput families whose skew, dips, slow mode and tails lie in
 //! their bad direction, downward; `NOISY_TAILS`: Pareto, exponential and
-//! log-normal noise at CV 15%), and a group of 17 last (`SHORT_TAILS`: heavy
+//! log-normal noise at CV 15%), and a group of 17 (`SHORT_TAILS`: heavy
 //! tails, spikes, modes and the other shapes over short and medium
-//! histories, and Pareto at tail index 2.5). Each is scored
+//! histories, and Pareto at tail index 2.5), and a group of 9 last (`FRESH`:
+//! gamma, Weibull, Student t at 2.5, three modes, two-run bursts, a drifting
+//! level, wild runs, a long gamma history). Each is scored
 //! on series without a change (false alarms per judged run),
 //! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, a 6-sigma step
 //! that lands while a smaller alert is still open, and one that lands two runs after
