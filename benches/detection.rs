@@ -49,7 +49,7 @@
 //! once).
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
 //! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
-//! judgements run by run, and each alert's rule); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
+//! judgements run by run, and each alert's rule; `PG_MISSES_SERIES=1` each series whole); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
 //! 4-sigma steps not reported within 3 runs instead (any step size and delay);
 //! `PG_FALSE_ALARMS=1` lists each false alarm, its severity, z and rule;
 //! `PG_REPEATS=1` each alert after the first from a change on.
@@ -1343,6 +1343,10 @@ fn print_misses(
             events.join(" "),
             if early { "; showed early" } else { "" }
         );
+        if std::env::var_os("PG_MISSES_SERIES").is_some() {
+            let all: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
+            println!("   series: {}", all.join(", "));
+        }
         if std::env::var_os("PG_MISSES_RUNS").is_none() {
             continue;
         }

@@ -521,7 +521,7 @@ pub(super) fn judge_modes(
         // mode: a busy machine's slow runs make such a mode, and a threefold
         // slowdown that landed among them went unreported when judged in it.
         Some((far, _)) if !far.holds(value) => {
-            return judge_short_of(s, base, recent, value, dir, far);
+            return judge_short_of(s, base, recent, value, dir, far, Short::Runs);
         }
         _ => return judge_all(s, base, recent, value, dir),
     };
@@ -537,6 +537,18 @@ pub(super) fn judge_modes(
         // Only a regression: a run under the mode's runs may be the others' step.
         if in_mode.confirmed == Some(Kind::Regression) {
             return Some(in_mode);
+        }
+        // It is, when they come in a longer row than the mode's runs ever did,
+        // each under its centre: the other runs moved past the mode's edge. A
+        // noisy neighbour's bursts 10 sigma up made such a mode, and a 6-sigma
+        // step, judged in it as the mode's runs drawing low, went unreported.
+        if in_mode.confirmed == Some(Kind::Improvement) && row_past_mode(s, base, recent, &far) {
+            let j = judge_short_of(s, base, recent, value, dir, far, Short::Row);
+            if j.as_ref()
+                .is_some_and(|j| j.confirmed == Some(Kind::Regression))
+            {
+                return j;
+            }
         }
         // The mode's runs, a quarter of them each 2 sigma of the whole, climb the
         // whole's CUSUM past its limit whenever two come close: no change. Nor
@@ -554,7 +566,23 @@ pub(super) fn judge_modes(
             ..whole
         });
     }
-    judge_short_of(s, base, recent, value, dir, far)
+    judge_short_of(s, base, recent, value, dir, far, Short::Runs)
+}
+
+/// Which of the recent runs [`judge_short_of`] counts as the other runs'.
+#[derive(Clone, Copy, PartialEq)]
+enum Short {
+    /// Those short of the far mode's edge: a run in the mode is the mode's.
+    Runs,
+    /// All of them: a row of runs past the edge is the others' step
+    /// ([`row_past_mode`]).
+    Row,
+}
+
+impl Short {
+    fn counts(self, far: &FarMode, x: f64) -> bool {
+        self == Short::Row || !far.holds(x)
+    }
 }
 
 /// Fewest runs short of a far mode that [`judge_short_of`] judges by, where the
@@ -571,9 +599,15 @@ fn judge_short_of(
     value: f64,
     dir: Direction,
     far: FarMode,
+    counted: Short,
 ) -> Option<Judgement> {
     let short = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
     let short_base = short(base);
+    let ours: Vec<f64> = recent
+        .iter()
+        .copied()
+        .filter(|&x| counted.counts(&far, x))
+        .collect();
     // The whole history has the runs a metric needs to be judged; the runs short
     // of the mode are fewer by its share, and ten place them (the threshold widens
     // for so few). Asked for the whole's count, a 22-run history with 5 runs in a
@@ -593,15 +627,21 @@ fn judge_short_of(
     } else {
         s
     };
-    if let Some(mut j) = judge_all(s, &short_base, &short(recent), value, dir) {
-        j.onset = with_runs_of(recent, j.onset, |x| !far.holds(x));
+    if let Some(mut j) = judge_all(s, &short_base, &ours, value, dir) {
+        j.onset = with_runs_of(recent, j.onset, |x| counted.counts(&far, x));
         let edge = far.edge();
         let fold = far.fold(s.context(base));
-        j.measured = Measured::ShortOfFarMode { far, fold };
+        j.measured = match counted {
+            Short::Runs => Measured::ShortOfFarMode { far, fold },
+            Short::Row => Measured::RowPastFarMode { far },
+        };
         if let Some(rule) = &mut j.rule {
             rule.push_str(&format!(
                 ", judged without the far mode's runs (beyond {edge:.3})"
             ));
+            if counted == Short::Row {
+                rule.push_str(": a longer row in it than its runs ever came in, under its centre");
+            }
         }
         return Some(j);
     }
@@ -667,6 +707,21 @@ fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode)
     let need = (MODE_ROW_CHANCE.ln() / rate.ln()).max(s.persistence.max(1) as f64);
     let row = 1 + recent.iter().rev().take_while(|&&x| far.holds(x)).count();
     row as f64 >= need
+}
+
+/// Whether the far mode's runs came in a longer row, up to the one judged, than
+/// any the history shows of them, and at least `persistence`: not the mode, whose
+/// runs come as they always came (a noisy neighbour's bursts hold two runs, so
+/// its rate alone allows rows of two), but the other runs moved past its edge.
+fn row_past_mode(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode) -> bool {
+    let longest = s
+        .context(base)
+        .split(|&x| !far.holds(x))
+        .map(<[f64]>::len)
+        .max()
+        .unwrap_or(0);
+    let row = 1 + recent.iter().rev().take_while(|&&x| far.holds(x)).count();
+    row > longest && row > s.persistence.max(1)
 }
 
 /// The far mode of `base`'s window and context, as the baseline sees them, or one

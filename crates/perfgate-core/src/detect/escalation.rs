@@ -96,7 +96,7 @@ pub fn escalation(
         !raised.is_empty() && raised.iter().all(|&v| far.holds(v))
     };
     let (j, since_change) = match j.measured {
-        Measured::Whole => (j, since_change),
+        Measured::Whole | Measured::RowPastFarMode { .. } => (j, since_change),
         Measured::ShortOfFarMode {
             far,
             fold: Some(fold),

@@ -303,6 +303,13 @@ pub enum Measured {
         /// How the mode's runs lie over the others'.
         fold: Fold,
     },
+    /// Those short of the far mode, for a run in it that ends a longer row of its
+    /// runs than the history shows, each under its centre: the other runs moved
+    /// past its edge, and the row's runs are theirs.
+    RowPastFarMode {
+        /// The far mode.
+        far: FarMode,
+    },
     /// All of them, for a run in the far mode that came in no longer a row of
     /// the mode's runs than its rate explains: no change, nor a further move.
     WholeInFarMode,

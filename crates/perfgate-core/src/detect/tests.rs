@@ -2068,3 +2068,51 @@ fn a_step_that_stays_under_the_burst_that_raised_an_alert_is_reported_as_the_bur
         "{alerts:?}"
     );
 }
+
+#[test]
+fn a_step_that_lands_in_a_far_mode_of_bursts_is_reported_by_its_row() {
+    let s = Settings::default();
+    // The detection bench's burst-pairs-2% (seed 20261127, series 65 of the
+    // 6-sigma steps): a noisy neighbour's bursts of two runs 10 sigma up, five
+    // of them in 40 runs, make a far mode whose edge lies near 124. The step to
+    // 6 sigma at run 40 (125-139) lands past it, and was judged in the mode, as
+    // its runs drawing low: never reported. They come in a longer row than the
+    // mode's runs ever did, so they are the other runs' step.
+    let runs = [
+        91.0, 94.6, 100.0, 96.7, 155.0, 151.0, 101.3, 95.8, 109.9, 155.9, 153.4, 93.4, 100.1, 96.6,
+        94.9, 103.4, 100.6, 102.7, 144.7, 150.7, 99.7, 95.9, 93.7, 101.5, 105.5, 105.7, 143.4,
+        148.5, 97.6, 101.6, 96.4, 91.8, 94.1, 97.8, 154.3, 147.7, 98.4, 97.5, 107.9, 105.1, 131.3,
+        136.8, 125.0, 136.4, 138.7, 134.6,
+    ];
+    let alerts = regressions_with_rules(&s, runs);
+    assert!(
+        matches!(alerts.first(), Some((i, false, rule)) if (40..45).contains(i) && rule.contains("longer row")),
+        "{alerts:?}"
+    );
+}
+
+#[test]
+fn a_step_in_a_far_mode_of_bursts_behind_an_open_alert_is_escalated() {
+    let s = Settings::default();
+    // The same bench family (series 337 of the 6-sigma steps after a blip): a
+    // blip opens an alert at run 37, then the step to 6 sigma at run 40 lands
+    // past the bursts' far mode. Measured against the other runs, its row is a
+    // further move over the blip's level, reported within 5 runs.
+    let runs = [
+        102.7, 144.8, 146.0, 104.6, 90.9, 100.1, 108.4, 104.0, 152.2, 157.5, 97.8, 103.0, 95.6,
+        95.4, 99.8, 95.5, 99.8, 95.8, 106.3, 95.9, 91.8, 154.8, 147.1, 99.7, 103.5, 104.8, 96.6,
+        88.0, 149.0, 148.5, 95.6, 100.6, 91.9, 102.1, 99.6, 101.9, 110.9, 122.5, 90.0, 111.4,
+        129.7, 143.0, 125.6, 125.4, 129.1, 135.9,
+    ];
+    let alerts = regressions_with_rules(&s, runs);
+    assert!(
+        matches!(alerts.first(), Some((37, false, _))),
+        "the blip opens an alert: {alerts:?}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|(i, esc, _)| (40..45).contains(i) && *esc),
+        "{alerts:?}"
+    );
+}
