@@ -2116,3 +2116,22 @@ fn a_step_in_a_far_mode_of_bursts_behind_an_open_alert_is_escalated() {
         "{alerts:?}"
     );
 }
+
+#[test]
+fn a_far_mode_whose_runs_got_faster_as_they_always_came_raises_no_regression() {
+    let s = Settings::default();
+    // Two runs in eight take a slow path 100 ms up, a pair at a time; from run 32
+    // on it is 60 ms up. Its runs still come in pairs, as always: the slow path
+    // got faster. A pair of them is no longer a row than the mode ever came in,
+    // so nothing tells the other runs moved past its edge.
+    let runs: Vec<f64> = wide(64, 7)
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match (i % 8 == 1 || i % 8 == 2, i >= 32) {
+            (true, false) => v + 100.0,
+            (true, true) => v + 60.0,
+            (false, _) => v,
+        })
+        .collect();
+    assert_eq!(regressions_opened(&s, runs), vec![]);
+}
