@@ -710,9 +710,15 @@ fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode)
 }
 
 /// Whether the far mode's runs came in a longer row, up to the one judged, than
-/// any the history shows of them, and at least `persistence`: not the mode, whose
-/// runs come as they always came (a noisy neighbour's bursts hold two runs, so
-/// its rate alone allows rows of two), but the other runs moved past its edge.
+/// any the history shows of them, and than `persistence`: not the mode, whose
+/// runs come as they always came, but the other runs moved past its edge. Not
+/// from the mode's rate ([`mode_runs_in_a_row`]): a noisy neighbour's bursts hold
+/// two runs each, and ten of their runs in 36 asked a row of eight. Detection bench,
+/// five seeds: `burst-pairs-2%` (unseen) 6-sigma steps missed within 5 runs
+/// 257 -> 202 of 12,000; the 90 other families' false alarms 24 checks more of
+/// 10.5 million (at most 0.01 points in a family), one more 6-sigma step missed,
+/// further alerts while a held step holds unchanged. A row as long as
+/// `persistence` caught no more, for twice the false alarms.
 fn row_past_mode(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode) -> bool {
     let longest = s
         .context(base)
