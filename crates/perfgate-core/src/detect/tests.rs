@@ -44,6 +44,29 @@ fn assert_quiet_then_reported_within_5(s: &Settings, runs: &[f64], step: usize) 
     );
 }
 
+/// Asserts that a replay of `runs` opens its first regression at `opened` (what
+/// came before the step) and escalates it within the first 5 runs of the step at
+/// `step`, by a rule that names `names`.
+fn assert_opened_then_escalated_within_5(
+    s: &Settings,
+    runs: &[f64],
+    opened: usize,
+    step: usize,
+    names: &str,
+) {
+    let alerts = regressions_with_rules(s, runs.iter().copied());
+    assert!(
+        matches!(alerts.first(), Some((i, false, _)) if *i == opened),
+        "what came before the step opens an alert at run {opened}: {alerts:?}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|(i, esc, rule)| (step..step + 5).contains(i) && *esc && rule.contains(names)),
+        "{alerts:?}"
+    );
+}
+
 /// [`regressions_opened`], each with its rule.
 fn regressions_with_rules(
     s: &Settings,
@@ -2056,17 +2079,7 @@ fn a_step_that_stays_under_the_burst_that_raised_an_alert_is_reported_as_the_bur
         99.8, 103.3, 98.2, 109.3, 102.3, 99.8, 99.4, 103.5, 101.4, 101.3, 146.9, 156.1, 128.4,
         124.6, 137.1, 132.7, 130.4, 129.1,
     ];
-    let alerts = regressions_with_rules(&s, runs);
-    assert!(
-        matches!(alerts.first(), Some((39, false, _))),
-        "the burst opens an alert: {alerts:?}"
-    );
-    assert!(
-        alerts
-            .iter()
-            .any(|(i, esc, rule)| (40..45).contains(i) && *esc && rule.contains("burst")),
-        "{alerts:?}"
-    );
+    assert_opened_then_escalated_within_5(&s, &runs, 39, 40, "burst");
 }
 
 #[test]
@@ -2104,17 +2117,7 @@ fn a_step_in_a_far_mode_of_bursts_behind_an_open_alert_is_escalated() {
         88.0, 149.0, 148.5, 95.6, 100.6, 91.9, 102.1, 99.6, 101.9, 110.9, 122.5, 90.0, 111.4,
         129.7, 143.0, 125.6, 125.4, 129.1, 135.9,
     ];
-    let alerts = regressions_with_rules(&s, runs);
-    assert!(
-        matches!(alerts.first(), Some((37, false, _))),
-        "the blip opens an alert: {alerts:?}"
-    );
-    assert!(
-        alerts
-            .iter()
-            .any(|(i, esc, _)| (40..45).contains(i) && *esc),
-        "{alerts:?}"
-    );
+    assert_opened_then_escalated_within_5(&s, &runs, 37, 40, "");
 }
 
 #[test]
@@ -2151,15 +2154,5 @@ fn a_step_one_run_after_a_burst_went_back_is_reported_as_the_burst_passes() {
         90.2, 103.1, 94.1, 97.2, 100.2, 105.5, 96.4, 96.7, 99.4, 92.6, 93.4, 151.6, 153.3, 95.5,
         128.3, 134.8, 128.2, 121.3, 135.2, 132.5,
     ];
-    let alerts = regressions_with_rules(&s, runs);
-    assert!(
-        matches!(alerts.first(), Some((38, false, _))),
-        "the burst opens an alert: {alerts:?}"
-    );
-    assert!(
-        alerts
-            .iter()
-            .any(|(i, esc, rule)| (40..45).contains(i) && *esc && rule.contains("burst")),
-        "{alerts:?}"
-    );
+    assert_opened_then_escalated_within_5(&s, &runs, 38, 40, "burst");
 }
