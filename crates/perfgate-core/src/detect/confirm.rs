@@ -705,8 +705,15 @@ fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode)
     let out = history.iter().filter(|&&x| far.holds(x)).count();
     let rate = reach_rate(out, history.len(), true);
     let need = (MODE_ROW_CHANCE.ln() / rate.ln()).max(s.persistence.max(1) as f64);
-    let row = 1 + recent.iter().rev().take_while(|&&x| far.holds(x)).count();
+    let row = row_in_mode(recent, far);
     row as f64 >= need
+}
+
+/// How many of the far mode's runs came in a row up to the one judged (itself in
+/// the mode), counting it: the row [`mode_runs_in_a_row`] and [`row_past_mode`]
+/// weigh.
+fn row_in_mode(recent: &[f64], far: &FarMode) -> usize {
+    1 + recent.iter().rev().take_while(|&&x| far.holds(x)).count()
 }
 
 /// Whether the far mode's runs came in a longer row, up to the one judged, than
@@ -726,7 +733,7 @@ fn row_past_mode(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode) -> b
         .map(<[f64]>::len)
         .max()
         .unwrap_or(0);
-    let row = 1 + recent.iter().rev().take_while(|&&x| far.holds(x)).count();
+    let row = row_in_mode(recent, far);
     row > longest && row > s.persistence.max(1)
 }
 
