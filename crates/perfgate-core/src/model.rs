@@ -115,6 +115,9 @@ named_enum!(
         /// Consecutive observations beyond every run of the baseline: a rank test,
         /// whatever the noise's shape.
         Rank = "rank",
+        /// Consecutive observations together in a gap of the baseline's runs, apart
+        /// from those either side: a rank test for a step between two clusters.
+        Gap = "gap",
         /// A further move while an alert was open.
         Escalation = "escalation",
         /// An absolute threshold broken.

@@ -433,15 +433,114 @@ pub fn judge(
         Measured::WholeInFarMode => j.suspect.or(Some(Kind::Regression)),
         _ => j.suspect,
     };
-    if j.confirmed.is_none()
-        && let Some(kind) = kind
-        && let Some((k, rule)) = beyond_every_run(s, base, recent, value, kind.sign(dir))
-    {
+    if j.confirmed.is_some() {
+        return Some(j);
+    }
+    let ranked = kind
+        .and_then(|kind| {
+            beyond_every_run(s, base, recent, value, kind.sign(dir))
+                .map(|r| (kind, DetectionRule::Rank, r))
+        })
+        .or_else(|| {
+            // A step into a gap between a history's two clusters is suspect by
+            // no z: the clusters make the scale.
+            let kinds = kind.map_or(vec![Kind::Regression, Kind::Improvement], |k| vec![k]);
+            kinds.into_iter().find_map(|kind| {
+                in_a_gap(s, base, recent, value, kind.sign(dir), j.center)
+                    .map(|r| (kind, DetectionRule::Gap, r))
+            })
+        });
+    if let Some((kind, by, (k, rule))) = ranked {
         j.suspect = Some(kind);
-        j.confirm(kind, DetectionRule::Rank, rule, s);
+        j.confirm(kind, by, rule, s);
         j.onset = k - 1;
     }
     Some(j)
+}
+
+/// Most share of a history's runs beyond a gap that [`in_a_gap`] reports a step
+/// into: the gap lies on the change's side of the history, and the chance it
+/// asks is summed over every place a gap may lie there.
+const GAP_MAX_SHARE: f64 = 0.25;
+
+/// Least distance, in robust sigmas of the runs short of a gap, between the runs
+/// in it and the history's runs either side ([`in_a_gap`]): a tail's sparse
+/// runs leave narrow gaps, which autocorrelated noise fills a few runs at a time.
+const GAP_APART: f64 = 1.0;
+
+/// The gap rule: the last `k` runs (`value` the last of them) all lie in one gap
+/// of the history, with no run of it from their least to their greatest, at most
+/// [`GAP_MAX_SHARE`] of its runs past them towards `sign`, and apart from the
+/// runs either side by [`GAP_APART`] robust sigmas of those short of them. A
+/// noisy neighbour's bursts 10 sigma up, too near for a far mode and too many to
+/// drop as rare, make the scale 2-4 times the noise, and a 6-sigma step into the
+/// gap under them read z 2: the rank rule counted the bursts' runs against it
+/// and asked 6 runs. Among `n + k` runs that merely repeat one another, the last
+/// `k` lie together in such a place one time in C(n + k, k) for each of the
+/// `GAP_MAX_SHARE * n + 1` places, whatever the noise's shape. `k` as for
+/// [`beyond_every_run`]. Detection bench, 23 families, five seeds:
+/// burst-pairs-2%'s 6-sigma misses 135 -> 101 of 12,000, false alarms unchanged
+/// (autocorrelated noise's included).
+pub(super) fn in_a_gap(
+    s: &Settings,
+    base: &[f64],
+    recent: &[f64],
+    value: f64,
+    sign: f64,
+    centre: f64,
+) -> Option<(usize, String)> {
+    let least = centre * sign + centre.abs() * s.min_change_pct / 100.0;
+    let mut history: Vec<f64> = s
+        .context(base)
+        .iter()
+        .map(|h| h * sign)
+        .filter(|h| h.is_finite())
+        .collect();
+    history.sort_by(f64::total_cmp);
+    let n = history.len();
+    if n < s.min_samples.max(OUTLIER_MIN_RUNS) {
+        return None;
+    }
+    let places = (GAP_MAX_SHARE * n as f64).floor() + 1.0;
+    let newest = [value].into_iter().chain(recent.iter().rev().copied());
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (i, v) in newest.take(RANK_MAX_RUNS.max(s.persistence)).enumerate() {
+        if !v.is_finite() {
+            return None;
+        }
+        (lo, hi) = (lo.min(v * sign), hi.max(v * sign));
+        if lo < least {
+            return None;
+        }
+        let (short, rest) = history.split_at(history.partition_point(|&h| h < lo));
+        // Ties count against the step: a quantised metric repeats its values.
+        if rest.first().is_some_and(|&h| h <= hi) {
+            return None;
+        }
+        if rest.len() as f64 > GAP_MAX_SHARE * n as f64 || short.len() < OUTLIER_MIN_RUNS {
+            return None;
+        }
+        let k = i + 1;
+        // 1 / C(n + k, k) for each place, one factor per run of the streak.
+        let chance = places * (1..=k).map(|j| j as f64 / (n + j) as f64).product::<f64>();
+        if k < s.persistence.max(1) || chance > RANK_CHANCE {
+            continue;
+        }
+        let under = short[short.len() - 1];
+        let over = rest.first().map_or(f64::INFINITY, |&h| h - hi);
+        let apart = (lo - under).min(over) / robust_center_scale(short).1;
+        if apart >= GAP_APART {
+            return Some((
+                k,
+                format!(
+                    "{k} consecutive observations in a gap of the {n} baseline runs, beyond {} of them and short of {}, {apart:.1} sigma apart",
+                    short.len(),
+                    rest.len()
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// Largest chance, under runs that merely repeat the history (any shape of noise:

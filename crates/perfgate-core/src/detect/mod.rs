@@ -12,8 +12,9 @@
 //!    streak where the history itself is often out that far; or a CUSUM over the
 //!    minima of consecutive pairs crosses its limit (small sustained shifts that
 //!    rarely clear the z threshold twice in a row); or the last runs all stand beyond
-//!    every run of the history but a few, a rank test as rare as 1 in 5,000 whatever
-//!    the noise's shape (a heavy tail that widens the scale cannot hide a step from it).
+//!    every run of the history but a few, or together in a gap of it apart from its
+//!    runs either side, rank tests as rare as 1 in 5,000 whatever the noise's shape (a
+//!    heavy tail or a second cluster that widens the scale cannot hide a step from them).
 //! 3. Suspect runs never enter the baseline; while an alert is open the baseline is
 //!    frozen and a further move against the alert's own level escalates it;
 //!    improvements are reported and never fail.
