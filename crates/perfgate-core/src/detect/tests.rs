@@ -68,6 +68,16 @@ fn assert_opened_then_escalated_within_5(
     );
 }
 
+/// The first regression alert a replay of `runs` opens: not an escalation, at a
+/// run in `at`, by a rule whose text holds `names`.
+fn assert_first_alert_in(s: &Settings, runs: &[f64], at: std::ops::Range<usize>, names: &str) {
+    let alerts = regressions_with_rules(s, runs.iter().copied());
+    assert!(
+        matches!(alerts.first(), Some((i, false, rule)) if at.contains(i) && rule.contains(names)),
+        "{alerts:?}"
+    );
+}
+
 /// [`regressions_opened`], each with its rule.
 fn regressions_with_rules(
     s: &Settings,
@@ -2098,11 +2108,7 @@ fn a_step_that_lands_in_a_far_mode_of_bursts_is_reported_by_its_row() {
         148.5, 97.6, 101.6, 96.4, 91.8, 94.1, 97.8, 154.3, 147.7, 98.4, 97.5, 107.9, 105.1, 131.3,
         136.8, 125.0, 136.4, 138.7, 134.6,
     ];
-    let alerts = regressions_with_rules(&s, runs);
-    assert!(
-        matches!(alerts.first(), Some((i, false, rule)) if (40..45).contains(i) && rule.contains("longer row")),
-        "{alerts:?}"
-    );
+    assert_first_alert_in(&s, &runs, 40..45, "longer row");
 }
 
 #[test]
@@ -2173,11 +2179,7 @@ fn a_far_mode_of_bursts_short_of_the_spike_line_is_told() {
         90.9, 98.0, 93.3, 94.8, 100.0, 103.1, 105.9, 95.3, 100.8, 103.2, 95.2, 99.3, 107.4, 98.9,
         139.2, 137.0, 126.6, 124.8, 129.4, 133.2,
     ];
-    let alerts = regressions_with_rules(&s, runs);
-    assert!(
-        matches!(alerts.first(), Some((i, false, rule)) if (40..45).contains(i) && rule.contains("far mode")),
-        "{alerts:?}"
-    );
+    assert_first_alert_in(&s, &runs, 40..45, "far mode");
 }
 
 #[test]
@@ -2195,11 +2197,7 @@ fn a_step_into_the_gap_under_near_bursts_is_reported_by_its_place() {
         100.1, 94.4, 93.2, 104.7, 108.1, 101.1, 103.4, 105.1, 89.8, 89.9, 100.2, 105.8, 96.0,
         132.5, 132.5, 131.7, 128.3, 128.3, 135.8,
     ];
-    let alerts = regressions_with_rules(&s, runs);
-    assert!(
-        matches!(alerts.first(), Some((43, false, rule)) if rule.contains("in a gap")),
-        "{alerts:?}"
-    );
+    assert_first_alert_in(&s, &runs, 43..44, "in a gap");
 }
 
 /// A history of 40 runs: [`wide`] noise around 100 (sd about 3.5), with bursts
