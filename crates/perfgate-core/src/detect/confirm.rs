@@ -444,8 +444,9 @@ pub fn judge(
         .or_else(|| {
             // A step into a gap between a history's two clusters is suspect by
             // no z: the clusters make the scale.
-            let kinds = kind.map_or(vec![Kind::Regression, Kind::Improvement], |k| vec![k]);
-            kinds.into_iter().find_map(|kind| {
+            let kinds = [Kind::Regression, Kind::Improvement];
+            let mut kinds = kinds.into_iter().filter(|k| kind.is_none_or(|s| s == *k));
+            kinds.find_map(|kind| {
                 in_a_gap(s, base, recent, value, kind.sign(dir), j.center)
                     .map(|r| (kind, DetectionRule::Gap, r))
             })
