@@ -24,7 +24,9 @@
 //! tails, spikes, modes and the other shapes over short and medium
 //! histories, and Pareto at tail index 2.5), and a group of 9 last (`FRESH`:
 //! gamma, Weibull, Student t at 2.5, three modes, two-run bursts, a drifting
-//! level, wild runs, a long gamma history). Each is scored
+//! level, wild runs, a long gamma history), and a group of 7 after them (`LATE`:
+//! clustered volatility, a floor and a ceiling, alternating AR(1), two-way spikes,
+//! log-normal at CV 50%). Each is scored
 //! on series without a change (false alarms per judged run),
 //! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, a 6-sigma step
 //! that lands while a smaller alert is still open, and one that lands two runs after
@@ -44,7 +46,7 @@
 //! draw, `-- --seeds 3` runs three seeds, `-- --write DIR` also writes the
 //! histories as CSV for `perfgate backtest`, `-- --family NAME` runs one family
 //! (`core`, `held-out`, `far-modes`, `unseen`, `errors`, `quiet`, `mirrored`,
-//! `noisy-tails`, `short-tails`, `fresh`: those groups; `a,b,c`: each of them, so a
+//! `noisy-tails`, `short-tails`, `fresh`, `late`: those groups; `a,b,c`: each of them, so a
 //! change is weighed on the families it helps and those nearest their bars at
 //! once).
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
@@ -171,6 +173,23 @@ enum Noise {
     Wild {
         share: f64,
         reach: f64,
+    },
+    /// Gaussian whose log sd follows an AR(1) at `rho` with stationary sd
+    /// `spread` (volatility that clusters: a shared host busy for a while).
+    VolClusters {
+        rho: f64,
+        spread: f64,
+    },
+    /// Gaussian held at its `cut`-sd quantile from below (a floor the work cannot
+    /// go under: a cached path, a fixed minimum): a share of runs all equal.
+    Floor {
+        cut: f64,
+    },
+    /// Gaussian with a share `share` of the runs `height` sd up or down, either
+    /// way alike (broken runs that spike and drop).
+    SymSpikes {
+        share: f64,
+        height: f64,
     },
 }
 
@@ -569,6 +588,53 @@ const FRESH: &[Family] = &[
     },
 ];
 
+/// Shapes added unseen on 2026-12-06, later that day, after `FRESH` was tuned:
+/// volatility that clusters (the log sd an AR(1) at rho 0.9), over the usual
+/// history and a short one, a floor the work cannot go under (30% of runs
+/// equal, latency) and its mirror (a ceiling, throughput), AR(1) at rho -0.5
+/// (runs that alternate: autocorrelated, so its bar is 2%), 4% of runs 15 sd
+/// either way, and log-normal noise at CV 50%. As they came (five seeds): every
+/// 4-sigma and ramp bar met, every false-alarm bar but vol-clusters' (0.51-0.59%:
+/// a window that sat in a calm stretch measures the busy one's runs by the calm
+/// noise). `--family late`.
+const LATE: &[Family] = &[
+    family(
+        "vol-clusters",
+        Noise::VolClusters {
+            rho: 0.9,
+            spread: 0.5,
+        },
+        0.05,
+    ),
+    short(family(
+        "short-vol-clusters",
+        Noise::VolClusters {
+            rho: 0.9,
+            spread: 0.5,
+        },
+        0.05,
+    )),
+    family("floor-30%", Noise::Floor { cut: -0.5244 }, 0.05),
+    mirrored(family(
+        "thr-ceiling-30%",
+        Noise::Floor { cut: -0.5244 },
+        0.05,
+    )),
+    Family {
+        max_false_pct: 2.0,
+        ..family("ar1-neg-0.5", Noise::Ar1 { rho: -0.5 }, 0.05)
+    },
+    family(
+        "sym-spikes-4%",
+        Noise::SymSpikes {
+            share: 0.04,
+            height: 15.0,
+        },
+        0.05,
+    ),
+    lenient(family("lognormal-cv50", Noise::LogNormal, 0.5)),
+];
+
 /// Gaussian at CV 5% with a share `high` of the runs 20 sd up.
 const fn spiky(name: &'static str, high: f64) -> Family {
     family(name, Noise::Outliers { low: 0.0, high }, 0.05)
@@ -852,8 +918,12 @@ fn noise(rng: &mut StdRng, f: &Family) -> Vec<f64> {
         | Noise::Weibull { .. }
         | Noise::HeavyT { .. }
         | Noise::Trimodal { .. }
-        | Noise::Wild { .. } => (0..f.runs).map(|_| draw(rng, f.noise)).collect(),
-        Noise::BurstPairs { .. } | Noise::Walk { .. } => held_runs(rng, f),
+        | Noise::Wild { .. }
+        | Noise::Floor { .. }
+        | Noise::SymSpikes { .. } => (0..f.runs).map(|_| draw(rng, f.noise)).collect(),
+        Noise::BurstPairs { .. } | Noise::Walk { .. } | Noise::VolClusters { .. } => {
+            held_runs(rng, f)
+        }
         Noise::Ar1 { rho } => {
             let innov = (1.0 - rho * rho).sqrt();
             let mut x = normal.sample(rng);
@@ -902,8 +972,38 @@ fn draw(rng: &mut StdRng, shape: Noise) -> f64 {
                 v
             }
         }
+        Noise::Floor { cut } => {
+            let (mean, sd) = floor_moments(cut);
+            (f64::max(Normal::new(0.0, 1.0).unwrap().sample(rng), cut) - mean) / sd
+        }
+        Noise::SymSpikes { share, height } => {
+            let v = Normal::new(0.0, 1.0).unwrap().sample(rng);
+            let u = rng.random::<f64>();
+            let spike = if u < share / 2.0 {
+                height
+            } else if u < share {
+                -height
+            } else {
+                0.0
+            };
+            (v + spike) / (1.0 + share * height * height).sqrt()
+        }
         other => unreachable!("{other:?} is drawn by noise()"),
     }
+}
+
+/// Mean and sd of a standard normal held at `cut` from below, by summing its
+/// density on a fine grid (the bench needs no normal CDF elsewhere).
+fn floor_moments(cut: f64) -> (f64, f64) {
+    let (dx, mut m1, mut m2) = (1e-3, 0.0, 0.0);
+    let mut x: f64 = -9.0;
+    while x < 9.0 {
+        let p = (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt() * dx;
+        let y = f64::max(x, cut);
+        (m1, m2) = (m1 + y * p, m2 + y * y * p);
+        x += dx;
+    }
+    (m1, (m2 - m1 * m1).sqrt())
 }
 
 /// Unit-variance noise of a shape whose runs hold a state from one to the next
@@ -934,6 +1034,18 @@ fn held_runs(rng: &mut StdRng, f: &Family) -> Vec<f64> {
                 .map(|_| {
                     level += step * normal.sample(rng);
                     normal.sample(rng) + level
+                })
+                .collect()
+        }
+        Noise::VolClusters { rho, spread } => {
+            // Stationary from the first run; E[exp(2 h)] = exp(2 spread^2) for
+            // h ~ N(0, spread^2), so dividing by exp(spread^2) gives unit variance.
+            let innov = spread * (1.0 - rho * rho).sqrt();
+            let mut h = spread * normal.sample(rng);
+            (0..f.runs)
+                .map(|_| {
+                    h = rho * h + innov * normal.sample(rng);
+                    normal.sample(rng) * (h - spread * spread).exp()
                 })
                 .collect()
         }
@@ -1553,6 +1665,7 @@ const GROUPS: &[(&str, &[Family])] = &[
     ("noisy-tails", NOISY_TAILS),
     ("short-tails", SHORT_TAILS),
     ("fresh", FRESH),
+    ("late", LATE),
 ];
 
 /// The families `--family` names (a comma-separated list of families and
