@@ -2200,6 +2200,25 @@ fn a_step_into_the_gap_under_near_bursts_is_reported_by_its_place() {
     assert_first_alert_in(&s, &runs, 43..44, "in a gap");
 }
 
+#[test]
+fn a_step_whose_run_nears_a_burst_over_it_is_still_in_the_gap_under_it() {
+    let s = Settings::default();
+    // burst-pairs-2% (seed 20263127, series 135 of the 6-sigma steps): three
+    // bursts kept in the window make the scale four times the noise, and the
+    // step to 6 sigma at run 40 reads z 1-2 for 20 runs. Its fourth run stood
+    // 0.4 sigma under a burst's second run (136.8), and the gap asked the runs
+    // apart from the history on that side too: the step was never reported.
+    // Nothing lies between its runs, and they stand apart from the runs short
+    // of them: the fourth run reports it.
+    let runs = [
+        103.6, 151.3, 148.1, 93.7, 101.6, 106.5, 88.7, 101.8, 91.7, 160.7, 148.8, 98.5, 103.0,
+        94.2, 96.9, 95.3, 108.2, 98.7, 101.8, 96.4, 151.4, 136.8, 102.2, 101.7, 90.6, 96.3, 97.3,
+        96.1, 105.8, 103.3, 95.0, 106.9, 110.7, 104.2, 98.5, 110.9, 95.4, 102.2, 97.5, 102.3,
+        125.9, 131.1, 124.5, 134.8, 130.8, 128.1,
+    ];
+    assert_first_alert_in(&s, &runs, 43..44, "in a gap");
+}
+
 /// A history of 40 runs: [`wide`] noise around 100 (sd about 3.5), with bursts
 /// of two runs at about 135 (10 sigma up) at runs 5, 15 and 25.
 fn with_near_bursts() -> Vec<f64> {
@@ -2229,11 +2248,24 @@ fn the_gap_rule_asks_runs_together_apart_from_the_history_and_rare_enough() {
     ));
     // Three are too few: 11 places the gap may lie, one in C(43, 3) each.
     assert_eq!(in_a_gap(&s, &base, &[119.5, 122.0], 120.5, up, 100.0), None);
-    // Next to the bursts, less than a sigma under their least: no gap.
-    assert_eq!(
+    // Right under the bursts too: a burst's run that drew low, a run over the
+    // step's greatest, says nothing of where the step lies (burst-pairs-2%, seed
+    // 20263127, series 135 of the 6-sigma steps: its fourth run stood 0.4 sigma
+    // under a burst's second run, and the step went unreported for 20 runs).
+    assert!(matches!(
         in_a_gap(&s, &base, &[131.0, 132.0, 131.5], 132.5, up, 100.0),
-        None
-    );
+        Some((4, _))
+    ));
+    // Less than a sigma over the greatest of the runs short of them: no gap.
+    let top = base
+        .iter()
+        .copied()
+        .filter(|v| *v < 130.0)
+        .fold(f64::MIN, f64::max);
+    let near = [top + 2.0, top + 3.0, top + 2.5];
+    assert_eq!(in_a_gap(&s, &base, &near, top + 2.5, up, 100.0), None);
+    let apart = near.map(|v| v + 8.0);
+    assert!(in_a_gap(&s, &base, &apart, top + 10.5, up, 100.0).is_some());
     // A run of the history among them: no gap either.
     let mut among = base.clone();
     among[30] = 118.0;
