@@ -53,7 +53,8 @@
 //! alert or after a blip) went unreported, with its alerts' runs (`PG_MISSES_RUNS=1` adds the
 //! judgements run by run, and each alert's rule; `PG_MISSES_SERIES=1` each series whole); `PG_MISSES_STEP=4 PG_MISSES_WITHIN=3` list the plain
 //! 4-sigma steps not reported within 3 runs instead (any step size and delay);
-//! `PG_FALSE_ALARMS=1` lists each false alarm, its severity, z and rule;
+//! `PG_FALSE_ALARMS=1` lists each false alarm, its severity, z and rule (with
+//! `PG_FA_VALUES=1`, the series' values up to it);
 //! `PG_REPEATS=1` each alert after the first from a change on.
 
 use perfgate::engine::backtest::backtest;
@@ -1297,6 +1298,15 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
                     "-- {} false alarm: {} at run {run} ({:?}, z {:.2}): {}",
                     f.name, a.metric, a.severity, a.z_score, a.rule
                 );
+                if std::env::var_os("PG_FA_VALUES").is_some() {
+                    // The metric is `s{k}.{metric}`, series k of `all`.
+                    let k = a.metric[1..].split('.').next().and_then(|k| k.parse().ok());
+                    if let Some(values) = k.and_then(|k: usize| all.get(k)) {
+                        let v: Vec<String> =
+                            values[..=run].iter().map(|x| format!("{x:.2}")).collect();
+                        println!("   values: {}", v.join(","));
+                    }
+                }
             }
         } else if run >= start {
             match first.entry(a.metric.as_str()) {

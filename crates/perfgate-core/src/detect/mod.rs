@@ -9,7 +9,8 @@
 //! 2. **Confirmed**: the last `persistence` observations (earlier runs, or confirmation
 //!    re-runs inside the same CI run) are all suspect in the same direction (one run
 //!    among them may dip under the threshold while it stays a sigma out), a longer
-//!    streak where the history itself is often out that far; or a CUSUM over the
+//!    streak where the history itself is often out that far or the runs just before
+//!    swung the other way; or a CUSUM over the
 //!    minima of consecutive pairs crosses its limit (small sustained shifts that
 //!    rarely clear the z threshold twice in a row); or the last runs all stand beyond
 //!    every run of the history but a few, or together in a gap of it apart from its

@@ -316,8 +316,10 @@ fn a_step_short_of_a_mode_told_with_a_stray_is_judged_without_the_modes_runs() {
 #[test]
 fn a_step_whose_runs_are_alike_counts_its_largest_run_in_its_rise() {
     // The detection benchmark's gaussian-cv5 (seed 20261127, series 66 of the
-    // varied measure): a 2-sigma alert at 38 on runs that read 2.4 sigma, then a
-    // 6-sigma step at 40 whose first runs drew low (118, 116, 123, 120, 130).
+    // varied measure): a 2-sigma alert at 39 on runs that read 2.4 sigma (at 38
+    // before two runs just before them, 2 sigma under the centre, asked one run
+    // more of the streak), then a 6-sigma step at 40 whose first runs drew low
+    // (118, 116, 123, 120, 130).
     // Each streak's largest run left out, the rise read half a sigma low, and
     // the step was reported at 45, its sixth run.
     let s = Settings::default();
@@ -330,7 +332,7 @@ fn a_step_whose_runs_are_alike_counts_its_largest_run_in_its_rise() {
         129.1880,
     ];
     let opened = regressions_with_rules(&s, runs);
-    assert_eq!(opened.first().map(|o| o.0), Some(38), "{opened:?}");
+    assert_eq!(opened.first().map(|o| o.0), Some(39), "{opened:?}");
     let escalated = opened.iter().find(|o| o.1).expect("the step is reported");
     assert!((40..45).contains(&escalated.0), "{opened:?}");
     // A spike is still left out: runs held at the alert's level and then one at
@@ -2312,4 +2314,54 @@ fn a_step_under_a_burst_that_opened_the_alert_a_run_before_is_reported_as_it_pas
         139.1, 133.4, 129.4, 129.1,
     ];
     assert_opened_then_escalated_within_5(&s, &runs, 39, 40, "burst");
+}
+
+#[test]
+fn runs_that_swung_the_other_way_just_before_a_streak_ask_one_run_more() {
+    let s = Settings::default();
+    let base = noisy(40, 5);
+    let at = at_sigmas(&s, &base);
+    let confirmed = |recent: &[f64], v: f64| {
+        judge(&s, &base, recent, v, Direction::Lower)
+            .unwrap()
+            .confirmed
+    };
+    // Two runs 2.3-2.4 sigma up (short of either CUSUM) confirm over a quiet
+    // history...
+    let calm = [at(0.3), at(-1.0), at(0.5), at(2.4)];
+    assert_eq!(confirmed(&calm, at(2.3)), Some(Kind::Regression));
+    // ...but not where a run of the last five stood past the threshold the other
+    // way: noise that got busier swings both ways. A third run confirms.
+    let swung = [at(0.3), at(-3.0), at(0.5), at(2.4)];
+    assert_eq!(confirmed(&swung, at(2.3)), None);
+    let third = [at(-3.0), at(0.5), at(2.4), at(2.3)];
+    assert_eq!(confirmed(&third, at(2.4)), Some(Kind::Regression));
+    // Nor does a run short of the threshold between two beyond it confirm there.
+    let gap = [at(0.3), at(-3.0), at(2.4), at(1.2)];
+    assert_eq!(confirmed(&gap, at(2.3)), None);
+    let gap_calm = [at(0.3), at(-1.0), at(2.4), at(1.2)];
+    assert_eq!(confirmed(&gap_calm, at(2.3)), Some(Kind::Regression));
+    // A dropout (a run that skipped its work) is no swing of the noise, and a
+    // large step stands past any swing.
+    let dropout = [at(0.3), at(-8.0), at(0.5), at(2.4)];
+    assert_eq!(confirmed(&dropout, at(2.3)), Some(Kind::Regression));
+    let large = [at(0.3), at(-3.0), at(0.5), at(5.8)];
+    assert_eq!(confirmed(&large, at(5.9)), Some(Kind::Regression));
+}
+
+#[test]
+fn a_calm_windows_busy_stretch_that_swings_both_ways_raises_no_alert() {
+    let s = Settings::default();
+    // vol-clusters (seed 20262127, series 171 of the plain histories): noise whose
+    // volatility clusters; the window sat in a calm stretch. A run 3.7 sigma under
+    // its centre, then two 3.6-3.7 over: the noise got busier, no level moved.
+    let mut runs = vec![
+        103.17, 101.64, 101.87, 116.00, 101.22, 103.91, 92.16, 99.15, 101.59, 99.56, 101.54, 98.73,
+        101.68, 101.62, 97.73, 101.30, 97.91, 99.09, 95.23, 104.64, 102.61, 102.74, 100.93, 99.88,
+        100.98, 95.22, 102.79, 100.98, 88.84, 110.37, 110.68,
+    ];
+    assert_eq!(regressions_opened(&s, runs.iter().copied()), vec![]);
+    // The same two runs after a run at the centre confirm at once.
+    runs[28] = 100.0;
+    assert_eq!(regressions_opened(&s, runs), vec![(30, false)]);
 }
