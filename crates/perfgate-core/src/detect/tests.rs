@@ -317,8 +317,8 @@ fn a_step_short_of_a_mode_told_with_a_stray_is_judged_without_the_modes_runs() {
 fn a_step_whose_runs_are_alike_counts_its_largest_run_in_its_rise() {
     // The detection benchmark's gaussian-cv5 (seed 20261127, series 66 of the
     // varied measure): a 2-sigma alert at 39 on runs that read 2.4 sigma (at 38
-    // before two runs just before them, 2 sigma under the centre, asked one run
-    // more of the streak), then a 6-sigma step at 40 whose first runs drew low
+    // until the swing rule: two runs 2 sigma under the centre just before them
+    // now ask one run more), then a 6-sigma step at 40 whose first runs drew low
     // (118, 116, 123, 120, 130).
     // Each streak's largest run left out, the rise read half a sigma low, and
     // the step was reported at 45, its sixth run.
