@@ -1066,6 +1066,42 @@ fn a_quiet_history_lets_a_cusum_of_its_runs_confirm() {
 }
 
 #[test]
+fn a_long_history_is_quiet_with_as_many_runs_out_as_gaussian_noise_shows() {
+    // Gaussian noise puts a run past the threshold (about 2.2) in under 2% of
+    // runs: in the median history of 36 runs none, in the median of 90 (a
+    // judgement's whole context) one. Ninety runs with one of them out are as
+    // quiet as 36 with none, and the CUSUM of each run confirms runs 2.7, 0.9
+    // and 2.7 sigma up; the same run out in 36 is more than such noise shows.
+    let s = Settings::default();
+    let one_out = |n: usize| -> Vec<f64> {
+        noisy(n, 7)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i == 10 {
+                    116.0
+                } else {
+                    100.0 + (v - 100.0) * 5.0
+                }
+            })
+            .collect()
+    };
+    let up = |base: &[f64]| {
+        let (_, c, sc) = baseline_of(&s, base, Direction::Lower).unwrap();
+        assert!((base[10] - c) / sc > 2.3, "{c} {sc}");
+        let recent = [c, c + 2.7 * sc, c + 0.9 * sc];
+        judge(&s, base, &recent, c + 2.7 * sc, Direction::Lower).unwrap()
+    };
+    let long = one_out(90);
+    assert!(lag1(&long) < QUIET_MAX_LAG1);
+    let j = up(&long);
+    assert_eq!(j.confirmed, Some(Kind::Regression), "{:?}", j.rule);
+    assert!(j.rule.as_deref().unwrap().contains("quiet"), "{:?}", j.rule);
+    let j = up(&one_out(36));
+    assert_eq!(j.confirmed, None, "{:?}", j.rule);
+}
+
+#[test]
 fn a_climb_under_the_threshold_asks_whole_runs_of_a_mode_that_often_out() {
     // A mode over the threshold in one run of eight asks a streak of 2.03 runs
     // for a pair as rare: whole runs, three, so the CUSUM asks two pairs at its
