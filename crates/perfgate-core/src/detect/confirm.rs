@@ -964,7 +964,7 @@ impl Reach<'_> {
     /// in a judgement's 90 runs of context. None at all had made 90 runs seldom
     /// quiet, and Gaussian 2-sigma steps within 5 runs stood at 73.3-78.2% over
     /// 80 and 160 runs (five seeds); with it 76.0-80.3%, false alarms 1.6% more
-    /// summed over 11 long families, every bar still met.
+    /// summed over 11 long families, every false-alarm bar still met.
     fn quiet_allowance(&self, level: f64) -> usize {
         use statrs::distribution::{ContinuousCDF, Normal};
         let p = Normal::standard().sf(level);
