@@ -1622,9 +1622,11 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> (usiz
                 format!("  [>= {b}%: {}]", check(c5 >= b))
             });
             println!(
-                "{:<14} step {k} sigma: within 3 runs {:.1}%, within 5 runs {c5:.1}%{goal}; further alerts while it holds {:.1} per 100 series",
+                "{:<14} step {k} sigma: within 3 runs {:.1}%, within 5 runs {c5:.1}%{goal}; within 10 runs {:.1}%, never reported {}; further alerts while it holds {:.1} per 100 series",
                 f.name,
                 pct(r.caught[0], SERIES),
+                pct(r.caught[2], SERIES),
+                SERIES - r.reported,
                 pct(r.repeats, SERIES)
             );
         }
@@ -1655,10 +1657,11 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> (usiz
         format!("  [>= {}%: {}]", g.catch4_3, check(c4_3 >= g.catch4_3))
     });
     println!(
-        "{:<14} step 4 sigma: within 3 runs {c4_3:.1}%{goal3}, within 5 runs {c4:.1}%  [>= {}%: {}]; further alerts while it holds {:.1} per 100 series ({:.1} escalations)",
+        "{:<14} step 4 sigma: within 3 runs {c4_3:.1}%{goal3}, within 5 runs {c4:.1}%  [>= {}%: {}]; never reported {}; further alerts while it holds {:.1} per 100 series ({:.1} escalations)",
         f.name,
         f.min_catch4_pct,
         check(c4 >= f.min_catch4_pct),
+        SERIES - r4.reported,
         pct(r4.repeats, SERIES),
         pct(r4.escalations, SERIES)
     );
