@@ -260,7 +260,7 @@ pub fn metric_context(
         base = eligible_before(opened);
     }
     let base = s.context(&base).to_vec();
-    let span = s.cusum_span.max(s.persistence);
+    let span = s.read_back();
     // A recovered alert's runs count towards no new one's streak or CUSUM.
     let floor = after_recovered_alert(store, metric, &hist, s.persistence)?;
     let recent_points = hist[hist.len().saturating_sub(span).max(floor.min(hist.len()))..].to_vec();

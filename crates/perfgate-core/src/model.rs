@@ -118,6 +118,9 @@ named_enum!(
         /// Consecutive observations together in a gap of the baseline's runs, apart
         /// from those either side: a rank test for a step between two clusters.
         Gap = "gap",
+        /// The newest runs' mean set apart from the runs before them: a step too
+        /// small for the other rules, before the baseline rises to meet it.
+        Shift = "shift",
         /// A further move while an alert was open.
         Escalation = "escalation",
         /// An absolute threshold broken.

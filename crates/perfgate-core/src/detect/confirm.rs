@@ -430,10 +430,13 @@ pub(super) fn reach_rate(out: usize, n: usize, bound: bool) -> f64 {
 pub fn judge(
     s: &Settings,
     base: &[f64],
-    recent: &[f64],
+    read_back: &[f64],
     value: f64,
     dir: Direction,
 ) -> Option<Judgement> {
+    // The streak, CUSUM, rank and gap rules read the newest `span` runs; only the
+    // shift rule reads further back.
+    let recent = &read_back[read_back.len().saturating_sub(s.span())..];
     let mut j = judge_modes(s, base, recent, value, dir)?;
     // A run in a far mode is suspect only as the mode judges it, but a step that
     // landed in a mode told from a few tail runs stands apart from them by rank.
@@ -458,6 +461,27 @@ pub fn judge(
                 in_a_gap(s, base, recent, value, kind.sign(dir), j.center)
                     .map(|r| (kind, DetectionRule::Gap, r))
             })
+        })
+        .or_else(|| {
+            // A small step past the other rules' few runs, before the baseline
+            // rises to meet it. Not in a history with a far mode: its runs come
+            // in rows by chance (`mode_runs_in_a_row` judges those).
+            if !matches!(j.measured, Measured::Whole) {
+                return None;
+            }
+            let newest = [value].into_iter().chain(read_back.iter().rev().copied());
+            let lean = newest
+                .take(SHIFT_MIN_RUNS)
+                .map(|v| j.z_toward(v, 1.0))
+                .sum::<f64>()
+                / SHIFT_MIN_RUNS as f64;
+            [Kind::Regression, Kind::Improvement]
+                .into_iter()
+                .find_map(|kind| {
+                    let sign = kind.sign(dir);
+                    shifted(s, base, read_back, value, (sign, lean * sign), dir)
+                        .map(|r| (kind, DetectionRule::Shift, r))
+                })
         });
     if let Some((kind, by, (k, rule))) = ranked {
         j.suspect = Some(kind);

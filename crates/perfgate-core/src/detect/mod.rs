@@ -40,6 +40,7 @@ mod confirm;
 mod escalation;
 mod recovery;
 mod replay;
+mod shift;
 
 pub use confirm::judge;
 pub use escalation::{
@@ -54,6 +55,8 @@ pub use recovery::{
     recovered, recovered_until,
 };
 pub use replay::Replay;
+use shift::shifted;
+pub use shift::{SHIFT_MAX_RUNS, SHIFT_MIN_RUNS, SHIFT_Z};
 
 impl Severity {
     /// The seed's bands.
@@ -214,6 +217,17 @@ impl Settings {
     /// those runs are the change, and judging against them would hide the next one.
     pub fn frozen_min(&self) -> usize {
         self.min_samples.saturating_sub(self.guard).max(2)
+    }
+
+    /// How many runs before the judged one the streak and CUSUM rules read.
+    pub fn span(&self) -> usize {
+        self.cusum_span.max(self.persistence)
+    }
+
+    /// How many runs before the judged one a judgement is given: the shift
+    /// rule's ([`SHIFT_MAX_RUNS`]), which reads further back than the others.
+    pub fn read_back(&self) -> usize {
+        self.span().max(SHIFT_MAX_RUNS - 1)
     }
 
     /// How many of a metric's newest runs one judgement reads, and how many of an

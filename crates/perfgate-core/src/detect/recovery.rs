@@ -65,11 +65,11 @@ pub fn recovered_until(last: usize, persistence: usize) -> usize {
 
 /// Whether a run that confirms an open regression alert is one of its own runs
 /// (the store's `last_run_id`, after which a recovery is counted): one `suspect`
-/// beyond the threshold, or any confirmed run of an alert the CUSUM opened (its
-/// runs may all sit under the threshold). Under the threshold, a streak-raised
+/// beyond the threshold, or any confirmed run of an alert the CUSUM or the shift
+/// rule opened (its runs may all sit under the threshold). Under the threshold, a streak-raised
 /// alert's CUSUM merely remembers its runs: a blip's first run back is no part of it.
 pub fn extends_alert(suspect: bool, opened_by: Option<DetectionRule>) -> bool {
-    suspect || opened_by == Some(DetectionRule::Cusum)
+    suspect || matches!(opened_by, Some(DetectionRule::Cusum | DetectionRule::Shift))
 }
 
 /// Log-likelihood ratio, the baseline over an alert's level, at which its last

@@ -79,7 +79,7 @@ impl<'a> Replay<'a> {
         let recent_from = self
             .values
             .len()
-            .saturating_sub(self.settings.cusum_span.max(self.settings.persistence))
+            .saturating_sub(self.settings.read_back())
             .max(self.after_recovery.min(self.values.len()));
         let s = match self.alert_from {
             Some(_) => &self.frozen,

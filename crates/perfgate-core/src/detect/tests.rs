@@ -2401,3 +2401,79 @@ fn a_calm_windows_busy_stretch_that_swings_both_ways_raises_no_alert() {
     runs[28] = 100.0;
     assert_eq!(regressions_opened(&s, runs), vec![(30, false)]);
 }
+
+/// A 2-sigma step of Gaussian noise at CV 5% whose runs drew low (the detection
+/// bench's gaussian-cv5, series 2, seed 20261127): from run 40 its runs stood
+/// 0.3-2.9 sigma up, so neither a streak nor the CUSUM confirmed it within its
+/// first runs, and from its fifth run on it entered the baseline, which rose to
+/// meet it: it had gone unreported for all of its 20 runs.
+const DREW_LOW: [f64; 60] = [
+    109.5, 98.4, 94.3, 100.1, 106.7, 98.1, 102.6, 97.3, 104.1, 98.8, 101.8, 99.9, 106.1, 92.4,
+    110.7, 103.3, 109.8, 92.1, 102.2, 110.7, 107.7, 90.4, 101.4, 101.3, 101.3, 98.2, 93.0, 101.1,
+    100.9, 105.3, 94.9, 99.5, 96.6, 103.7, 103.7, 97.7, 107.7, 103.3, 106.4, 106.8, 116.4, 103.0,
+    108.2, 105.9, 110.7, 110.5, 112.0, 101.4, 116.7, 105.7, 106.0, 99.8, 102.8, 108.3, 106.3,
+    102.9, 105.8, 113.5, 109.5, 100.7,
+];
+
+#[test]
+fn a_small_step_the_fast_rules_miss_is_reported_before_the_baseline_absorbs_it() {
+    let s = Settings::default();
+    let opened = regressions_with_rules(&s, DREW_LOW);
+    let (at, escalated, rule) = opened.first().expect("the step is reported");
+    assert!((45..=52).contains(at), "{opened:?}");
+    assert!(!escalated);
+    assert!(rule.starts_with("the last "), "{rule}");
+    // As the replay judged that run: the baseline stops `guard` runs short of it,
+    // so the step's older runs had entered it; they are judged against the runs
+    // before them, and the change began with them.
+    let base = &DREW_LOW[..at - s.guard];
+    let recent = &DREW_LOW[at - s.read_back()..*at];
+    let j = judge(&s, base, recent, DREW_LOW[*at], Direction::Lower).unwrap();
+    assert_eq!(j.detected_by, Some(DetectionRule::Shift), "{:?}", j.rule);
+    assert!(j.onset > s.guard, "{}", j.onset);
+    // Given only the runs the other rules read, the same run confirms nothing.
+    let j = judge(
+        &s,
+        base,
+        &recent[recent.len() - s.span()..],
+        DREW_LOW[*at],
+        Direction::Lower,
+    );
+    assert_eq!(j.unwrap().confirmed, None);
+}
+
+#[test]
+fn the_shift_rule_asks_its_newest_runs_to_stand_with_it() {
+    // A history of noise, then 8 runs 1.8 sigma up: the shift rule confirms. With
+    // the newest run back at the centre, or only the newest run standing (the
+    // run before it back), it does not: as a streak, it stands at `persistence`
+    // runs in a row, each at least halfway to the shift's mean.
+    let s = Settings::default();
+    let base = wide(40, 5);
+    let (stats, center, scale) = baseline_of(&s, &base, Direction::Lower).unwrap();
+    assert!(stats.kept() >= 30);
+    let newest: Vec<f64> = [2.0, 1.5, 2.2, 1.7, 1.9, 1.6, 2.1, 1.8]
+        .iter()
+        .map(|&z| center + z * scale)
+        .collect();
+    let rule = |newest: &[f64]| {
+        let (recent, value) = newest.split_at(newest.len() - 1);
+        super::shift::shifted(&s, &base, recent, value[0], (1.0, 1.5), Direction::Lower)
+    };
+    let (m, text) = rule(&newest).expect("8 runs 1.8 sigma up");
+    assert!(m >= SHIFT_MIN_RUNS, "{text}");
+    let mut back = newest.clone();
+    *back.last_mut().unwrap() = center;
+    assert_eq!(rule(&back), None);
+    let mut lone = newest.clone();
+    let n = lone.len();
+    lone[n - 2] = center;
+    assert_eq!(rule(&lone), None);
+    // Nor does it look the other way, or at fewer runs than it reads.
+    let down = |newest: &[f64]| {
+        let (recent, value) = newest.split_at(newest.len() - 1);
+        super::shift::shifted(&s, &base, recent, value[0], (-1.0, 1.5), Direction::Lower)
+    };
+    assert_eq!(down(&newest), None);
+    assert_eq!(rule(&newest[..SHIFT_MIN_RUNS - 1]), None);
+}
