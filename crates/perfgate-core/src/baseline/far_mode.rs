@@ -48,7 +48,7 @@ impl FarMode {
         let sign = dir.bad_sign();
         let (med, scale) = robust_center_scale(&s);
         let kept = |x: f64| !rule.rejects(x, med, scale);
-        let near = |x: f64| (x - med) * sign <= threshold * scale;
+        let near = |x: f64| !exceeds((x - med) * sign, threshold * scale);
         let past = |is_short: &dyn Fn(f64) -> bool, n| {
             Self::past_short(values, &s, is_short, threshold, sign, &kept, n)
         };
@@ -56,7 +56,7 @@ impl FarMode {
             past(&near, n)
                 .or_else(|| {
                     let edge = gap_edge(&s, context, sign)?;
-                    past(&|x| x * sign <= edge, n)
+                    past(&|x| !exceeds(x * sign, edge), n)
                 })
                 .map(|far| (far, n))
         })
@@ -95,7 +95,7 @@ impl FarMode {
         let beyond: Vec<f64> = sorted
             .iter()
             .copied()
-            .filter(|x| (x - med_short) * sign > spike / 2.0)
+            .filter(|x| exceeds((x - med_short) * sign, spike / 2.0))
             .collect();
         if beyond.is_empty() {
             return None;
@@ -108,14 +108,15 @@ impl FarMode {
         };
         let apart = beyond.iter().filter(|&&x| !far.holds(x)).count() <= strays;
         let any_kept = sorted.iter().any(|&x| far.holds(x) && kept(x));
-        let tight = beyond.len() >= 3 && mean_std(&beyond).1 * SPIKE_FACTOR * threshold <= spike;
+        let tight =
+            beyond.len() >= 3 && !exceeds(mean_std(&beyond).1 * SPIKE_FACTOR * threshold, spike);
         let reach = if tight { FAR_MODE_REACH } else { 1.0 };
-        (far.over * 2.0 >= reach * spike && apart && any_kept).then_some(far)
+        (!exceeds(reach * spike, far.over * 2.0) && apart && any_kept).then_some(far)
     }
 
     /// Whether `x` lies in the far mode.
     pub fn holds(&self, x: f64) -> bool {
-        (x - self.med) * self.sign > self.over
+        exceeds((x - self.med) * self.sign, self.over)
     }
 
     /// Where the far mode begins.
@@ -196,7 +197,7 @@ fn gap_edge(sorted: &[f64], context: &[f64], sign: f64) -> Option<f64> {
     let i = (FOLD_MIN_RUNS.max(1)..o.len())
         .max_by(|&a, &b| (o[a] - o[a - 1]).total_cmp(&(o[b] - o[b - 1])))?;
     let edge = (o[i] + o[i - 1]) / 2.0;
-    let beyond = context.iter().filter(|&&x| x * sign > edge).count();
+    let beyond = context.iter().filter(|&&x| exceeds(x * sign, edge)).count();
     (beyond * 2 < context.len()).then_some(edge)
 }
 

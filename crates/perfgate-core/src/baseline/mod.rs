@@ -130,6 +130,24 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// `r` rounded to 1e-9. A ratio of a quantised metric's values lands on a bar
+/// (two steps over a one-step scale read z 2) in one unit and a rounding error
+/// either side of it in another (seconds for milliseconds): snapped, the verdict
+/// no longer depends on the unit the metric is recorded in.
+pub fn snap(r: f64) -> f64 {
+    if r.abs() < 1e6 {
+        (r * 1e9).round() / 1e9
+    } else {
+        r
+    }
+}
+
+/// `a > b` for two values in the metric's own unit, not by a rounding error
+/// (see [`snap`]): the same values in another unit compare alike.
+pub fn exceeds(a: f64, b: f64) -> bool {
+    a > b && (a - b) > 1e-9 * a.abs().max(b.abs())
+}
+
 /// Median of already sorted values (0 when empty).
 pub fn median(sorted: &[f64]) -> f64 {
     percentile(sorted, 50.0)
@@ -174,8 +192,19 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     // Floor: the data's resolution (its smallest step between distinct values), so
     // quantised metrics whose samples are mostly equal keep a sane scale and their
     // neighbouring values are not thrown out as outliers; else 0.1% of the centre.
-    let floor = (med.abs() * 1e-3).max(1e-9).max(resolution(&s));
+    let floor = relative_floor(med).max(resolution(&s));
     (med, mad.max(floor))
+}
+
+/// The least scale of a history centred at `centre`: 0.1% of it, whatever the
+/// unit (an absolute floor made a metric of 100 ns recorded in seconds read 1%
+/// noisier than in nanoseconds); an absolute 1e-9 only at a centre of 0.
+pub fn relative_floor(centre: f64) -> f64 {
+    if centre == 0.0 {
+        1e-9
+    } else {
+        centre.abs() * 1e-3
+    }
 }
 
 /// The smallest step between distinct values of `sorted` ([`smallest_step`]), 0
@@ -348,7 +377,7 @@ impl OutlierRule {
     }
 
     fn out(&self, x: f64, med: f64, scale: f64) -> bool {
-        ((x - med) / scale).abs() > self.threshold
+        snap((x - med) / scale).abs() > self.threshold
     }
 
     /// Far out on the good side, where no tail of the noise reaches, and far in
@@ -368,7 +397,8 @@ impl OutlierRule {
     fn far(&self, x: f64, med: f64, scale: f64, factor: f64) -> bool {
         self.dir.is_some_and(|d| {
             let over = (x - med) * d.bad_sign();
-            over > factor * self.threshold * scale && over > DROPOUT_MIN_SHARE * med.abs()
+            snap(over / scale) > factor * self.threshold
+                && snap(over / med.abs()) > DROPOUT_MIN_SHARE
         })
     }
 

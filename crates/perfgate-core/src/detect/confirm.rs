@@ -1136,7 +1136,7 @@ pub(super) fn judge_all(
     let (stats, center, scale) = baseline_of(s, base, dir)?;
     let history = s.context(base);
     // Capped: against a constant history any change is "infinitely" many sigmas.
-    let zf = |v: f64| ((v - center) / scale).clamp(-Z_CAP, Z_CAP);
+    let zf = |v: f64| snap((v - center) / scale).clamp(-Z_CAP, Z_CAP);
     let z = zf(value);
     let change = change_pct(value, center);
     let thr = effective_threshold(s.z_threshold, stats.kept());

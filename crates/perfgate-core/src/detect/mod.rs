@@ -371,7 +371,14 @@ impl Judgement {
     /// How many sigmas `v` stands from the baseline's centre, positive towards
     /// `sign` (a direction's `bad_sign`).
     fn z_toward(&self, v: f64, sign: f64) -> f64 {
-        (v - self.center) * sign / self.scale
+        self.sigmas((v - self.center) * sign)
+    }
+
+    /// A distance in the metric's unit, in sigmas of this judgement's scale,
+    /// [`snap`]ped: every rule compares these, so the unit a metric is recorded in
+    /// (seconds or milliseconds) decides nothing.
+    fn sigmas(&self, d: f64) -> f64 {
+        snap(d / self.scale)
     }
 
     /// Confirm the change (by a re-run or the tool's own data): it gets its rule
@@ -413,14 +420,14 @@ pub fn severity_of(s: &Settings, z: f64) -> Severity {
 pub fn center_scale(stats: &BaselineStats, window: &[f64]) -> (f64, f64) {
     let (med, robust) = robust_center_scale(window);
     if stats.n - stats.outliers >= 5 && stats.std > 0.0 {
-        let floor = (stats.mean.abs() * 1e-3).max(1e-9);
+        let floor = crate::baseline::relative_floor(stats.mean);
         (stats.mean, stats.std.max(floor))
     } else {
         (med, robust)
     }
 }
 
-pub use crate::baseline::{band, effective_threshold};
+pub use crate::baseline::{band, effective_threshold, snap};
 
 /// What a value of a metric is measured against, one place for the judge and every
 /// view of the baseline: the statistics of its last `window` samples, and the centre
@@ -468,7 +475,7 @@ fn change_pct(value: f64, center: f64) -> f64 {
             CHANGE_CAP * value.signum()
         }
     } else {
-        ((value - center) / center.abs() * 100.0).clamp(-CHANGE_CAP, CHANGE_CAP)
+        snap((value - center) / center.abs() * 100.0).clamp(-CHANGE_CAP, CHANGE_CAP)
     }
 }
 

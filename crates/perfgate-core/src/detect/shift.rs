@@ -64,14 +64,17 @@ pub(super) fn shifted(
     let rho = lag1(s.context(before)).clamp(0.0, SHIFT_MAX_RHO);
     let inflate = ((1.0 + rho) / (1.0 - rho)).sqrt();
     let n = stats.kept().max(1) as f64;
-    let zs: Vec<f64> = newest.iter().map(|v| (v - center) * sign / scale).collect();
+    let zs: Vec<f64> = newest
+        .iter()
+        .map(|v| snap((v - center) * sign / scale))
+        .collect();
     // The newest runs from `from` back: the longest that stands out, and how far.
     let stands = |from: usize| {
         (from + SHIFT_MIN_RUNS..=zs.len()).find_map(|m| {
             let (z, mean) = shift_z(&zs[from..m], n, inflate)?;
             // Its newest run is part of it: at least halfway to its mean. And it
             // moved by the minimum change, as every rule asks.
-            let change = mean * scale / center.abs().max(f64::MIN_POSITIVE) * 100.0;
+            let change = snap(mean * scale / center.abs().max(f64::MIN_POSITIVE) * 100.0);
             (z >= SHIFT_Z && zs[from] >= mean / 2.0 && change >= s.min_change_pct)
                 .then_some((m - from, z))
         })
@@ -103,5 +106,5 @@ fn shift_z(zs: &[f64], n: f64, inflate: f64) -> Option<(f64, f64)> {
     let var =
         (zs.iter().map(|z| (z - mean).powi(2)).sum::<f64>() - (largest - mean).powi(2)) / (k - 1.0);
     let sigma = var.sqrt().max(1.0) * inflate;
-    Some((mean / (sigma * (1.0 / k + 1.0 / n).sqrt()), mean))
+    Some((snap(mean / (sigma * (1.0 / k + 1.0 / n).sqrt())), mean))
 }

@@ -2477,3 +2477,87 @@ fn the_shift_rule_asks_its_newest_runs_to_stand_with_it() {
     assert_eq!(down(&newest), None);
     assert_eq!(rule(&newest[..SHIFT_MIN_RUNS - 1]), None);
 }
+
+/// What a replay of `values` decides at each run, with nothing in the metric's
+/// unit: suspect, confirmed, severity, rule, escalated, opened and onset.
+fn decisions(s: &Settings, values: &[f64], dir: Direction) -> Vec<String> {
+    let mut r = Replay::new(s, dir);
+    values
+        .iter()
+        .map(|&v| {
+            r.push(v).map_or(String::new(), |(j, opened)| {
+                format!(
+                    "{:?} {:?} {:?} {:?} {} {opened:?} {}",
+                    j.suspect, j.confirmed, j.severity, j.detected_by, j.escalated, j.onset
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_verdict_does_not_depend_on_the_unit_a_metric_is_recorded_in() {
+    // Quantised histories found by replaying 84,000 series in six units, each of
+    // which a unit once decided: a change of exactly 20% (the percent path's
+    // threshold) read 20.000000000000004% in one unit and 19.999999999999996% in
+    // another; a run exactly 10% of the centre past it was a dropout in one unit
+    // and not in the other; a run at a far mode's edge lay in it or not; the runs
+    // after a burst stood under its level or at it.
+    let histories: [(Direction, &[f64]); 5] = [
+        (
+            Direction::Lower,
+            &[
+                11.0, 13.0, 11.0, 12.0, 11.0, 11.0, 12.0, 14.0, 10.0, 11.0, 12.0, 13.0, 10.0, 12.0,
+                11.0, 11.0, 11.0, 13.0, 12.0, 17.0, 12.0, 12.0, 14.0, 15.0, 14.0,
+            ],
+        ),
+        (
+            Direction::Higher,
+            &[
+                91.0, 100.0, 101.0, 99.0, 101.0, 97.0, 104.0, 100.0, 100.0, 95.0, 109.0, 98.0,
+                105.0, 100.0, 110.0, 100.0, 96.0, 110.0, 104.0, 100.0, 100.0, 92.0, 90.0, 91.0,
+            ],
+        ),
+        (
+            Direction::Higher,
+            &[
+                25.0, 23.5, 24.0, 27.0, 23.5, 25.5, 24.0, 26.5, 24.0, 24.0, 25.0, 23.0, 24.5, 24.0,
+                26.5, 27.5, 24.0, 24.0, 25.0, 24.0, 24.0, 25.0, 25.5, 25.0, 25.5, 24.0, 27.0,
+            ],
+        ),
+        (
+            Direction::Higher,
+            &[
+                25.0, 25.5, 22.5, 24.5, 25.0, 22.0, 25.0, 23.5, 23.0, 25.5, 25.0, 25.5, 25.5, 17.5,
+                25.0, 25.0, 25.0, 25.5, 25.0, 26.0, 28.0, 25.0,
+            ],
+        ),
+        (
+            Direction::Higher,
+            &[
+                104.0, 105.0, 110.0, 106.0, 98.0, 102.0, 99.0, 96.0, 101.0, 99.0, 97.0, 103.0,
+                70.0, 98.0, 96.0, 106.0, 96.0, 101.0, 103.0, 95.0, 91.0, 98.0, 104.0, 105.0, 97.0,
+                105.0, 95.0, 99.0, 103.0, 97.0, 70.0, 101.0, 102.0, 99.0, 103.0, 100.0, 104.0,
+                73.0, 102.0, 103.0, 91.0, 97.0, 74.0, 92.0, 84.0, 54.0, 91.0, 85.0, 87.0, 79.0,
+                86.0, 91.0,
+            ],
+        ),
+    ];
+    let s = Settings::default();
+    for (n, (dir, runs)) in histories.into_iter().enumerate() {
+        let want = decisions(&s, runs, dir);
+        assert!(
+            want.iter().any(|d| !d.is_empty()),
+            "history {n} judges nothing"
+        );
+        // Milliseconds as seconds, a third, inches as centimetres, bytes as MB.
+        for unit in [1e-3, 1.0 / 3.0, 0.37, 2.54, 1e6] {
+            let scaled: Vec<f64> = runs.iter().map(|v| v * unit).collect();
+            assert_eq!(
+                decisions(&s, &scaled, dir),
+                want,
+                "history {n} times {unit}"
+            );
+        }
+    }
+}
