@@ -57,7 +57,10 @@
 //! 4-sigma steps not reported within 3 runs instead (any step size and delay);
 //! `PG_FALSE_ALARMS=1` lists each false alarm, its severity, z and rule (with
 //! `PG_FA_VALUES=1`, the series' values up to it);
-//! `PG_REPEATS=1` each alert after the first from a change on.
+//! `PG_REPEATS=1` each alert after the first from a change on. `-- --units`
+//! instead replays each family's series (no change, a 6-sigma step, a varied
+//! lead before one) in seven other units and counts those decided run for run
+//! as in their own: a verdict must not depend on the unit a metric is recorded in.
 
 use perfgate::engine::backtest::backtest;
 use perfgate::engine::detect::{Replay, Settings};
@@ -1704,6 +1707,56 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> (usiz
     (missed, late)
 }
 
+/// The units `--units` replays each series in besides its own: milliseconds as
+/// seconds and as microseconds' millionths, thirds, 0.37, inches as centimetres,
+/// bytes as megabytes and as terabytes.
+const UNITS: [f64; 7] = [1e-3, 1e-6, 1.0 / 3.0, 0.37, 2.54, 1e6, 1e12];
+
+/// What a replay of `values` decides at each run, nothing of it in their unit.
+fn decisions(s: &Settings, values: &[f64], dir: Direction) -> Vec<String> {
+    let mut r = Replay::new(s, dir);
+    values
+        .iter()
+        .map(|&v| {
+            r.push(v).map_or(String::new(), |(j, opened)| {
+                format!(
+                    "{:?} {:?} {:?} {:?} {} {opened:?} {}",
+                    j.suspect, j.confirmed, j.severity, j.detected_by, j.escalated, j.onset
+                )
+            })
+        })
+        .collect()
+}
+
+/// `--units`: how many of a family's series (no change, a 6-sigma step, a varied
+/// lead before one), each replayed in every one of [`UNITS`], were decided run
+/// for run as in their own unit, of how many pairs.
+fn units_alike(f: &Family, seed: u64, s: &Settings) -> (usize, usize) {
+    let dir = if f.higher {
+        Direction::Higher
+    } else {
+        Direction::Lower
+    };
+    let (mut alike, mut pairs) = (0, 0);
+    for (change, seed) in [
+        (Change::None, seed),
+        (Change::Step(6.0), seed + 6),
+        (Change::Varied(6.0), seed + 10),
+    ] {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for k in 0..SERIES {
+            let values = series(&mut rng, f, change.for_series(k));
+            let want = decisions(s, &values, dir);
+            for unit in UNITS {
+                let scaled: Vec<f64> = values.iter().map(|v| v * unit).collect();
+                pairs += 1;
+                alike += usize::from(decisions(s, &scaled, dir) == want);
+            }
+        }
+    }
+    (alike, pairs)
+}
+
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
         .position(|a| a == name)
@@ -1790,6 +1843,22 @@ fn main() {
         "perfgate detection benchmark: {SERIES} series per family and change; settings z {} persistence {} min change {}% cusum k {} h {}",
         s.z_threshold, s.persistence, s.min_change_pct, s.cusum_k, s.cusum_h
     );
+    if args.iter().any(|a| a == "--units") {
+        let (mut alike, mut pairs) = (0, 0);
+        for k in 0..seeds {
+            for f in &families {
+                let (a, p) = units_alike(f, seed + 1000 * k, &s);
+                println!(
+                    "{:<14} decided alike in {} other units: {a} of {p} series",
+                    f.name,
+                    UNITS.len()
+                );
+                (alike, pairs) = (alike + a, pairs + p);
+            }
+        }
+        println!("all families: {alike} of {pairs} series decided alike");
+        std::process::exit(if alike == pairs { 0 } else { 1 });
+    }
     let (mut missed, mut late) = (0, Late::default());
     for k in 0..seeds {
         let seed = seed + 1000 * k;
