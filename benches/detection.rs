@@ -60,7 +60,8 @@
 //! `PG_REPEATS=1` each alert after the first from a change on. `-- --units`
 //! instead replays each family's series (no change, a 6-sigma step, a varied
 //! lead before one) in seven other units and counts those decided run for run
-//! as in their own: a verdict must not depend on the unit a metric is recorded in.
+//! as in their own: a verdict must not depend on the unit a metric is recorded in
+//! (`PG_UNITS_DIFF=1` prints each differing series' first differing run).
 
 use perfgate::engine::backtest::backtest;
 use perfgate::engine::detect::{Replay, Settings};
@@ -1750,11 +1751,34 @@ fn units_alike(f: &Family, seed: u64, s: &Settings) -> (usize, usize) {
             for unit in UNITS {
                 let scaled: Vec<f64> = values.iter().map(|v| v * unit).collect();
                 pairs += 1;
-                alike += usize::from(decisions(s, &scaled, dir) == want);
+                let got = decisions(s, &scaled, dir);
+                if std::env::var_os("PG_UNITS_DIFF").is_some() {
+                    print_unit_diff(f, k, unit, &want, &got, &values);
+                }
+                alike += usize::from(got == want);
             }
         }
     }
     (alike, pairs)
+}
+
+/// The first run series `k` was decided differently at in `unit` than in its
+/// own, both decisions, and its values up to that run (`PG_UNITS_DIFF=1`).
+fn print_unit_diff(
+    f: &Family,
+    k: usize,
+    unit: f64,
+    want: &[String],
+    got: &[String],
+    values: &[f64],
+) {
+    if let Some(i) = (0..want.len()).find(|&i| got[i] != want[i]) {
+        eprintln!(
+            "-- {} series {k} unit {unit} run {i}: {} | {}",
+            f.name, want[i], got[i]
+        );
+        eprintln!("   values {:?}", &values[..=i]);
+    }
 }
 
 fn arg<'a>(args: &'a [String], name: &str) -> Option<&'a str> {

@@ -59,7 +59,7 @@ impl Health {
         let cv = stats.cv();
         let quietness = 1.0 / (1.0 + (cv / 0.10).powi(2));
         let drift = match trend {
-            Some(t) if t.significant && stats.median.abs() > 1e-12 => {
+            Some(t) if t.significant && stats.median != 0.0 => {
                 (t.slope * t.span / stats.median.abs()).abs()
             }
             _ => 0.0,

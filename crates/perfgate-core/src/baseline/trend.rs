@@ -107,11 +107,7 @@ impl Trend {
             return None;
         }
         let pct = |x: f64| {
-            if my.abs() > 1e-12 {
-                x / my.abs() * 100.0
-            } else {
-                0.0
-            }
+            if my != 0.0 { x / my.abs() * 100.0 } else { 0.0 }
         };
         let xs = points.iter().map(|p| p.0);
         let span = xs.clone().fold(f64::NEG_INFINITY, f64::max) - xs.fold(f64::INFINITY, f64::min);

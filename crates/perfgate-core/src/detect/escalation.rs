@@ -211,7 +211,7 @@ fn step_under_far_burst(s: &Settings, j: &Judgement, open: &Open) -> Option<(usi
         sign, thr, p, dir, ..
     } = *open;
     let (burst, _, after) = open.burst(j)?;
-    let under = |v: f64| j.sigmas((burst - v) * sign);
+    let under = |v: f64| j.apart(burst, v, sign);
     let stands = |v: f64| under(v) >= LEVEL_DROPOUT && j.z_toward(v, sign) >= thr;
     if j.z_toward(burst, sign) < FAR_BURST || !stands(j.value) {
         return None;
@@ -280,7 +280,7 @@ fn step_under_far_burst(s: &Settings, j: &Judgement, open: &Open) -> Option<(usi
 /// noise from the runs themselves, a handful here, where the baseline's is known.
 fn newest_level<'r>(j: &Judgement, runs: &'r [f64], min_len: usize) -> &'r [f64] {
     let min_len = min_len.max(1);
-    let all: Vec<f64> = runs.iter().map(|v| j.sigmas(v - j.center)).collect();
+    let all: Vec<f64> = runs.iter().map(|v| j.z_toward(*v, 1.0)).collect();
     let mut zs = all.as_slice();
     loop {
         let n = zs.len();
@@ -368,7 +368,7 @@ fn burst_passed(s: &Settings, j: &Judgement, open: &Open) -> Option<(usize, Stri
         return None;
     }
     let streak: Vec<f64> = after.iter().copied().chain([j.value]).collect();
-    let under = |v: &f64| j.sigmas((burst - v) * sign) >= LEVEL_DROPOUT;
+    let under = |v: &f64| j.apart(burst, *v, sign) >= LEVEL_DROPOUT;
     if !streak.iter().all(under) && !left_burst(j, burst, n_burst, &streak, sign) {
         return None;
     }
@@ -409,8 +409,8 @@ fn left_burst(j: &Judgement, burst: f64, n_burst: usize, streak: &[f64], sign: f
     let k = streak.len() as f64;
     let mean = streak.iter().sum::<f64>() / k;
     let se = (1.0 / n_burst.max(1) as f64 + 1.0 / k).sqrt();
-    streak.iter().all(|&v| j.sigmas((burst - v) * sign) > 0.0)
-        && j.sigmas((burst - mean) * sign) / se >= BURST_LEFT_Z
+    streak.iter().all(|&v| j.apart(burst, v, sign) > 0.0)
+        && j.apart(burst, mean, sign) / se >= BURST_LEFT_Z
         && j.z_toward(burst, sign) >= BURST_OVER * j.z_toward(mean, sign)
 }
 
@@ -518,11 +518,11 @@ fn past_escalated_level(s: &Settings, j: &Judgement, open: &Open) -> Option<(usi
         if n_now == 0 {
             return None;
         }
-        let rise = m.rise - j.sigmas((now - m.level) * sign);
+        let rise = m.rise - j.apart(now, m.level, sign);
         // How far the escalated level stands beyond the level before, in standard
         // errors of the two levels' difference (each the mean of a few runs).
         let se = (1.0 / n_now as f64 + 1.0 / n_before.max(1) as f64).sqrt();
-        let apart = j.sigmas((now - before) * sign) / se;
+        let apart = j.apart(now, before, sign) / se;
         if rise < ESCALATION_APART || apart > ESCALATION_NEAR_BAR {
             return None;
         }
@@ -599,7 +599,7 @@ const BACK_AT_BASELINE: f64 = 2.0;
 
 /// Whether `v` is back at `j`'s baseline ([`BACK_AT_BASELINE`]).
 fn back_at_baseline(j: &Judgement, v: f64) -> bool {
-    j.sigmas(v - j.center).abs() <= BACK_AT_BASELINE
+    j.z_toward(v, 1.0).abs() <= BACK_AT_BASELINE
 }
 
 /// Whether `v` is a dropout of a level whose runs' median is `med`: `LEVEL_DROPOUT`
@@ -609,7 +609,7 @@ fn back_at_baseline(j: &Judgement, v: f64) -> bool {
 /// level stayed at the blip's height and a step there was no further move (three
 /// seeds: 6-sigma steps missed after a blip 17 -> 10).
 fn level_dropout(j: &Judgement, med: f64, v: f64, sign: f64) -> bool {
-    j.sigmas((v - med) * sign) < -LEVEL_DROPOUT && j.z_toward(v, sign) < -BACK_AT_BASELINE
+    j.apart(v, med, sign) < -LEVEL_DROPOUT && j.z_toward(v, sign) < -BACK_AT_BASELINE
 }
 
 /// `runs` without the dropouts among them ([`level_dropout`], from the median of
@@ -742,10 +742,7 @@ fn streak_move(
     let streak: Vec<f64> = streak.iter().copied().chain([j.value]).collect();
     let k = streak.len();
     let mean = streak.iter().sum::<f64>() / k as f64;
-    let mut rel: Vec<f64> = streak
-        .iter()
-        .map(|&v| j.sigmas((v - level) * sign))
-        .collect();
+    let mut rel: Vec<f64> = streak.iter().map(|&v| j.apart(v, level, sign)).collect();
     rel.sort_by(f64::total_cmp);
     let rest = &rel[..k - 1];
     // (None are left of a streak of one, at persistence 1: nothing to judge.)
@@ -888,7 +885,7 @@ fn alert_level(
         .enumerate()
         .filter(|(_, v)| {
             !level_dropout(j, med, **v, sign)
-                && (j.sigmas((*v - med) * sign) <= 3.0 || back_at_baseline(j, **v))
+                && (j.apart(**v, med, sign) <= 3.0 || back_at_baseline(j, **v))
         })
         .map(|(i, v)| {
             let z = j.z_toward(*v, sign);

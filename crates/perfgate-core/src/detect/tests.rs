@@ -2561,3 +2561,55 @@ fn a_verdict_does_not_depend_on_the_unit_a_metric_is_recorded_in() {
         }
     }
 }
+
+#[test]
+fn an_error_rate_nil_on_most_runs_is_decided_alike_in_every_unit() {
+    // A nil rate as computed (0.3 mean - 0.3 sd mean/sd), 90% of the runs: the
+    // scale falls to its floor, 1e-21 in the unit. In one history a sum of 30
+    // equal runs read a spread of 2.3e-36 in one unit and none in another (the
+    // far mode's runs judged in it were a regression in one); in the other the
+    // mean of a held step's equal runs was 1e-16 off them, 3e4 sigma over or
+    // under the alert's level, and a run after it escalated in one unit only.
+    const NIL: f64 = 3.469446951953614e-18;
+    let rate = |len: usize, runs: &[(usize, f64)]| {
+        let mut v = vec![NIL; len];
+        runs.iter().for_each(|&(i, x)| v[i] = x);
+        v
+    };
+    let far_mode = rate(
+        52,
+        &[
+            (9, 0.430_017_249_641_712_3),
+            (13, 0.244_504_228_385_039_4),
+            (14, 0.111_682_583_846_878_68),
+            (16, 0.474_127_035_237_331_46),
+            (22, 0.301_043_751_849_769_67),
+            (27, 0.148_725_874_947_828_13),
+            (29, 0.222_401_162_938_475_9),
+            (36, 0.126_446_915_300_038_4),
+            (37, 0.008_059_099_915_756_474),
+            (38, 0.133_980_896_544_264_65),
+            (48, 0.456_479_618_233_353_87),
+            (51, 0.228_525_332_949_494_76),
+        ],
+    );
+    let held: Vec<(usize, f64)> = [(38, 0.428_618_202_406_503_95)]
+        .into_iter()
+        .chain((40..50).map(|i| (i, 0.784_601_809_837_321_1)))
+        .chain([(50, 0.914_899_302_440_246_1)])
+        .collect();
+    let held = rate(51, &held);
+    let s = Settings::default();
+    for (n, runs) in [far_mode, held].iter().enumerate() {
+        let want = decisions(&s, runs, Direction::Lower);
+        assert!(
+            want.iter().any(|d| d.contains("Regression")),
+            "history {n} raises nothing"
+        );
+        for unit in [1e-3, 1e-6, 1.0 / 3.0, 0.37, 2.54, 1e6] {
+            let scaled: Vec<f64> = runs.iter().map(|v| v * unit).collect();
+            let got = decisions(&s, &scaled, Direction::Lower);
+            assert_eq!(got, want, "history {n} times {unit}");
+        }
+    }
+}
