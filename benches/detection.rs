@@ -64,7 +64,7 @@
 //! (`PG_UNITS_DIFF=1` prints each differing series' first differing run).
 
 use perfgate::engine::backtest::backtest;
-use perfgate::engine::detect::{Replay, Settings};
+use perfgate::engine::detect::{Decision, Replay, Settings};
 use perfgate::engine::metrics::Direction;
 use perfgate::engine::model::{AlertKind, Severity};
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -1713,22 +1713,6 @@ fn run_family(f: &Family, seed: u64, s: &Settings, write: Option<&str>) -> (usiz
 /// bytes as megabytes and as terabytes.
 const UNITS: [f64; 7] = [1e-3, 1e-6, 1.0 / 3.0, 0.37, 2.54, 1e6, 1e12];
 
-/// What a replay of `values` decides at each run, nothing of it in their unit.
-fn decisions(s: &Settings, values: &[f64], dir: Direction) -> Vec<String> {
-    let mut r = Replay::new(s, dir);
-    values
-        .iter()
-        .map(|&v| {
-            r.push(v).map_or(String::new(), |(j, opened)| {
-                format!(
-                    "{:?} {:?} {:?} {:?} {} {opened:?} {}",
-                    j.suspect, j.confirmed, j.severity, j.detected_by, j.escalated, j.onset
-                )
-            })
-        })
-        .collect()
-}
-
 /// `--units`: how many of a family's series (no change, a 6-sigma step, a varied
 /// lead before one), each replayed in every one of [`UNITS`], were decided run
 /// for run as in their own unit, of how many pairs.
@@ -1747,11 +1731,11 @@ fn units_alike(f: &Family, seed: u64, s: &Settings) -> (usize, usize) {
         let mut rng = StdRng::seed_from_u64(seed);
         for k in 0..SERIES {
             let values = series(&mut rng, f, change.for_series(k));
-            let want = decisions(s, &values, dir);
+            let want = Decision::of_each(s, &values, dir);
             for unit in UNITS {
                 let scaled: Vec<f64> = values.iter().map(|v| v * unit).collect();
                 pairs += 1;
-                let got = decisions(s, &scaled, dir);
+                let got = Decision::of_each(s, &scaled, dir);
                 if std::env::var_os("PG_UNITS_DIFF").is_some() {
                     print_unit_diff(f, k, unit, &want, &got, &values);
                 }
@@ -1768,13 +1752,13 @@ fn print_unit_diff(
     f: &Family,
     k: usize,
     unit: f64,
-    want: &[String],
-    got: &[String],
+    want: &[Option<Decision>],
+    got: &[Option<Decision>],
     values: &[f64],
 ) {
     if let Some(i) = (0..want.len()).find(|&i| got[i] != want[i]) {
         eprintln!(
-            "-- {} series {k} unit {unit} run {i}: {} | {}",
+            "-- {} series {k} unit {unit} run {i}: {:?} | {:?}",
             f.name, want[i], got[i]
         );
         eprintln!("   values {:?}", &values[..=i]);

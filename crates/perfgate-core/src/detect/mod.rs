@@ -54,7 +54,7 @@ pub use recovery::{
     RECOVERED_FLOOR, RECOVERED_LEVEL_LLR, RECOVERED_QUICK_Z, baseline_eligible, extends_alert,
     recovered, recovered_until,
 };
-pub use replay::Replay;
+pub use replay::{Decision, Replay};
 use shift::shifted;
 pub use shift::{SHIFT_MAX_RUNS, SHIFT_MIN_RUNS, SHIFT_Z};
 

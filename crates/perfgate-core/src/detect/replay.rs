@@ -210,3 +210,45 @@ impl<'a> Replay<'a> {
         )
     }
 }
+
+/// What a replay decides of one run, none of it in the metric's unit: the same
+/// runs recorded in seconds and in milliseconds must be decided alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    /// The run's own kind of change, unconfirmed ([`Judgement::suspect`]).
+    pub suspect: Option<Kind>,
+    /// The change it confirmed.
+    pub confirmed: Option<Kind>,
+    /// Its severity (a change only).
+    pub severity: Option<Severity>,
+    /// The rule that confirmed it.
+    pub detected_by: Option<DetectionRule>,
+    /// A further move beyond an open alert's level.
+    pub escalated: bool,
+    /// The kind of alert the run opened.
+    pub opened: Option<Kind>,
+    /// How many runs before it the change began.
+    pub onset: usize,
+}
+
+impl Decision {
+    /// Each run's decision, replaying `values` from the start (None while the
+    /// history is too short to judge).
+    pub fn of_each(s: &Settings, values: &[f64], dir: Direction) -> Vec<Option<Decision>> {
+        let mut r = Replay::new(s, dir);
+        values
+            .iter()
+            .map(|&v| {
+                r.push(v).map(|(j, opened)| Decision {
+                    suspect: j.suspect,
+                    confirmed: j.confirmed,
+                    severity: j.severity,
+                    detected_by: j.detected_by,
+                    escalated: j.escalated,
+                    opened,
+                    onset: j.onset,
+                })
+            })
+            .collect()
+    }
+}

@@ -2478,23 +2478,6 @@ fn the_shift_rule_asks_its_newest_runs_to_stand_with_it() {
     assert_eq!(rule(&newest[..SHIFT_MIN_RUNS - 1]), None);
 }
 
-/// What a replay of `values` decides at each run, with nothing in the metric's
-/// unit: suspect, confirmed, severity, rule, escalated, opened and onset.
-fn decisions(s: &Settings, values: &[f64], dir: Direction) -> Vec<String> {
-    let mut r = Replay::new(s, dir);
-    values
-        .iter()
-        .map(|&v| {
-            r.push(v).map_or(String::new(), |(j, opened)| {
-                format!(
-                    "{:?} {:?} {:?} {:?} {} {opened:?} {}",
-                    j.suspect, j.confirmed, j.severity, j.detected_by, j.escalated, j.onset
-                )
-            })
-        })
-        .collect()
-}
-
 #[test]
 fn a_verdict_does_not_depend_on_the_unit_a_metric_is_recorded_in() {
     // Quantised histories found by replaying 84,000 series in six units, each of
@@ -2545,16 +2528,16 @@ fn a_verdict_does_not_depend_on_the_unit_a_metric_is_recorded_in() {
     ];
     let s = Settings::default();
     for (n, (dir, runs)) in histories.into_iter().enumerate() {
-        let want = decisions(&s, runs, dir);
+        let want = Decision::of_each(&s, runs, dir);
         assert!(
-            want.iter().any(|d| !d.is_empty()),
+            want.iter().any(Option::is_some),
             "history {n} judges nothing"
         );
         // Milliseconds as seconds, a third, inches as centimetres, bytes as MB.
         for unit in [1e-3, 1.0 / 3.0, 0.37, 2.54, 1e6] {
             let scaled: Vec<f64> = runs.iter().map(|v| v * unit).collect();
             assert_eq!(
-                decisions(&s, &scaled, dir),
+                Decision::of_each(&s, &scaled, dir),
                 want,
                 "history {n} times {unit}"
             );
@@ -2601,14 +2584,15 @@ fn an_error_rate_nil_on_most_runs_is_decided_alike_in_every_unit() {
     let held = rate(51, &held);
     let s = Settings::default();
     for (n, runs) in [far_mode, held].iter().enumerate() {
-        let want = decisions(&s, runs, Direction::Lower);
+        let want = Decision::of_each(&s, runs, Direction::Lower);
         assert!(
-            want.iter().any(|d| d.contains("Regression")),
+            want.iter()
+                .any(|d| d.is_some_and(|d| d.suspect == Some(Kind::Regression))),
             "history {n} raises nothing"
         );
         for unit in [1e-3, 1e-6, 1.0 / 3.0, 0.37, 2.54, 1e6] {
             let scaled: Vec<f64> = runs.iter().map(|v| v * unit).collect();
-            let got = decisions(&s, &scaled, Direction::Lower);
+            let got = Decision::of_each(&s, &scaled, Direction::Lower);
             assert_eq!(got, want, "history {n} times {unit}");
         }
     }
