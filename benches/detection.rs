@@ -1139,7 +1139,11 @@ fn level_sigma(f: &Family) -> (f64, f64) {
     match f.noise {
         Noise::Quantised { level, sd } => (level, sd),
         Noise::Poisson { lambda } => (lambda, lambda.sqrt()),
-        // 0.3% errors on the runs that have any, so a nil run is exactly 0.
+        // 0.3% errors on the runs that have any, so a nil run is 0 but for the
+        // float residue of level + sigma * its noise (3.5e-18), as a rate worked
+        // out from a mean and sd would be: --units replays it in seven units. As
+        // an exact 0, a window all nil meets the scale's absolute floor (1e-9,
+        // no unit to take one from), which a unit of 1e-6 puts among the runs.
         Noise::ZeroInflated { zero } => {
             let (mean, sd) = zero_inflated(zero);
             (0.3 * mean, 0.3 * sd)

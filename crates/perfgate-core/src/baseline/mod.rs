@@ -220,7 +220,15 @@ pub fn robust_center_scale(values: &[f64]) -> (f64, f64) {
     // Floor: the data's resolution (its smallest step between distinct values), so
     // quantised metrics whose samples are mostly equal keep a sane scale and their
     // neighbouring values are not thrown out as outliers; else 0.1% of the centre.
-    let floor = relative_floor(med).max(resolution(&s));
+    // At a centre of exactly 0 the resolution alone, where there is one: the
+    // absolute floor there is no unit's (a rate nil as 0 and recorded in
+    // millionths had runs 1e-10 apart, and the 1e-9 floor decided).
+    let res = resolution(&s);
+    let floor = if med == 0.0 && res > 0.0 {
+        res
+    } else {
+        relative_floor(med).max(res)
+    };
     (med, mad.max(floor))
 }
 

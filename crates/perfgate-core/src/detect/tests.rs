@@ -2554,11 +2554,12 @@ fn an_error_rate_nil_on_most_runs_is_decided_alike_in_every_unit() {
     // mean of a held step's equal runs was 1e-16 off them, 3e4 sigma over or
     // under the alert's level, and a run after it escalated in one unit only.
     const NIL: f64 = 3.469446951953614e-18;
-    let rate = |len: usize, runs: &[(usize, f64)]| {
-        let mut v = vec![NIL; len];
+    let rate_from = |nil: f64, len: usize, runs: &[(usize, f64)]| {
+        let mut v = vec![nil; len];
         runs.iter().for_each(|&(i, x)| v[i] = x);
         v
     };
+    let rate = |len: usize, runs: &[(usize, f64)]| rate_from(NIL, len, runs);
     let far_mode = rate(
         52,
         &[
@@ -2582,8 +2583,23 @@ fn an_error_rate_nil_on_most_runs_is_decided_alike_in_every_unit() {
         .chain([(50, 0.914_899_302_440_246_1)])
         .collect();
     let held = rate(51, &held);
+    // Nil as an exact 0: the scale at a centre of 0 was floored at an absolute
+    // 1e-9, which in millionths stood over the runs' resolution (the smallest
+    // step between them) and read the last run as no change.
+    let exact = rate_from(
+        0.0,
+        21,
+        &[
+            (3, 0.261_538_946_638_853_96),
+            (8, 0.272_015_161_650_865_3),
+            (11, 0.829_906_646_430_93),
+            (13, 0.189_297_960_834_966_8),
+            (18, 0.035_021_875_412_701_56),
+            (20, 0.296_284_539_878_012_23),
+        ],
+    );
     let s = Settings::default();
-    for (n, runs) in [far_mode, held].iter().enumerate() {
+    for (n, runs) in [far_mode, held, exact].iter().enumerate() {
         let want = Decision::of_each(&s, runs, Direction::Lower);
         assert!(
             want.iter()
