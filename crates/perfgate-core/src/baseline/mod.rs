@@ -119,7 +119,7 @@ fn successive_std(values: &[f64]) -> f64 {
 }
 
 /// Mean and sample standard deviation of `values` (std 0 from one value). A
-/// std under [`SPREAD_EPSILON`] of the mean is the sum's rounding error, read as
+/// std under [`ROUNDING`] of the mean is the sum's rounding error, read as
 /// 0: 30 equal runs of 3.5e-21 had a std of 2.3e-36 where those of 3.5e-18 had
 /// none, and the one history's scale collapsed to its floor (z 999) while the
 /// other's was told from the runs before.
@@ -134,7 +134,7 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     let std = var.sqrt();
     (
         mean,
-        if std > SPREAD_EPSILON * mean.abs() {
+        if std > ROUNDING * mean.abs() {
             std
         } else {
             0.0
@@ -142,9 +142,11 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     )
 }
 
-/// Least spread, relative to the mean, that [`mean_std`] reads as one: a sum of
-/// equal values is off by some 1e-16 of them, a measured spread never so small.
-const SPREAD_EPSILON: f64 = 1e-12;
+/// Largest rounding error, relative to the values, of a sum or mean of a
+/// history's runs (a mean of 30 equal runs is off by some 1e-15 of them); no
+/// measured spread or difference is so small. [`mean_std`] and [`difference`]
+/// read one under it as none.
+const ROUNDING: f64 = 1e-12;
 
 /// `r` rounded to 1e-9. A ratio of a quantised metric's values lands on a bar
 /// (two steps over a one-step scale read z 2) in one unit and a rounding error
@@ -165,11 +167,11 @@ pub fn exceeds(a: f64, b: f64) -> bool {
 }
 
 /// `a - b` for two values in the metric's own unit, 0 where it is their rounding
-/// error (under 1e-12 of their size; a mean of 30 equal runs is off by some
-/// 1e-15 of them): measured in sigmas of a tiny scale, that error decides.
+/// error (under 1e-12 of their size): measured in sigmas of a tiny scale,
+/// that error decides.
 pub fn difference(a: f64, b: f64) -> f64 {
     let d = a - b;
-    if d.abs() > 1e-12 * a.abs().max(b.abs()) {
+    if d.abs() > ROUNDING * a.abs().max(b.abs()) {
         d
     } else {
         0.0
