@@ -163,7 +163,13 @@ pub fn snap(r: f64) -> f64 {
 /// `a > b` for two values in the metric's own unit, not by a rounding error
 /// (see [`snap`]): the same values in another unit compare alike.
 pub fn exceeds(a: f64, b: f64) -> bool {
-    a > b && (a - b) > 1e-9 * a.abs().max(b.abs())
+    a > b && !within_rounding(a - b, a, b, 1e-9)
+}
+
+/// Whether `d`, the difference of `a` and `b`, is under `share` of their size:
+/// never for an infinite one (infinity is no rounding error of itself).
+fn within_rounding(d: f64, a: f64, b: f64, share: f64) -> bool {
+    d.is_finite() && d.abs() <= share * a.abs().max(b.abs())
 }
 
 /// `a - b` for two values in the metric's own unit, 0 where it is their rounding
@@ -171,10 +177,10 @@ pub fn exceeds(a: f64, b: f64) -> bool {
 /// that error decides.
 pub fn difference(a: f64, b: f64) -> f64 {
     let d = a - b;
-    if d.abs() > ROUNDING * a.abs().max(b.abs()) {
-        d
-    } else {
+    if within_rounding(d, a, b, ROUNDING) {
         0.0
+    } else {
+        d
     }
 }
 

@@ -459,3 +459,19 @@ fn one_tight_mode_just_short_of_the_spike_line_is_far_and_a_scattered_tail_is_no
     // A tight mode well short of the line: none either.
     assert_eq!(far(&with([116.0, 116.5, 117.0, 117.5])), None);
 }
+
+#[test]
+fn a_rounding_error_is_no_difference_and_an_infinite_one_is() {
+    let mean = [0.1, 0.2, 0.3].iter().sum::<f64>() / 3.0;
+    assert_ne!(
+        mean, 0.2,
+        "the sum must carry a rounding error for this test"
+    );
+    assert_eq!(difference(mean, 0.2), 0.0);
+    assert!(!exceeds(mean, 0.2) && !exceeds(0.2, mean));
+    assert_eq!(difference(1.001, 1.0), 1.001 - 1.0);
+    assert!(exceeds(1.001, 1.0));
+    assert_eq!(difference(f64::INFINITY, 1.0), f64::INFINITY);
+    assert!(exceeds(f64::INFINITY, 1.0));
+    assert!(!exceeds(1.0, f64::INFINITY));
+}
