@@ -217,6 +217,17 @@ struct Family {
     min_catch4_pct: f64,
 }
 
+impl Family {
+    /// The way the metric gets worse: throughput down, latency up.
+    fn dir(&self) -> Direction {
+        if self.higher {
+            Direction::Higher
+        } else {
+            Direction::Lower
+        }
+    }
+}
+
 const fn family(name: &'static str, noise: Noise, cv: f64) -> Family {
     Family {
         name,
@@ -1176,7 +1187,7 @@ fn apart(f: &Family, change: Change, values: &[f64]) -> (f64, bool) {
         v.sort_by(f64::total_cmp);
         perfgate::engine::baseline::median(&v)
     };
-    let bad = if f.higher { -1.0 } else { 1.0 };
+    let bad = f.dir().bad_sign();
     // A median's standard error is 1.25 times the mean's, for normal noise.
     let se =
         1.2533 * level_sigma(f).1 * (1.0 / step.len() as f64 + 1.0 / level.len() as f64).sqrt();
@@ -1190,7 +1201,7 @@ fn apart(f: &Family, change: Change, values: &[f64]) -> (f64, bool) {
 
 fn series(rng: &mut StdRng, f: &Family, change: Change) -> Vec<f64> {
     let (level, sigma) = level_sigma(f);
-    let bad = if f.higher { -1.0 } else { 1.0 };
+    let bad = f.dir().bad_sign();
     let mut e = noise(rng, f);
     if f.mirrored {
         e.iter_mut().for_each(|v| *v = -*v);
@@ -1353,7 +1364,7 @@ fn score(f: &Family, change: Change, seed: u64, s: &Settings, write: Option<&str
                     let k = a.metric[1..].split('.').next().and_then(|k| k.parse().ok());
                     if let Some(values) = k.and_then(|k: usize| all.get(k)) {
                         let v: Vec<String> =
-                            values[..=run].iter().map(|x| format!("{x:.2}")).collect();
+                            values[..=run].iter().map(|x| format!("{x:.4}")).collect();
                         println!("   values: {}", v.join(","));
                     }
                 }
@@ -1485,11 +1496,7 @@ fn print_misses(
     start: usize,
 ) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let dir = if f.higher {
-        Direction::Higher
-    } else {
-        Direction::Lower
-    };
+    let dir = f.dir();
     for k in 0..SERIES {
         let values = series(&mut rng, f, change.for_series(k));
         let name = format!("s{k}.");
@@ -1516,7 +1523,7 @@ fn print_misses(
             if early { "; showed early" } else { "" }
         );
         if std::env::var_os("PG_MISSES_SERIES").is_some() {
-            let all: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
+            let all: Vec<String> = values.iter().map(|v| format!("{v:.4}")).collect();
             println!("   series: {}", all.join(", "));
         }
         if std::env::var_os("PG_MISSES_RUNS").is_none() {
@@ -1721,11 +1728,7 @@ const UNITS: [f64; 7] = [1e-3, 1e-6, 1.0 / 3.0, 0.37, 2.54, 1e6, 1e12];
 /// lead before one), each replayed in every one of [`UNITS`], were decided run
 /// for run as in their own unit, of how many pairs.
 fn units_alike(f: &Family, seed: u64, s: &Settings) -> (usize, usize) {
-    let dir = if f.higher {
-        Direction::Higher
-    } else {
-        Direction::Lower
-    };
+    let dir = f.dir();
     let (mut alike, mut pairs) = (0, 0);
     for (change, seed) in [
         (Change::None, seed),
