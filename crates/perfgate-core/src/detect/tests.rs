@@ -1945,6 +1945,36 @@ fn a_spiky_metrics_high_runs_around_a_spike_are_no_change() {
 }
 
 #[test]
+fn a_climb_short_of_a_spike_is_not_asked_more_for_the_spikes_of_an_even_history() {
+    // Log-normal noise (CV 5%) with 3% of runs spiking +30%, then a 3-sigma step
+    // at run 40 (from the detection bench: skewed+spikes, seed 20261130, series
+    // 489). The history's spikes (runs 7 and 24) had raised the pairs CUSUM's
+    // limit to 5 as if runs out that far came in rows; none of the climb's runs
+    // is a spike and the history's bulk is even, so the spikes are another
+    // population: the step confirms at its fifth run, not its sixth.
+    let values = [
+        105.1, 105.7, 97.6, 104.9, 100.1, 99.2, 92.4, 133.0, 97.4, 111.7, 93.4, 96.5, 102.1, 110.8,
+        105.5, 102.1, 94.8, 95.9, 93.8, 101.3, 100.7, 99.1, 102.7, 101.6, 128.6, 102.3, 102.7,
+        97.6, 107.5, 97.0, 94.9, 105.9, 93.8, 95.8, 116.6, 103.1, 103.7, 102.0, 93.6, 103.8, 121.9,
+        109.6, 109.7, 112.5, 115.2,
+    ];
+    let opened = regressions_with_rules(&Settings::default(), values);
+    assert_eq!(opened.first().map(|o| o.0), Some(44), "{opened:?}");
+    assert!(opened[0].2.starts_with("CUSUM"), "{opened:?}");
+    // Exponential noise, no change (the same bench, exponential, seed 20261127,
+    // series 180): its tail is continuous, so its runs past a spike's height
+    // say how often the climb's level comes, and pairs of 1-2 sigma at 31-35
+    // stay short of the limit they set.
+    let tail = [
+        107.0363, 104.2182, 97.1044, 98.0025, 102.4048, 95.1179, 96.1521, 103.6335, 105.9937,
+        101.1557, 95.4431, 97.1641, 95.3428, 102.4075, 96.8910, 99.4293, 95.9189, 99.1918, 95.3220,
+        100.6813, 96.0885, 96.6426, 97.5805, 97.7664, 96.6327, 97.1426, 103.3172, 104.5811,
+        98.9230, 114.3047, 95.4203, 107.5524, 104.6863, 104.8777, 105.2454, 103.2860,
+    ];
+    assert_eq!(regressions_with_rules(&Settings::default(), tail), vec![]);
+}
+
+#[test]
 fn a_count_mostly_nil_asks_its_lumps_a_longer_streak() {
     // Errors per run, Poisson at 0.4 (from the detection bench: poisson-0.4, no
     // change, seed 20261127, series 130): 2 twice in the 44 runs before two in a
