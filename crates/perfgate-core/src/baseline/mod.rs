@@ -297,8 +297,10 @@ fn mode_slack(
         .collect();
     let line = far_mode::spike_line(inner, &in_order, sorted, rule.threshold);
     let centre = median(inner);
-    let past_line = outer.iter().any(|&x| (x - centre) * sign > line);
-    if nearest_out - farthest_in >= MODE_SLACK_GAP && !past_line {
+    let past_line = outer.iter().any(|&x| exceeds((x - centre) * sign, line));
+    // Snapped: a quantised metric's runs stand whole steps apart, and a gap of
+    // exactly 1.5 read a rounding error either side of it in another unit.
+    if snap(nearest_out - farthest_in) >= MODE_SLACK_GAP && !past_line {
         MODE_SLACK_RUNS
     } else {
         0

@@ -583,7 +583,8 @@ pub(super) fn in_a_gap(
             continue;
         }
         let under = short[short.len() - 1];
-        let apart = (lo - under) / robust_center_scale(short).1;
+        // Snapped: a quantised metric's gap is whole steps of its resolution.
+        let apart = snap((lo - under) / robust_center_scale(short).1);
         if apart >= GAP_APART {
             return Some((
                 k,

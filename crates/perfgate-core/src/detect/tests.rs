@@ -2643,3 +2643,49 @@ fn an_error_rate_nil_on_most_runs_is_decided_alike_in_every_unit() {
         }
     }
 }
+
+/// Whether `v` is decided run for run alike in each of `units` as in its own.
+fn decided_alike_in(v: &[f64], units: &[f64]) {
+    let s = Settings::default();
+    let want = Decision::of_each(&s, v, Direction::Lower);
+    for unit in units {
+        let scaled: Vec<f64> = v.iter().map(|x| x * unit).collect();
+        let got = Decision::of_each(&s, &scaled, Direction::Lower);
+        assert_eq!(got, want, "unit {unit}");
+    }
+}
+
+#[test]
+fn a_history_whose_resolution_grew_finer_is_decided_alike_in_every_unit() {
+    // Whole milliseconds, then hundredths (the benchmark's `refined`). Each
+    // history stood exactly on a bar a rounding error put either side of it in
+    // another unit. Series 75: the gap between the runs within the outlier
+    // threshold and those past it, exactly 1.5 robust sigmas (`MODE_SLACK_GAP`):
+    // a CUSUM opened an alert at 0.37 times the unit only.
+    let whole = [
+        11.0, 12.0, 12.0, 12.0, 11.0, 11.0, 12.0, 13.0, 11.0, 11.0, 12.0, 12.0, 12.0, 12.0, 13.0,
+        12.0, 12.0, 12.0, 12.0, 13.0, 11.0, 11.0, 12.0, 12.0, 12.0, 12.0, 12.0, 11.0, 11.0, 12.0,
+    ];
+    let v: Vec<f64> = whole
+        .iter()
+        .copied()
+        .chain([10.88, 12.54, 11.65, 12.36, 11.84, 12.21, 12.61, 13.9, 13.89])
+        .collect();
+    decided_alike_in(&v, &[0.37, 1e-3, 1e3]);
+    // Series 136: a run exactly on the spike line (25 robust sigmas up) read
+    // past it in microseconds, and the 13s were dropped as rare in one unit only.
+    let v = [
+        12.0, 13.0, 13.0, 12.0, 12.0, 12.0, 13.0, 12.0, 13.0, 12.0, 12.0, 12.0, 11.0, 12.0, 11.0,
+        12.0, 13.0, 12.0, 12.0, 12.0, 12.0, 10.0, 13.0, 12.0, 12.0, 12.0, 12.0, 13.0, 12.0, 11.0,
+        12.73, 10.8, 12.2, 12.96, 12.27, 12.5, 12.43, 12.34, 10.98,
+    ];
+    decided_alike_in(&v, &[1e-6, 1e-3]);
+    // Series 406: runs exactly one robust sigma over the gap's lower side
+    // (`GAP_APART`) opened an improvement in milliseconds, not in inches of them.
+    let v = [
+        12.0, 11.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 13.0, 12.0, 10.0, 14.0, 12.0, 12.0,
+        13.0, 12.0, 12.0, 13.0, 13.0, 12.0, 12.0, 11.0, 12.0, 12.0, 12.0, 12.0, 11.0, 12.0, 13.0,
+        12.68, 11.24, 11.68, 11.58, 11.53, 11.29,
+    ];
+    decided_alike_in(&v, &[2.54]);
+}
