@@ -28,7 +28,9 @@
 //! clustered volatility, a floor and a ceiling, alternating AR(1), two-way spikes,
 //! log-normal at CV 50%), and a group of 8 last (`LONG`: Student t, skewed with
 //! spikes, clustered volatility, AR(1), a mode, quantised, Laplace and throughput
-//! over 160 runs). Each is scored
+//! over 160 runs), and a group of 4 (`FIXED`: timeouts and failed runs at a
+//! value no change moves, retries at twice the level, a recorder whose
+//! resolution grew finer). Each is scored
 //! on series without a change (false alarms per judged run),
 //! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, a 6-sigma step
 //! that lands while a smaller alert is still open, and one that lands two runs after
@@ -48,7 +50,7 @@
 //! draw, `-- --seeds 3` runs three seeds, `-- --write DIR` also writes the
 //! histories as CSV for `perfgate backtest`, `-- --family NAME` runs one family
 //! (`core`, `held-out`, `far-modes`, `unseen`, `errors`, `quiet`, `mirrored`,
-//! `noisy-tails`, `short-tails`, `fresh`, `late`: those groups; `a,b,c`: each of them, so a
+//! `noisy-tails`, `short-tails`, `fresh`, `late`, `long`, `fixed`: those groups; `a,b,c`: each of them, so a
 //! change is weighed on the families it helps and those nearest their bars at
 //! once).
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
@@ -197,6 +199,27 @@ enum Noise {
     SymSpikes {
         share: f64,
         height: f64,
+    },
+    /// Gaussian, with a share `share` of the runs recorded at exactly `at` sd
+    /// from the level in the bad direction whatever the level (a request that
+    /// timed out, a failed run's throughput of 0): a change does not move them.
+    Fixed {
+        share: f64,
+        at: f64,
+    },
+    /// Gaussian, with a share `share` of the runs taking twice as long (a retry
+    /// repeats the work): a mode at twice the level, which a change moves twice
+    /// as far.
+    Retries {
+        share: f64,
+    },
+    /// Whole milliseconds around `level` ms with `sd` ms of noise before run
+    /// `until`, hundredths after it: the recorder's resolution grew finer, the
+    /// metric did not change.
+    Refined {
+        level: f64,
+        sd: f64,
+        until: usize,
     },
 }
 
@@ -684,6 +707,43 @@ const LONG: &[Family] = &[
     }),
 ];
 
+/// Runs a change does not move alike, added unseen on 2026-12-07: 4% of
+/// requests timing out at a fixed 12 sd up, 3% of throughput runs failed at
+/// exactly 0 (20 sd down), 5% of runs retried (twice the level, so a change
+/// moves them twice as far), and whole milliseconds recorded in hundredths from
+/// run 30 on (the recorder's resolution grew finer). `--family fixed`.
+const FIXED: &[Family] = &[
+    family(
+        "timeouts-4%",
+        Noise::Fixed {
+            share: 0.04,
+            at: 12.0,
+        },
+        0.05,
+    ),
+    Family {
+        higher: true,
+        ..family(
+            "thr-failed-3%",
+            Noise::Fixed {
+                share: 0.03,
+                at: 20.0,
+            },
+            0.05,
+        )
+    },
+    family("retries-5%", Noise::Retries { share: 0.05 }, 0.05),
+    lenient(family(
+        "refined",
+        Noise::Refined {
+            level: 12.0,
+            sd: 0.7,
+            until: 30,
+        },
+        0.0,
+    )),
+];
+
 /// `f` over a long history: 160 runs, the change at 130.
 const fn long(f: Family) -> Family {
     Family {
@@ -852,9 +912,11 @@ fn unit_lognormal(cv: f64) -> LogNormal<f64> {
 fn noise(rng: &mut StdRng, f: &Family) -> Vec<f64> {
     let normal = Normal::new(0.0, 1.0).unwrap();
     match f.noise {
-        Noise::Gaussian | Noise::Quantised { .. } => {
-            (0..f.runs).map(|_| normal.sample(rng)).collect()
-        }
+        Noise::Gaussian
+        | Noise::Quantised { .. }
+        | Noise::Fixed { .. }
+        | Noise::Retries { .. }
+        | Noise::Refined { .. } => (0..f.runs).map(|_| normal.sample(rng)).collect(),
         Noise::Skewed => {
             let ln = unit_lognormal(f.cv);
             (0..f.runs)
@@ -1148,7 +1210,7 @@ fn gamma_fn(x: f64) -> f64 {
 /// A family's level and sigma, in the metric's units.
 fn level_sigma(f: &Family) -> (f64, f64) {
     match f.noise {
-        Noise::Quantised { level, sd } => (level, sd),
+        Noise::Quantised { level, sd } | Noise::Refined { level, sd, .. } => (level, sd),
         Noise::Poisson { lambda } => (lambda, lambda.sqrt()),
         // 0.3% errors on the runs that have any, so a nil run is 0 but for the
         // float residue of level + sigma * its noise (3.5e-18), as a rate worked
@@ -1216,14 +1278,27 @@ fn series(rng: &mut StdRng, f: &Family, change: Change) -> Vec<f64> {
             _ => change.at(i, f.change_at),
         })
         .collect();
+    // Which runs a fixed value or a retry takes, drawn after the shift.
+    let share = match f.noise {
+        Noise::Fixed { share, .. } | Noise::Retries { share } => share,
+        _ => 0.0,
+    };
+    let odd: Vec<bool> = (0..e.len())
+        .map(|_| share > 0.0 && rng.random::<f64>() < share)
+        .collect();
     e.iter()
         .zip(shift)
-        .map(|(e, shift)| {
+        .zip(odd)
+        .enumerate()
+        .map(|(i, ((e, shift), odd))| {
             let v = level + sigma * (e + bad * shift);
-            if matches!(f.noise, Noise::Quantised { .. } | Noise::Poisson { .. }) {
-                v.round()
-            } else {
-                v
+            match f.noise {
+                Noise::Quantised { .. } | Noise::Poisson { .. } => v.round(),
+                Noise::Refined { until, .. } if i < until => v.round(),
+                Noise::Refined { .. } => (v * 100.0).round() / 100.0,
+                Noise::Fixed { at, .. } if odd => level + sigma * bad * at,
+                Noise::Retries { .. } if odd => 2.0 * v,
+                _ => v,
             }
         })
         .collect()
@@ -1793,6 +1868,7 @@ const GROUPS: &[(&str, &[Family])] = &[
     ("fresh", FRESH),
     ("late", LATE),
     ("long", LONG),
+    ("fixed", FIXED),
 ];
 
 /// The families `--family` names (a comma-separated list of families and
