@@ -117,16 +117,21 @@ const TAIL_MIN_RUNS: usize = 30;
 const TAIL_GOOD_EXTENT: f64 = 1.0;
 
 /// Lag-1 autocorrelation of a history (0 when it has under 3 runs or no spread).
+/// Rounded as every ratio the rules compare is ([`snap`]): whole milliseconds
+/// have a rational one, and 0.25 exactly (the quiet bar) read a rounding error
+/// either side of it in another unit. A deviation within rounding of the mean
+/// is none ([`difference`]): equal runs have no spread in any unit.
 pub(super) fn lag1(v: &[f64]) -> f64 {
     if v.len() < 3 {
         return 0.0;
     }
     let m = v.iter().sum::<f64>() / v.len() as f64;
-    let var: f64 = v.iter().map(|x| (x - m).powi(2)).sum();
+    let dev: Vec<f64> = v.iter().map(|&x| difference(x, m)).collect();
+    let var: f64 = dev.iter().map(|d| d * d).sum();
     if var <= 0.0 {
         return 0.0;
     }
-    v.windows(2).map(|w| (w[0] - m) * (w[1] - m)).sum::<f64>() / var
+    snap(dev.windows(2).map(|w| w[0] * w[1]).sum::<f64>() / var)
 }
 
 /// Which way (if any) one observation is suspect, given its z and change.

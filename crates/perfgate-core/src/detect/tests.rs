@@ -2644,13 +2644,14 @@ fn an_error_rate_nil_on_most_runs_is_decided_alike_in_every_unit() {
     }
 }
 
-/// Whether `v` is decided run for run alike in each of `units` as in its own.
-fn decided_alike_in(v: &[f64], units: &[f64]) {
+/// Whether `v` (a metric whose bad way is `dir`) is decided run for run alike
+/// in each of `units` as in its own.
+fn decided_alike_in(v: &[f64], dir: Direction, units: &[f64]) {
     let s = Settings::default();
-    let want = Decision::of_each(&s, v, Direction::Lower);
+    let want = Decision::of_each(&s, v, dir);
     for unit in units {
         let scaled: Vec<f64> = v.iter().map(|x| x * unit).collect();
-        let got = Decision::of_each(&s, &scaled, Direction::Lower);
+        let got = Decision::of_each(&s, &scaled, dir);
         assert_eq!(got, want, "unit {unit}");
     }
 }
@@ -2671,7 +2672,7 @@ fn a_history_whose_resolution_grew_finer_is_decided_alike_in_every_unit() {
         .copied()
         .chain([10.88, 12.54, 11.65, 12.36, 11.84, 12.21, 12.61, 13.9, 13.89])
         .collect();
-    decided_alike_in(&v, &[0.37, 1e-3, 1e3]);
+    decided_alike_in(&v, Direction::Lower, &[0.37, 1e-3, 1e3]);
     // Series 136: a run exactly on the spike line (25 robust sigmas up) read
     // past it in microseconds, and the 13s were dropped as rare in one unit only.
     let v = [
@@ -2679,7 +2680,7 @@ fn a_history_whose_resolution_grew_finer_is_decided_alike_in_every_unit() {
         12.0, 13.0, 12.0, 12.0, 12.0, 12.0, 10.0, 13.0, 12.0, 12.0, 12.0, 12.0, 13.0, 12.0, 11.0,
         12.73, 10.8, 12.2, 12.96, 12.27, 12.5, 12.43, 12.34, 10.98,
     ];
-    decided_alike_in(&v, &[1e-6, 1e-3]);
+    decided_alike_in(&v, Direction::Lower, &[1e-6, 1e-3]);
     // Series 406: runs exactly one robust sigma over the gap's lower side
     // (`GAP_APART`) opened an improvement in milliseconds, not in inches of them.
     let v = [
@@ -2687,7 +2688,7 @@ fn a_history_whose_resolution_grew_finer_is_decided_alike_in_every_unit() {
         13.0, 12.0, 12.0, 13.0, 13.0, 12.0, 12.0, 11.0, 12.0, 12.0, 12.0, 12.0, 11.0, 12.0, 13.0,
         12.68, 11.24, 11.68, 11.58, 11.53, 11.29,
     ];
-    decided_alike_in(&v, &[2.54]);
+    decided_alike_in(&v, Direction::Lower, &[2.54]);
 }
 
 /// A history of `n` runs around `base` from `rng`: a tenth of its runs hostile
@@ -2773,4 +2774,21 @@ fn hostile_histories_never_panic_the_detector_trend_change_points_or_backtest() 
         replayed > 50 && refused > 50,
         "{replayed} replayed, {refused} refused"
     );
+}
+
+#[test]
+fn a_quantised_history_whose_lag1_is_exactly_the_quiet_bar_is_decided_alike_in_every_unit() {
+    // Whole requests a second around 50 (the benchmark's thr-quantised, seed
+    // 20262127, series 476): the history's lag-1 autocorrelation is exactly 0.25,
+    // `QUIET_MAX_LAG1`; in thousandths it read a rounding error under it, the
+    // history quiet, and a CUSUM opened an alert in that unit only.
+    let v = [
+        50.0, 50.0, 51.0, 51.0, 50.0, 51.0, 51.0, 50.0, 51.0, 48.0, 50.0, 51.0, 49.0, 49.0, 50.0,
+        50.0, 49.0, 48.0, 49.0, 49.0, 49.0, 51.0, 50.0, 52.0, 50.0, 50.0, 50.0, 51.0, 52.0, 51.0,
+        48.0, 49.0, 50.0, 47.0, 50.0, 48.0, 49.0, 46.0,
+    ];
+    decided_alike_in(&v, Direction::Higher, &[1e-3, 1e-6, 1.0 / 3.0, 2.54]);
+    // Equal runs have no spread in any unit, whatever their mean's last bit.
+    assert_eq!(lag1(&[0.1 * 3.0; 30]), 0.0);
+    assert_eq!(lag1(&[1e-7 * 3.0; 30]), 0.0);
 }
