@@ -2564,14 +2564,24 @@ fn a_verdict_does_not_depend_on_the_unit_a_metric_is_recorded_in() {
             "history {n} judges nothing"
         );
         // Milliseconds as seconds, a third, inches as centimetres, bytes as MB.
-        for unit in [1e-3, 1.0 / 3.0, 0.37, 2.54, 1e6] {
-            let scaled: Vec<f64> = runs.iter().map(|v| v * unit).collect();
-            assert_eq!(
-                Decision::of_each(&s, &scaled, dir),
-                want,
-                "history {n} times {unit}"
-            );
-        }
+        decided_alike_in(
+            &format!("history {n}"),
+            runs,
+            dir,
+            &[1e-3, 1.0 / 3.0, 0.37, 2.54, 1e6],
+        );
+    }
+}
+
+/// Whether `v` (a metric whose bad way is `dir`) is decided run for run alike
+/// in each of `units` as in its own.
+fn decided_alike_in(what: &str, v: &[f64], dir: Direction, units: &[f64]) {
+    let s = Settings::default();
+    let want = Decision::of_each(&s, v, dir);
+    for unit in units {
+        let scaled: Vec<f64> = v.iter().map(|x| x * unit).collect();
+        let got = Decision::of_each(&s, &scaled, dir);
+        assert_eq!(got, want, "{what} times {unit}");
     }
 }
 
@@ -2636,23 +2646,8 @@ fn an_error_rate_nil_on_most_runs_is_decided_alike_in_every_unit() {
                 .any(|d| d.is_some_and(|d| d.suspect == Some(Kind::Regression))),
             "history {n} raises nothing"
         );
-        for unit in [1e-3, 1e-6, 1.0 / 3.0, 0.37, 2.54, 1e6] {
-            let scaled: Vec<f64> = runs.iter().map(|v| v * unit).collect();
-            let got = Decision::of_each(&s, &scaled, Direction::Lower);
-            assert_eq!(got, want, "history {n} times {unit}");
-        }
-    }
-}
-
-/// Whether `v` (a metric whose bad way is `dir`) is decided run for run alike
-/// in each of `units` as in its own.
-fn decided_alike_in(v: &[f64], dir: Direction, units: &[f64]) {
-    let s = Settings::default();
-    let want = Decision::of_each(&s, v, dir);
-    for unit in units {
-        let scaled: Vec<f64> = v.iter().map(|x| x * unit).collect();
-        let got = Decision::of_each(&s, &scaled, dir);
-        assert_eq!(got, want, "unit {unit}");
+        let units = [1e-3, 1e-6, 1.0 / 3.0, 0.37, 2.54, 1e6];
+        decided_alike_in(&format!("history {n}"), runs, Direction::Lower, &units);
     }
 }
 
@@ -2672,7 +2667,7 @@ fn a_history_whose_resolution_grew_finer_is_decided_alike_in_every_unit() {
         .copied()
         .chain([10.88, 12.54, 11.65, 12.36, 11.84, 12.21, 12.61, 13.9, 13.89])
         .collect();
-    decided_alike_in(&v, Direction::Lower, &[0.37, 1e-3, 1e3]);
+    decided_alike_in("series 75", &v, Direction::Lower, &[0.37, 1e-3, 1e3]);
     // Series 136: a run exactly on the spike line (25 robust sigmas up) read
     // past it in microseconds, and the 13s were dropped as rare in one unit only.
     let v = [
@@ -2680,7 +2675,7 @@ fn a_history_whose_resolution_grew_finer_is_decided_alike_in_every_unit() {
         12.0, 13.0, 12.0, 12.0, 12.0, 12.0, 10.0, 13.0, 12.0, 12.0, 12.0, 12.0, 13.0, 12.0, 11.0,
         12.73, 10.8, 12.2, 12.96, 12.27, 12.5, 12.43, 12.34, 10.98,
     ];
-    decided_alike_in(&v, Direction::Lower, &[1e-6, 1e-3]);
+    decided_alike_in("series 136", &v, Direction::Lower, &[1e-6, 1e-3]);
     // Series 406: runs exactly one robust sigma over the gap's lower side
     // (`GAP_APART`) opened an improvement in milliseconds, not in inches of them.
     let v = [
@@ -2688,7 +2683,7 @@ fn a_history_whose_resolution_grew_finer_is_decided_alike_in_every_unit() {
         13.0, 12.0, 12.0, 13.0, 13.0, 12.0, 12.0, 11.0, 12.0, 12.0, 12.0, 12.0, 11.0, 12.0, 13.0,
         12.68, 11.24, 11.68, 11.58, 11.53, 11.29,
     ];
-    decided_alike_in(&v, Direction::Lower, &[2.54]);
+    decided_alike_in("series 406", &v, Direction::Lower, &[2.54]);
 }
 
 /// A history of `n` runs around `base` from `rng`: a tenth of its runs hostile
@@ -2787,7 +2782,12 @@ fn a_quantised_history_whose_lag1_is_exactly_the_quiet_bar_is_decided_alike_in_e
         50.0, 49.0, 48.0, 49.0, 49.0, 49.0, 51.0, 50.0, 52.0, 50.0, 50.0, 50.0, 51.0, 52.0, 51.0,
         48.0, 49.0, 50.0, 47.0, 50.0, 48.0, 49.0, 46.0,
     ];
-    decided_alike_in(&v, Direction::Higher, &[1e-3, 1e-6, 1.0 / 3.0, 2.54]);
+    decided_alike_in(
+        "series 476",
+        &v,
+        Direction::Higher,
+        &[1e-3, 1e-6, 1.0 / 3.0, 2.54],
+    );
     // Equal runs have no spread in any unit, whatever their mean's last bit.
     assert_eq!(lag1(&[0.1 * 3.0; 30]), 0.0);
     assert_eq!(lag1(&[1e-7 * 3.0; 30]), 0.0);
