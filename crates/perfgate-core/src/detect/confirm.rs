@@ -943,6 +943,8 @@ struct Reach<'a> {
     /// The history's outliers on a side were dropped as rare only by a run of
     /// slack ([`crate::baseline::BaselineStats::clustered`]).
     clustered: bool,
+    /// The history's z, lowest first ([`Reach::sorted`]).
+    sorted: std::cell::OnceCell<Vec<f64>>,
 }
 
 impl Reach<'_> {
@@ -952,10 +954,7 @@ impl Reach<'_> {
         if self.history.len() < TAIL_MIN_RUNS {
             return false;
         }
-        let mut zs: Vec<f64> = self.history.iter().map(|&v| (self.zf)(v) * sign).collect();
-        zs.sort_by(f64::total_cmp);
-        let median = crate::baseline::median(&zs);
-        median - zs[1] < TAIL_GOOD_EXTENT
+        self.median(sign) - self.ranked(sign, 1) < TAIL_GOOD_EXTENT
     }
 
     /// Whether the history's bulk reaches as far towards `sign` as away from
@@ -966,14 +965,40 @@ impl Reach<'_> {
     /// runs read 97.8/97.2/98.0/97.8/98.3% on five seeds, not
     /// 97.8/97.0/98.0/98.0/98.3%: a wash that costs seed 4 its 98% bar.
     fn even_bulk(&self, sign: f64) -> bool {
-        let mut zs: Vec<f64> = self.history.iter().map(|&v| (self.zf)(v) * sign).collect();
-        if zs.len() < OUTLIER_MIN_RUNS {
+        let n = self.history.len();
+        if n < OUTLIER_MIN_RUNS {
             return false;
         }
-        zs.sort_by(f64::total_cmp);
-        let at = |q: f64| zs[((zs.len() - 1) as f64 * q).round() as usize];
-        let median = crate::baseline::median(&zs);
+        let at = |q: f64| self.ranked(sign, ((n - 1) as f64 * q).round() as usize);
+        let median = self.median(sign);
         at(0.9) - median <= EVEN_BULK * (median - at(0.1))
+    }
+
+    /// The history's z, lowest first: sorted once, on the first judgement of
+    /// its order on either side.
+    fn sorted(&self) -> &[f64] {
+        self.sorted.get_or_init(|| {
+            let mut zs: Vec<f64> = self.history.iter().map(|&v| (self.zf)(v)).collect();
+            zs.sort_by(f64::total_cmp);
+            zs
+        })
+    }
+
+    /// The history's `k`-th lowest z in the direction `sign` (±1): negating
+    /// reverses the order, so one sort serves both sides.
+    fn ranked(&self, sign: f64, k: usize) -> f64 {
+        let zs = self.sorted();
+        if sign > 0.0 {
+            zs[k]
+        } else {
+            -zs[zs.len() - 1 - k]
+        }
+    }
+
+    /// The history's median z in the direction `sign` (±1); exact, as negating
+    /// the middle runs (or their mean) is.
+    fn median(&self, sign: f64) -> f64 {
+        crate::baseline::median(self.sorted()) * sign
     }
 
     /// The shortest streak that may confirm.
@@ -1204,6 +1229,7 @@ pub(super) fn judge_all(
         thr,
         lumpy: one_value_holds_half(history),
         clustered: stats.clustered,
+        sorted: std::cell::OnceCell::new(),
     };
     if let Some(kind) = suspect {
         let sign = kind.sign(dir);
