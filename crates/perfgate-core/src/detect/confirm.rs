@@ -1246,9 +1246,16 @@ pub(super) fn judge_all(
         // One run more where the runs before swung the other way, unless the
         // streak stands past twice the threshold.
         let swing = evidence < SPIKE_THRESHOLDS * thr && swung(&zf, recent, z * sign, sign, thr);
-        let len = len_at(evidence, f64::INFINITY, HISTORY_MARGIN) + usize::from(swing);
         let is_suspect =
             |v: f64| suspect_of(s, thr, zf(v), change_pct(v, center), dir) == Some(kind);
+        let base_len = len_at(evidence, f64::INFINITY, HISTORY_MARGIN) + usize::from(swing);
+        // A streak the percent path let in under the threshold asks one run
+        // more ([`PERCENT_PATH_MIN_Z`]).
+        let percent_only = std::iter::once(value)
+            .chain(recent.iter().rev().copied())
+            .take(base_len)
+            .any(|v| is_suspect(v) && zf(v) * sign < thr);
+        let len = base_len + usize::from(percent_only);
         let streak = Streak {
             s,
             thr,

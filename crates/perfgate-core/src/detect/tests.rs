@@ -2707,3 +2707,30 @@ fn a_quantised_history_whose_lag1_is_exactly_the_quiet_bar_is_decided_alike_in_e
     assert_eq!(lag1(&[0.1 * 3.0; 30]), 0.0);
     assert_eq!(lag1(&[1e-7 * 3.0; 30]), 0.0);
 }
+
+#[test]
+fn the_percent_path_asks_a_metric_too_noisy_for_the_z_test_one_run_more() {
+    // Noise of 18% either way: 21% slower is about 2 sigma, under the z
+    // threshold (2.3 here) and over `regression_threshold`'s 20%. Two such
+    // runs in a row are a 1-in-1,900 draw of Gaussian noise, where two past the
+    // threshold are 1 in 8,600: the percent path asks a third (which the
+    // CUSUM, too, confirms by then).
+    let s = Settings::default();
+    let base: Vec<f64> = noisy(40, 11)
+        .into_iter()
+        .map(|v| 100.0 + (v - 100.0) * 9.0)
+        .collect();
+    let probe = judge(&s, &base, &base[36..], base[39], Direction::Lower).unwrap();
+    let slow = probe.center * 1.21;
+    let j = judge(&s, &base, &base[36..], slow, Direction::Lower).unwrap();
+    let thr = effective_threshold(s.z_threshold, j.baseline.kept());
+    assert!(
+        j.z >= PERCENT_PATH_MIN_Z && j.z < thr,
+        "z {} thr {thr}",
+        j.z
+    );
+    assert_eq!(j.suspect, Some(Kind::Regression));
+    let runs = |n: usize| base.iter().copied().chain(std::iter::repeat_n(slow, n));
+    assert_eq!(regressions_opened(&s, runs(2)), vec![]);
+    assert_eq!(regressions_opened(&s, runs(3)), vec![(42, false)]);
+}
