@@ -588,16 +588,23 @@ pub(super) fn in_a_gap(
             continue;
         }
         let under = short[short.len() - 1];
-        // Snapped: a quantised metric's gap is whole steps of its resolution.
-        let apart = snap((lo - under) / robust_center_scale(short).1);
+        // Snapped: a quantised metric's gap is whole steps of its resolution. Never
+        // under the metric's meaningful step, as the judgement's own scale: one
+        // byte over a constant 15 read 66.7 sigma apart beside its z of 1.
+        let apart = snap((lo - under) / robust_center_scale(short).1.max(s.min_scale));
         if apart >= GAP_APART {
-            return Some((
-                k,
+            let place = if rest.is_empty() {
+                format!("beyond all {n} baseline runs")
+            } else {
                 format!(
-                    "{k} consecutive observations in a gap of the {n} baseline runs, beyond {} of them and short of {}, {apart:.1} sigma apart",
+                    "in a gap of the {n} baseline runs, beyond {} of them and short of {}",
                     short.len(),
                     rest.len()
-                ),
+                )
+            };
+            return Some((
+                k,
+                format!("{k} consecutive observations {place}, {apart:.1} sigma apart"),
             ));
         }
     }

@@ -1137,6 +1137,15 @@ fn a_constant_metric_changes_by_its_meaningful_steps_not_an_infinite_z() {
         crate::metrics::change_size("api.response_size_bytes", 40.0, 15.0, 0.0, j.z),
         "+25 bytes from a constant 15"
     );
+    // Held, one byte more is a change the gap rule reports, measured as the z is:
+    // one step, not 0.1% of the centre (66.7 sigma).
+    let runs = [15.0; 30].into_iter().chain([16.0; 4]);
+    let opened = regressions_with_rules(&s, runs);
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(
+        opened[0].2,
+        "4 consecutive observations beyond all 29 baseline runs, 1.0 sigma apart"
+    );
 }
 
 #[test]
