@@ -491,7 +491,7 @@ fn past_escalated_level(s: &Settings, j: &Judgement, open: &Open) -> Option<(usi
     if earlier.is_empty() {
         return None;
     }
-    let (before, n_before) = alert_level(j, &earlier, 0, thr, s.cusum_k, dir);
+    let (before, n_before) = alert_level(j, &earlier, 0, thr, s, dir);
     // The streak is every run since the escalation, or since one of the next
     // `ESCALATION_SKIP` runs, those skipped (each under every run of the
     // streak) then part of the level.
@@ -514,7 +514,7 @@ fn past_escalated_level(s: &Settings, j: &Judgement, open: &Open) -> Option<(usi
         // half a sigma over them, and the step went unreported for 6 runs). Five
         // seeds of 82 families: 6-sigma misses 808 -> 785, further alerts while a
         // step holds after an alert +0.8%, false alarms +1 check of 1.97 million.
-        let (now, n_now) = alert_level(j, raised, min_level, thr, s.cusum_k, dir);
+        let (now, n_now) = alert_level(j, raised, min_level, thr, s, dir);
         if n_now == 0 {
             return None;
         }
@@ -735,7 +735,7 @@ fn streak_move(
         return None;
     }
     let sign = dir.bad_sign();
-    let (level, n_level) = alert_level(j, level_runs, raising, thr, s.cusum_k, dir);
+    let (level, n_level) = alert_level(j, level_runs, raising, thr, s, dir);
     if n_level == 0 {
         return None;
     }
@@ -864,21 +864,24 @@ pub const STEP_FIT_TOL: f64 = 2.0;
 /// dropouts ([`level_dropout`]) left out. Less the
 /// selection bias of the raising runs: they were kept for standing out, so each
 /// drew high by the inverse Mills ratio at the bar it cleared, the threshold `thr`
-/// (the streak) or else the CUSUM's reference `k` (its climb counts only runs over
-/// k). [`LEVEL_BIAS_STEPS`] steps of that correction, from the plain mean, never
+/// (the streak) or else the CUSUM's reference `cusum_k` (its climb counts only runs
+/// over it). [`LEVEL_BIAS_STEPS`] steps of that correction, from the plain mean, never
 /// under the baseline: the full truncated maximum likelihood runs away to the
-/// baseline when the runs sit near their bar.
+/// baseline when the runs sit near their bar. None where the scale is the
+/// metric's meaningful step (a constant history: no noise to draw high on), or
+/// one byte over a constant 15 stood at a level of 15.4.
 fn alert_level(
     j: &Judgement,
     runs: &[f64],
     raising: usize,
     thr: f64,
-    k: f64,
+    s: &Settings,
     dir: Direction,
 ) -> (f64, usize) {
     use statrs::distribution::{Continuous, ContinuousCDF, Normal};
     let sign = dir.bad_sign();
     let med = level_median(&short_of_mode(j, runs), sign);
+    let noise = j.scale > s.min_scale;
     // Each run's z, and the bar a raising run was selected for clearing.
     let zs: Vec<(f64, Option<f64>)> = runs
         .iter()
@@ -889,7 +892,9 @@ fn alert_level(
         })
         .map(|(i, v)| {
             let z = j.z_toward(*v, sign);
-            let bar = [thr, k].into_iter().find(|b| i < raising && z >= *b);
+            let bar = [thr, s.cusum_k]
+                .into_iter()
+                .find(|b| noise && i < raising && z >= *b);
             (z, bar)
         })
         .collect();

@@ -1138,13 +1138,23 @@ fn a_constant_metric_changes_by_its_meaningful_steps_not_an_infinite_z() {
         "+25 bytes from a constant 15"
     );
     // Held, one byte more is a change the gap rule reports, measured as the z is:
-    // one step, not 0.1% of the centre (66.7 sigma).
-    let runs = [15.0; 30].into_iter().chain([16.0; 4]);
+    // one step, not 0.1% of the centre (66.7 sigma). Then 40 bytes escalates it
+    // from where it stood, 16 bytes: exact runs drew nothing high to take off
+    // (the level read 15.4).
+    let runs = [15.0; 30].into_iter().chain([16.0; 6]).chain([40.0; 2]);
     let opened = regressions_with_rules(&s, runs);
-    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(opened.len(), 2, "{opened:?}");
     assert_eq!(
         opened[0].2,
         "4 consecutive observations beyond all 29 baseline runs, 1.0 sigma apart"
+    );
+    assert_eq!(
+        (opened[1].0, opened[1].1, opened[1].2.as_str()),
+        (
+            37,
+            true,
+            "escalation: 2 runs 24.0 sigma beyond the open alert's level 16.000"
+        )
     );
 }
 
