@@ -288,9 +288,9 @@ pub fn print_reports(outcome: &RunOutcome, req: &CiRequest, ctx: &report::Report
                 "warning"
             };
             println!(
-                "::{level} title=perfgate regression::{} {:+.1}% ({}, {})",
+                "::{level} title=perfgate regression::{} {} ({}, {})",
                 r.metric,
-                r.change_pct,
+                crate::engine::metrics::change_label(r.change_pct),
                 r.size(),
                 r.severity
             );

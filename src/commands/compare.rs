@@ -3,6 +3,7 @@
 use super::print;
 use crate::engine::config::Config;
 use crate::engine::error::{Error, Result};
+use crate::engine::metrics::change_label;
 use crate::engine::model::Change;
 use crate::engine::report::fmt_num;
 use crate::engine::store::Store;
@@ -71,11 +72,11 @@ pub fn compare_table(c: &crate::engine::compare::Comparison) -> String {
     );
     for (m, verdict) in c.metrics.iter().zip(&verdicts) {
         s += &format!(
-            "{:<w$}  {:>12}  {:>12}  {:>+7.1}%  {:<vw$}  {}\n",
+            "{:<w$}  {:>12}  {:>12}  {:>8}  {:<vw$}  {}\n",
             m.metric,
             fmt_num(m.a),
             fmt_num(m.b),
-            m.change_pct,
+            change_label(m.change_pct),
             verdict,
             m.why
         );

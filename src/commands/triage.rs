@@ -3,6 +3,7 @@
 use super::print;
 use crate::cli::TriageAction;
 use crate::engine::error::{Error, Result};
+use crate::engine::metrics::change_label;
 use crate::engine::model::TriageState;
 use crate::engine::report::stored::suspect_range;
 use crate::engine::store::{self, Alert, Store, rules};
@@ -79,12 +80,12 @@ fn list(store: &dyn Store, all: bool) -> Result<String> {
                 .map(|n| format!("; {n}"))
                 .unwrap_or_default();
             s += &format!(
-                "  #{:<7} {:<44} {:<9} {:<14} {:>+8.1}% {:>+7.2}  {} by {}{escalated}{}\n",
+                "  #{:<7} {:<44} {:<9} {:<14} {:>9} {:>+7.2}  {} by {}{escalated}{}\n",
                 a.id,
                 a.metric,
                 a.severity,
                 a.state,
-                a.change_pct,
+                change_label(a.change_pct),
                 a.z,
                 a.updated_at,
                 a.updated_by,

@@ -3,6 +3,7 @@
 //! never per frame.
 
 use super::app::{App, Modal, TriageRow};
+use crate::engine::metrics::change_label;
 use crate::engine::outcome::SuspectRange;
 use crate::engine::report::{self, fmt_num};
 use crate::engine::store::{Alert, Store};
@@ -45,13 +46,13 @@ pub fn detail(app: &App, row: TriageRow, st: &dyn Store) -> Modal {
             .map(|n| format!("; {n}"))
             .unwrap_or_default();
         lines.push(format!(
-            "  #{:<4} {:<44} {:<9} {} -> {} ({:+.1}%, z {:+.2}{by}{escalated})",
+            "  #{:<4} {:<44} {:<9} {} -> {} ({}, z {:+.2}{by}{escalated})",
             a.id,
             a.metric,
             a.severity,
             fmt_num(a.baseline),
             fmt_num(a.value),
-            a.change_pct,
+            change_label(a.change_pct),
             a.z
         ));
     }

@@ -41,7 +41,6 @@ impl Direction {
     }
 }
 
-/// Unit from the name suffix.
 /// The smallest change of a metric that means anything, by its unit: one byte, one
 /// row, one request, a microsecond. It floors the noise scale so that a metric
 /// constant so far gets a finite z measured in these steps.
@@ -54,6 +53,22 @@ pub fn meaningful_step(metric: &str) -> f64 {
         "MB" | "MB/s" => 1e-3,
         "req/s" => 0.01,
         _ => 0.0,
+    }
+}
+
+/// Largest change percentage a judgement reports, either way: against a centre of
+/// 0 every change is infinitely many percent, and JSON keeps only finite numbers.
+pub const CHANGE_CAP: f64 = 1000.0;
+
+/// A change percentage for people: `+6.7%`, or `>+1000%` at the cap (from a
+/// centre of 0, an error rate that was nil, `+1000.0%` read as a measured figure).
+pub fn change_label(change_pct: f64) -> String {
+    if change_pct >= CHANGE_CAP {
+        format!(">+{CHANGE_CAP:.0}%")
+    } else if change_pct <= -CHANGE_CAP {
+        format!("<-{CHANGE_CAP:.0}%")
+    } else {
+        format!("{change_pct:+.1}%")
     }
 }
 
@@ -78,6 +93,7 @@ pub fn change_size(metric: &str, value: f64, centre: f64, std: f64, z: f64) -> S
     .replace("  ", " ")
 }
 
+/// Unit from the name suffix.
 pub fn unit_of(metric: &str) -> &'static str {
     let base = metric.rsplit('.').next().unwrap_or(metric);
     for (suffix, unit) in [
@@ -138,5 +154,13 @@ mod tests {
         assert_eq!(Direction::of("bench.throughput"), Direction::Higher);
         assert_eq!(unit_of("sys.network_io_mbps"), "MB/s");
         assert_eq!(unit_of("sys.memory_usage_mb"), "MB");
+    }
+
+    #[test]
+    fn a_change_past_the_cap_reads_as_past_it_not_as_a_measured_figure() {
+        assert_eq!(change_label(CHANGE_CAP), ">+1000%");
+        assert_eq!(change_label(-CHANGE_CAP), "<-1000%");
+        assert_eq!(change_label(6.666), "+6.7%");
+        assert_eq!(change_label(-0.04), "-0.0%");
     }
 }

@@ -9,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
+use crate::engine::metrics::change_label;
 use crate::engine::model::TriageState;
 use crate::engine::store::Alert;
 use crate::tui::app::{App, Tab, TriageRow};
@@ -94,7 +95,7 @@ fn group_row<'a>(app: &App, g: i64) -> Option<Row<'a>> {
         Cell::from(format!("{mark}g{g}")),
         Cell::from(format!("{scenario}: {} {}(s)", members.len(), lead.kind)),
         Cell::from(worst.as_str()).style(t.severity(Some(worst))),
-        Cell::from(format!("{:+.1}%", lead.change_pct)),
+        Cell::from(change_label(lead.change_pct)),
         Cell::from(format!("{:+.2}", lead.z)),
         Cell::from(lead.state.as_str()).style(state_style(app, lead.state)),
         // The runs it was seen in, as on its metrics' rows; the suspect range (last
@@ -111,7 +112,7 @@ fn alert_row<'a>(app: &App, a: &Alert) -> Row<'a> {
         Cell::from(format!("  #{}", a.id)),
         Cell::from(a.metric.clone()),
         Cell::from(a.severity.as_str()).style(t.severity(Some(a.severity))),
-        Cell::from(format!("{:+.1}%", a.change_pct)),
+        Cell::from(change_label(a.change_pct)),
         Cell::from(format!("{:+.2}", a.z)),
         Cell::from(a.state.as_str()).style(state_style(app, a.state)),
         Cell::from(a.runs()),

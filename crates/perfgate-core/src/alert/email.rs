@@ -41,12 +41,12 @@ pub fn bodies(ctx: &AlertContext, items: &[AlertItem]) -> (String, String) {
     for i in items {
         text += &format!("- {}\n  rule: {}\n", line(i), i.rule);
         rows += &format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{:+.1}%</td><td>{}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             xml_escape(&i.metric),
             xml_escape(i.severity.as_str()),
             crate::report::fmt_num(i.value),
             crate::report::fmt_num(i.baseline),
-            i.change_pct,
+            xml_escape(&crate::metrics::change_label(i.change_pct)),
             xml_escape(&i.trend)
         );
     }

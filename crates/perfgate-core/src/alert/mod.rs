@@ -228,14 +228,14 @@ pub fn group_title(items: &[AlertItem]) -> String {
 /// Plain-text lines for an item (console, email).
 pub fn line(i: &AlertItem) -> String {
     format!(
-        "[{}] {} {}: {} vs baseline {} ± {} ({:+.1}%, {}), trend {}{}",
+        "[{}] {} {}: {} vs baseline {} ± {} ({}, {}), trend {}{}",
         i.severity,
         i.metric,
         i.kind,
         fmt_num(i.value),
         fmt_num(i.baseline),
         fmt_num(i.baseline_std),
-        i.change_pct,
+        crate::metrics::change_label(i.change_pct),
         crate::metrics::change_size(&i.metric, i.value, i.baseline, i.baseline_std, i.z_score),
         i.trend,
         i.suspect_range

@@ -34,7 +34,7 @@ pub fn message(ctx: &AlertContext, items: &[AlertItem]) -> Value {
                 {"type": "mrkdwn", "text": format!("*Metric*\n`{}`", i.metric)},
                 {"type": "mrkdwn", "text": format!("*Severity*\n{} {}", icon(i.severity.as_str()), i.severity)},
                 {"type": "mrkdwn", "text": format!("*Value*\n{} (baseline {} ± {})", fmt_num(i.value), fmt_num(i.baseline), fmt_num(i.baseline_std))},
-                {"type": "mrkdwn", "text": format!("*Change*\n{:+.1}% ({}), trend {}", i.change_pct, crate::metrics::change_size(&i.metric, i.value, i.baseline, i.baseline_std, i.z_score), i.trend)},
+                {"type": "mrkdwn", "text": format!("*Change*\n{} ({}), trend {}", crate::metrics::change_label(i.change_pct), crate::metrics::change_size(&i.metric, i.value, i.baseline, i.baseline_std, i.z_score), i.trend)},
                 {"type": "mrkdwn", "text": format!("*Suspect range*\n{}", i.suspect_range.as_deref().unwrap_or("n/a"))}
             ]
         }));

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use crate::baseline::{BaselineStats, FarMode, Fold, OUTLIER_MIN_RUNS, robust_center_scale};
 use crate::config::{Config, DetectionOverride};
-use crate::metrics::Direction;
+use crate::metrics::{CHANGE_CAP, Direction};
 use crate::model::DetectionRule;
 
 pub use crate::model::Severity;
@@ -472,9 +472,6 @@ fn context_scale(s: &Settings, context: &[f64], dir: Direction) -> f64 {
 
 /// Largest |z| reported.
 pub const Z_CAP: f64 = 999.0;
-
-/// Cap for change percentages against a zero baseline (keeps JSON finite).
-const CHANGE_CAP: f64 = 1000.0;
 
 /// The change of `value` from `center` in percent; against a centre of exactly 0
 /// (an absolute cut-off, 1e-12, read a centre of 1e-13 as nil in one unit and not

@@ -2753,3 +2753,18 @@ fn the_percent_path_asks_a_metric_too_noisy_for_the_z_test_one_run_more() {
     assert_eq!(regressions_opened(&s, runs(2)), vec![]);
     assert_eq!(regressions_opened(&s, runs(3)), vec![(42, false)]);
 }
+
+#[test]
+fn a_change_from_a_nil_error_rate_is_past_the_cap_and_sized_absolutely() {
+    // An error rate nil for 30 runs, then 0.3%: every change from 0 is
+    // infinitely many percent, kept finite at the cap for JSON and labelled as
+    // past it for people; its size is absolute.
+    let s = Settings::default().for_metric("api.error_rate_pct");
+    let j = judge(&s, &[0.0; 30], &[], 0.3, Direction::Lower).unwrap();
+    assert_eq!(j.change_pct, crate::metrics::CHANGE_CAP);
+    assert_eq!(crate::metrics::change_label(j.change_pct), ">+1000%");
+    assert_eq!(
+        crate::metrics::change_size("api.error_rate_pct", 0.3, j.center, j.baseline.std, j.z),
+        "+0.3 % from a constant 0"
+    );
+}

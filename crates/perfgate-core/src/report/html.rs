@@ -205,7 +205,7 @@ pub fn render(o: &RunOutcome, ex: &Extras, settings: &crate::detect::Settings) -
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.add_filter("num", |v: f64| fmt_num(v));
-    env.add_filter("pct", |v: f64| format!("{v:+.1}%"));
+    env.add_filter("pct", crate::metrics::change_label);
     env.add_filter("z", |v: f64| format!("{v:+.2}"));
     if let Err(e) = env.add_template("report.html", TEMPLATE) {
         return format!(

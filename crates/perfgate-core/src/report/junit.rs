@@ -56,13 +56,13 @@ pub fn render(o: &RunOutcome) -> String {
         );
         if let Some(r) = o.regressions.iter().find(|r| r.metric == m.name) {
             let msg = format!(
-                "{} regression: {} {} vs baseline {} ± {} ({:+.1}%, z {:+.2})",
+                "{} regression: {} {} vs baseline {} ± {} ({}, z {:+.2})",
                 r.severity,
                 fmt_num(r.value),
                 m.unit,
                 fmt_num(r.baseline_mean),
                 fmt_num(r.baseline_std),
-                r.change_pct,
+                crate::metrics::change_label(r.change_pct),
                 r.z_score
             );
             x += &format!(

@@ -51,12 +51,12 @@ pub fn render(o: &RunOutcome) -> String {
                 .find(|m| m.name == r.metric && !m.unit.is_empty())
                 .map_or(String::new(), |m| format!(" {}", cell(&m.unit)));
             out += &format!(
-                "| {} | {}{unit} | {} ± {}{unit} | {:+.1}% | {} | **{}** | {} | {} | {} |\n",
+                "| {} | {}{unit} | {} ± {}{unit} | {} | {} | **{}** | {} | {} | {} |\n",
                 cell(&r.metric),
                 fmt_num(r.value),
                 fmt_num(r.baseline_mean),
                 fmt_num(r.baseline_std),
-                r.change_pct,
+                crate::metrics::change_label(r.change_pct),
                 r.size().trim_start_matches("z "),
                 r.severity,
                 cell(&r.rule),
@@ -90,7 +90,7 @@ pub fn render(o: &RunOutcome) -> String {
                 .map(|b| fmt_num(b.median))
                 .unwrap_or_else(|| "-".into()),
             m.change_pct
-                .map(|c| format!("{c:+.1}%"))
+                .map(crate::metrics::change_label)
                 .unwrap_or_else(|| "-".into()),
             m.verdict_label()
         );

@@ -62,7 +62,7 @@ pub fn render(o: &RunOutcome, color: bool) -> String {
             .unwrap_or_else(|| "-".into());
         let change = m
             .change_pct
-            .map(|c| format!("{c:+.1}%"))
+            .map(crate::metrics::change_label)
             .unwrap_or_else(|| "-".into());
         let z = m
             .z_score
