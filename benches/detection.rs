@@ -32,7 +32,11 @@
 //! value no change moves, retries at twice the level, a recorder whose
 //! resolution grew finer or coarser), and a group of 12 (`HEAVIER`: tails heavier
 //! than any before, log-normal at CV 100%, exponential at CV 30%, Weibull over
-//! short and long histories, a 6-sd mode on 30% of runs). Each is scored
+//! short and long histories, a 6-sd mode on 30% of runs), and a group of 13
+//! (`HARSHER`: a strong cycle, AR(1) at 0.9, a faster walk, coarse quantisation,
+//! Poisson at 5, errors nil on half the runs, wild runs, 6-sd bursts on 5% of
+//! runs, two-way spikes, short calm and busy stretches, a floor on half the
+//! runs). Each is scored
 //! on series without a change (false alarms per judged run),
 //! with a 4-sigma and a 6-sigma step, a 6-sigma ramp over 8 runs, a 6-sigma step
 //! that lands while a smaller alert is still open, and one that lands two runs after
@@ -52,7 +56,7 @@
 //! draw, `-- --seeds 3` runs three seeds, `-- --write DIR` also writes the
 //! histories as CSV for `perfgate backtest`, `-- --family NAME` runs one family
 //! (`core`, `held-out`, `far-modes`, `unseen`, `errors`, `quiet`, `mirrored`,
-//! `noisy-tails`, `short-tails`, `fresh`, `late`, `long`, `fixed`, `heavier`: those groups; `a,b,c`: each of them, so a
+//! `noisy-tails`, `short-tails`, `fresh`, `late`, `long`, `fixed`, `heavier`, `harsher`: those groups; `a,b,c`: each of them, so a
 //! change is weighed on the families it helps and those nearest their bars at
 //! once).
 //! `PG_MISSES=1` lists each series whose 6-sigma step (plain, behind an open
@@ -813,6 +817,104 @@ const HEAVIER: &[Family] = &[
         0.05,
     ))),
     lenient(family("gamma-1-cv2", Noise::Gamma { shape: 1.0 }, 0.02)),
+];
+
+/// Shapes added unseen on 2026-12-07 after `HEAVIER`, of other kinds than
+/// tails: a strong cycle (3 sd over 5 runs), AR(1) at rho 0.9 and a level that
+/// walks twice as fast as `drift-walk` (autocorrelated, so their bar is 2%),
+/// quantised at 3 ms (a resolution a third of the level), Poisson at a mean of
+/// 5, an error rate nil on half the runs, 8% of runs anywhere within 10 sd, a
+/// noisy neighbour's two-run bursts on 5% of runs at 6 sd, 8% of runs 10 sd
+/// either way, calm and busy stretches of 5 runs, Poisson over a short history,
+/// quantised over a medium one, and a floor holding half the runs.
+/// As they came (five seeds): 11 of the 13 met every false-alarm, 4-sigma and
+/// ramp bar (4-sigma steps within 5 runs 98.3-100%). Two did not:
+/// - AR(1) at 0.9: false alarms 2.73-2.90% against the spec's 2% for
+///   autocorrelated noise (its 0.6; `ar1-0.8` is held to 3%). The 30-run window
+///   holds under two runs' worth of independent noise (30 (1 - rho) / (1 + rho)).
+/// - the 6-sd bursts on 5% of runs: false alarms 2.42-2.75%, 4-sigma steps within
+///   5 runs 88.5-91.3% (three seeds under 90%), 6-sigma misses about 145 of 2,400
+///   a seed. Most false alarms (472 of 581, first seed) are two runs of a burst,
+///   confirmed as a streak of two although the history had held such bursts:
+///   each was a suspect streak as long as `persistence`, and such streaks stay
+///   out of the baseline whether or not they confirmed (`baseline_eligible`),
+///   so the history forgets them. Keeping those that did not confirm took its
+///   false alarms to 1.73% and exponential noise's from 0.467% to 0.375%, but
+///   its 4-sigma steps within 5 runs to 84.3% and 6-sigma misses on 8 families
+///   175 -> 207: the bursts then widen the scale a step is read by. Not kept.
+const HARSHER: &[Family] = &[
+    family(
+        "seasonal-3sd-5",
+        Noise::Seasonal {
+            amp: 3.0,
+            period: 5.0,
+        },
+        0.05,
+    ),
+    Family {
+        max_false_pct: 2.0,
+        ..family("ar1-0.9", Noise::Ar1 { rho: 0.9 }, 0.05)
+    },
+    lenient(family(
+        "quantised-3ms",
+        Noise::Quantised {
+            level: 3.0,
+            sd: 1.0,
+        },
+        0.0,
+    )),
+    lenient(family("poisson-5", Noise::Poisson { lambda: 5.0 }, 0.0)),
+    lenient(family(
+        "errors-50%-nil",
+        Noise::ZeroInflated { zero: 0.5 },
+        0.0,
+    )),
+    Family {
+        max_false_pct: 2.0,
+        ..family("walk-0.2", Noise::Walk { step: 0.2 }, 0.05)
+    },
+    family(
+        "wild-8%-10sd",
+        Noise::Wild {
+            share: 0.08,
+            reach: 10.0,
+        },
+        0.05,
+    ),
+    Family {
+        max_false_pct: 2.0,
+        ..family(
+            "burst-pairs-5%-6sd",
+            Noise::BurstPairs {
+                share: 0.05,
+                height: 6.0,
+            },
+            0.05,
+        )
+    },
+    family(
+        "sym-spikes-8%-10sd",
+        Noise::SymSpikes {
+            share: 0.08,
+            height: 10.0,
+        },
+        0.05,
+    ),
+    family("regimes-5", Noise::Regimes { block: 5 }, 0.05),
+    short(lenient(family(
+        "short-poisson-2",
+        Noise::Poisson { lambda: 2.0 },
+        0.0,
+    ))),
+    medium(lenient(family(
+        "medium-quantised",
+        Noise::Quantised {
+            level: 12.0,
+            sd: 1.0,
+        },
+        0.0,
+    ))),
+    family("floor-50%", Noise::Floor { cut: 0.0 }, 0.05),
 ];
 
 /// `f` over a long history: 160 runs, the change at 130.
@@ -1945,6 +2047,7 @@ const GROUPS: &[(&str, &[Family])] = &[
     ("long", LONG),
     ("fixed", FIXED),
     ("heavier", HEAVIER),
+    ("harsher", HARSHER),
 ];
 
 /// The families `--family` names (a comma-separated list of families and
