@@ -17,13 +17,18 @@ fn noisy(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// [`noisy`] `k` times as wide around its centre, 100.
+fn noisy_by(n: usize, seed: u64, k: f64) -> Vec<f64> {
+    noisy(n, seed)
+        .into_iter()
+        .map(|v| 100.0 + (v - 100.0) * k)
+        .collect()
+}
+
 /// [`noisy`] three times as wide (about 6% either way): wide enough that a few
 /// sigma clear the minimum change.
 fn wide(n: usize, seed: u64) -> Vec<f64> {
-    noisy(n, seed)
-        .into_iter()
-        .map(|v| 100.0 + (v - 100.0) * 3.0)
-        .collect()
+    noisy_by(n, seed, 3.0)
 }
 
 /// The runs at which a replay of `values` opens a regression alert, and whether
@@ -1032,10 +1037,7 @@ fn a_quiet_history_lets_a_cusum_of_its_runs_confirm() {
     // The same shape over a history whose runs follow each other (a slow wave)
     // is what such a history does by itself.
     let s = Settings::default();
-    let quiet: Vec<f64> = noisy(36, 7)
-        .iter()
-        .map(|v| 100.0 + (v - 100.0) * 5.0)
-        .collect();
+    let quiet: Vec<f64> = noisy_by(36, 7, 5.0);
     let wave: Vec<f64> = quiet
         .iter()
         .enumerate()
@@ -1732,10 +1734,7 @@ fn after_a_gap(s: &Settings, base: &[f64], zs: [f64; 3]) -> Judgement {
 fn a_held_step_that_dips_once_under_the_threshold_still_confirms() {
     let s = Settings::default();
     // About 6% noise, so a 4-sigma step is well over the minimum change.
-    let base: Vec<f64> = noisy(30, 7)
-        .iter()
-        .map(|v| 100.0 + (v - 100.0) * 5.0)
-        .collect();
+    let base: Vec<f64> = noisy_by(30, 7, 5.0);
     let judge_after = |b1, gap, b2| after_a_gap(&s, &base, [b1, gap, b2]);
     let j = judge_after(4.0, 1.5, 3.8);
     assert_eq!(j.confirmed, Some(Kind::Regression), "{:?}", j.rule);
@@ -1756,10 +1755,7 @@ fn a_held_step_that_dips_once_under_the_threshold_still_confirms() {
 #[test]
 fn a_dropout_inside_a_held_step_does_not_break_its_streak() {
     let s = Settings::default();
-    let base: Vec<f64> = noisy(30, 7)
-        .iter()
-        .map(|v| 100.0 + (v - 100.0) * 5.0)
-        .collect();
+    let base: Vec<f64> = noisy_by(30, 7, 5.0);
     // A run that skipped its work, far under both runs around it: no evidence
     // either way, so the two runs beyond the threshold confirm.
     let j = after_a_gap(&s, &base, [4.0, -7.0, 3.8]);
@@ -1816,10 +1812,7 @@ fn a_dip_in_a_held_step_over_a_history_with_spikes_still_confirms() {
     let s = Settings::default();
     // Four spikes of about 8 sigma in 36 runs: rare enough to be left out of the
     // scale, often enough that two runs out in a row would be chance for them.
-    let mut base: Vec<f64> = noisy(36, 11)
-        .iter()
-        .map(|v| 100.0 + (v - 100.0) * 5.0)
-        .collect();
+    let mut base: Vec<f64> = noisy_by(36, 11, 5.0);
     for i in [4, 13, 22, 31] {
         base[i] = 150.0;
     }
@@ -2735,10 +2728,7 @@ fn the_percent_path_asks_a_metric_too_noisy_for_the_z_test_one_run_more() {
     // threshold are 1 in 8,600: the percent path asks a third (which the
     // CUSUM, too, confirms by then).
     let s = Settings::default();
-    let base: Vec<f64> = noisy(40, 11)
-        .into_iter()
-        .map(|v| 100.0 + (v - 100.0) * 9.0)
-        .collect();
+    let base: Vec<f64> = noisy_by(40, 11, 9.0);
     let probe = judge(&s, &base, &base[36..], base[39], Direction::Lower).unwrap();
     let slow = probe.center * 1.21;
     let j = judge(&s, &base, &base[36..], slow, Direction::Lower).unwrap();
