@@ -429,7 +429,14 @@ pub fn severity_of(s: &Settings, z: f64) -> Severity {
 pub fn center_scale(stats: &BaselineStats, window: &[f64]) -> (f64, f64) {
     let (med, robust) = robust_center_scale(window);
     if stats.n - stats.outliers >= 5 && stats.std > 0.0 {
-        let floor = crate::baseline::relative_floor(stats.mean);
+        // No absolute floor at a mean of 0: the std is the data's own, and a mean
+        // that sums to exactly 0 in millionths is -6e-20 in the rate's own unit,
+        // where 1e-9 had read the rate in millionths 30 times noisier.
+        let floor = if stats.mean == 0.0 {
+            0.0
+        } else {
+            crate::baseline::relative_floor(stats.mean)
+        };
         (stats.mean, stats.std.max(floor))
     } else {
         (med, robust)
