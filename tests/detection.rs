@@ -756,3 +756,43 @@ fn an_overridden_persistence_keeps_a_short_streak_in_the_baseline_as_the_replay_
     // 20 runs before this one, the newest 4 (the guard) not yet baseline.
     assert_eq!(r["metrics"][0]["baseline"]["n"], 16, "{}", r["metrics"][0]);
 }
+
+#[test]
+fn two_run_bursts_the_history_set_aside_stay_quiet_live_as_in_the_replay() {
+    const METRIC: &str = "svc.response_time_p95_ms";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(
+        d,
+        "c.json",
+        r#"{"test_scenarios": [{"name": "svc", "type": "api", "endpoint": "/"}]}"#,
+    );
+    // A noisy neighbour's two-run bursts 6 sd up (runs 10, 21, 30 and 42), then
+    // a step to their height (the benchmark's burst-pairs-5%-6sd, series 10):
+    // the store sets the earlier bursts aside as the replay does, so the burst
+    // at 42 is counted against them and the step is not.
+    let mut values = vec![
+        99.3548, 104.9045, 93.2563, 103.0206, 107.0142, 104.6776, 100.4487, 95.2576, 100.6767,
+        101.4658, 135.2763, 128.6799, 107.6924, 101.5455, 97.6114, 101.7146, 96.7996, 107.7777,
+        102.6776, 92.2346, 104.94, 135.1415, 124.4823, 98.579, 105.1548, 96.3825, 93.8344, 94.0286,
+        100.5399, 96.2949, 131.5549, 132.0214, 90.8345, 101.5924, 100.7533, 94.3886, 100.7809,
+        95.6956, 92.3254, 102.241, 100.3872, 96.6023, 127.7929, 130.5276,
+    ];
+    values.extend([129.1, 131.4]);
+    let regs = ingest_values(d, &values);
+    let live: Vec<usize> = (0..regs.len()).filter(|&i| regs[i].is_some()).collect();
+    let step = live.first().copied();
+    assert!(
+        step.is_some_and(|i| (44..=45).contains(&i)),
+        "only the step opens an alert live: {live:?}"
+    );
+    let replayed: Vec<i64> = replayed_regressions(d, METRIC)
+        .iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(
+        replayed,
+        vec![step.unwrap() as i64 + 1],
+        "live and replayed alike"
+    );
+}

@@ -165,6 +165,9 @@ pub struct MetricContext {
     /// Baseline samples, the newest [`Settings::base_limit`]: the judged window
     /// and the longer stretch that says whether its outliers are rare.
     pub base: Vec<f64>,
+    /// The runs the history set aside since the first of those
+    /// ([`crate::detect::baseline_split`]): counted towards a streak's rate.
+    pub aside: Vec<f64>,
     /// The most recent values, for persistence and CUSUM.
     pub recent: Vec<f64>,
     /// The most recent history points.
@@ -238,17 +241,14 @@ pub fn metric_context(
         hist.extend(store.history(metric, since.max(epoch), limit, exclude_run)?);
     }
     let eligible_before = |end: i64| {
-        let before: Vec<&HistoryPoint> = hist.iter().filter(|p| p.run_id < end).collect();
-        let suspect: Vec<bool> = before.iter().map(|p| p.suspect).collect();
-        let eligible = crate::detect::baseline_eligible(&suspect, s.persistence);
-        before
+        let (values, suspect): (Vec<f64>, Vec<bool>) = hist
             .iter()
-            .zip(&eligible)
-            .filter(|(_, e)| **e)
-            .map(|(p, _)| p.value)
-            .collect::<Vec<f64>>()
+            .filter(|p| p.run_id < end)
+            .map(|p| (p.value, p.suspect))
+            .unzip();
+        crate::detect::baseline_split(&values, &suspect, s.persistence, s.base_limit())
     };
-    let mut base = match open_alert {
+    let (mut base, mut aside) = match open_alert {
         Some(_) => eligible_before(change_from),
         // Without an alert, the baseline stops `guard` runs short of the newest.
         None => eligible_before(
@@ -257,9 +257,8 @@ pub fn metric_context(
         ),
     };
     if open_alert.is_some() && base.len() < s.frozen_min() {
-        base = eligible_before(opened);
+        (base, aside) = eligible_before(opened);
     }
-    let base = s.context(&base).to_vec();
     let span = s.read_back();
     // A recovered alert's runs count towards no new one's streak or CUSUM.
     let floor = after_recovered_alert(store, metric, &hist, s.persistence)?;
@@ -279,6 +278,7 @@ pub fn metric_context(
         .count();
     Ok(MetricContext {
         base,
+        aside,
         recent: recent_points.iter().map(|p| p.value).collect(),
         recent_points,
         since_change,

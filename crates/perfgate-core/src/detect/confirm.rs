@@ -456,10 +456,23 @@ pub fn judge(
     value: f64,
     dir: Direction,
 ) -> Option<Judgement> {
+    judge_with(s, base, &[], read_back, value, dir)
+}
+
+/// [`judge`], with the runs the history set aside ([`baseline_split`]): out of
+/// the baseline, counted towards the rate a streak is judged by.
+pub fn judge_with(
+    s: &Settings,
+    base: &[f64],
+    aside: &[f64],
+    read_back: &[f64],
+    value: f64,
+    dir: Direction,
+) -> Option<Judgement> {
     // The streak, CUSUM, rank and gap rules read the newest `span` runs; only the
     // shift rule reads further back.
     let recent = &read_back[read_back.len().saturating_sub(s.span())..];
-    let mut j = judge_modes(s, base, recent, value, dir)?;
+    let mut j = judge_modes(s, base, aside, recent, value, dir)?;
     // A run in a far mode is suspect only as the mode judges it, but a step that
     // landed in a mode told from a few tail runs stands apart from them by rank.
     let kind = match j.measured {
@@ -674,12 +687,13 @@ fn beyond_every_run(
 pub(super) fn judge_modes(
     s: &Settings,
     base: &[f64],
+    aside: &[f64],
     recent: &[f64],
     value: f64,
     dir: Direction,
 ) -> Option<Judgement> {
     if !value.is_finite() {
-        return judge_all(s, base, recent, value, dir);
+        return judge_all(s, base, aside, recent, value, dir);
     }
     let far = match far_mode_of(s, base, dir) {
         Some((far, 0)) => far,
@@ -688,17 +702,18 @@ pub(super) fn judge_modes(
         // mode: a busy machine's slow runs make such a mode, and a threefold
         // slowdown that landed among them went unreported when judged in it.
         Some((far, _)) if !far.holds(value) => {
-            return judge_short_of(s, base, recent, value, dir, far, Short::Runs);
+            return judge_short_of(s, (base, aside), recent, value, dir, far, Short::Runs);
         }
-        _ => return judge_all(s, base, recent, value, dir),
+        _ => return judge_all(s, base, aside, recent, value, dir),
     };
     if far.holds(value) {
-        let whole = judge_all(s, base, recent, value, dir)?;
+        let whole = judge_all(s, base, aside, recent, value, dir)?;
         if whole.confirmed.is_some() && mode_runs_in_a_row(s, base, recent, &far) {
             return Some(whole);
         }
         // A mode too seldom seen to place is judged whole, as its runs always were.
-        let Some(in_mode) = judge_in_far_mode(s, base, recent, value, dir, &far, &whole) else {
+        let Some(in_mode) = judge_in_far_mode(s, (base, aside), recent, value, dir, &far, &whole)
+        else {
             return Some(whole);
         };
         // Only a regression: a run under the mode's runs may be the others' step.
@@ -710,7 +725,7 @@ pub(super) fn judge_modes(
         // noisy neighbour's bursts 10 sigma up made such a mode, and a 6-sigma
         // step, judged in it as the mode's runs drawing low, went unreported.
         if in_mode.confirmed == Some(Kind::Improvement) && row_past_mode(s, base, recent, &far) {
-            let j = judge_short_of(s, base, recent, value, dir, far, Short::Row);
+            let j = judge_short_of(s, (base, aside), recent, value, dir, far, Short::Row);
             if j.as_ref()
                 .is_some_and(|j| j.confirmed == Some(Kind::Regression))
             {
@@ -733,7 +748,7 @@ pub(super) fn judge_modes(
             ..whole
         });
     }
-    judge_short_of(s, base, recent, value, dir, far, Short::Runs)
+    judge_short_of(s, (base, aside), recent, value, dir, far, Short::Runs)
 }
 
 /// Which of the recent runs [`judge_short_of`] counts as the other runs'.
@@ -761,7 +776,7 @@ const SHORT_OF_MODE_MIN_RUNS: usize = OUTLIER_MIN_RUNS;
 /// without the mode's runs; judged whole where too few are left.
 fn judge_short_of(
     s: &Settings,
-    base: &[f64],
+    (base, aside): (&[f64], &[f64]),
     recent: &[f64],
     value: f64,
     dir: Direction,
@@ -770,6 +785,7 @@ fn judge_short_of(
 ) -> Option<Judgement> {
     let short = |v: &[f64]| -> Vec<f64> { v.iter().copied().filter(|&x| !far.holds(x)).collect() };
     let short_base = short(base);
+    let short_aside = short(aside);
     let ours: Vec<f64> = recent
         .iter()
         .copied()
@@ -794,7 +810,7 @@ fn judge_short_of(
     } else {
         s
     };
-    if let Some(mut j) = judge_all(s, &short_base, &ours, value, dir) {
+    if let Some(mut j) = judge_all(s, &short_base, &short_aside, &ours, value, dir) {
         j.onset = with_runs_of(recent, j.onset, |x| counted.counts(&far, x));
         let edge = far.edge();
         let fold = far.fold(s.context(base));
@@ -812,7 +828,7 @@ fn judge_short_of(
         }
         return Some(j);
     }
-    judge_all(s, base, recent, value, dir)
+    judge_all(s, base, aside, recent, value, dir)
 }
 
 /// `value`, a run in the far mode `far`, judged against `base` with the mode's
@@ -821,7 +837,7 @@ fn judge_short_of(
 /// history holds too few of the mode's runs to place it.
 fn judge_in_far_mode(
     s: &Settings,
-    base: &[f64],
+    (base, aside): (&[f64], &[f64]),
     recent: &[f64],
     value: f64,
     dir: Direction,
@@ -831,12 +847,13 @@ fn judge_in_far_mode(
     let fold = far.fold(s.context(base))?;
     let laid = |x: f64| if far.holds(x) { fold.apply(x) } else { x };
     let base: Vec<f64> = base.iter().map(|&x| laid(x)).collect();
+    let aside: Vec<f64> = aside.iter().map(|&x| laid(x)).collect();
     let ours: Vec<f64> = recent
         .iter()
         .filter(|&&x| far.holds(x))
         .map(|&x| fold.apply(x))
         .collect();
-    let mut j = judge_all(s, &base, &ours, fold.apply(value), dir)?;
+    let mut j = judge_all(s, &base, &aside, &ours, fold.apply(value), dir)?;
     j.onset = with_runs_of(recent, j.onset, |x| far.holds(x));
     j.value = value;
     j.center = fold.back(j.center);
@@ -943,6 +960,9 @@ fn with_runs_of(recent: &[f64], onset: usize, counted: impl Fn(f64) -> bool) -> 
 struct Reach<'a> {
     s: &'a Settings,
     history: &'a [f64],
+    /// The runs the history set aside ([`baseline_split`]): they count towards
+    /// how often it reaches a level, not towards its order or scale.
+    aside: &'a [f64],
     zf: &'a dyn Fn(f64) -> f64,
     thr: f64,
     /// One value holds over half the history ([`one_value_holds_half`]).
@@ -1023,11 +1043,12 @@ impl Reach<'_> {
         let out = self
             .history
             .iter()
+            .chain(self.aside)
             .filter(|&&v| (level..=cap).contains(&((self.zf)(v) * sign)))
             .count();
         let far = level > SPIKE_THRESHOLDS * self.thr;
         let bound = far || self.lumpy || self.clustered || self.bounded_side(sign);
-        let rate = reach_rate(out, self.history.len(), bound);
+        let rate = reach_rate(out, self.history.len() + self.aside.len(), bound);
         let shortest = self.shortest();
         let len = (STREAK_CHANCE.ln() / rate.ln()).clamp(shortest, shortest + 2.0);
         (len, out)
@@ -1209,6 +1230,7 @@ pub(super) fn one_value_holds_half(history: &[f64]) -> bool {
 pub(super) fn judge_all(
     s: &Settings,
     base: &[f64],
+    aside: &[f64],
     recent: &[f64],
     value: f64,
     dir: Direction,
@@ -1232,6 +1254,7 @@ pub(super) fn judge_all(
     let reach = Reach {
         s,
         history,
+        aside,
         zf: &zf,
         thr,
         lumpy: one_value_holds_half(history),

@@ -42,7 +42,7 @@ mod recovery;
 mod replay;
 mod shift;
 
-pub use confirm::judge;
+pub use confirm::{judge, judge_with};
 pub use escalation::{
     ESCALATION_APART, ESCALATION_CRITICAL_LEVEL_RUNS, ESCALATION_CRITICAL_MARGIN,
     ESCALATION_CRITICAL_RISE, ESCALATION_KEEP_LARGEST, ESCALATION_LONG_Z, ESCALATION_MIN_RISE,
@@ -51,8 +51,8 @@ pub use escalation::{
 };
 use escalation::{LEVEL_DROPOUT, level_median, step_start};
 pub use recovery::{
-    RECOVERED_FLOOR, RECOVERED_LEVEL_LLR, RECOVERED_QUICK_Z, baseline_eligible, extends_alert,
-    recovered, recovered_until,
+    RECOVERED_FLOOR, RECOVERED_LEVEL_LLR, RECOVERED_QUICK_Z, baseline_eligible, baseline_split,
+    extends_alert, recovered, recovered_until,
 };
 pub use replay::{Decision, Replay};
 use shift::shifted;

@@ -68,13 +68,12 @@ impl<'a> Replay<'a> {
         let end = self
             .alert_from
             .unwrap_or_else(|| self.settings.baseline_end(self.values.len()));
-        let eligible = baseline_eligible(&self.suspect_bad[..end], self.settings.persistence);
-        let base: Vec<f64> = self.values[..end]
-            .iter()
-            .zip(&eligible)
-            .filter(|(_, e)| **e)
-            .map(|(v, _)| *v)
-            .collect();
+        let (base, aside) = baseline_split(
+            &self.values[..end],
+            &self.suspect_bad[..end],
+            self.settings.persistence,
+            self.settings.base_limit(),
+        );
         // Nor do a recovered alert's runs count towards a new one's streak or CUSUM.
         let recent_from = self
             .values
@@ -85,7 +84,14 @@ impl<'a> Replay<'a> {
             Some(_) => &self.frozen,
             None => &*self.settings,
         };
-        let j = judge(s, &base, &self.values[recent_from..], value, self.dir);
+        let j = judge_with(
+            s,
+            &base,
+            &aside,
+            &self.values[recent_from..],
+            value,
+            self.dir,
+        );
         let bad = j
             .as_ref()
             .is_some_and(|j| j.suspect == Some(Kind::Regression));

@@ -314,7 +314,7 @@ fn a_step_short_of_a_mode_told_with_a_stray_is_judged_without_the_modes_runs() {
     assert!(far.holds(v) && strays == 1);
     assert_eq!(
         judge(&s, base, recent, v, Direction::Lower),
-        judge_all(&s, base, recent, v, Direction::Lower)
+        judge_all(&s, base, &[], recent, v, Direction::Lower)
     );
 }
 
@@ -1909,7 +1909,7 @@ fn a_step_past_a_heavy_tail_confirms_once_its_runs_stand_beyond_every_run() {
     assert_eq!(j.confirmed, Some(Kind::Regression));
     assert_eq!(j.detected_by, Some(DetectionRule::Rank), "{:?}", j.rule);
     assert_eq!(j.onset, 2);
-    let modes = super::confirm::judge_modes(&s, base, &step[..2], step[2], Direction::Lower);
+    let modes = super::confirm::judge_modes(&s, base, &[], &step[..2], step[2], Direction::Lower);
     assert_eq!(modes.unwrap().confirmed, None);
     // One run of the three back among the history's, at its median, and the rule
     // holds off; one past all but one of its runs, and three such runs are still a
@@ -2779,5 +2779,37 @@ fn a_change_from_a_nil_error_rate_is_past_the_cap_and_sized_absolutely() {
     assert_eq!(
         crate::metrics::change_size("api.error_rate_pct", 0.3, j.center, j.baseline.std, j.z),
         "+0.3 % from a constant 0"
+    );
+}
+
+#[test]
+fn a_history_of_two_run_bursts_keeps_them_aside_for_the_rate_its_streaks_ask() {
+    // The benchmark's burst-pairs-5%-6sd, seed 20261127, series 10: a noisy
+    // neighbour's two-run bursts 6 sd up at runs 10, 21 and 30. Each is a suspect
+    // streak as long as `persistence`, out of the baseline; with no record of
+    // them, the history read two runs out as a 1-in-8,600 draw, and the burst at
+    // 32 opened a critical alert ("2 consecutive observations beyond 2.1 sigma").
+    let v = [
+        99.3548, 104.9045, 93.2563, 103.0206, 107.0142, 104.6776, 100.4487, 95.2576, 100.6767,
+        101.4658, 135.2763, 128.6799, 107.6924, 101.5455, 97.6114, 101.7146, 96.7996, 107.7777,
+        102.6776, 92.2346, 104.94, 135.1415, 124.4823, 98.579, 105.1548, 96.3825, 93.8344, 94.0286,
+        100.5399, 96.2949, 131.5549, 132.0214, 90.8345, 101.5924, 100.7533, 94.3886, 100.7809,
+        95.6956, 92.3254, 102.241, 100.3872, 96.6023, 127.7929, 130.5276,
+    ];
+    let s = Settings::default();
+    let suspect: Vec<bool> = (0..42).map(|i| [21, 22, 30, 31].contains(&i)).collect();
+    let (base, aside) = baseline_split(&v[..42], &suspect, s.persistence, s.base_limit());
+    assert_eq!(aside, [v[21], v[22], v[30], v[31]]);
+    assert_eq!(base.len(), 38);
+    let d = Decision::of_each(&s, &v, Direction::Lower);
+    let last = d[43].expect("judged");
+    assert_eq!(last.suspect, Some(Kind::Regression));
+    assert_eq!(last.confirmed, None, "the burst at 42 confirmed: {last:?}");
+    // A step to the bursts' height is no burst: it opens within two runs more.
+    let stepped: Vec<f64> = v.iter().copied().chain([129.1, 131.4]).collect();
+    let opened = regressions_opened(&s, stepped);
+    assert!(
+        opened.iter().any(|&(i, _)| (44..=45).contains(&i)),
+        "{opened:?}"
     );
 }

@@ -74,7 +74,7 @@ impl Judge<'_> {
             let judgement = if self.opts.establish_baselines || self.opts.shard.is_some() {
                 None
             } else {
-                detect::judge(&settings, &ctx.base, &ctx.recent, value, dir)
+                detect::judge_with(&settings, &ctx.base, &ctx.aside, &ctx.recent, value, dir)
                     .map(|j| escalate(&settings, j, &ctx, dir))
             };
             match &judgement {
@@ -137,8 +137,15 @@ impl Judge<'_> {
                             recent.push(o.value);
                             let dir = Direction::of(&o.name);
                             let settings = judging_settings(self.settings, &o.name, &o.ctx);
-                            detect::judge(&settings, &o.ctx.base, &recent, v2, dir)
-                                .is_some_and(|j2| j2.suspect == Some(Kind::Regression))
+                            detect::judge_with(
+                                &settings,
+                                &o.ctx.base,
+                                &o.ctx.aside,
+                                &recent,
+                                v2,
+                                dir,
+                            )
+                            .is_some_and(|j2| j2.suspect == Some(Kind::Regression))
                         }
                         _ => false,
                     }
@@ -178,7 +185,7 @@ impl Judge<'_> {
                 recent.push(o.value);
                 let dir = Direction::of(&o.name);
                 let settings = judging_settings(self.settings, &o.name, &o.ctx);
-                match detect::judge(&settings, &o.ctx.base, &recent, v2, dir) {
+                match detect::judge_with(&settings, &o.ctx.base, &o.ctx.aside, &recent, v2, dir) {
                     Some(Judgement {
                         confirmed: Some(kind),
                         rule,
