@@ -93,19 +93,9 @@ pub const RECOVERED_FLOOR: f64 = 3.0;
 /// still running at the end stays out, as does any streak long enough to confirm.
 pub fn baseline_eligible(suspect: &[bool], persistence: usize) -> Vec<bool> {
     let mut out = vec![true; suspect.len()];
-    let mut i = 0;
-    while i < suspect.len() {
-        if !suspect[i] {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < suspect.len() && suspect[i] {
-            i += 1;
-        }
-        let trailing = i == suspect.len();
-        if trailing || i - start >= persistence.max(1) {
-            out[start..i].iter_mut().for_each(|e| *e = false);
+    for r in streaks(suspect) {
+        if r.end == suspect.len() || r.len() >= persistence.max(1) {
+            out[r].iter_mut().for_each(|e| *e = false);
         }
     }
     out
@@ -128,28 +118,30 @@ pub fn baseline_split(
 ) -> (Vec<f64>, Vec<f64>) {
     let eligible = baseline_eligible(suspect, persistence);
     let kept: Vec<usize> = (0..values.len()).filter(|&i| eligible[i]).collect();
-    let from = kept[kept.len().saturating_sub(limit)..]
-        .first()
-        .copied()
-        .unwrap_or(values.len());
-    let base = kept[kept.len().saturating_sub(limit)..]
-        .iter()
-        .map(|&i| values[i])
+    let kept = &kept[kept.len().saturating_sub(limit)..];
+    let from = kept.first().copied().unwrap_or(values.len());
+    let aside = streaks(suspect)
+        .into_iter()
+        .filter(|r| r.start >= from && r.end < suspect.len() && r.len() == persistence.max(1))
+        .flat_map(|r| values[r].to_vec())
         .collect();
-    let mut aside = Vec::new();
-    let mut i = from;
+    (kept.iter().map(|&i| values[i]).collect(), aside)
+}
+
+/// Each streak of suspect runs in `suspect`, oldest first, as the range it spans.
+fn streaks(suspect: &[bool]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
     while i < suspect.len() {
-        if !suspect[i] {
-            i += 1;
-            continue;
-        }
         let start = i;
         while i < suspect.len() && suspect[i] {
             i += 1;
         }
-        if i < suspect.len() && i - start == persistence.max(1) {
-            aside.extend_from_slice(&values[start..i]);
+        if i > start {
+            out.push(start..i);
+        } else {
+            i += 1;
         }
     }
-    (base, aside)
+    out
 }
