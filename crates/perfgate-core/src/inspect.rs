@@ -259,6 +259,7 @@ pub fn metric_context(
     if open_alert.is_some() && base.len() < s.frozen_min() {
         (base, aside) = eligible_before(opened);
     }
+    let base = s.context(&base).to_vec();
     let span = s.read_back();
     // A recovered alert's runs count towards no new one's streak or CUSUM.
     let floor = after_recovered_alert(store, metric, &hist, s.persistence)?;

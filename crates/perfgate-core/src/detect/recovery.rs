@@ -101,15 +101,16 @@ pub fn baseline_eligible(suspect: &[bool], persistence: usize) -> Vec<bool> {
     out
 }
 
-/// A history's baseline samples ([`baseline_eligible`]), its newest `limit` of
-/// them, and the runs it sets aside since the first of those: each run of a
-/// suspect streak exactly `persistence` long that ended. They stay out of the
-/// scale but count towards the rate a streak is judged by ([`judge_with`]): a
-/// noisy neighbour's two-run bursts 6 sd up on 5% of runs, dropped as streaks
-/// long enough to confirm, left the history no record of them, and each new
-/// burst confirmed as a streak of two (2.42% false alarms against a bar of 2%).
-/// Kept in the baseline as well, they widened the scale a step is read by. One
-/// place for the live store and the replay; `values` and `suspect` oldest first.
+/// A history's baseline samples ([`baseline_eligible`]), and the runs it sets
+/// aside since the first of their newest `limit` (what a judgement reads): each
+/// run of a suspect streak exactly `persistence` long that ended. They stay out
+/// of the scale but count towards the rate a streak is judged by
+/// ([`judge_with`]): a noisy neighbour's two-run bursts 6 sd up on 5% of runs,
+/// dropped as streaks long enough to confirm, left the history no record of
+/// them, and each new burst confirmed as a streak of two (2.42% false alarms
+/// against a bar of 2%). Kept in the baseline as well, they widened the scale a
+/// step is read by. One place for the live store and the replay; `values` and
+/// `suspect` oldest first.
 pub fn baseline_split(
     values: &[f64],
     suspect: &[bool],
@@ -118,8 +119,10 @@ pub fn baseline_split(
 ) -> (Vec<f64>, Vec<f64>) {
     let eligible = baseline_eligible(suspect, persistence);
     let kept: Vec<usize> = (0..values.len()).filter(|&i| eligible[i]).collect();
-    let kept = &kept[kept.len().saturating_sub(limit)..];
-    let from = kept.first().copied().unwrap_or(values.len());
+    let from = kept[kept.len().saturating_sub(limit)..]
+        .first()
+        .copied()
+        .unwrap_or(values.len());
     let aside = streaks(suspect)
         .into_iter()
         .filter(|r| r.start >= from && r.end < suspect.len() && r.len() == persistence.max(1))
