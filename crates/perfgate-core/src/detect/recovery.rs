@@ -92,10 +92,15 @@ pub const RECOVERED_FLOOR: f64 = 3.0;
 /// shrink the scale of a metric with a second mode until the mode alarms). A streak
 /// still running at the end stays out, as does any streak long enough to confirm.
 pub fn baseline_eligible(suspect: &[bool], persistence: usize) -> Vec<bool> {
-    let mut out = vec![true; suspect.len()];
-    for r in streaks(suspect) {
-        if r.end == suspect.len() || r.len() >= persistence.max(1) {
-            out[r].iter_mut().for_each(|e| *e = false);
+    eligible_of(&streaks(suspect), suspect.len(), persistence)
+}
+
+/// [`baseline_eligible`] from a history's suspect streaks (`runs`, of `len` runs).
+fn eligible_of(runs: &[std::ops::Range<usize>], len: usize, persistence: usize) -> Vec<bool> {
+    let mut out = vec![true; len];
+    for r in runs {
+        if r.end == len || r.len() >= persistence.max(1) {
+            out[r.clone()].iter_mut().for_each(|e| *e = false);
         }
     }
     out
@@ -117,16 +122,17 @@ pub fn baseline_split(
     persistence: usize,
     limit: usize,
 ) -> (Vec<f64>, Vec<f64>) {
-    let eligible = baseline_eligible(suspect, persistence);
+    let runs = streaks(suspect);
+    let eligible = eligible_of(&runs, suspect.len(), persistence);
     let kept: Vec<usize> = (0..values.len()).filter(|&i| eligible[i]).collect();
     let from = kept[kept.len().saturating_sub(limit)..]
         .first()
         .copied()
         .unwrap_or(values.len());
-    let aside = streaks(suspect)
+    let aside = runs
         .into_iter()
         .filter(|r| r.start >= from && r.end < suspect.len() && r.len() == persistence.max(1))
-        .flat_map(|r| values[r].to_vec())
+        .flat_map(|r| values[r].iter().copied())
         .collect();
     (kept.iter().map(|&i| values[i]).collect(), aside)
 }
