@@ -1,8 +1,8 @@
 //! The regression rule, run by run: what opens, escalates, confirms and closes an alert.
 
 use super::confirm::{
-    QUIET_MAX_LAG1, STREAK_CHANCE, far_mode_of, in_a_gap, judge_all, lag1, one_value_holds_half,
-    reach_rate,
+    QUIET_MAX_LAG1, STREAK_CHANCE, far_mode_of, follow_factor, in_a_gap, judge_all, lag1,
+    one_value_holds_half, reach_rate,
 };
 use super::escalation::resolution;
 use super::*;
@@ -2812,4 +2812,47 @@ fn a_history_of_two_run_bursts_keeps_them_aside_for_the_rate_its_streaks_ask() {
         opened.iter().any(|&(i, _)| (44..=45).contains(&i)),
         "{opened:?}"
     );
+}
+
+#[test]
+fn an_autocorrelated_history_asks_more_of_a_climb_than_independent_runs() {
+    // The benchmark's ar1-0.9, seed 20261127, series 12: AR(1) noise at rho 0.9
+    // wanders a few sigma of the window's scale for ten runs at a time. Each
+    // pair of runs had counted as independent evidence, and the CUSUM over the
+    // wander from 27 on opened an alert at 35 ("CUSUM 2.30 >= 2.25").
+    let v = [
+        102.5536, 102.3326, 99.7203, 98.2242, 97.9196, 94.6619, 94.4409, 94.7583, 96.9924, 97.3155,
+        97.6133, 99.4104, 98.4284, 103.4117, 106.4705, 106.2072, 108.045, 109.8702, 106.4423,
+        103.4909, 105.1036, 104.8099, 104.1287, 103.136, 101.9448, 102.2816, 103.242, 104.1652,
+        104.8115, 105.1625, 105.6688, 106.328, 108.4289, 108.0236, 110.9999, 107.2489,
+    ];
+    let s = Settings::default();
+    assert!(follow_factor(&v[..30]) > 1.2, "{}", follow_factor(&v[..30]));
+    assert_eq!(regressions_opened(&s, v), []);
+    // A step of 4 of the noise's sigmas (5 at CV 5%) on the same wander is
+    // still reported within 5 runs.
+    let stepped: Vec<f64> = v
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| if i >= 30 { x + 20.0 } else { x })
+        .collect();
+    assert_quiet_then_reported_within_5(&s, &stepped, 30);
+}
+
+#[test]
+fn only_the_autocorrelation_a_history_proves_widens_its_limits() {
+    // Runs that alternate, or a short history, prove no following: factor 1.
+    let alternating: Vec<f64> = (0..40).map(|i| 100.0 + [1.0, -1.0][i % 2]).collect();
+    assert_eq!(follow_factor(&alternating), 1.0);
+    assert_eq!(follow_factor(&[100.0, 101.0]), 1.0);
+    // A slow swing over 40 runs follows: its lag-1 autocorrelation is near 1.
+    let swing: Vec<f64> = (0..40).map(|i| 100.0 + (i as f64 / 6.0).sin()).collect();
+    let f = follow_factor(&swing);
+    assert!(f > 2.0 && f <= (1.9f64 / 0.1).sqrt(), "{f}");
+    // A pair of spikes makes the values' autocorrelation, not their ranks'.
+    let mut spiked = alternating.clone();
+    spiked[20] = 200.0;
+    spiked[21] = 200.0;
+    assert!(lag1(&spiked) > 0.4, "{}", lag1(&spiked));
+    assert_eq!(follow_factor(&spiked), 1.0);
 }
