@@ -34,9 +34,12 @@ fn fresh_db(tag: &str) -> String {
     format!("{base}/{name}")
 }
 
+/// A change under 10% fails no build here: the same 2 ms server's p50 read 2.7%
+/// over four quiet runs (z 6.3) on a machine at 92% CPU, its re-run too. These
+/// tests are of the shared store, not of the detector's sensitivity.
 fn cfg(url: &str, store: &str) -> String {
     format!(
-        r#"{{"base_url": "{url}", "tracking_db": "{store}", "min_baseline_samples": 3, "detection": {{"baseline_window": 10}}, "fail_on_regression": true,
+        r#"{{"base_url": "{url}", "tracking_db": "{store}", "min_baseline_samples": 3, "detection": {{"baseline_window": 10, "min_change_pct": 10}}, "fail_on_regression": true,
             "test_scenarios": [{{"name": "api", "type": "api", "endpoint": "/health", "concurrent_users": 2, "duration": 0.5}}]}}"#
     )
 }
