@@ -147,17 +147,11 @@ fn ranks(v: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..v.len()).collect();
     order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
     let mut rank = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let tie = order[i..]
-            .iter()
-            .take_while(|&&k| v[k] == v[order[i]])
-            .count();
-        let mean = i as f64 + (tie - 1) as f64 / 2.0;
-        for &k in &order[i..i + tie] {
-            rank[k] = mean;
-        }
-        i += tie;
+    let mut below = 0;
+    for tie in order.chunk_by(|&a, &b| v[a] == v[b]) {
+        let mean = below as f64 + (tie.len() - 1) as f64 / 2.0;
+        tie.iter().for_each(|&k| rank[k] = mean);
+        below += tie.len();
     }
     rank
 }
