@@ -4,7 +4,7 @@
 //! judged here against the runs before them, not the baseline they have entered.
 
 use super::*;
-use confirm::lag1;
+use confirm::{lag1, sum_spread};
 
 /// Fewest newest runs the shift rule judges: past the CUSUM's span, which judges
 /// the runs before them.
@@ -62,7 +62,7 @@ pub(super) fn shifted(
     }
     let (stats, center, scale) = baseline_of(s, before, dir)?;
     let rho = lag1(s.context(before)).clamp(0.0, SHIFT_MAX_RHO);
-    let inflate = ((1.0 + rho) / (1.0 - rho)).sqrt();
+    let inflate = sum_spread(rho);
     let n = stats.kept().max(1) as f64;
     let zs: Vec<f64> = newest
         .iter()
