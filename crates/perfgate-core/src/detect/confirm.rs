@@ -541,6 +541,14 @@ pub fn judge_with(
             })
         })
         .or_else(|| {
+            // A far mode's rows are judged by the mode (`row_past_mode`).
+            if !matches!(j.measured, Measured::Whole) {
+                return None;
+            }
+            row_past_bulk(s, base, &j.baseline, recent, value, dir)
+                .map(|r| (Kind::Regression, DetectionRule::Streak, r))
+        })
+        .or_else(|| {
             // A small step past the other rules' few runs, before the baseline
             // rises to meet it. Not in a history with a far mode: its runs come
             // in rows by chance (`mode_runs_in_a_row` judges those).
@@ -1280,6 +1288,70 @@ fn swung(zf: &dyn Fn(f64) -> f64, recent: &[f64], now: f64, sign: f64, thr: f64)
         let after = (i + 1..n).map(z).fold(now, f64::max);
         let inside = i > 0 && z(i - 1) >= thr && after >= SPIKE_THRESHOLDS * thr;
         (-LEVEL_DROPOUT..=-thr).contains(&z(i)) && !inside
+    })
+}
+
+/// A slowdown's row of runs over the history's bulk, where the whole's scale
+/// hides it: `value` and the runs just before it all stand the threshold out in
+/// robust sigmas (the window's MAD, which slow runs that come often do not widen
+/// as they widen the scale), more of them in a row than the history ever shows,
+/// and more than `persistence`, and a row its rate of such runs makes a
+/// [`STREAK_CHANCE`]. A noisy neighbour's two-run bursts 6 sigma up, kept in the
+/// scale, made it twice the noise or more; a step to their height read z 1.5-2
+/// and waited for the CUSUM past five runs. Regressions only: such rows are
+/// slowdowns (a neighbour, a pause), and the good side shows none. Returns the
+/// row's length, `value` counted, and the rule's text. Detection bench: see the
+/// README.
+fn row_past_bulk(
+    s: &Settings,
+    base: &[f64],
+    stats: &BaselineStats,
+    recent: &[f64],
+    value: f64,
+    dir: Direction,
+) -> Option<(usize, String)> {
+    let (history, sign) = (s.context(base), dir.bad_sign());
+    let (median, robust) = (stats.median, stats.robust_std);
+    let thr = effective_threshold(s.z_threshold, stats.kept());
+    if robust <= 0.0 || history.len() < OUTLIER_MIN_RUNS || one_value_holds_half(history) {
+        return None;
+    }
+    // Not where it ends short on the good side (its second-best run within
+    // [`TAIL_GOOD_EXTENT`] robust sigmas of the median, as [`Reach::bounded_side`]
+    // reads it in sigmas): a one-sided heavy tail (exponential, Weibull, gamma)
+    // reaches past the MAD's threshold on the slow side in rows of its own.
+    let mut toward: Vec<f64> = history.iter().map(|&v| (v - median) * sign).collect();
+    toward.sort_by(f64::total_cmp);
+    if -toward[1] < TAIL_GOOD_EXTENT * robust {
+        return None;
+    }
+    let out = |v: f64| (v - median) * sign > thr * robust;
+    if !out(value) || change_pct(value, median) * sign < s.min_change_pct {
+        return None;
+    }
+    let row = 1 + recent.iter().rev().take_while(|&&v| out(v)).count();
+    let longest = history.split(|&v| !out(v)).map(<[f64]>::len).max();
+    let seen = history.iter().filter(|&&v| out(v)).count();
+    let rate = reach_rate(seen, history.len(), true);
+    let need = (STREAK_CHANCE.ln() / rate.ln()).max((s.persistence.max(1) + 1) as f64);
+    // Alike, as a streak's runs are (a step moves every run about as far): a
+    // one-sided heavy tail's rows are one far run among runs just out.
+    let (lo, hi) = recent[recent.len() + 1 - row..]
+        .iter()
+        .chain([&value])
+        .map(|&v| (v - median) * sign)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+    let alike = lo >= s.consistency * hi;
+    (alike && row > longest.unwrap_or(0) && row as f64 >= need).then(|| {
+        (
+            row,
+            format!(
+                "{row} consecutive observations beyond {:.1} robust sigma of the history's bulk, a longer row than it shows",
+                thr
+            ),
+        )
     })
 }
 

@@ -2856,3 +2856,36 @@ fn only_the_autocorrelation_a_history_proves_widens_its_limits() {
     assert!(lag1(&spiked) > 0.4, "{}", lag1(&spiked));
     assert_eq!(follow_factor(&spiked), 1.0);
 }
+
+#[test]
+fn a_step_to_the_height_of_bursts_kept_in_the_scale_is_reported_by_its_row() {
+    let s = Settings::default();
+    // The benchmark's burst-pairs-5%-6sd, seed 20261127, series 155 of the
+    // 6-sigma steps: a noisy neighbour's two-run bursts 6 sigma up, kept in the
+    // scale (2.5 times the noise), and the step to their height at run 40 read
+    // z 1.5-1.9, reported by the CUSUM at its 6th run. The bursts never came
+    // more than two in a row; the step's runs do.
+    let runs = [
+        108.3, 95.3, 97.6, 108.1, 129.9, 126.9, 103.9, 98.8, 104.2, 108.1, 97.4, 100.3, 135.2,
+        123.1, 97.9, 100.7, 101.6, 133.5, 127.4, 94.7, 101.0, 100.3, 96.6, 111.2, 142.1, 139.0,
+        92.8, 105.0, 95.3, 101.9, 95.9, 98.4, 96.1, 96.6, 99.8, 138.5, 128.5, 99.0, 93.8, 98.5,
+        129.8, 133.2, 126.2, 127.9, 127.0,
+    ];
+    assert_first_alert_in(&s, &runs, 40..45, "a longer row than it shows");
+    // Series 384: the history holds four bursts' runs in a row (two back to
+    // back), so the row asks a fifth, still within 5 runs.
+    let runs = [
+        130.4, 128.8, 135.4, 129.5, 99.7, 98.2, 96.0, 128.5, 135.1, 102.6, 104.4, 106.2, 104.5,
+        126.9, 129.0, 99.5, 95.9, 102.8, 106.9, 102.6, 106.9, 98.2, 93.9, 90.6, 128.7, 128.4,
+        100.4, 105.1, 92.4, 104.6, 100.0, 104.0, 95.7, 94.6, 99.1, 102.7, 95.7, 100.1, 96.2, 105.9,
+        131.3, 135.7, 123.0, 127.1, 125.1,
+    ];
+    assert_first_alert_in(&s, &runs, 40..45, "a longer row than it shows");
+    // Its bursts alone, two runs each, raise nothing.
+    let bursts: Vec<f64> = runs[..40]
+        .iter()
+        .copied()
+        .chain([131.3, 135.7, 99.0])
+        .collect();
+    assert_eq!(regressions_opened(&s, bursts), []);
+}
