@@ -940,15 +940,23 @@ fn mode_runs_in_a_row(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode)
     let out = history.iter().filter(|&&x| far.holds(x)).count();
     let rate = reach_rate(out, history.len(), true);
     let need = (MODE_ROW_CHANCE.ln() / rate.ln()).max(s.persistence.max(1) as f64);
-    let row = row_in_mode(recent, far);
-    row as f64 >= need
+    row_of(recent, |x| far.holds(x)) as f64 >= need
 }
 
-/// How many of the far mode's runs came in a row up to the one judged (itself in
-/// the mode), counting it: the row [`mode_runs_in_a_row`] and [`row_past_mode`]
-/// weigh.
-fn row_in_mode(recent: &[f64], far: &FarMode) -> usize {
-    1 + recent.iter().rev().take_while(|&&x| far.holds(x)).count()
+/// How many runs `in_row` came in a row up to the one judged (itself in it),
+/// counting it: the row [`mode_runs_in_a_row`], [`row_past_mode`] and
+/// [`row_past_bulk`] weigh.
+fn row_of(recent: &[f64], in_row: impl Fn(f64) -> bool) -> usize {
+    1 + recent.iter().rev().take_while(|&&x| in_row(x)).count()
+}
+
+/// The longest row of `history`'s runs `in_row`, 0 if none is.
+fn longest_row(history: &[f64], in_row: impl Fn(f64) -> bool) -> usize {
+    history
+        .split(|&x| !in_row(x))
+        .map(<[f64]>::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Whether the far mode's runs came in a longer row, up to the one judged, than
@@ -962,14 +970,9 @@ fn row_in_mode(recent: &[f64], far: &FarMode) -> usize {
 /// further alerts while a held step holds unchanged. A row as long as
 /// `persistence` caught no more, for twice the false alarms.
 fn row_past_mode(s: &Settings, base: &[f64], recent: &[f64], far: &FarMode) -> bool {
-    let longest = s
-        .context(base)
-        .split(|&x| !far.holds(x))
-        .map(<[f64]>::len)
-        .max()
-        .unwrap_or(0);
-    let row = row_in_mode(recent, far);
-    row > longest && row > s.persistence.max(1)
+    let in_mode = |x| far.holds(x);
+    let row = row_of(recent, in_mode);
+    row > longest_row(s.context(base), in_mode) && row > s.persistence.max(1)
 }
 
 /// The far mode of `base`'s window and context, as the baseline sees them, or one
@@ -1313,7 +1316,14 @@ fn row_past_bulk(
     let (history, sign) = (s.context(base), dir.bad_sign());
     let (median, robust) = (stats.median, stats.robust_std);
     let thr = effective_threshold(s.z_threshold, stats.kept());
-    if robust <= 0.0 || history.len() < OUTLIER_MIN_RUNS || one_value_holds_half(history) {
+    let out = |v: f64| (v - median) * sign > thr * robust;
+    // Cheapest first: most runs are not out.
+    if robust <= 0.0
+        || history.len() < OUTLIER_MIN_RUNS
+        || !out(value)
+        || change_pct(value, median) * sign < s.min_change_pct
+        || one_value_holds_half(history)
+    {
         return None;
     }
     // Not where it ends short on the good side (its second-best run within
@@ -1321,16 +1331,12 @@ fn row_past_bulk(
     // reads it in sigmas): a one-sided heavy tail (exponential, Weibull, gamma)
     // reaches past the MAD's threshold on the slow side in rows of its own.
     let mut toward: Vec<f64> = history.iter().map(|&v| (v - median) * sign).collect();
-    toward.sort_by(f64::total_cmp);
+    toward.select_nth_unstable_by(1, f64::total_cmp);
     if -toward[1] < TAIL_GOOD_EXTENT * robust {
         return None;
     }
-    let out = |v: f64| (v - median) * sign > thr * robust;
-    if !out(value) || change_pct(value, median) * sign < s.min_change_pct {
-        return None;
-    }
-    let row = 1 + recent.iter().rev().take_while(|&&v| out(v)).count();
-    let longest = history.split(|&v| !out(v)).map(<[f64]>::len).max();
+    let row = row_of(recent, out);
+    let longest = longest_row(history, out);
     let seen = history.iter().filter(|&&v| out(v)).count();
     let rate = reach_rate(seen, history.len(), true);
     let need = (STREAK_CHANCE.ln() / rate.ln()).max((s.persistence.max(1) + 1) as f64);
@@ -1344,7 +1350,7 @@ fn row_past_bulk(
             (lo.min(x), hi.max(x))
         });
     let alike = lo >= s.consistency * hi;
-    (alike && row > longest.unwrap_or(0) && row as f64 >= need).then(|| {
+    (alike && row > longest && row as f64 >= need).then(|| {
         (
             row,
             format!(
